@@ -1,0 +1,228 @@
+"""Command line: ``migrate run | check | deps | batch``.
+
+Only typer is imported at start-up; each command imports what it needs when it runs, so
+``migrate --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="migrate",
+    help=(
+        "Move Poetry and Pipenv projects to uv and get them ready for free-threaded Python.\n\n"
+        "Start with `migrate run PATH --dry-run` to see every change as a diff."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class Backend(str, Enum):
+    hatchling = "hatchling"
+    uv = "uv"
+    keep = "keep"
+
+
+# -- shared options (run and batch) -------------------------------------------------------------
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the unified diff of every change; write nothing.")]
+TargetOpt = Annotated[
+    str, typer.Option("--target", help="Interpreter target: written to .python-version and checked against wheels.")
+]
+StrictTarget = Annotated[
+    bool, typer.Option("--strict-target", help="Exit 2 (nothing written) when requires-python excludes the target.")
+]
+NoLock = Annotated[bool, typer.Option("--no-lock", help="Do not (re)generate uv.lock.")]
+NoCodemods = Annotated[bool, typer.Option("--no-codemods", help="Do not touch Python sources.")]
+BuildBackend = Annotated[
+    Backend, typer.Option("--build-backend", help="Build backend to write: hatchling, uv (uv_build) or keep.")
+]
+KeepOld = Annotated[
+    bool, typer.Option("--keep-old-files", help="Keep poetry.lock / Pipfile / Pipfile.lock after migrating.")
+]
+AllowDirty = Annotated[bool, typer.Option("--allow-dirty", help="Allow a git work tree with uncommitted changes.")]
+Offline = Annotated[bool, typer.Option("--offline", help="Passed to uv: no network access.")]
+IndexUrl = Annotated[Optional[str], typer.Option("--index-url", help="Passed to uv: the default package index.")]
+FindLinks = Annotated[
+    Optional[list[str]], typer.Option("--find-links", help="Passed to uv: a folder (or URL) of wheels. Repeatable.")
+]
+NoFtUpgrade = Annotated[
+    bool,
+    typer.Option("--no-ft-upgrade", help="Only report dependencies without free-threaded wheels; do not upgrade them."),
+]
+NameOpt = Annotated[
+    Optional[str], typer.Option("--name", help="Project name when neither pyproject.toml nor the folder gives one.")
+]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+
+
+def _options(**kw) -> "object":
+    from migrate.pipeline import RunOptions
+
+    return RunOptions(
+        target=kw["target"],
+        strict_target=kw["strict_target"],
+        lock=not kw["no_lock"],
+        codemods=not kw["no_codemods"],
+        build_backend=kw["build_backend"].value,
+        keep_old_files=kw["keep_old_files"],
+        allow_dirty=kw["allow_dirty"],
+        offline=kw["offline"],
+        index_url=kw["index_url"],
+        find_links=list(kw["find_links"] or []),
+        ft_upgrade=not kw["no_ft_upgrade"],
+        name=kw["name"],
+        dry_run=kw["dry_run"],
+    )
+
+
+@app.command()
+def run(
+    path: Annotated[Path, typer.Argument(help="Project folder (default: current directory).")] = Path("."),
+    dry_run: DryRun = False,
+    target: TargetOpt = "3.13t",
+    strict_target: StrictTarget = False,
+    no_lock: NoLock = False,
+    no_codemods: NoCodemods = False,
+    build_backend: BuildBackend = Backend.hatchling,
+    keep_old_files: KeepOld = False,
+    allow_dirty: AllowDirty = False,
+    offline: Offline = False,
+    index_url: IndexUrl = None,
+    find_links: FindLinks = None,
+    no_ft_upgrade: NoFtUpgrade = False,
+    name: NameOpt = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Migrate one Poetry or Pipenv project to uv.
+
+    Example: migrate run . --dry-run
+    """
+    from migrate import pipeline
+    from migrate.report import print_run_result
+
+    options = _options(**locals())
+    result = pipeline.run(path, options)
+    print_run_result(result, options, fmt=format.value)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def check(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: current directory).")] = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply the safe fixes in place.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; write nothing.")] = False,
+    select: Annotated[Optional[str], typer.Option("--select", help="Only these rule codes (comma-separated).")] = None,
+    ignore: Annotated[Optional[str], typer.Option("--ignore", help="Skip these rule codes (comma-separated).")] = None,
+    exclude: Annotated[
+        Optional[list[str]], typer.Option("--exclude", help="Glob of paths to skip. Repeatable.")
+    ] = None,
+    format: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.text,
+) -> None:
+    """Find thread-safety problems (shared state mutated without a lock) in Python sources.
+
+    Example: migrate check src/ --diff
+    """
+    from migrate.check import check_command
+
+    code = check_command(
+        paths=list(paths or [Path(".")]),
+        fix=fix,
+        diff=diff,
+        select=select,
+        ignore=ignore,
+        exclude=list(exclude or []),
+        fmt=format.value,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def deps(
+    path: Annotated[Path, typer.Argument(help="Project folder (default: current directory).")] = Path("."),
+    target: TargetOpt = "3.13t",
+    offline: Offline = False,
+    index_url: IndexUrl = None,
+    find_links: FindLinks = None,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Free-threading readiness of the locked dependencies (uv.lock, poetry.lock or Pipfile.lock).
+
+    Example: migrate deps . --target 3.13t
+    """
+    from migrate.freethreading import deps_command
+
+    code = deps_command(
+        path=path,
+        target=target,
+        offline=offline,
+        index_url=index_url,
+        find_links=list(find_links or []),
+        fmt=format.value,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def batch(
+    root: Annotated[Path, typer.Argument(help="Folder holding the projects (a monorepo or a folder of checkouts).")],
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Projects in parallel (default: CPU count).")] = None,
+    workspace: Annotated[
+        bool, typer.Option("--workspace", help="Make projects that depend on each other by path one uv workspace.")
+    ] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write a JSON record per project here.")] = None,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first project that fails.")] = False,
+    dry_run: DryRun = False,
+    target: TargetOpt = "3.13t",
+    strict_target: StrictTarget = False,
+    no_lock: NoLock = False,
+    no_codemods: NoCodemods = False,
+    build_backend: BuildBackend = Backend.hatchling,
+    keep_old_files: KeepOld = False,
+    allow_dirty: AllowDirty = False,
+    offline: Offline = False,
+    index_url: IndexUrl = None,
+    find_links: FindLinks = None,
+    no_ft_upgrade: NoFtUpgrade = False,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Migrate every Poetry and Pipenv project under ROOT.
+
+    Example: migrate batch repos/ --jobs 4 --report report.json
+    """
+    from migrate.batch import batch_command
+
+    name = None
+    options = _options(**locals())
+    code = batch_command(
+        root=root,
+        options=options,
+        jobs=jobs,
+        workspace=workspace,
+        report=report,
+        fail_fast=fail_fast,
+        fmt=format.value,
+    )
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,114 @@
+"""Errors and warnings with stable codes.
+
+Code ranges (each code's meaning never changes once released):
+
+* ``MIG0xx`` — metadata conversion (any input format)
+* ``MIG1xx`` — Pipenv-specific conversion notes
+* ``MIG2xx`` — lock stage and free-threading readiness of dependencies
+* ``MIG3xx`` — batch / workspace
+* ``FT0xx``  — thread-safety codemod rules (see ``codemods/``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+#: Every warning code the tool can emit, with a one-line summary (used by the README and tests).
+WARNING_CODES: dict[str, str] = {
+    "MIG001": "requires-python excludes the target interpreter; .python-version not written",
+    "MIG002": "key has no uv equivalent; kept where it was",
+    "MIG003": "constraint could not be expressed exactly in PEP 440; widened",
+    "MIG004": "Poetry source/index setting converted with a change in meaning",
+    "MIG005": "dependency converted with a caveat (see message)",
+    "MIG006": "old lock file kept or not found",
+    "MIG007": "build configuration could not be mapped to the chosen backend",
+    "MIG008": "value taken from an existing [project] table instead of [tool.poetry]",
+    "MIG101": "Pipenv [scripts] entry has no uv equivalent",
+    "MIG102": "Pipenv setting has no uv equivalent",
+    "MIG201": "locked version changed from the old lock",
+    "MIG202": "no free-threaded interpreter found for the target",
+    "MIG203": "dependency has no wheels for the free-threaded target",
+    "MIG204": "dependency only ships an sdist (builds from source)",
+    "MIG301": "project skipped in batch",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A warning: something the user should look at. Never fatal."""
+
+    code: str
+    message: str
+    path: str | None = None
+    key: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if self.key:
+            where = f"{where}: {self.key}" if where else self.key
+        return f"{self.code} {where + ': ' if where else ''}{self.message}"
+
+
+class MigrateError(Exception):
+    """Bad input or usage. Exit code 2; nothing has been written.
+
+    The message names the file and the key (or line/column) and says what to do.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.key = key
+        self.line = line
+        self.column = column
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        if self.key:
+            where = f"{where}: {self.key}" if where else self.key
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def to_json(self) -> dict:
+        return {
+            "message": self.message,
+            "path": self.path,
+            "key": self.key,
+            "line": self.line,
+            "column": self.column,
+            "hint": self.hint,
+        }
+
+
+class StageError(Exception):
+    """A stage failed on valid input (uv failed, disk full, ...). Exit code 1; the tree is unchanged."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        self.message = message
+        self.detail = detail
+        super().__init__(message)

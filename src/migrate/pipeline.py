@@ -1,0 +1,208 @@
+"""One project, start to finish: detect → read → write pyproject → lock → codemods → ChangeSet.
+
+Stages talk through plain data. Each stage gets a :class:`StageContext`: the model, the options,
+the staged :class:`~migrate.changeset.ChangeSet` (read with ``changes.current(path)``, write with
+``changes.write(path, data)``) and the :class:`RunResult` it reports into. Nothing touches the
+user's tree before every stage has succeeded.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrate.changeset import ChangeSet
+from migrate.diagnostics import Diagnostic, MigrateError, StageError
+from migrate.model import Project
+from migrate.target import Target
+
+
+@dataclass
+class RunOptions:
+    target: str = "3.13t"
+    strict_target: bool = False
+    lock: bool = True
+    codemods: bool = True
+    build_backend: str = "hatchling"  # hatchling | uv | keep
+    keep_old_files: bool = False
+    allow_dirty: bool = False
+    offline: bool = False
+    index_url: str | None = None
+    find_links: list[str] = field(default_factory=list)
+    ft_upgrade: bool = True
+    name: str | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class RunResult:
+    path: Path
+    source_format: str | None = None
+    #: migrated | unchanged | would-change | failed | error
+    status: str = "pending"
+    changes: ChangeSet | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
+    #: free-threading readiness of locked packages: {name, version, status, fix}
+    ft: list[dict[str, Any]] = field(default_factory=list)
+    #: codemod findings/fixes: {path, line, column, code, message, fixed}
+    codemods: list[dict[str, Any]] = field(default_factory=list)
+    #: lock stage facts (interpreter used, ft interpreter found, changed pins, ...)
+    lock: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_detail: str | None = None
+    exit_code: int = 0
+    seconds: float = 0.0
+    project_name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project_name,
+            "path": str(self.path),
+            "source_format": self.source_format,
+            "status": self.status,
+            "changes": self.changes.summary() if self.changes is not None else [],
+            "warnings": [w.to_json() for w in self.warnings],
+            "ft": self.ft,
+            "codemods": self.codemods,
+            "lock": self.lock,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class StageContext:
+    project: Project
+    options: RunOptions
+    target: Target
+    changes: ChangeSet
+    result: RunResult
+
+    @property
+    def root(self) -> Path:
+        return self.project.root
+
+
+def read_project(path: Path, options: RunOptions) -> Project:
+    """Detect the format and read the project into the model (raises MigrateError on bad input)."""
+    from migrate.discover import detect
+
+    fmt = detect(path)
+    if fmt == "migrated":
+        raise MigrateError("already migrated: no Poetry or Pipenv metadata left", path=Path(path) / "pyproject.toml")
+    if fmt == "poetry":
+        from migrate.poetry import read_poetry
+
+        return read_poetry(path)
+    from migrate.pipenv import read_pipenv
+
+    return read_pipenv(path, name=options.name)
+
+
+def plan(path: Path, options: RunOptions) -> RunResult:
+    """Run every stage and return the result with its ChangeSet. Writes nothing."""
+    start = time.perf_counter()
+    path = Path(path)
+    result = RunResult(path=path)
+    try:
+        target = Target.parse(options.target)
+        if options.build_backend not in ("hatchling", "uv", "keep"):
+            raise MigrateError(
+                f"unknown build backend {options.build_backend!r}",
+                key="--build-backend",
+                hint="use hatchling, uv or keep",
+            )
+        from migrate.discover import detect
+
+        if detect(path) == "migrated":
+            result.status = "unchanged"
+            result.source_format = "uv"
+            result.changes = ChangeSet(path)
+            result.lock["note"] = "already a PEP 621 project with no Poetry or Pipenv metadata left"
+            result.seconds = time.perf_counter() - start
+            return result
+        project = read_project(path, options)
+        result.source_format = project.source_format
+        result.project_name = project.name
+        changes = ChangeSet(project.root)
+        ctx = StageContext(project, options, target, changes, result)
+
+        from migrate.writer import write_stage
+
+        write_stage(ctx)
+        if options.lock:
+            from migrate.lock import lock_stage
+
+            lock_stage(ctx)
+        if options.codemods:
+            from migrate.codemod_stage import codemod_stage
+
+            codemod_stage(ctx)
+        result.warnings[:0] = project.warnings
+        result.changes = changes
+        if not changes:
+            result.status = "unchanged"
+        else:
+            result.status = "would-change" if options.dry_run else "pending"
+    except MigrateError as exc:
+        result.status = "error"
+        result.error = str(exc)
+        result.exit_code = 2
+    except StageError as exc:
+        result.status = "failed"
+        result.error = exc.message
+        result.error_detail = exc.detail
+        result.exit_code = 1
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def run(path: Path, options: RunOptions) -> RunResult:
+    """Plan, then apply all-or-nothing unless ``options.dry_run``."""
+    result = plan(path, options)
+    if result.exit_code or options.dry_run or result.status == "unchanged":
+        return result
+    start = time.perf_counter()
+    assert result.changes is not None
+    try:
+        if not options.allow_dirty:
+            check_clean_worktree(result.changes.root)
+        result.changes.apply()
+        result.status = "migrated"
+    except MigrateError as exc:
+        result.status = "error"
+        result.error = str(exc)
+        result.exit_code = 2
+    except OSError as exc:
+        result.status = "failed"
+        result.error = f"could not write the changes, nothing was changed: {exc}"
+        result.exit_code = 1
+    result.seconds += time.perf_counter() - start
+    return result
+
+
+def check_clean_worktree(root: Path) -> None:
+    """Refuse to touch a git work tree that has uncommitted changes under ``root``."""
+    try:
+        proc = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    if proc.returncode != 0:  # not a git work tree (or no git): nothing to protect
+        return
+    dirty = [line[3:] for line in proc.stdout.splitlines() if line.strip()]
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
+        raise MigrateError(
+            f"the git work tree has uncommitted changes ({shown})",
+            path=root,
+            hint="commit or stash them first, or pass --allow-dirty",
+        )

@@ -1,0 +1,120 @@
+"""Showing results: rich text for people, JSON for scripts. Diffs go to stdout, the rest to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _console(stderr: bool = True):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def print_diff(diff: str) -> None:
+    """A unified diff: coloured on a terminal, plain when piped."""
+    if not diff:
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.text import Text
+
+        console = Console(highlight=False, soft_wrap=True)
+        for line in diff.splitlines():
+            style = None
+            if line.startswith(("+++", "---")):
+                style = "bold"
+            elif line.startswith("+"):
+                style = "green"
+            elif line.startswith("-"):
+                style = "red"
+            elif line.startswith("@@"):
+                style = "cyan"
+            console.print(Text(line, style=style or ""))
+    else:
+        sys.stdout.write(diff)
+
+
+def print_run_result(result, options, fmt: str = "text") -> None:
+    if fmt == "json":
+        print_json(result.to_json())
+        return
+    console = _console()
+    if result.exit_code == 2:
+        console.print(f"[bold red]error:[/] {_esc(result.error)}")
+        console.print("Nothing was written.")
+        return
+    if result.exit_code == 1:
+        console.print(f"[bold red]failed:[/] {_esc(result.error)}")
+        if result.error_detail:
+            console.print(_esc(result.error_detail.rstrip()))
+        console.print("The project was left exactly as it was.")
+        return
+    if options.dry_run and result.changes:
+        print_diff(result.changes.diff())
+    name = result.project_name or result.path
+    fmt_name = result.source_format or "?"
+    if result.status == "unchanged":
+        console.print(f"[bold]{_esc(str(name))}[/]: nothing to change (already on uv).")
+    else:
+        verb = "Would migrate" if options.dry_run else "Migrated"
+        console.print(f"[bold green]{verb}[/] {fmt_name} project [bold]{_esc(str(name))}[/] ({_esc(str(result.path))})")
+        for ch in result.changes.summary():
+            console.print(f"  {ch['action']:<7} {_esc(ch['path'])}")
+    print_warnings(result.warnings, console)
+    print_ft(result.ft, console)
+    print_codemods(result.codemods, console)
+    if not options.lock and result.status != "unchanged":
+        console.print("[dim]uv.lock was not regenerated (--no-lock): run `uv lock` next.[/]")
+    if options.dry_run and result.status != "unchanged":
+        console.print("[dim]Dry run: nothing was written. Run again without --dry-run to apply.[/]")
+
+
+def print_warnings(warnings, console=None) -> None:
+    console = console or _console()
+    for w in warnings:
+        where = w.path or ""
+        if w.key:
+            where = f"{where}: {w.key}" if where else w.key
+        console.print(f"[yellow]warning[/][bold]\\[{w.code}][/] {_esc(where)}{': ' if where else ''}{_esc(w.message)}")
+
+
+def print_ft(entries, console=None) -> None:
+    if not entries:
+        return
+    console = console or _console()
+    interesting = [e for e in entries if e.get("status") not in ("pure", "ft-wheels")]
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e.get("status", "?")] = counts.get(e.get("status", "?"), 0) + 1
+    console.print(
+        "Free-threading readiness: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    )
+    for e in interesting:
+        fix = f" → {e['fix']}" if e.get("fix") else ""
+        console.print(f"  {e.get('status'):<10} {_esc(e.get('name', '?'))} {_esc(str(e.get('version', '')))}{_esc(fix)}")
+
+
+def print_codemods(entries, console=None) -> None:
+    if not entries:
+        return
+    console = console or _console()
+    fixed = sum(1 for e in entries if e.get("fixed"))
+    console.print(f"Thread-safety: {len(entries)} finding(s), {fixed} fixed")
+    for e in entries:
+        mark = "fixed" if e.get("fixed") else "report"
+        console.print(
+            f"  {_esc(e['path'])}:{e['line']}:{e['column']}: {e['code']} {_esc(e['message'])} [dim]({mark})[/]"
+        )
+
+
+def _esc(text: str | None) -> str:
+    from rich.markup import escape
+
+    return escape(text or "")

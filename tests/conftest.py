@@ -1,0 +1,48 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """path -> sha256 of every file under root (to assert a tree is byte-identical)."""
+    out = {}
+    for p in sorted(Path(root).rglob("*")):
+        if p.is_file() and ".git" not in p.parts:
+            out[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def run_migrate(*args: str, cwd: Path | None = None, env: dict | None = None, input: str | None = None):
+    """Run the real CLI in a subprocess (``python -m migrate``); returns CompletedProcess (text)."""
+    full_env = dict(os.environ)
+    full_env.pop("FORCE_COLOR", None)
+    full_env["NO_COLOR"] = "1"
+    full_env["COLUMNS"] = "200"
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "migrate", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def migrate_cli():
+    return run_migrate
