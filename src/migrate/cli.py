@@ -14,6 +14,7 @@ import typer
 
 app = typer.Typer(
     name="migrate",
+    pretty_exceptions_enable=False,
     help=(
         "Move Poetry and Pipenv projects to uv and get them ready for free-threaded Python.\n\n"
         "Start with `migrate run PATH --dry-run` to see every change as a diff."
@@ -225,4 +226,22 @@ def batch(
 
 
 def main() -> None:
-    app()
+    """Entry point: no traceback ever reaches a user; set MIGRATE_DEBUG=1 to see one."""
+    import os
+    import sys
+
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted: nothing was written\n")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug in migrate, not the user's input
+        if os.environ.get("MIGRATE_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "Nothing was written. Please report this with MIGRATE_DEBUG=1 output.\n"
+        )
+        sys.exit(1)

@@ -62,6 +62,14 @@ class Dependency:
     #: the URL is the requirement (e.g. a wheel/sdist ``url``/``file``); else use ``source``.
     direct_url: str | None = None
     allow_prereleases: bool = False
+    #: only in extras (Poetry ``optional = true``); never written to ``dependencies``
+    optional: bool = False
+    #: contributes only its ``source``/prerelease setting: the requirement itself already lives in an
+    #: existing ``[project]`` table that is kept as it is
+    source_only: bool = False
+    #: comments of the original metadata: whole lines before the entry, and the end-of-line one
+    leading_comments: list[str] = field(default_factory=list)
+    trailing_comment: str | None = None
 
     def requirement(self) -> str:
         """The PEP 508 requirement string."""

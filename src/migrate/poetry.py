@@ -1,0 +1,741 @@
+"""Poetry reader: ``pyproject.toml`` ([tool.poetry], Poetry 1 and 2 layouts) + ``poetry.lock`` → Project.
+
+Every key of ``[tool.poetry]`` is either converted (and listed in ``Project.consumed_keys`` so the writer
+removes it) or kept where it is with a MIG002 warning. A dependency table with a key we do not know is an
+error: a typo there would otherwise silently drop a constraint.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from migrate import markers
+from migrate.diagnostics import MigrateError
+from migrate.discover import load_toml
+from migrate.model import (
+    BuildConfig,
+    Dependency,
+    DependencySource,
+    FileSpec,
+    Index,
+    PackageSpec,
+    Person,
+    Pin,
+    Project,
+)
+
+PYPROJECT = "pyproject.toml"
+
+#: [tool.poetry] keys we convert
+_CONVERTED = {
+    "name", "version", "description", "license", "authors", "maintainers", "readme", "homepage",
+    "repository", "documentation", "keywords", "classifiers", "urls", "dependencies", "dev-dependencies",
+    "group", "extras", "scripts", "plugins", "source", "packages", "include", "exclude", "package-mode",
+}
+#: [tool.poetry] keys with no uv equivalent: kept, with a warning
+_KEPT = {
+    "build": "build scripts have no uv/hatchling equivalent; port [tool.poetry.build] to a build hook",
+    "requires-poetry": "only meaningful to Poetry",
+    "requires-plugins": "Poetry plugins have no uv equivalent",
+}
+_DEP_KEYS = {
+    "version", "python", "platform", "markers", "extras", "optional", "allow-prereleases", "allows-prereleases",
+    "source", "git", "branch", "tag", "rev", "subdirectory", "path", "develop", "url",
+}
+_POETRY_BACKENDS = ("poetry.core.masonry.api", "poetry.masonry.api", "poetry_dynamic_versioning.backend")
+_PERSON_RE = re.compile(r"^(?P<name>[^<>]*?)\s*(?:<(?P<email>[^<>]*)>)?\s*$")
+
+
+class _Ctx:
+    """Where we are (for error messages) and the project being filled."""
+
+    def __init__(self, project: Project, file: Path) -> None:
+        self.project = project
+        self.file = file
+
+    def error(self, key: str, message: str, hint: str | None = None) -> MigrateError:
+        return MigrateError(message, path=self.file, key=key, hint=hint)
+
+    def expect(self, value: Any, types: type | tuple[type, ...], key: str) -> Any:
+        if not isinstance(value, types):
+            names = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+            raise self.error(key, f"expected {_toml_type(names)}, got {_describe(value)}")
+        return value
+
+    def str_list(self, value: Any, key: str) -> list[str]:
+        self.expect(value, list, key)
+        for i, item in enumerate(value):
+            self.expect(item, str, f"{key}[{i}]")
+        return [str(v) for v in value]
+
+
+def _toml_type(names: str) -> str:
+    return names.replace("str", "a string").replace("list", "an array").replace("dict", "a table").replace(
+        "bool", "a boolean"
+    )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def read_poetry(root: Path) -> Project:
+    root = Path(root)
+    file = root / PYPROJECT
+    doc = load_toml(file)
+    poetry = doc["tool"]["poetry"]
+    existing = doc.get("project")
+    project = Project(root=root, source_format="poetry", metadata_file=file)
+    ctx = _Ctx(project, Path(PYPROJECT))
+    if existing is not None:
+        ctx.expect(existing, dict, "project")
+        project.existing_project_keys = set(existing.keys())
+        project.dynamic = [str(x) for x in ctx.str_list(existing.get("dynamic", []), "project.dynamic")]
+
+    for key in poetry:
+        if key in _KEPT:
+            project.warn("MIG002", f"kept under [tool.poetry]: {_KEPT[key]}", key=f"tool.poetry.{key}")
+        elif key not in _CONVERTED:
+            project.warn("MIG002", "unknown [tool.poetry] key kept as it is", key=f"tool.poetry.{key}")
+
+    def consume(key: str) -> Any:
+        if key in poetry:
+            project.consumed_keys.append(("tool", "poetry", key))
+        return poetry.get(key)
+
+    mode = consume("package-mode")
+    if mode is not None:
+        project.package = bool(ctx.expect(mode, bool, "tool.poetry.package-mode"))
+
+    _read_metadata(ctx, poetry, consume, existing)
+    _read_dependencies(ctx, poetry, consume, existing)
+    _read_entry_points(ctx, consume)
+    _read_sources(ctx, consume)
+    _read_build(ctx, doc, consume)
+
+    lock = root / "poetry.lock"
+    if lock.is_file():
+        project.lock_file = "poetry.lock"
+        project.old_files.append("poetry.lock")
+        project.pins = read_poetry_lock(lock)
+    return project
+
+
+# -- metadata ------------------------------------------------------------------------------------
+def _read_metadata(ctx: _Ctx, poetry: dict, consume, existing: dict | None) -> None:
+    p = ctx.project
+
+    def take(key: str, pkey: str | None = None) -> Any:
+        """Consume tool.poetry.<key>; None when [project] already has <pkey> (Poetry 2 layout)."""
+        value = consume(key)
+        pkey = pkey or key
+        if value is not None and pkey in p.existing_project_keys:
+            return None
+        return value
+
+    name = take("name")
+    p.name = ctx.expect(name, str, "tool.poetry.name") if name is not None else None
+    if existing is not None and "name" in existing:
+        p.name = str(existing["name"])
+    version = take("version")
+    if version is not None:
+        p.version = str(ctx.expect(version, str, "tool.poetry.version"))
+        if "version" in p.dynamic:
+            p.dynamic.remove("version")
+    desc = take("description")
+    if desc is not None:
+        p.description = ctx.expect(desc, str, "tool.poetry.description")
+    lic = take("license")
+    if lic is not None:
+        p.license = ctx.expect(lic, str, "tool.poetry.license")
+    for key, target in (("authors", p.authors), ("maintainers", p.maintainers)):
+        value = take(key)
+        if value is not None:
+            for i, text in enumerate(ctx.str_list(value, f"tool.poetry.{key}")):
+                target.append(_person(text))
+    readme = take("readme")
+    if readme is not None:
+        if isinstance(readme, list):
+            files = ctx.str_list(readme, "tool.poetry.readme")
+            if files:
+                p.readme = files[0]
+            if len(files) > 1:
+                p.warn(
+                    "MIG005",
+                    f"PEP 621 allows one readme; using {files[0]!r}, not {', '.join(map(repr, files[1:]))}",
+                    key="tool.poetry.readme",
+                )
+        else:
+            p.readme = ctx.expect(readme, str, "tool.poetry.readme")
+    for key in ("keywords", "classifiers"):
+        value = take(key)
+        if value is not None:
+            setattr(p, key, ctx.str_list(value, f"tool.poetry.{key}"))
+            if key in p.dynamic:
+                p.dynamic.remove(key)
+    urls: dict[str, str] = {}
+    for key, label in (("homepage", "Homepage"), ("repository", "Repository"), ("documentation", "Documentation")):
+        value = consume(key)
+        if value is not None:
+            urls[label] = ctx.expect(value, str, f"tool.poetry.{key}")
+    extra = consume("urls")
+    if extra is not None:
+        ctx.expect(extra, dict, "tool.poetry.urls")
+        for label, url in extra.items():
+            urls[str(label)] = ctx.expect(url, str, f"tool.poetry.urls.{label}")
+    if "urls" not in p.existing_project_keys:
+        p.urls = urls
+
+
+def _person(text: str) -> Person:
+    m = _PERSON_RE.match(text.strip())
+    if not m:
+        return Person(name=text.strip())
+    name = (m.group("name") or "").strip() or None
+    email = (m.group("email") or "").strip() or None
+    return Person(name=name, email=email)
+
+
+# -- dependencies --------------------------------------------------------------------------------
+def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) -> None:
+    from migrate.constraints import ConstraintError, requires_python
+
+    p = ctx.project
+    deps_table = consume("dependencies")
+    # Poetry 2: [project].dependencies is authoritative unless listed in dynamic; then
+    # [tool.poetry.dependencies] only adds sources/constraints-for-locking to those packages.
+    project_owns_deps = "dependencies" in p.existing_project_keys
+    if deps_table is not None:
+        ctx.expect(deps_table, dict, "tool.poetry.dependencies")
+        python = deps_table.get("python")
+        if python is not None:
+            key = "tool.poetry.dependencies.python"
+            ctx.expect(python, str, key)
+            try:
+                conv = requires_python(str(python))
+            except ConstraintError as exc:
+                raise ctx.error(key, str(exc)) from None
+            if "requires-python" not in p.existing_project_keys:
+                p.requires_python = conv.specifier or None
+                if not conv.exact:
+                    p.warn("MIG003", conv.note or "widened", key=key)
+        elif existing is not None and "requires-python" in existing:
+            pass
+        converted = _convert_table(ctx, deps_table, "tool.poetry.dependencies", skip={"python"})
+        if project_owns_deps:
+            declared = {canonicalize_name(_req_name(r)) for r in (existing or {}).get("dependencies", [])}
+            for dep in converted:
+                if dep.source is not None or dep.allow_prereleases:
+                    dep.source_only = True
+                    p.dependencies.append(dep)
+                if canonicalize_name(dep.name) not in declared:
+                    p.warn(
+                        "MIG008",
+                        f"{dep.name!r} is only in [tool.poetry.dependencies] (Poetry used it for locking); "
+                        "[project].dependencies is kept as it is",
+                        key=f"tool.poetry.dependencies.{dep.name}",
+                    )
+        else:
+            p.dependencies.extend(d for d in converted if not d.optional)
+            _read_extras(ctx, consume, converted)
+            if "dependencies" in p.dynamic:
+                p.dynamic.remove("dependencies")
+    else:
+        _read_extras(ctx, consume, [])
+
+    # groups
+    legacy = consume("dev-dependencies")
+    if legacy is not None:
+        ctx.expect(legacy, dict, "tool.poetry.dev-dependencies")
+        p.groups.setdefault("dev", []).extend(_convert_table(ctx, legacy, "tool.poetry.dev-dependencies"))
+    groups = consume("group")
+    non_optional: list[str] = ["dev"] if legacy is not None else []
+    if groups is not None:
+        ctx.expect(groups, dict, "tool.poetry.group")
+        for gname, group in groups.items():
+            gkey = f"tool.poetry.group.{gname}"
+            ctx.expect(group, dict, gkey)
+            for k in group:
+                if k not in ("dependencies", "optional", "include-groups"):
+                    raise ctx.error(f"{gkey}.{k}", "unknown key in a dependency group",
+                                    hint="expected dependencies, optional or include-groups")
+            name = _group_name(str(gname))
+            items: list = p.groups.setdefault(name, [])
+            for inc in ctx.str_list(group.get("include-groups", []), f"{gkey}.include-groups"):
+                items.append({"include-group": _group_name(inc)})
+            table = group.get("dependencies", {})
+            ctx.expect(table, dict, f"{gkey}.dependencies")
+            items.extend(_convert_table(ctx, table, f"{gkey}.dependencies"))
+            optional = group.get("optional", False)
+            ctx.expect(optional, bool, f"{gkey}.optional")
+            if not optional and name not in non_optional:
+                non_optional.append(name)
+    # Poetry installs every non-optional group by default; uv installs "dev" (when it exists) unless
+    # tool.uv.default-groups says otherwise.
+    uv_default = {"dev"} & set(p.groups)
+    if p.groups and set(non_optional) != uv_default:
+        p.default_groups = [g for g in p.groups if g in non_optional]
+
+
+def _req_name(req: Any) -> str:
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", str(req))
+    return m.group(1) if m else str(req)
+
+
+def _group_name(name: str) -> str:
+    return canonicalize_name(name)
+
+
+def _read_extras(ctx: _Ctx, consume, deps: list[Dependency]) -> None:
+    """Poetry extras list dependency names (any main dependency; usually the optional ones)."""
+    p = ctx.project
+    extras = consume("extras")
+    by_name: dict[str, list[Dependency]] = {}
+    for d in deps:
+        by_name.setdefault(canonicalize_name(d.name), []).append(d)
+    used: set[str] = set()
+    optional_names = {canonicalize_name(d.name) for d in deps if d.optional}
+    if extras is not None:
+        ctx.expect(extras, dict, "tool.poetry.extras")
+        if "optional-dependencies" in p.existing_project_keys:
+            return
+        for extra, names in extras.items():
+            key = f"tool.poetry.extras.{extra}"
+            out: list[Dependency] = []
+            for item in ctx.str_list(names, key):
+                # "pkg" or "pkg[extra]" (Poetry accepts a requirement-ish name here)
+                base = canonicalize_name(_req_name(item))
+                if base not in by_name:
+                    p.warn("MIG005", f"{item!r} is not a dependency of the project; Poetry ignores it, "
+                           "so it is left out of the extra", key=key)
+                    continue
+                out.extend(by_name[base])
+                used.add(base)
+            p.optional_dependencies[canonicalize_name(str(extra))] = out
+    for name in sorted(optional_names - used):
+        p.warn(
+            "MIG005",
+            "optional dependency is in no extra, so nothing installs it; not converted "
+            "(add it to an extra in [project.optional-dependencies] if it is needed)",
+            key=f"tool.poetry.dependencies.{name}",
+        )
+
+
+def _convert_table(ctx: _Ctx, table: dict, key: str, skip: set[str] = frozenset()) -> list[Dependency]:
+    out: list[Dependency] = []
+    for name, spec in table.items():
+        if name in skip:
+            continue
+        out.extend(_convert_dependency(ctx, str(name), spec, f"{key}.{name}"))
+    _attach_comments(table, out)
+    return out
+
+
+def _attach_comments(table: Any, deps: list[Dependency]) -> None:
+    """Carry comments of the TOML table over to the converted requirements (writer puts them back)."""
+    body = getattr(getattr(table, "value", None), "body", None)
+    if body is None:
+        return
+    from tomlkit.items import Comment
+
+    first_by_name: dict[str, Dependency] = {}
+    for d in deps:
+        first_by_name.setdefault(d.name, d)
+    pending: list[str] = []
+    for k, item in body:
+        if k is None:
+            if isinstance(item, Comment):
+                pending.append(item.as_string().strip())
+            continue
+        dep = first_by_name.get(str(k.key) if hasattr(k, "key") else str(k))
+        if dep is None:
+            pending = []
+            continue
+        dep.leading_comments = pending
+        pending = []
+        try:
+            comment = item.trivia.comment.strip()
+        except (AttributeError, RuntimeError):
+            comment = ""
+        if comment:
+            dep.trailing_comment = comment
+
+
+def _convert_dependency(ctx: _Ctx, name: str, spec: Any, key: str) -> list[Dependency]:
+    from migrate.constraints import ConstraintError, convert_constraint
+
+    if isinstance(spec, list):
+        if not spec:
+            raise ctx.error(key, "empty list of constraints")
+        out: list[Dependency] = []
+        for i, entry in enumerate(spec):
+            if not isinstance(entry, (dict, str)):
+                raise ctx.error(f"{key}[{i}]", f"expected a table or a string, got {_describe(entry)}")
+            out.extend(_convert_dependency(ctx, name, entry, f"{key}[{i}]"))
+        if len(out) > 1 and any(d.source for d in out):
+            for d in out:
+                if d.source is not None:
+                    d.source.marker = d.marker
+        return out
+    if isinstance(spec, str):
+        spec = {"version": spec}
+    if not isinstance(spec, dict):
+        raise ctx.error(key, f"expected a version string, a table or an array of tables, got {_describe(spec)}")
+    for k in spec:
+        if k not in _DEP_KEYS:
+            close = _close_match(str(k), _DEP_KEYS)
+            raise ctx.error(
+                f"{key}.{k}",
+                "unknown key in a dependency table",
+                hint=f"did you mean {close!r}?" if close else "see Poetry's dependency specification",
+            )
+    dep = Dependency(name=name)
+    version = spec.get("version")
+    if version is not None:
+        ctx.expect(version, str, f"{key}.version")
+        try:
+            conv = convert_constraint(str(version))
+        except ConstraintError as exc:
+            raise ctx.error(f"{key}.version" if "version" in spec and len(spec) > 1 else key, str(exc)) from None
+        dep.specifier = conv.specifier
+        if not conv.exact:
+            ctx.project.warn("MIG003", conv.note or f"{version!r} widened to {conv.specifier!r}", key=key)
+    extras = spec.get("extras")
+    if extras is not None:
+        dep.extras = tuple(ctx.str_list(extras, f"{key}.extras"))
+    dep.marker = _markers(ctx, spec, key)
+    optional = spec.get("optional", False)
+    ctx.expect(optional, bool, f"{key}.optional")
+    dep.optional = optional
+    for pk in ("allow-prereleases", "allows-prereleases"):
+        if pk in spec:
+            dep.allow_prereleases = bool(ctx.expect(spec[pk], bool, f"{key}.{pk}"))
+    dep.source = _dep_source(ctx, spec, key)
+    if dep.source is not None and dep.specifier and (dep.source.git or dep.source.path or dep.source.url):
+        ctx.project.warn("MIG005", "a version together with a git/path/url source: the source wins", key=key)
+    return [dep]
+
+
+def _markers(ctx: _Ctx, spec: dict, key: str) -> str | None:
+    from migrate.constraints import (
+        ConstraintError,
+        normalize_marker,
+        platform_to_marker,
+        python_constraint_to_marker,
+    )
+
+    parts: list[str | None] = []
+    try:
+        if "markers" in spec:
+            parts.append(normalize_marker(str(ctx.expect(spec["markers"], str, f"{key}.markers"))))
+        if "python" in spec:
+            parts.append(python_constraint_to_marker(str(ctx.expect(spec["python"], str, f"{key}.python"))))
+        if "platform" in spec:
+            parts.append(platform_to_marker(str(ctx.expect(spec["platform"], str, f"{key}.platform"))))
+    except ConstraintError as exc:
+        raise ctx.error(key, str(exc)) from None
+    try:
+        return markers.and_(*parts)
+    except ValueError as exc:
+        raise ctx.error(key, str(exc)) from None
+
+
+def _dep_source(ctx: _Ctx, spec: dict, key: str) -> DependencySource | None:
+    kinds = [k for k in ("git", "path", "url", "source") if k in spec]
+    if not kinds:
+        for k in ("branch", "tag", "rev", "subdirectory", "develop"):
+            if k in spec:
+                raise ctx.error(f"{key}.{k}", f"{k!r} needs a git{'/path' if k in ('develop', 'subdirectory') else ''} source")
+        return None
+    if len(kinds) > 1:
+        raise ctx.error(key, f"a dependency can have only one of git, path, url, source (found {', '.join(kinds)})")
+    kind = kinds[0]
+    value = str(ctx.expect(spec[kind], str, f"{key}.{kind}"))
+    src = DependencySource()
+    if kind == "git":
+        src.git = git_url(value)
+        refs = [k for k in ("branch", "tag", "rev") if k in spec]
+        if len(refs) > 1:
+            raise ctx.error(key, "only one of branch, tag, rev may be given")
+        for k in refs:
+            setattr(src, k, str(ctx.expect(spec[k], str, f"{key}.{k}")))
+        if "subdirectory" in spec:
+            src.subdirectory = str(ctx.expect(spec["subdirectory"], str, f"{key}.subdirectory"))
+    elif kind == "path":
+        src.path = value
+        develop = spec.get("develop")
+        if develop is not None:
+            if ctx.expect(develop, bool, f"{key}.develop"):
+                src.editable = True
+    elif kind == "url":
+        src.url = value
+    else:
+        src.index = value
+    for k in ("branch", "tag", "rev"):
+        if k in spec and kind != "git":
+            raise ctx.error(f"{key}.{k}", f"{k!r} only applies to git dependencies")
+    if "develop" in spec and kind not in ("path", "git"):
+        raise ctx.error(f"{key}.develop", "'develop' only applies to path dependencies")
+    return src
+
+
+def git_url(url: str) -> str:
+    """Poetry accepts scp-like ``git@host:org/repo.git``; uv wants a URL (``ssh://git@host/org/repo.git``)."""
+    url = url.strip()
+    if url.startswith("git+"):
+        url = url[4:]
+    m = re.match(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?!//)(?P<path>.+)$", url)
+    if m:
+        return f"ssh://{m.group('user')}@{m.group('host')}/{m.group('path')}"
+    return url
+
+
+def _close_match(word: str, options) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+# -- scripts, plugins ----------------------------------------------------------------------------
+def _read_entry_points(ctx: _Ctx, consume) -> None:
+    p = ctx.project
+    scripts = consume("scripts")
+    if scripts is not None:
+        ctx.expect(scripts, dict, "tool.poetry.scripts")
+        kept: dict = {}
+        for name, value in scripts.items():
+            key = f"tool.poetry.scripts.{name}"
+            if isinstance(value, str):
+                p.scripts[str(name)] = value
+                continue
+            ctx.expect(value, dict, key)
+            if "callable" in value:  # Poetry 1 form, optionally with extras
+                ref = str(ctx.expect(value["callable"], str, f"{key}.callable"))
+                extras = value.get("extras")
+                if extras:
+                    ref += " [" + ",".join(ctx.str_list(extras, f"{key}.extras")) + "]"
+                p.scripts[str(name)] = ref
+            elif value.get("type", "console") == "console" and "reference" in value:
+                p.scripts[str(name)] = str(ctx.expect(value["reference"], str, f"{key}.reference"))
+            else:
+                kept[str(name)] = value
+                p.warn(
+                    "MIG002",
+                    "script of type 'file' has no PEP 621 equivalent; kept under [tool.poetry.scripts] "
+                    "(hatchling: use [tool.hatch.build.targets.wheel.shared-scripts])",
+                    key=key,
+                )
+        if kept:
+            p.consumed_keys.remove(("tool", "poetry", "scripts"))
+            for name in scripts:
+                if str(name) not in kept:
+                    p.consumed_keys.append(("tool", "poetry", "scripts", str(name)))
+        if "scripts" in p.existing_project_keys:
+            p.scripts = {}
+    plugins = consume("plugins")
+    if plugins is not None:
+        ctx.expect(plugins, dict, "tool.poetry.plugins")
+        for group, entries in plugins.items():
+            ctx.expect(entries, dict, f"tool.poetry.plugins.{group}")
+            points = {}
+            for n, ref in entries.items():
+                points[str(n)] = str(ctx.expect(ref, str, f"tool.poetry.plugins.{group}.{n}"))
+            if group == "console_scripts":
+                p.scripts.update(points)
+            elif group == "gui_scripts":
+                p.gui_scripts.update(points)
+            else:
+                p.entry_points[str(group)] = points
+
+
+# -- sources -------------------------------------------------------------------------------------
+def _read_sources(ctx: _Ctx, consume) -> None:
+    """Poetry sources → uv indexes.
+
+    Poetry: ``primary`` sources (and the legacy ``default = true`` / no priority) are searched before
+    PyPI and, when any is configured, PyPI is not used unless it is listed as a source itself.
+    ``supplemental`` is searched after the primaries; ``explicit`` only for packages that name it.
+    uv: indexes are searched in order, the ``default = true`` index last (PyPI unless replaced),
+    ``explicit = true`` indexes only for packages pinned to them in ``[tool.uv.sources]``.
+    """
+    p = ctx.project
+    sources = consume("source")
+    if sources is None:
+        return
+    ctx.expect(sources, list, "tool.poetry.source")
+    primaries: list[Index] = []
+    others: list[Index] = []
+    pypi_listed = False
+    for i, src in enumerate(sources):
+        key = f"tool.poetry.source[{i}]"
+        ctx.expect(src, dict, key)
+        name = str(ctx.expect(src.get("name"), str, f"{key}.name"))
+        priority = src.get("priority")
+        if priority is None:
+            if src.get("default"):
+                priority = "default"
+            elif src.get("secondary"):
+                priority = "secondary"
+            else:
+                priority = "primary"
+        priority = str(ctx.expect(priority, str, f"{key}.priority"))
+        if priority not in ("default", "primary", "secondary", "supplemental", "explicit"):
+            raise ctx.error(f"{key}.priority", f"unknown source priority {priority!r}",
+                            hint="expected primary, supplemental or explicit")
+        url = src.get("url")
+        if canonicalize_name(name) == "pypi" and url is None:
+            pypi_listed = True
+            continue
+        if url is None:
+            raise ctx.error(f"{key}.url", f"source {name!r} has no url")
+        idx = Index(name=name, url=str(ctx.expect(url, str, f"{key}.url")))
+        if priority == "explicit":
+            idx.explicit = True
+            others.append(idx)
+        elif priority in ("supplemental", "secondary"):
+            idx.note = priority
+            others.append(idx)
+            p.warn(
+                "MIG004",
+                f"{priority} source {name!r}: uv searches it before PyPI, not after "
+                "(mark it explicit and pin its packages in [tool.uv.sources] for Poetry's behaviour)",
+                key=key,
+            )
+        else:
+            primaries.append(idx)
+            if priority == "default":
+                idx.default = True
+    if primaries and not pypi_listed:
+        # Poetry does not use PyPI when a primary source exists: the last primary replaces PyPI.
+        for idx in primaries:
+            idx.default = False
+        primaries[-1].default = True
+    elif pypi_listed:
+        for idx in primaries:
+            idx.default = False
+    p.indexes = primaries[:-1] + others + primaries[-1:] if primaries and primaries[-1].default else primaries + others
+
+
+# -- build ---------------------------------------------------------------------------------------
+def _read_build(ctx: _Ctx, doc: Any, consume) -> None:
+    p = ctx.project
+    build = BuildConfig()
+    packages = consume("packages")
+    if packages is not None:
+        ctx.expect(packages, list, "tool.poetry.packages")
+        for i, entry in enumerate(packages):
+            key = f"tool.poetry.packages[{i}]"
+            ctx.expect(entry, dict, key)
+            include = str(ctx.expect(entry.get("include"), str, f"{key}.include"))
+            spec = PackageSpec(include=include)
+            if "from" in entry:
+                spec.from_ = str(ctx.expect(entry["from"], str, f"{key}.from"))
+            if "to" in entry:
+                spec.to = str(ctx.expect(entry["to"], str, f"{key}.to"))
+            if "format" in entry:
+                fmt = entry["format"]
+                spec.formats = tuple([fmt] if isinstance(fmt, str) else ctx.str_list(fmt, f"{key}.format"))
+            build.packages.append(spec)
+    for key in ("include", "exclude"):
+        value = consume(key)
+        if value is None:
+            continue
+        ctx.expect(value, list, f"tool.poetry.{key}")
+        for i, entry in enumerate(value):
+            ikey = f"tool.poetry.{key}[{i}]"
+            if isinstance(entry, str):
+                getattr(build, key).append(FileSpec(entry))
+            else:
+                ctx.expect(entry, dict, ikey)
+                path = str(ctx.expect(entry.get("path"), str, f"{ikey}.path"))
+                fmt = entry.get("format", [])
+                fmts = tuple([fmt] if isinstance(fmt, str) else ctx.str_list(fmt, f"{ikey}.format"))
+                getattr(build, key).append(FileSpec(path, fmts))
+    # An include without format: poetry-core 2 puts it in the sdist only, poetry-core 1 in both.
+    # An exclude without format applies to both.
+    core1 = _builds_with_poetry_core_1(doc)
+    build.include = [f if f.formats else FileSpec(f.path, ("sdist", "wheel") if core1 else ("sdist",))
+                     for f in build.include]
+    build.exclude = [f if f.formats else FileSpec(f.path, ("sdist", "wheel")) for f in build.exclude]
+    p.build = build
+    bs = doc.get("build-system")
+    backend = str(bs.get("build-backend", "")) if isinstance(bs, dict) else ""
+    if isinstance(bs, dict) and backend and backend not in _POETRY_BACKENDS:
+        p.keep_build_system = True  # maturin, setuptools, ...: not ours to replace
+    if backend == "poetry_dynamic_versioning.backend" or _dynamic_versioning(doc):
+        p.warn(
+            "MIG007",
+            "poetry-dynamic-versioning has no uv equivalent; the static version is written "
+            "(hatchling users: consider hatch-vcs)",
+            key="tool.poetry-dynamic-versioning",
+        )
+
+
+def _builds_with_poetry_core_1(doc: Any) -> bool:
+    """True when [build-system] requires a poetry-core (or poetry) that admits no 2.x release."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    bs = doc.get("build-system")
+    requires = bs.get("requires", []) if isinstance(bs, dict) else []
+    for text in requires if isinstance(requires, list) else []:
+        try:
+            req = Requirement(str(text))
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(req.name) in ("poetry-core", "poetry"):
+            return bool(str(req.specifier)) and not any(
+                req.specifier.contains(f"2.{m}.0", prereleases=True) for m in range(0, 10)
+            )
+    return False
+
+
+def _dynamic_versioning(doc: Any) -> bool:
+    tool = doc.get("tool", {})
+    pdv = tool.get("poetry-dynamic-versioning") if isinstance(tool, dict) else None
+    return isinstance(pdv, dict) and bool(pdv.get("enable", False))
+
+
+# -- poetry.lock ---------------------------------------------------------------------------------
+def read_poetry_lock(path: Path) -> list[Pin]:
+    """Pinned versions from poetry.lock (one per [[package]]; markers kept where the lock has them)."""
+    doc = load_toml(path)
+    packages = doc.get("package", [])
+    if not isinstance(packages, list):
+        raise MigrateError("expected an array of tables", path=path.name, key="package")
+    pins: list[Pin] = []
+    for i, pkg in enumerate(packages):
+        if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str) or not isinstance(
+            pkg.get("version"), str
+        ):
+            raise MigrateError("each [[package]] needs a string name and version", path=path.name,
+                               key=f"package[{i}]")
+        source = pkg.get("source")
+        origin = None
+        if isinstance(source, dict):
+            stype = source.get("type")
+            if stype in ("directory", "file"):
+                continue  # path dependencies: their version is whatever is on disk
+            origin = str(source.get("url") or "") or None
+            if stype == "git":
+                continue  # the git source pins the revision; a version constraint adds nothing
+        marker = pkg.get("markers")
+        if isinstance(marker, dict):  # lock format 2.1: markers per group
+            marker = markers.or_(*[str(m) for m in marker.values()]) if marker else None
+        pins.append(Pin(name=str(pkg["name"]), version=str(pkg["version"]),
+                        marker=str(marker) if marker else None, origin=origin))
+    return pins

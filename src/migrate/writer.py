@@ -1,0 +1,539 @@
+"""Writer: the model → PEP 621 ``[project]``, PEP 735 ``[dependency-groups]``, ``[tool.uv]`` and
+``[build-system]``, edited into the existing ``pyproject.toml`` with tomlkit (comments, key order and
+unrelated tables survive). Also stages ``.python-version`` and the deletion of replaced files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tomlkit
+from packaging.utils import canonicalize_name
+from tomlkit.items import AoT, Array, InlineTable, Table
+
+from migrate.diagnostics import Diagnostic, MigrateError
+from migrate.model import BuildConfig, Dependency, Project
+
+PYPROJECT = "pyproject.toml"
+PYTHON_VERSION = ".python-version"
+HATCHLING_REQUIRES = "hatchling>=1.27"  # PEP 639 license expressions
+_PROJECT_ORDER = (
+    "name", "version", "description", "readme", "requires-python", "license", "license-files", "authors",
+    "maintainers", "keywords", "classifiers", "dynamic", "dependencies",
+)
+_POETRY_BACKENDS = ("poetry.core.masonry.api", "poetry.masonry.api", "poetry_dynamic_versioning.backend")
+
+
+def write_stage(ctx) -> None:
+    """Stage pyproject.toml, .python-version and deletions for ``ctx.project``."""
+    project: Project = ctx.project
+    options = ctx.options
+    old = ctx.changes.current(PYPROJECT)
+    doc = tomlkit.parse(old.decode("utf-8")) if old is not None else tomlkit.document()
+    text = render_pyproject(doc, project, build_backend=options.build_backend, warnings=ctx.result.warnings)
+    ctx.changes.write(PYPROJECT, text.encode("utf-8"))
+
+    if ctx.target.admitted_by(project.requires_python):
+        ctx.changes.write(PYTHON_VERSION, f"{ctx.target}\n".encode())
+    else:
+        bound = project.requires_python
+        message = (
+            f"requires-python {bound!r} excludes the target {ctx.target}: .python-version was not written. "
+            f"Widen the upper bound in [project] requires-python to admit {ctx.target.version}"
+        )
+        if options.strict_target:
+            raise MigrateError(message, path=PYPROJECT, key="project.requires-python",
+                               hint="or drop --strict-target to migrate anyway")
+        ctx.result.warnings.append(
+            Diagnostic("MIG001", message, path=PYPROJECT, key="project.requires-python")
+        )
+    if not options.keep_old_files:
+        for rel in project.old_files:
+            if rel != PYPROJECT:
+                ctx.changes.delete(rel)
+
+
+# ------------------------------------------------------------------------------------------------
+def render_pyproject(doc: Any, project: Project, *, build_backend: str = "hatchling",
+                     warnings: list | None = None) -> str:
+    warnings = warnings if warnings is not None else []
+    keep_poetry_build = build_backend == "keep" and _is_poetry_backend(doc)
+    consumed = [k for k in project.consumed_keys
+                if not (keep_poetry_build and k[:3] in (("tool", "poetry", "packages"),
+                                                          ("tool", "poetry", "include"),
+                                                          ("tool", "poetry", "exclude")))]
+    new_project = "project" not in doc
+    proj = doc["project"] if not new_project else tomlkit.table()
+    _fill_project(proj, project, warnings)
+    groups = _dependency_groups(doc, project)
+    _remove_keys(doc, consumed)
+    _write_build_system(doc, project, build_backend, warnings)
+    _write_tool_uv(doc, project)
+    if new_project:
+        doc = _with_leading_tables(doc, [("project", proj)] + ([("dependency-groups", groups)] if groups else []))
+    elif groups is not None and "dependency-groups" not in doc:
+        doc = _insert_after(doc, "project", "dependency-groups", groups)
+    return tomlkit.dumps(doc).rstrip("\n") + "\n"
+
+
+def _with_leading_tables(doc: Any, tables: list[tuple[str, Any]]) -> Any:
+    """Insert ``tables`` after the leading comments and a leading [build-system], before the rest."""
+    from tomlkit.items import Comment, Whitespace
+
+    idx = 0
+    body = doc.body
+    while idx < len(body) and body[idx][0] is None and isinstance(body[idx][1], (Comment, Whitespace)):
+        idx += 1
+    if idx < len(body) and body[idx][0] is not None and str(body[idx][0]) == "build-system":
+        idx += 1
+    if idx >= len(body):
+        for key, value in tables:
+            doc.append(key, value)
+        return doc
+    for key, value in reversed(tables):
+        doc._insert_at(idx, key, value)  # tomlkit has no public positional insert
+    return doc
+
+
+def _insert_after(doc: Any, after: str, key: str, value: Any) -> Any:
+    body = doc.body
+    for i, (k, _) in enumerate(body):
+        if k is not None and str(k) == after:
+            if i + 1 >= len(body):
+                doc.append(key, value)
+            else:
+                doc._insert_at(i + 1, key, value)
+            return doc
+    doc.append(key, value)
+    return doc
+
+
+def _blank_after(table: Table) -> Table:
+    """End a table we created with a blank line, so the next header stands apart."""
+    table.add(tomlkit.nl())
+    return table
+
+
+# -- [project] -----------------------------------------------------------------------------------
+def _fill_project(proj: Table, p: Project, warnings: list) -> None:
+    existing = set(proj.keys())
+    values: dict[str, Any] = {}
+    if p.name:
+        values["name"] = p.name
+    elif "name" not in existing:
+        values["name"] = canonicalize_name(p.root.resolve().name)
+        warnings.append(Diagnostic("MIG005", f"no project name given; using the folder name {values['name']!r}",
+                                   path=PYPROJECT, key="project.name"))
+    if p.version:
+        values["version"] = p.version
+    elif "version" not in existing and "version" not in p.dynamic:
+        values["version"] = "0.0.0"
+        warnings.append(Diagnostic("MIG005", "no version given; wrote 0.0.0 (PEP 621 requires one)",
+                                   path=PYPROJECT, key="project.version"))
+    if p.description:
+        values["description"] = p.description
+    if p.readme:
+        values["readme"] = p.readme
+    if p.requires_python:
+        values["requires-python"] = p.requires_python
+    if p.license:
+        values["license"] = _license(p)
+    if p.authors:
+        values["authors"] = _people(p.authors)
+    if p.maintainers:
+        values["maintainers"] = _people(p.maintainers)
+    if p.keywords:
+        values["keywords"] = p.keywords
+    if p.classifiers:
+        values["classifiers"] = _multiline(p.classifiers)
+    if "dynamic" in existing:
+        dyn = [d for d in p.dynamic]
+        if dyn:
+            proj["dynamic"] = dyn
+        else:
+            del proj["dynamic"]
+    deps = [d for d in p.dependencies if not d.source_only]
+    if deps or ("dependencies" not in existing and p.package):
+        values["dependencies"] = _requirements(deps)
+    elif "dependencies" not in existing:
+        values["dependencies"] = tomlkit.array()
+    for key in _PROJECT_ORDER:
+        if key in values and key not in existing:
+            proj[key] = values[key]
+    if not existing:
+        _blank_after(proj)
+    # sub-tables
+    if p.optional_dependencies and "optional-dependencies" not in existing:
+        t = tomlkit.table()
+        for extra, deps in p.optional_dependencies.items():
+            t[extra] = _requirements(deps)
+        proj["optional-dependencies"] = _blank_after(t)
+    if p.urls and "urls" not in existing:
+        t = tomlkit.table()
+        for k, v in p.urls.items():
+            t[k] = v
+        proj["urls"] = _blank_after(t)
+    for key, entries in (("scripts", p.scripts), ("gui-scripts", p.gui_scripts)):
+        if entries and key not in existing:
+            t = tomlkit.table()
+            for k, v in entries.items():
+                t[k] = v
+            proj[key] = _blank_after(t)
+    if p.entry_points and "entry-points" not in existing:
+        ep = tomlkit.table(is_super_table=True)
+        for group, points in p.entry_points.items():
+            t = tomlkit.table()
+            for k, v in points.items():
+                t[k] = v
+            ep[group] = _blank_after(t)
+        proj["entry-points"] = ep
+
+
+def _license(p: Project) -> Any:
+    lic = p.license
+    if isinstance(lic, dict):
+        return lic
+    has_classifier = any(c.startswith("License ::") for c in p.classifiers)
+    if not has_classifier:
+        try:
+            from packaging.licenses import canonicalize_license_expression
+
+            return str(canonicalize_license_expression(str(lic)))
+        except Exception:
+            pass
+    t = tomlkit.inline_table()
+    t["text"] = str(lic)
+    return t
+
+
+def _people(people) -> Array:
+    arr = tomlkit.array()
+    for person in people:
+        t = tomlkit.inline_table()
+        t.update(person.to_toml())
+        arr.append(t)
+    return arr
+
+
+def _multiline(items: list[str]) -> Array:
+    arr = tomlkit.array()
+    for item in items:
+        arr.add_line(item, indent="    ")
+    if items:
+        arr.add_line(indent="")
+    return arr
+
+
+def _quote_style(req: str) -> str:
+    """Marker strings in single quotes (as uv writes them), so TOML needs no escaping."""
+    return req.replace('"', "'") if "'" not in req else req
+
+
+def _requirements(deps: list) -> Array:
+    arr = tomlkit.array()
+    for d in deps:
+        if isinstance(d, dict):
+            t = tomlkit.inline_table()
+            t.update(d)
+            arr.add_line(t, indent="    ")
+            continue
+        for c in d.leading_comments:
+            arr.add_line(comment=c.lstrip("#").strip(), indent="    ")
+        comment = d.trailing_comment.lstrip("#").strip() if d.trailing_comment else None
+        arr.add_line(_quote_style(d.requirement()), indent="    ", comment=comment)
+    if deps:
+        arr.add_line(indent="")
+    return arr
+
+
+# -- [dependency-groups] -------------------------------------------------------------------------
+def _dependency_groups(doc: Any, p: Project) -> Table | None:
+    if not p.groups:
+        return None
+    existing = doc.get("dependency-groups")
+    table = existing if existing is not None else tomlkit.table()
+    for name, items in p.groups.items():
+        if name in table:
+            current = table[name]
+            have = {str(x) for x in current}
+            for d in items:
+                text = _quote_style(d.requirement()) if isinstance(d, Dependency) else None
+                if text is None:
+                    current.append(d)
+                elif text not in have:
+                    current.append(text)
+        else:
+            table[name] = _requirements(items)
+    return None if existing is not None else _blank_after(table)
+
+
+# -- removing converted keys ---------------------------------------------------------------------
+def _remove_keys(doc: Any, paths: list[tuple[str, ...]]) -> None:
+    for path in paths:
+        parent = doc
+        for part in path[:-1]:
+            if not isinstance(parent, dict) or part not in parent:
+                parent = None
+                break
+            parent = parent[part]
+        if isinstance(parent, dict) and path[-1] in parent:
+            del parent[path[-1]]
+    # drop tables left empty by the removal, innermost first
+    for path in sorted({p[:n] for p in paths for n in range(1, len(p))}, key=len, reverse=True):
+        parent = doc
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and isinstance(parent.get(path[-1]), dict) and not parent[path[-1]]:
+            del parent[path[-1]]
+
+
+# -- [build-system] + backend config -------------------------------------------------------------
+def _is_poetry_backend(doc: Any) -> bool:
+    bs = doc.get("build-system")
+    return isinstance(bs, dict) and str(bs.get("build-backend", "")) in _POETRY_BACKENDS or (
+        isinstance(bs, dict) and "build-backend" not in bs and any("poetry" in str(r) for r in bs.get("requires", []))
+    )
+
+
+def _write_build_system(doc: Any, p: Project, backend: str, warnings: list) -> None:
+    if backend == "keep" or p.keep_build_system:
+        return
+    if not p.package:
+        if _is_poetry_backend(doc):
+            del doc["build-system"]
+        return
+    if "build-system" in doc and not _is_poetry_backend(doc):
+        return
+    bs = tomlkit.table()
+    if backend == "uv":
+        bs["requires"] = [_uv_build_requirement()]
+        bs["build-backend"] = "uv_build"
+    else:
+        bs["requires"] = [HATCHLING_REQUIRES]
+        bs["build-backend"] = "hatchling.build"
+    if "build-system" in doc:
+        old = doc["build-system"]
+        for k in list(old.keys()):
+            if k not in ("requires", "build-backend"):
+                continue
+            del old[k]
+        for k, v in bs.items():
+            old[k] = v
+    else:
+        doc.add("build-system", _blank_after(bs))
+    if p.build is not None:
+        if backend == "uv":
+            _uv_build_config(doc, p, p.build, warnings)
+        else:
+            _hatch_config(doc, p, p.build, warnings)
+
+
+def _uv_build_requirement() -> str:
+    from importlib.metadata import version
+
+    try:
+        v = version("uv").split(".")
+        major, minor = int(v[0]), int(v[1])
+    except Exception:
+        major, minor = 0, 9
+    return f"uv_build>={major}.{minor}.0,<{major}.{minor + 1}"
+
+
+def _tool(doc: Any) -> Table:
+    if "tool" not in doc:
+        doc.add("tool", tomlkit.table(is_super_table=True))
+    return doc["tool"]
+
+
+def _sub(table: Any, *keys: str) -> Table:
+    for k in keys:
+        if k not in table:
+            table[k] = tomlkit.table(is_super_table=True) if k in ("hatch", "build", "targets") else tomlkit.table()
+        table = table[k]
+    return table
+
+
+def _finish(table: Table) -> None:
+    """Blank line after a table we filled (and only when it does not end with one already)."""
+    body = table.value.body
+    if body and not (body[-1][0] is None and "\n" in body[-1][1].as_string()):
+        table.add(tomlkit.nl())
+
+
+def _has_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[")
+
+
+def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> None:
+    """Poetry ``packages``/``include``/``exclude`` → hatchling's wheel/sdist target options."""
+    wheel_paths: list[str] = []
+    sdist_extra: list[str] = []
+    sources: dict[str, str] = {}
+    has_file = False
+    for spec in build.packages:
+        path = f"{spec.from_.rstrip('/')}/{spec.include}" if spec.from_ else spec.include
+        in_wheel = not spec.formats or "wheel" in spec.formats
+        if not in_wheel:
+            sdist_extra.append(path)
+            continue
+        wheel_paths.append(path)
+        if spec.include.endswith(".py") or _has_glob(spec.include) or (p.root / path).is_file():
+            has_file = True
+        if spec.to:
+            sources[path] = f"{spec.to.rstrip('/')}/{spec.include}"
+        elif spec.from_:
+            sources.setdefault(spec.from_.rstrip("/") + "/", "")
+    wheel_include: list[str] = []
+    wheel_artifacts: list[str] = []
+    force: dict[str, str] = {}
+    for f in build.include:
+        fmts = f.formats
+        if "sdist" in fmts:
+            sdist_extra.append(f.path)
+        if "wheel" in fmts:
+            inside = any(f.path == w or f.path.startswith(w.rstrip("/") + "/") for w in wheel_paths)
+            if inside:
+                wheel_artifacts.append(f.path)
+            elif not _has_glob(f.path):
+                force[f.path] = f.path
+            else:
+                wheel_include.append(f.path)
+                warnings.append(Diagnostic(
+                    "MIG007", f"wheel include glob {f.path!r} outside the packages: check the wheel's content",
+                    path=PYPROJECT, key="tool.hatch.build.targets.wheel.include"))
+    excludes = [f.path for f in build.exclude if "wheel" in f.formats]
+    sdist_excludes = [f.path for f in build.exclude if "sdist" in f.formats]
+    if not (wheel_paths or sdist_extra or force or excludes or sdist_excludes or wheel_include):
+        return
+    targets = _sub(_tool(doc), "hatch", "build", "targets")
+    if wheel_paths or force or wheel_include or wheel_artifacts or excludes:
+        wheel = _sub(targets, "wheel")
+        if wheel_paths and not sources and not has_file and not wheel_include:
+            wheel["packages"] = wheel_paths
+        elif wheel_paths or wheel_include:
+            wheel["only-include"] = wheel_paths + wheel_include
+            if sources:
+                src = tomlkit.inline_table()
+                src.update(sources)
+                wheel["sources"] = src
+        if wheel_artifacts:
+            wheel["artifacts"] = wheel_artifacts
+        if excludes:
+            wheel["exclude"] = excludes
+        _finish(wheel)
+        if force:
+            fi = tomlkit.table()
+            fi.update(force)
+            wheel["force-include"] = _blank_after(fi)
+    if sdist_extra or sdist_excludes:
+        sdist = _sub(targets, "sdist")
+        if sdist_extra:
+            # hatchling's sdist already holds every file not ignored by git; artifacts adds ignored ones
+            sdist["artifacts"] = sdist_extra
+        if sdist_excludes:
+            sdist["exclude"] = sdist_excludes
+        _finish(sdist)
+
+
+def _uv_build_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> None:
+    cfg: dict[str, Any] = {}
+    roots = {spec.from_ or "" for spec in build.packages if not spec.formats or "wheel" in spec.formats}
+    modules = [spec.include for spec in build.packages if not spec.formats or "wheel" in spec.formats]
+    if len(roots) > 1 or any(spec.to for spec in build.packages) or any(_has_glob(m) for m in modules):
+        warnings.append(Diagnostic(
+            "MIG007", "packages from several roots, with 'to' or with globs cannot be expressed for uv_build; "
+            "use --build-backend hatchling", path=PYPROJECT, key="tool.uv.build-backend"))
+    if modules:
+        names = [m[:-3] if m.endswith(".py") else m.replace("/", ".") for m in modules]
+        cfg["module-name"] = names[0] if len(names) == 1 else names
+        cfg["module-root"] = next(iter(roots)) if roots else ""
+    elif p.name:
+        name = canonicalize_name(p.name).replace("-", "_")
+        if (p.root / name).is_dir() and not (p.root / "src" / name).is_dir():
+            cfg["module-root"] = ""
+    src_inc = [f.path for f in build.include if "sdist" in f.formats]
+    if src_inc:
+        cfg["source-include"] = src_inc
+    if any("wheel" in f.formats for f in build.include):
+        warnings.append(Diagnostic("MIG007", "uv_build cannot add extra files to the wheel; use hatchling",
+                                   path=PYPROJECT, key="tool.uv.build-backend"))
+    if any("sdist" in f.formats for f in build.exclude):
+        cfg["source-exclude"] = [f.path for f in build.exclude if "sdist" in f.formats]
+    if any("wheel" in f.formats for f in build.exclude):
+        cfg["wheel-exclude"] = [f.path for f in build.exclude if "wheel" in f.formats]
+    if cfg:
+        bb = _sub(_tool(doc), "uv", "build-backend")
+        for k, v in cfg.items():
+            bb[k] = v
+        _finish(bb)
+
+
+# -- [tool.uv] -----------------------------------------------------------------------------------
+def _write_tool_uv(doc: Any, p: Project) -> None:
+    settings: dict[str, Any] = {}
+    if not p.package:
+        settings["package"] = False
+    if p.default_groups is not None:
+        settings["default-groups"] = p.default_groups
+    if p.prerelease:
+        settings["prerelease"] = p.prerelease
+    pre = sorted({canonicalize_name(d.name) for d in p.all_dependencies() if d.allow_prereleases})
+    sources = _sources(p)
+    if not (settings or pre or sources or p.indexes):
+        return
+    uv = _sub(_tool(doc), "uv")
+    for k, v in settings.items():
+        uv[k] = v
+    if pre:
+        t = tomlkit.inline_table()
+        for name in pre:
+            t[name] = "allow"
+        uv["prerelease-package"] = t
+    if settings or pre:
+        _finish(uv)
+    if sources:
+        st = uv["sources"] if "sources" in uv else tomlkit.table()
+        for name, entries in sources.items():
+            if len(entries) == 1:
+                st[name] = _inline(entries[0])
+            else:
+                arr = tomlkit.array()
+                for e in entries:
+                    arr.append(_inline(e))
+                st[name] = arr
+        if "sources" not in uv:
+            uv["sources"] = _blank_after(st)
+    if p.indexes:
+        aot = uv["index"] if "index" in uv else AoT([])
+        for idx in p.indexes:
+            t = tomlkit.table()
+            t.update(idx.to_toml())
+            aot.append(_blank_after(t))
+        if "index" not in uv:
+            uv["index"] = aot
+
+
+def _inline(entry: dict) -> InlineTable:
+    t = tomlkit.inline_table()
+    t.update(entry)
+    return t
+
+
+def _sources(p: Project) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for d in p.all_dependencies():
+        if d.source is None:
+            continue
+        entry = d.source.to_toml()
+        name = d.name
+        key = next((k for k in out if canonicalize_name(k) == canonicalize_name(name)), name)
+        current = out.setdefault(key, [])
+        if entry not in current:
+            current.append(entry)
+    for name, entries in out.items():
+        if len(entries) > 1 and not all("marker" in e for e in entries):
+            # the same package from different sources without markers: uv allows one; keep the first
+            p.warn("MIG005", f"different sources for {name!r} in different groups; kept the first",
+                   key=f"tool.uv.sources.{name}")
+            del entries[1:]
+    return out
