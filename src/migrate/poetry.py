@@ -242,6 +242,10 @@ def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) 
                 if dep.source is not None or dep.allow_prereleases:
                     dep.source_only = True
                     p.dependencies.append(dep)
+            if "extras" in poetry:
+                p.warn("MIG008", "kept: [project] owns the dependencies, so its optional-dependencies are "
+                       "the extras; move anything still missing there", key="tool.poetry.extras")
+            for dep in converted:
                 if canonicalize_name(dep.name) not in declared:
                     p.warn(
                         "MIG008",

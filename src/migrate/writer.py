@@ -381,8 +381,11 @@ def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> N
             has_file = True
         if spec.to:
             sources[path] = f"{spec.to.rstrip('/')}/{spec.include}"
-        elif spec.from_:
-            sources.setdefault(spec.from_.rstrip("/") + "/", "")
+    if has_file or sources:
+        # only-include keeps the "from" folder in the wheel path unless sources strips it
+        for spec in build.packages:
+            if spec.from_ and not spec.to and (not spec.formats or "wheel" in spec.formats):
+                sources.setdefault(spec.from_.rstrip("/") + "/", "")
     wheel_include: list[str] = []
     wheel_artifacts: list[str] = []
     force: dict[str, str] = {}

@@ -1,0 +1,327 @@
+"""The Poetry reader fills the model exactly; bad input is a MigrateError naming file and key."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+
+from migrate.diagnostics import MigrateError
+from migrate.poetry import git_url, read_poetry
+
+
+def project(tmp_path: Path, body: str, lock: str | None = None):
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent(body))
+    if lock is not None:
+        (tmp_path / "poetry.lock").write_text(textwrap.dedent(lock))
+    return read_poetry(tmp_path)
+
+
+BASE = """
+[tool.poetry]
+name = "pkg"
+version = "1.0.0"
+description = "d"
+authors = ["A B <a@b.c>", "Solo"]
+"""
+
+
+def reqs(deps):
+    return [d.requirement() for d in deps]
+
+
+def test_metadata(tmp_path):
+    p = project(tmp_path, BASE + """
+license = "MIT"
+readme = ["README.md", "CHANGES.md"]
+homepage = "https://h"
+repository = "https://r"
+keywords = ["a"]
+classifiers = ["Topic :: X"]
+[tool.poetry.urls]
+"Bug Tracker" = "https://b"
+[tool.poetry.dependencies]
+python = "^3.9"
+""")
+    assert p.name == "pkg" and p.version == "1.0.0" and p.license == "MIT"
+    assert [(a.name, a.email) for a in p.authors] == [("A B", "a@b.c"), ("Solo", None)]
+    assert p.readme == "README.md"
+    assert any(w.code == "MIG005" and "readme" in w.key for w in p.warnings)
+    assert p.urls == {"Homepage": "https://h", "Repository": "https://r", "Bug Tracker": "https://b"}
+    assert p.requires_python == ">=3.9,<4.0"
+
+
+def test_caret_and_markers_are_combined_not_concatenated(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+python = "^3.9"
+foo = { version = "^1.2", markers = "sys_platform == 'linux' or sys_platform == 'darwin'", python = "<3.11" }
+""")
+    (dep,) = p.dependencies
+    req = Requirement(dep.requirement())
+    assert str(req.specifier) in (">=1.2,<2.0", "<2.0,>=1.2")
+    m = Marker(dep.marker)
+    assert m.evaluate({"sys_platform": "linux", "python_version": "3.10", "python_full_version": "3.10.1"})
+    # without parentheses "a or b and c" would admit darwin on 3.12
+    assert not m.evaluate({"sys_platform": "darwin", "python_version": "3.12", "python_full_version": "3.12.1"})
+    assert not m.evaluate({"sys_platform": "linux", "python_version": "3.12", "python_full_version": "3.12.1"})
+
+
+def test_optional_dependencies_only_in_extras(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+python = "^3.9"
+req = "^2.0"
+rich = { version = "^13", optional = true, extras = ["jupyter"] }
+lonely = { version = "*", optional = true }
+[tool.poetry.extras]
+pretty = ["rich"]
+all = ["rich", "req"]
+""")
+    assert [d.name for d in p.dependencies] == ["req"]
+    assert reqs(p.optional_dependencies["pretty"]) == ["rich[jupyter]>=13,<14"]
+    assert [d.name for d in p.optional_dependencies["all"]] == ["rich", "req"]
+    assert any(w.key == "tool.poetry.dependencies.lonely" for w in p.warnings)
+
+
+def test_multiple_constraints_one_requirement_each(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+numpy = [
+    { version = ">=1.26", python = ">=3.12" },
+    { version = ">=1.21,<1.26", python = "<3.12", markers = "platform_machine == 'x86_64' or platform_machine == 'arm64'" },
+]
+""")
+    a, b = p.dependencies
+    env = {"python_version": "3.11", "python_full_version": "3.11.4", "platform_machine": "arm64"}
+    assert not Marker(a.marker).evaluate(env) and Marker(b.marker).evaluate(env)
+    env["python_version"], env["python_full_version"] = "3.11", "3.11.4"
+    env["platform_machine"] = "ppc64le"
+    assert not Marker(b.marker).evaluate(env)
+
+
+def test_sources_git_path_url_index(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+a = { git = "https://github.com/o/a.git", branch = "main" }
+b = { git = "git@github.com:o/b.git", rev = "abc123", subdirectory = "sub" }
+c = { path = "../c", develop = true }
+d = { path = "dist/d-1.0-py3-none-any.whl" }
+e = { url = "https://example.org/e-1.0.tar.gz" }
+f = { version = "^1", source = "private" }
+[[tool.poetry.source]]
+name = "private"
+url = "https://pkgs.example.org/simple/"
+priority = "explicit"
+""")
+    by = {d.name: d.source.to_toml() for d in p.dependencies}
+    assert by["a"] == {"git": "https://github.com/o/a.git", "branch": "main"}
+    assert by["b"] == {"git": "ssh://git@github.com/o/b.git", "subdirectory": "sub", "rev": "abc123"}
+    assert by["c"] == {"path": "../c", "editable": True}
+    assert by["d"] == {"path": "dist/d-1.0-py3-none-any.whl"}
+    assert by["e"] == {"url": "https://example.org/e-1.0.tar.gz"}
+    assert by["f"] == {"index": "private"}
+    assert [(i.name, i.explicit, i.default) for i in p.indexes] == [("private", True, False)]
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("git@github.com:o/r.git", "ssh://git@github.com/o/r.git"),
+        ("https://github.com/o/r.git", "https://github.com/o/r.git"),
+        ("git+https://github.com/o/r.git", "https://github.com/o/r.git"),
+        ("ssh://git@host/o/r.git", "ssh://git@host/o/r.git"),
+    ],
+)
+def test_git_url(url, expected):
+    assert git_url(url) == expected
+
+
+def test_source_priorities(tmp_path):
+    p = project(tmp_path, BASE + """
+[[tool.poetry.source]]
+name = "first"
+url = "https://one/simple/"
+priority = "primary"
+[[tool.poetry.source]]
+name = "second"
+url = "https://two/simple/"
+[[tool.poetry.source]]
+name = "extra"
+url = "https://three/simple/"
+priority = "supplemental"
+""")
+    # primaries disable PyPI in Poetry: the last primary replaces PyPI as uv's default index
+    assert [(i.name, i.default, i.explicit) for i in p.indexes] == [
+        ("first", False, False), ("extra", False, False), ("second", True, False)]
+    assert any(w.code == "MIG004" for w in p.warnings)
+
+
+def test_pypi_listed_keeps_pypi_default(tmp_path):
+    p = project(tmp_path, BASE + """
+[[tool.poetry.source]]
+name = "mine"
+url = "https://one/simple/"
+priority = "primary"
+[[tool.poetry.source]]
+name = "PyPI"
+priority = "primary"
+""")
+    assert [(i.name, i.default) for i in p.indexes] == [("mine", False)]
+
+
+def test_groups_and_default_groups(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dev-dependencies]
+pytest = "^8"
+[tool.poetry.group.lint.dependencies]
+ruff = "*"
+[tool.poetry.group.docs]
+optional = true
+[tool.poetry.group.docs.dependencies]
+Sphinx = "^7"
+""")
+    assert list(p.groups) == ["dev", "lint", "docs"]
+    assert p.default_groups == ["dev", "lint"]
+
+
+def test_only_dev_group_needs_no_default_groups(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.group.dev.dependencies]
+pytest = "^8"
+""")
+    assert p.default_groups is None
+
+
+def test_scripts_and_plugins(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.scripts]
+a = "pkg.cli:main"
+b = { reference = "pkg.cli:b", type = "console" }
+c = { callable = "pkg.cli:c", extras = ["x"] }
+d = { reference = "bin/d.sh", type = "file" }
+[tool.poetry.plugins."pkg.plugins"]
+p1 = "pkg.plug:P"
+""")
+    assert p.scripts == {"a": "pkg.cli:main", "b": "pkg.cli:b", "c": "pkg.cli:c [x]"}
+    assert p.entry_points == {"pkg.plugins": {"p1": "pkg.plug:P"}}
+    assert ("tool", "poetry", "scripts", "a") in p.consumed_keys
+    assert ("tool", "poetry", "scripts") not in p.consumed_keys  # the file script stays
+    assert any(w.key == "tool.poetry.scripts.d" for w in p.warnings)
+
+
+def test_allow_prereleases_and_kept_keys(tmp_path):
+    p = project(tmp_path, BASE + """
+requires-plugins = { poetry-plugin-export = ">=1.8" }
+[tool.poetry.dependencies]
+x = { version = "^1.0", allow-prereleases = true }
+[tool.poetry.build]
+script = "build.py"
+""")
+    assert p.dependencies[0].allow_prereleases
+    kept = {w.key for w in p.warnings if w.code == "MIG002"}
+    assert {"tool.poetry.requires-plugins", "tool.poetry.build"} <= kept
+
+
+def test_poetry2_project_table_is_kept(tmp_path):
+    p = project(tmp_path, """
+[project]
+name = "p2"
+version = "2.0"
+requires-python = ">=3.10"
+dependencies = ["requests>=2"]
+[tool.poetry]
+packages = [{ include = "p2", from = "src" }]
+[tool.poetry.dependencies]
+requests = { source = "internal" }
+[tool.poetry.group.dev.dependencies]
+pytest = "^8"
+[[tool.poetry.source]]
+name = "internal"
+url = "https://internal/simple/"
+priority = "explicit"
+""")
+    assert p.existing_project_keys >= {"name", "dependencies"}
+    (dep,) = p.dependencies
+    assert dep.source_only and dep.source.index == "internal"
+    assert p.requires_python is None  # [project] already says it
+    assert reqs(p.groups["dev"]) == ["pytest>=8,<9"]
+
+
+def test_poetry_lock_pins(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+requests = "^2"
+""", lock="""
+[[package]]
+name = "requests"
+version = "2.31.0"
+description = ""
+optional = false
+python-versions = ">=3.7"
+files = []
+
+[[package]]
+name = "numpy"
+version = "1.24.4"
+description = ""
+optional = false
+python-versions = ">=3.8"
+markers = "python_version < \\"3.9\\""
+files = []
+
+[[package]]
+name = "numpy"
+version = "1.26.4"
+description = ""
+optional = false
+python-versions = ">=3.9"
+markers = "python_version >= \\"3.9\\""
+files = []
+
+[[package]]
+name = "local"
+version = "0.1"
+description = ""
+optional = false
+python-versions = "*"
+files = []
+[package.source]
+type = "directory"
+url = "../local"
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.8"
+content-hash = "x"
+""")
+    pins = {(pin.name, pin.version): pin.marker for pin in p.pins}
+    assert pins == {("requests", "2.31.0"): None, ("numpy", "1.24.4"): 'python_version < "3.9"',
+                    ("numpy", "1.26.4"): 'python_version >= "3.9"'}
+    assert p.old_files == ["poetry.lock"]
+
+
+@pytest.mark.parametrize(
+    "body,key,fragment",
+    [
+        ('[tool.poetry.dependencies]\nfoo = { vresion = "^1" }\n', "tool.poetry.dependencies.foo.vresion",
+         "did you mean 'version'"),
+        ('[tool.poetry.dependencies]\nfoo = 3\n', "tool.poetry.dependencies.foo", "got number 3"),
+        ('[tool.poetry.dependencies]\nfoo = { version = 1 }\n', "tool.poetry.dependencies.foo.version", "string"),
+        ('[tool.poetry.dependencies]\nfoo = "^^1"\n', "tool.poetry.dependencies.foo", ""),
+        ('[tool.poetry.dependencies]\nfoo = { git = "x", path = "y" }\n', "tool.poetry.dependencies.foo", "only one"),
+        ('[tool.poetry.group.dev]\ndependencies = { a = "*" }\noptinal = true\n', "tool.poetry.group.dev.optinal",
+         "unknown key"),
+        ('[[tool.poetry.source]]\nname = "x"\nurl = "https://x"\npriority = "primry"\n',
+         "tool.poetry.source[0].priority", "primry"),
+    ],
+)
+def test_bad_input_names_the_key(tmp_path, body, key, fragment):
+    with pytest.raises(MigrateError) as info:
+        project(tmp_path, BASE + body)
+    err = info.value
+    assert err.path == "pyproject.toml" and err.key == key
+    assert fragment in str(err)
