@@ -325,3 +325,25 @@ def test_bad_input_names_the_key(tmp_path, body, key, fragment):
     err = info.value
     assert err.path == "pyproject.toml" and err.key == key
     assert fragment in str(err)
+
+
+def test_poetry2_lock_only_constraints_become_constraint_dependencies(tmp_path):
+    """[project] is the metadata; Poetry used [tool.poetry.dependencies] versions only when locking."""
+    p = project(tmp_path, """
+[project]
+name = "p2"
+version = "2.0"
+dynamic = ["dependencies"]
+[project.optional-dependencies]
+dev = ["pytest", "boto3-stubs[essential]"]
+[tool.poetry.dependencies]
+httpx = "^0.27"
+pytest = { version = ">=8.3", optional = true }
+boto3-stubs = { version = ">=1.43", optional = true }
+stray = { version = "^1", optional = true }
+""")
+    assert [d.requirement() for d in p.dependencies] == ["httpx>=0.27,<0.28"]
+    assert "dependencies" not in p.dynamic
+    assert sorted(d.requirement() for d in p.constraints) == ["boto3-stubs>=1.43", "pytest>=8.3"]
+    assert p.optional_dependencies == {}
+    assert any(w.key == "tool.poetry.dependencies.stray" and w.code == "MIG008" for w in p.warnings)

@@ -187,6 +187,10 @@ class Project:
     #: groups installed by default (``tool.uv.default-groups``); None = uv's default (["dev"])
     default_groups: list[str] | None = None
 
+    #: lock-time constraints (``[tool.uv] constraint-dependencies``): narrow the resolution without
+    #: changing the package metadata
+    constraints: list[Dependency] = field(default_factory=list)
+
     indexes: list[Index] = field(default_factory=list)
     scripts: dict[str, str] = field(default_factory=dict)
     gui_scripts: dict[str, str] = field(default_factory=dict)

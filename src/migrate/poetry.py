@@ -236,28 +236,7 @@ def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) 
         elif existing is not None and "requires-python" in existing:
             pass
         converted = _convert_table(ctx, deps_table, "tool.poetry.dependencies", skip={"python"})
-        if project_owns_deps:
-            declared = {canonicalize_name(_req_name(r)) for r in (existing or {}).get("dependencies", [])}
-            for dep in converted:
-                if dep.source is not None or dep.allow_prereleases:
-                    dep.source_only = True
-                    p.dependencies.append(dep)
-            if "extras" in poetry:
-                p.warn("MIG008", "kept: [project] owns the dependencies, so its optional-dependencies are "
-                       "the extras; move anything still missing there", key="tool.poetry.extras")
-            for dep in converted:
-                if canonicalize_name(dep.name) not in declared:
-                    p.warn(
-                        "MIG008",
-                        f"{dep.name!r} is only in [tool.poetry.dependencies] (Poetry used it for locking); "
-                        "[project].dependencies is kept as it is",
-                        key=f"tool.poetry.dependencies.{dep.name}",
-                    )
-        else:
-            p.dependencies.extend(d for d in converted if not d.optional)
-            _read_extras(ctx, consume, converted)
-            if "dependencies" in p.dynamic:
-                p.dynamic.remove("dependencies")
+        _place_main_dependencies(ctx, poetry, consume, existing or {}, converted)
     else:
         _read_extras(ctx, consume, [])
 
@@ -293,6 +272,56 @@ def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) 
     uv_default = {"dev"} & set(p.groups)
     if p.groups and set(non_optional) != uv_default:
         p.default_groups = [g for g in p.groups if g in non_optional]
+
+
+def _place_main_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict, converted: list[Dependency]) -> None:
+    """Where each [tool.poetry.dependencies] entry goes.
+
+    Poetry 1 (no [project]): non-optional → ``dependencies``, optional → the extras that list them.
+    Poetry 2: a static ``[project].dependencies`` / ``optional-dependencies`` is the package metadata and
+    is kept as it is; a [tool.poetry.dependencies] entry for a package declared there only adds sources
+    and constraints that Poetry applied when locking. uv's equivalent of a lock-only constraint is
+    ``[tool.uv] constraint-dependencies``, so that is where its version/markers go.
+    """
+    p = ctx.project
+    owns_main = "dependencies" in p.existing_project_keys
+    owns_extras = "optional-dependencies" in p.existing_project_keys
+    declared_main = {canonicalize_name(_req_name(r)) for r in existing.get("dependencies", [])} if owns_main else set()
+    declared_extra: set[str] = set()
+    if owns_extras:
+        for reqs in existing.get("optional-dependencies", {}).values():
+            declared_extra |= {canonicalize_name(_req_name(r)) for r in reqs}
+    for dep in converted:
+        name = canonicalize_name(dep.name)
+        owned = (owns_extras and dep.optional) or (owns_main and not dep.optional)
+        if not owned:
+            if not dep.optional:
+                p.dependencies.append(dep)
+            continue
+        if name in (declared_extra if dep.optional else declared_main):
+            if dep.specifier or dep.marker:
+                p.constraints.append(Dependency(name=dep.name, specifier=dep.specifier, marker=dep.marker))
+            if dep.source is not None or dep.allow_prereleases:
+                dep.source_only = True
+                p.dependencies.append(dep)
+        else:
+            where = "optional-dependencies" if dep.optional else "dependencies"
+            p.warn(
+                "MIG008",
+                f"{dep.name!r} is only in [tool.poetry.dependencies], not in [project] {where}, which is kept "
+                "as it is; add it there if the package needs it",
+                key=f"tool.poetry.dependencies.{dep.name}",
+            )
+    if owns_extras:
+        if "extras" in poetry:
+            p.warn("MIG008", "kept: [project.optional-dependencies] already defines the extras",
+                   key="tool.poetry.extras")
+    else:
+        _read_extras(ctx, consume, converted)
+    if not owns_main and "dependencies" in p.dynamic:
+        p.dynamic.remove("dependencies")
+    if not owns_extras and "optional-dependencies" in p.dynamic and p.optional_dependencies:
+        p.dynamic.remove("optional-dependencies")
 
 
 def _req_name(req: Any) -> str:

@@ -480,6 +480,8 @@ def _write_tool_uv(doc: Any, p: Project) -> None:
         settings["default-groups"] = p.default_groups
     if p.prerelease:
         settings["prerelease"] = p.prerelease
+    if p.constraints:
+        settings["constraint-dependencies"] = _requirements(p.constraints)
     pre = sorted({canonicalize_name(d.name) for d in p.all_dependencies() if d.allow_prereleases})
     sources = _sources(p)
     if not (settings or pre or sources or p.indexes):
