@@ -155,6 +155,8 @@ def main() -> int:
                 s["dependencies"] += 1
                 if name not in result:
                     s["lost"] += 1
+                    if len(examples[tool]) < 8:
+                        examples[tool].append(f"{src.name}: {name} {constraint!r} lost")
                     continue
                 try:
                     allows = poetry_allows(constraint)
@@ -179,7 +181,7 @@ def main() -> int:
     print(f"{'seconds':24}" + "".join(f"{secs[t]:>16.2f}" for t in stats))
     for tool, ex in examples.items():
         if ex:
-            print(f"\n{tool}: constraints whose meaning changed (first {len(ex)}):")
+            print(f"\n{tool}: dependencies lost or whose meaning changed (first {len(ex)}):")
             for line in ex:
                 print("  " + line)
     return 0
