@@ -31,20 +31,57 @@ def read_text(path: Path) -> str:
         ) from None
 
 
+#: the last tomlkit document parsed per file, handed once to the writer so it need not parse again
+_PARSED: dict[Path, tuple[str, object]] = {}
+
+
+def take_parsed(path: Path, text: str):
+    """The document :func:`load_toml` parsed from exactly ``text`` at ``path`` (once), else None."""
+    key = Path(path).resolve()
+    cached = _PARSED.pop(key, None)
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    return None
+
+
 def load_toml(path: Path):
-    """Parse a TOML file with tomlkit (comments kept). Errors name the file, line and column."""
+    """Parse a TOML file with tomlkit (comments kept). Errors name the file, line and column.
+
+    Callers must not modify the returned document (the writer may take it over)."""
     import tomlkit
     from tomlkit.exceptions import ParseError
 
     text = read_text(path)
     try:
-        return tomlkit.parse(text)
+        doc = tomlkit.parse(text)
+        _PARSED[Path(path).resolve()] = (text, doc)
+        return doc
     except ParseError as exc:
         raise MigrateError(
             f"invalid TOML: {_toml_reason(exc)}", path=path, line=exc.line, column=exc.col
         ) from None
     except Exception as exc:  # tomlkit raises a few non-ParseError errors on odd input
         raise MigrateError(f"invalid TOML: {exc}", path=path) from None
+
+
+def load_toml_fast(path: Path) -> dict:
+    """Parse a TOML file into plain dicts with tomllib (about 10x faster than tomlkit; no comments)."""
+    import re
+    import tomllib
+
+    text = read_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        reason = msg[: m.start()].strip() if m else msg
+        raise MigrateError(
+            f"invalid TOML: {reason}",
+            path=path,
+            line=int(m.group(1)) if m else None,
+            column=int(m.group(2)) if m else None,
+        ) from None
 
 
 def _toml_reason(exc: Exception) -> str:
@@ -84,7 +121,7 @@ def detect(path: Path) -> str:
         raise MigrateError("cannot read the folder (permission denied)", path=path)
     pyproject = path / "pyproject.toml"
     if pyproject.is_file():
-        doc = load_toml(pyproject)
+        doc = load_toml_fast(pyproject)
         if is_poetry_pyproject(doc):
             return "poetry"
     if (path / "Pipfile").is_file():

@@ -86,11 +86,11 @@ class StageContext:
         return self.project.root
 
 
-def read_project(path: Path, options: RunOptions) -> Project:
+def read_project(path: Path, options: RunOptions, fmt: str | None = None) -> Project:
     """Detect the format and read the project into the model (raises MigrateError on bad input)."""
     from migrate.discover import detect
 
-    fmt = detect(path)
+    fmt = fmt or detect(path)
     if fmt == "migrated":
         raise MigrateError("already migrated: no Poetry or Pipenv metadata left", path=Path(path) / "pyproject.toml")
     if fmt == "poetry":
@@ -117,14 +117,15 @@ def plan(path: Path, options: RunOptions) -> RunResult:
             )
         from migrate.discover import detect
 
-        if detect(path) == "migrated":
+        fmt = detect(path)
+        if fmt == "migrated":
             result.status = "unchanged"
             result.source_format = "uv"
             result.changes = ChangeSet(path)
             result.lock["note"] = "already a PEP 621 project with no Poetry or Pipenv metadata left"
             result.seconds = time.perf_counter() - start
             return result
-        project = read_project(path, options)
+        project = read_project(path, options, fmt)
         result.source_format = project.source_format
         result.project_name = project.name
         changes = ChangeSet(project.root)

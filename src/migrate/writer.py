@@ -29,7 +29,13 @@ def write_stage(ctx) -> None:
     project: Project = ctx.project
     options = ctx.options
     old = ctx.changes.current(PYPROJECT)
-    doc = tomlkit.parse(old.decode("utf-8")) if old is not None else tomlkit.document()
+    if old is None:
+        doc = tomlkit.document()
+    else:
+        from migrate.discover import take_parsed
+
+        text = old.decode("utf-8")
+        doc = take_parsed(ctx.root / PYPROJECT, text) or tomlkit.parse(text)
     text = render_pyproject(doc, project, build_backend=options.build_backend, warnings=ctx.result.warnings)
     ctx.changes.write(PYPROJECT, text.encode("utf-8"))
 
