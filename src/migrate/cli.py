@@ -121,7 +121,10 @@ def run(
     from migrate.report import print_run_result
 
     options = _options(**locals())
-    result = pipeline.run(path, options)
+    from migrate.report import spinner
+
+    with spinner(enabled=format == Format.text) as progress:
+        result = pipeline.run(path, options, progress=progress)
     print_run_result(result, options, fmt=format.value)
     raise typer.Exit(result.exit_code)
 

@@ -12,7 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from migrate.changeset import ChangeSet
 from migrate.diagnostics import Diagnostic, MigrateError, StageError
@@ -102,8 +102,11 @@ def read_project(path: Path, options: RunOptions, fmt: str | None = None) -> Pro
     return read_pipenv(path, name=options.name)
 
 
-def plan(path: Path, options: RunOptions) -> RunResult:
-    """Run every stage and return the result with its ChangeSet. Writes nothing."""
+def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None = None) -> RunResult:
+    """Run every stage and return the result with its ChangeSet. Writes nothing.
+
+    ``progress`` is called with a short description as each stage starts (for spinners)."""
+    say = progress or (lambda _msg: None)
     start = time.perf_counter()
     path = Path(path)
     result = RunResult(path=path)
@@ -133,14 +136,17 @@ def plan(path: Path, options: RunOptions) -> RunResult:
 
         from migrate.writer import write_stage
 
+        say("converting metadata")
         write_stage(ctx)
         if options.lock:
             from migrate.lock import lock_stage
 
+            say("locking with uv")
             lock_stage(ctx)
         if options.codemods:
             from migrate.codemod_stage import codemod_stage
 
+            say("checking Python sources for thread-safety")
             codemod_stage(ctx)
         result.warnings[:0] = project.warnings
         result.changes = changes
@@ -161,9 +167,9 @@ def plan(path: Path, options: RunOptions) -> RunResult:
     return result
 
 
-def run(path: Path, options: RunOptions) -> RunResult:
+def run(path: Path, options: RunOptions, progress: Callable[[str], None] | None = None) -> RunResult:
     """Plan, then apply all-or-nothing unless ``options.dry_run``."""
-    result = plan(path, options)
+    result = plan(path, options, progress)
     if result.exit_code or options.dry_run or result.status == "unchanged":
         return result
     start = time.perf_counter()
@@ -171,6 +177,8 @@ def run(path: Path, options: RunOptions) -> RunResult:
     try:
         if not options.allow_dirty:
             check_clean_worktree(result.changes.root)
+        if progress:
+            progress("writing files")
         result.changes.apply()
         result.status = "migrated"
     except MigrateError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -11,6 +12,17 @@ def _console(stderr: bool = True):
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def spinner(enabled: bool = True):
+    """A rich status line on a terminal (stderr); yields a callback taking the current step."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    console = _console()
+    with console.status("migrating") as status:
+        yield lambda msg: status.update(msg)
 
 
 def print_json(data: Any) -> None:
