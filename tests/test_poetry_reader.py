@@ -347,3 +347,11 @@ stray = { version = "^1", optional = true }
     assert sorted(d.requirement() for d in p.constraints) == ["boto3-stubs>=1.43", "pytest>=8.3"]
     assert p.optional_dependencies == {}
     assert any(w.key == "tool.poetry.dependencies.stray" and w.code == "MIG008" for w in p.warnings)
+
+
+def test_poetry_toml_settings_are_reported(tmp_path):
+    (tmp_path / "poetry.toml").write_text("[virtualenvs]\nin-project = true\n[repositories.x]\nurl = 'https://x'\n")
+    p = project(tmp_path, BASE)
+    keys = {(w.path, w.key) for w in p.warnings if w.code == "MIG002"}
+    assert ("poetry.toml", "virtualenvs.in-project") in keys and ("poetry.toml", "repositories.x.url") in keys
+    assert "poetry.toml" not in p.old_files

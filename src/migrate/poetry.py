@@ -127,6 +127,7 @@ def read_poetry(root: Path) -> Project:
     _read_sources(ctx, consume)
     _read_build(ctx, doc, consume)
 
+    _report_poetry_toml(project, root)
     lock = root / "poetry.lock"
     if lock.is_file():
         project.lock_file = "poetry.lock"
@@ -741,6 +742,33 @@ def _dynamic_versioning(doc: Any) -> bool:
     tool = doc.get("tool", {})
     pdv = tool.get("poetry-dynamic-versioning") if isinstance(tool, dict) else None
     return isinstance(pdv, dict) and bool(pdv.get("enable", False))
+
+
+def _report_poetry_toml(project: Project, root: Path) -> None:
+    """poetry.toml holds Poetry's own settings (virtualenvs, repositories, ...): kept and reported."""
+    path = root / "poetry.toml"
+    if not path.is_file():
+        return
+    from migrate.discover import load_toml_fast
+
+    data = load_toml_fast(path)
+    keys: list[str] = []
+
+    def walk(prefix: str, table: dict) -> None:
+        for k, v in table.items():
+            if isinstance(v, dict) and v:
+                walk(f"{prefix}{k}.", v)
+            else:
+                keys.append(f"{prefix}{k}")
+
+    walk("", data)
+    for key in keys:
+        hint = {
+            "virtualenvs.in-project": "uv always uses .venv in the project",
+            "virtualenvs.create": "with uv, set UV_PROJECT_ENVIRONMENT to use an existing environment",
+            "virtualenvs.prefer-active-python": "uv: use `uv python pin` / .python-version",
+        }.get(key, "Poetry setting with no uv equivalent")
+        project.warn("MIG002", f"poetry.toml is kept: {hint}", key=key, path="poetry.toml")
 
 
 # -- poetry.lock ---------------------------------------------------------------------------------
