@@ -173,6 +173,11 @@ def _grid(texts: list[str]) -> list[str]:
     for t in texts:
         for m in re.findall(r"\d+(?:\.\d+)*", t):
             nums.add(tuple(int(x) for x in m.split("."))[:5])
+    return _grid_for(frozenset(nums))
+
+
+@lru_cache(maxsize=1024)
+def _grid_for(nums: frozenset) -> list[str]:
     out = {"0", "0.0.1", "1", "999"}
     for parts in nums:
         for n in range(1, len(parts) + 2):
@@ -183,23 +188,28 @@ def _grid(texts: list[str]) -> list[str]:
                     v[i] = max(0, v[i] + d)
                     s = ".".join(map(str, v))
                     out.update({s, s + "a1", s + "rc1", s + ".dev0", s + ".post1", s + "+local", s + ".0", s + ".1"})
-    return sorted(out, key=Version)
+    return sorted(out, key=lambda v: _versions(v)[0])
+
+
+@lru_cache(maxsize=65536)
+def _versions(v: str):
+    """(packaging Version, poetry-core Version) of one grid point, parsed once."""
+    from poetry.core.constraints.version import Version as PV
+
+    return Version(v), PV.parse(v)
 
 
 def _disagreements(constraint, spec: SpecifierSet, texts: list[str]) -> tuple[list[str], list[str]]:
     """(versions PEP 440 admits but Poetry does not, versions Poetry admits but PEP 440 does not)."""
-    from poetry.core.constraints.version import Version as PV
-
     wider, narrower = [], []
     singles = _single_exclusions(constraint)
     names_prerelease = any(re.search(r"\d(a|b|c|rc|alpha|beta|pre|preview|dev)", t, re.I) for t in texts[:1])
     for v in _grid(texts):
-        pv = PV.parse(v)
-        ours = spec.contains(v, prereleases=True)
+        pkv, pv = _versions(v)
+        ours = spec.contains(pkv, prereleases=True)
         theirs = constraint.allows(pv)
         if ours == theirs:
             continue
-        pkv = Version(v)
         if ours and (pkv.post is not None or pkv.local) and Version(pkv.base_version) in singles:
             continue  # `!=1.5` keeps its PEP 440 meaning (as poetry-core's own PEP 508 export does)
         if pkv.local and not any("+" in t for t in texts):
@@ -264,6 +274,9 @@ def convert_constraint(text: str, *, _python: bool = False) -> Converted:
         raise ConstraintError(f"cannot express {text!r} in PEP 440: {exc}") from None
     if _python:
         return _python_checked(constraint, spec_text, text, widened)
+    if len(rs) == 1 and "+" not in text:
+        # one range maps bound for bound; the property tests check this form on dense grids
+        return Converted(spec_text)
     wider, narrower = _disagreements(constraint, spec, [text, spec_text])
     if narrower:
         # never narrower than Poetry: fall back to the plain hull
