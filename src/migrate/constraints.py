@@ -279,10 +279,12 @@ def convert_constraint(text: str, *, _python: bool = False) -> Converted:
         return Converted(spec_text)
     wider, narrower = _disagreements(constraint, spec, [text, spec_text])
     if narrower:
-        # never narrower than Poetry: fall back to the plain hull
-        hull = _hull(rs)
-        spec_text = hull
-        wider, narrower = _disagreements(constraint, SpecifierSet(hull), [text, hull]) if hull else ([], [])
+        # never narrower than Poetry: fall back to the hull, then to inclusive bounds, then to any version
+        for candidate in (_hull(rs), _hull(rs, inclusive=True), ""):
+            spec_text = candidate
+            wider, narrower = _disagreements(constraint, SpecifierSet(candidate), [text, candidate])
+            if not narrower:
+                break
         widened = True
     exact = not widened and not wider and not narrower
     note = None
@@ -299,13 +301,20 @@ def _excluded_wildcard(constraint) -> str | None:
     return None
 
 
-def _hull(rs) -> str:
-    first, last = rs[0], rs[-1]
+def _hull(rs, inclusive: bool = False) -> str:
+    """The smallest single range holding every range (bounds made inclusive when asked)."""
+    def key(pv):
+        return Version(_strip_local(_v(pv)))
+
     out = []
-    if first.min is not None:
-        out.append(f"{'>=' if first.include_min else '>'}{_strip_local(_v(first.min))}")
-    if last.max is not None:
-        out.append(f"{'<=' if last.include_max else '<'}{_max_text(last)}")
+    if all(r.min is not None for r in rs):
+        lo = min(rs, key=lambda r: (key(r.min), not r.include_min))
+        op = ">=" if lo.include_min or inclusive else ">"
+        out.append(f"{op}{_strip_local(_v(lo.min))}")
+    if all(r.max is not None for r in rs):
+        hi = max(rs, key=lambda r: (key(r.max), r.include_max))
+        op = "<=" if hi.include_max or inclusive else "<"
+        out.append(f"{op}{_max_text(hi) if not inclusive else _strip_local(_v(hi.max))}")
     return ",".join(out)
 
 
@@ -319,7 +328,10 @@ def _python_checked(constraint, spec_text: str, text: str, widened: bool) -> Con
     wider = [v for v in _PY_GRID if spec.contains(v) and not constraint.allows(PV.parse(v))]
     narrower = [v for v in _PY_GRID if not spec.contains(v) and constraint.allows(PV.parse(v))]
     if narrower:
-        spec_text = _hull(_ranges(constraint))
+        for candidate in (_hull(_ranges(constraint)), _hull(_ranges(constraint), inclusive=True), ""):
+            spec_text = candidate
+            if all(SpecifierSet(candidate).contains(v) for v in _PY_GRID if constraint.allows(PV.parse(v))):
+                break
         widened = True
     exact = not widened and not wider and not narrower
     note = None if exact else f"python {text!r} cannot be said exactly; widened to {spec_text!r}"
