@@ -64,12 +64,15 @@ def load_toml(path: Path):
         raise MigrateError(f"invalid TOML: {exc}", path=path) from None
 
 
-def load_toml_fast(path: Path) -> dict:
-    """Parse a TOML file into plain dicts with tomllib (about 10x faster than tomlkit; no comments)."""
+def load_toml_fast(path: Path, display: str | None = None) -> dict:
+    """Parse a TOML file into plain dicts with tomllib (about 10x faster than tomlkit; no comments).
+
+    Errors name ``display`` (default: the path as given)."""
     import re
     import tomllib
 
     text = read_text(path)
+    path = display or path
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -121,7 +124,7 @@ def detect(path: Path) -> str:
         raise MigrateError("cannot read the folder (permission denied)", path=path)
     pyproject = path / "pyproject.toml"
     if pyproject.is_file():
-        doc = load_toml_fast(pyproject)
+        doc = load_toml_fast(pyproject, display="pyproject.toml")
         if is_poetry_pyproject(doc):
             return "poetry"
     if (path / "Pipfile").is_file():

@@ -159,10 +159,14 @@ def _fill_project(proj: Table, p: Project, warnings: list) -> None:
         else:
             del proj["dynamic"]
     deps = [d for d in p.dependencies if not d.source_only]
-    if deps or ("dependencies" not in existing and p.package):
+    if "dependencies" in existing:
+        # keep the existing list; add what it does not name yet
+        have = {canonicalize_name(_req_name(str(r))) for r in proj["dependencies"]}
+        for d in deps:
+            if canonicalize_name(d.name) not in have:
+                proj["dependencies"].append(_quote_style(d.requirement()))
+    else:
         values["dependencies"] = _requirements(deps)
-    elif "dependencies" not in existing:
-        values["dependencies"] = tomlkit.array()
     for key in _PROJECT_ORDER:
         if key in values and key not in existing:
             proj[key] = values[key]
@@ -228,6 +232,13 @@ def _multiline(items: list[str]) -> Array:
     if items:
         arr.add_line(indent="")
     return arr
+
+
+def _req_name(req: str) -> str:
+    import re
+
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+    return m.group(1) if m else req
 
 
 def _quote_style(req: str) -> str:
@@ -482,6 +493,8 @@ def _write_tool_uv(doc: Any, p: Project) -> None:
     settings: dict[str, Any] = {}
     if not p.package:
         settings["package"] = False
+    elif "build-system" not in doc:
+        settings["package"] = True  # uv builds it with setuptools' legacy backend (setup.py)
     if p.default_groups is not None:
         settings["default-groups"] = p.default_groups
     if p.prerelease:

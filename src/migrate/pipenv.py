@@ -1,0 +1,363 @@
+"""Pipenv reader: ``Pipfile`` (+ ``Pipfile.lock``, + an existing ``pyproject.toml``) → Project.
+
+Mapping (see the README for the full table):
+
+* ``[packages]`` → ``dependencies``; ``[dev-packages]`` → group ``dev``; any other package category →
+  a group of the same (normalised) name. ``"*"`` → no specifier; a bare version → ``==version``.
+* package tables: ``version``, ``extras``, ``markers`` and the marker keys (``sys_platform = "== 'linux'"``,
+  ``python_version``, ``os_name``, …) are combined into one PEP 508 marker; ``git`` + ``ref`` +
+  ``subdirectory``; ``path`` + ``editable``; ``file`` (a URL or a local archive); ``index = "name"``.
+* ``[[source]]`` → ``[[tool.uv.index]]``: a first source that is not PyPI replaces PyPI (``default``);
+  Pipenv uses the other sources only for packages that name them, so those are ``explicit``.
+* ``[requires] python_version = "3.11"`` / ``python_full_version`` → ``requires-python = ">=3.11"``
+  (Pipenv pins an interpreter; uv needs a range that also admits the free-threaded target).
+* ``[pipenv] allow_prereleases = true`` → ``[tool.uv] prerelease = "allow"``.
+* ``[scripts]`` have no uv equivalent: each is reported (MIG101).
+* A Pipenv application is not a package (``[tool.uv] package = false``) unless it already builds
+  (``setup.py``/``setup.cfg`` or a ``[build-system]`` table) or installs itself (``x = {path = "."}``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from migrate import markers
+from migrate.diagnostics import MigrateError
+from migrate.discover import load_toml, load_toml_fast, read_text
+from migrate.model import Dependency, DependencySource, Index, Pin, Project
+
+PIPFILE = "Pipfile"
+LOCK = "Pipfile.lock"
+_NON_PACKAGE_TABLES = {"source", "requires", "pipenv", "scripts"}
+_PACKAGE_KEYS = {
+    "version", "extras", "markers", "index", "git", "ref", "subdirectory", "editable", "path", "file",
+    "os_name", "sys_platform", "platform_machine", "platform_python_implementation", "platform_release",
+    "platform_system", "platform_version", "python_version", "python_full_version", "implementation_name",
+    "implementation_version",
+}
+_MARKER_KEYS = sorted(k for k in _PACKAGE_KEYS if k.startswith(("os_", "sys_", "platform_", "python_", "implementation_")))
+_PYPI_RE = re.compile(r"^https?://(pypi\.org|pypi\.python\.org|files\.pythonhosted\.org)(/|$)")
+
+
+def read_pipenv(root: Path, name: str | None = None) -> Project:
+    root = Path(root)
+    pipfile = root / PIPFILE
+    data = load_toml_fast(pipfile, display=PIPFILE)
+    project = Project(root=root, source_format="pipenv", metadata_file=pipfile)
+    project.old_files.append(PIPFILE)
+
+    pyproject = root / "pyproject.toml"
+    existing: dict = {}
+    has_build_system = False
+    if pyproject.is_file():
+        doc = load_toml(pyproject)
+        existing = doc.get("project") or {}
+        if not isinstance(existing, dict):
+            raise MigrateError("expected a table", path="pyproject.toml", key="project")
+        project.existing_project_keys = set(existing.keys())
+        has_build_system = isinstance(doc.get("build-system"), dict)
+    project.name = str(existing.get("name") or name or canonicalize_name(root.resolve().name))
+    if "version" not in existing:
+        project.version = "0.1.0"
+    builds = has_build_system or (root / "setup.py").is_file() or (root / "setup.cfg").is_file()
+    project.package = builds
+    project.keep_build_system = True  # never replace (or invent) a build system for a Pipenv project
+
+    sources = _read_sources(project, data)
+    for category, table in data.items():
+        if category in _NON_PACKAGE_TABLES:
+            continue
+        if not isinstance(table, dict):
+            raise MigrateError(f"expected a table of packages, got {_describe(table)}", path=PIPFILE, key=category)
+        deps = [d for n, spec in table.items() for d in _convert(project, sources, str(n), spec, f"{category}.{n}")]
+        if category == "packages":
+            project.dependencies.extend(deps)
+        else:
+            group = "dev" if category == "dev-packages" else canonicalize_name(category)
+            project.groups.setdefault(group, []).extend(deps)
+    if "dependencies" in existing:
+        # an existing [project].dependencies stays; Pipfile packages are added to it by the writer
+        project.warn("MIG102", "pyproject.toml already lists dependencies; Pipfile [packages] are added to them",
+                     key="packages", path=PIPFILE)
+    _read_requires(project, data)
+    _read_pipenv_settings(project, data)
+    _read_scripts(project, data)
+
+    lock = root / LOCK
+    if lock.is_file():
+        project.lock_file = LOCK
+        project.old_files.append(LOCK)
+        project.pins = read_pipfile_lock(lock)
+    return project
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    return "an array" if isinstance(value, list) else type(value).__name__
+
+
+# -- sources ---------------------------------------------------------------------------------------
+def _read_sources(project: Project, data: dict) -> dict[str, str | None]:
+    """Fill ``project.indexes``; returns source name → uv index name (None: the default index)."""
+    sources = data.get("source", [])
+    if isinstance(sources, dict):
+        sources = [sources]
+    if not isinstance(sources, list):
+        raise MigrateError("expected an array of tables", path=PIPFILE, key="source")
+    names: dict[str, str | None] = {}
+    for i, src in enumerate(sources):
+        key = f"source[{i}]"
+        if not isinstance(src, dict):
+            raise MigrateError("expected a table", path=PIPFILE, key=key)
+        url = src.get("url")
+        if not isinstance(url, str):
+            raise MigrateError("a source needs a url (string)", path=PIPFILE, key=f"{key}.url")
+        src_name = src.get("name") or f"source-{i}"
+        if not isinstance(src_name, str):
+            raise MigrateError("expected a string", path=PIPFILE, key=f"{key}.name")
+        if "${" in url or re.search(r"\$[A-Z_]", url):
+            project.warn("MIG102", f"uv does not expand environment variables in index URLs: set the "
+                         f"credentials with UV_INDEX_{re.sub(r'[^A-Z0-9]', '_', src_name.upper())}_USERNAME / "
+                         "_PASSWORD instead", key=f"{key}.url", path=PIPFILE)
+        if src.get("verify_ssl") is False:
+            host = re.sub(r"^https?://([^/]+).*$", r"\1", url)
+            project.warn("MIG102", f"verify_ssl = false: add {host!r} to [tool.uv] allow-insecure-host if needed",
+                         key=f"{key}.verify_ssl", path=PIPFILE)
+        uv_name = canonicalize_name(src_name)
+        if i == 0:
+            # Pipenv installs everything from the first source: it is uv's default index
+            names[src_name] = None
+            if not _PYPI_RE.match(url):
+                project.indexes.append(Index(name=uv_name, url=url, default=True))
+            continue
+        names[src_name] = uv_name
+        # Pipenv uses the other sources only for packages with index = "name"
+        project.indexes.append(Index(name=uv_name, url=url, explicit=True))
+    # uv searches indexes in order and the default one last
+    project.indexes.sort(key=lambda x: x.default)
+    return names
+
+
+# -- packages --------------------------------------------------------------------------------------
+def _specifier(project: Project, text: str, key: str) -> str:
+    t = text.strip()
+    if t in ("", "*"):
+        return ""
+    if re.match(r"^[0-9]", t):
+        t = "==" + t
+    try:
+        parts = [p.strip().replace(" ", "") for p in t.split(",") if p.strip()]
+        SpecifierSet(",".join(parts))  # validates; keeps the user's clause order
+        return ",".join(parts)
+    except InvalidSpecifier:
+        raise MigrateError(f"invalid version specifier {text!r}", path=PIPFILE, key=key,
+                           hint="use PEP 440, e.g. \">=1.2,<2\" or \"*\"") from None
+
+
+def _convert(project: Project, sources: dict, name: str, spec: Any, key: str) -> list[Dependency]:
+    m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]\s*", name)
+    key_extras: tuple[str, ...] = ()
+    if m:  # "name[extra]" = "*" is accepted by Pipenv
+        name, key_extras = m.group(1), tuple(e.strip() for e in m.group(2).split(",") if e.strip())
+    if isinstance(spec, str):
+        return [Dependency(name=name, specifier=_specifier(project, spec, key), extras=key_extras)]
+    if not isinstance(spec, dict):
+        raise MigrateError(f"expected a version string or a table, got {_describe(spec)}", path=PIPFILE, key=key)
+    for k in spec:
+        if k not in _PACKAGE_KEYS:
+            import difflib
+
+            close = difflib.get_close_matches(str(k), sorted(_PACKAGE_KEYS), n=1)
+            raise MigrateError("unknown key in a package table", path=PIPFILE, key=f"{key}.{k}",
+                               hint=f"did you mean {close[0]!r}?" if close else None)
+    dep = Dependency(name=name)
+    version = spec.get("version", "*")
+    if not isinstance(version, str):
+        raise MigrateError(f"expected a string, got {_describe(version)}", path=PIPFILE, key=f"{key}.version")
+    dep.specifier = _specifier(project, version, f"{key}.version")
+    extras = spec.get("extras", [])
+    if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
+        raise MigrateError("expected an array of strings", path=PIPFILE, key=f"{key}.extras")
+    dep.extras = key_extras + tuple(e for e in extras if e not in key_extras)
+    parts: list[str | None] = []
+    if "markers" in spec:
+        if not isinstance(spec["markers"], str):
+            raise MigrateError("expected a string", path=PIPFILE, key=f"{key}.markers")
+        parts.append(spec["markers"])
+    for mk in _MARKER_KEYS:
+        if mk in spec:
+            value = spec[mk]
+            if not isinstance(value, str):
+                raise MigrateError("expected a string like \"== 'linux'\"", path=PIPFILE, key=f"{key}.{mk}")
+            parts.append(_marker_key(mk, value))
+    try:
+        dep.marker = markers.and_(*parts)
+    except ValueError as exc:
+        raise MigrateError(str(exc), path=PIPFILE, key=key) from None
+    dep.source = _source(project, sources, spec, key)
+    if dep.source is not None and dep.source.path in (".", "./", "") and not dep.source.git:
+        # the project installs itself (`-e .`): that makes it a package, not a dependency
+        project.package = True
+        return []
+    if "file" in spec or ("git" in spec and re.fullmatch(r"[0-9a-f]{7}", name)):
+        if re.fullmatch(r"[0-9a-f]{7}", name):
+            project.warn("MIG102", f"{name!r} is Pipenv's placeholder name for an unnamed requirement; "
+                         "uv needs the package's real name: rename it in dependencies and [tool.uv.sources]",
+                         key=key, path=PIPFILE)
+        if "file" in spec:
+            return [_file_dependency(project, dep, spec["file"], key)]
+    return [dep]
+
+
+def _marker_key(key: str, value: str) -> str:
+    """Pipenv ``sys_platform = "== 'linux'"`` → ``sys_platform == 'linux'``."""
+    v = value.strip()
+    m = re.match(r"^(===|==|!=|<=|>=|<|>|~=|not in|in)\s*(.+)$", v)
+    if not m:
+        op, rhs = "==", v
+    else:
+        op, rhs = m.group(1), m.group(2).strip()
+    if not (rhs.startswith(("'", '"')) and rhs.endswith(("'", '"'))):
+        rhs = f"'{rhs}'"
+    return f"{key} {op} {rhs}"
+
+
+def _source(project: Project, sources: dict, spec: dict, key: str) -> DependencySource | None:
+    kinds = [k for k in ("git", "path", "index") if k in spec]
+    if len(kinds) > 1:
+        raise MigrateError(f"only one of git, path, index may be given (found {', '.join(kinds)})",
+                           path=PIPFILE, key=key)
+    if not kinds:
+        return None
+    kind = kinds[0]
+    value = spec[kind]
+    if not isinstance(value, str):
+        raise MigrateError("expected a string", path=PIPFILE, key=f"{key}.{kind}")
+    src = DependencySource()
+    if kind == "git":
+        from migrate.poetry import git_url
+
+        src.git = git_url(value)
+        if "ref" in spec:
+            src.rev = str(spec["ref"])
+        if "subdirectory" in spec:
+            src.subdirectory = str(spec["subdirectory"])
+        if spec.get("editable"):
+            project.warn("MIG102", "uv installs git dependencies non-editable; clone it and use a path "
+                         "dependency to edit it", key=f"{key}.editable", path=PIPFILE)
+    elif kind == "path":
+        src.path = value
+        if spec.get("editable"):
+            src.editable = True
+    else:
+        if value not in sources:
+            raise MigrateError(f"index {value!r} is not a [[source]] name", path=PIPFILE, key=f"{key}.index",
+                               hint=f"known: {', '.join(sources) or 'none'}")
+        if sources[value] is None:
+            return None  # the default index already serves it
+        src.index = sources[value]
+    return src
+
+
+def _file_dependency(project: Project, dep: Dependency, value: Any, key: str) -> Dependency:
+    if not isinstance(value, str):
+        raise MigrateError("expected a string", path=PIPFILE, key=f"{key}.file")
+    if re.match(r"^[a-z]+://", value) and not value.startswith("file://"):
+        dep.source = DependencySource(url=value)
+    else:
+        path = value[len("file://"):] if value.startswith("file://") else value
+        dep.source = DependencySource(path=path)
+    return dep
+
+
+# -- [requires], [pipenv], [scripts] -----------------------------------------------------------------
+def _read_requires(project: Project, data: dict) -> None:
+    req = data.get("requires", {})
+    if not isinstance(req, dict):
+        raise MigrateError("expected a table", path=PIPFILE, key="requires")
+    if "requires-python" in project.existing_project_keys:
+        return
+    full = req.get("python_full_version")
+    short = req.get("python_version")
+    for k, v in (("python_full_version", full), ("python_version", short)):
+        if v is not None and (not isinstance(v, str) or not re.fullmatch(r"\d+(\.\d+){0,2}", v.strip())):
+            raise MigrateError(f"expected a Python version like \"3.11\", got {_describe(v)}", path=PIPFILE,
+                               key=f"requires.{k}")
+    version = (full or short or "").strip()
+    if version:
+        # Pipenv names the interpreter to use; uv needs a range that also admits newer ones (the target)
+        project.requires_python = f">={version}"
+
+
+def _read_pipenv_settings(project: Project, data: dict) -> None:
+    settings = data.get("pipenv", {})
+    if not isinstance(settings, dict):
+        raise MigrateError("expected a table", path=PIPFILE, key="pipenv")
+    for k, v in settings.items():
+        if k == "allow_prereleases":
+            if not isinstance(v, bool):
+                raise MigrateError("expected a boolean", path=PIPFILE, key="pipenv.allow_prereleases")
+            if v:
+                project.prerelease = "allow"
+        else:
+            project.warn("MIG102", "Pipenv setting with no uv equivalent; dropped with the Pipfile",
+                         key=f"pipenv.{k}", path=PIPFILE)
+
+
+def _read_scripts(project: Project, data: dict) -> None:
+    scripts = data.get("scripts", {})
+    if not isinstance(scripts, dict):
+        raise MigrateError("expected a table", path=PIPFILE, key="scripts")
+    for k, v in scripts.items():
+        command = v if isinstance(v, str) else " ".join(map(str, v)) if isinstance(v, list) else str(v)
+        project.warn("MIG101", f"no uv equivalent for `pipenv run {k}` ({command!r}): run `uv run {command}` "
+                     "or use a task runner", key=f"scripts.{k}", path=PIPFILE)
+
+
+# -- Pipfile.lock ----------------------------------------------------------------------------------
+def read_pipfile_lock(path: Path) -> list[Pin]:
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MigrateError(f"invalid JSON: {exc.msg}", path=LOCK, line=exc.lineno, column=exc.colno) from None
+    if not isinstance(data, dict):
+        raise MigrateError("expected a JSON object", path=LOCK)
+    if not isinstance(data.get("_meta"), dict):
+        raise MigrateError("missing or invalid _meta object", path=LOCK, key="_meta",
+                           hint="regenerate it with `pipenv lock` or delete it")
+    pins: list[Pin] = []
+    for category, entries in data.items():
+        if category == "_meta":
+            continue
+        if not isinstance(entries, dict):
+            raise MigrateError(f"expected an object of packages, got {_describe(entries)}", path=LOCK, key=category)
+        for name, entry in entries.items():
+            key = f"{category}.{name}"
+            if not isinstance(entry, dict):
+                raise MigrateError(f"expected an object, got {_describe(entry)}", path=LOCK, key=key)
+            version = entry.get("version")
+            if version is None:
+                continue  # git/path/file entries: pinned by ref or path, not by version
+            if not isinstance(version, str) or not version.startswith("=="):
+                raise MigrateError(f"expected a version like \"==1.2.3\", got {_describe(version)}", path=LOCK,
+                                   key=f"{key}.version")
+            marker = entry.get("markers")
+            if marker is not None and not isinstance(marker, str):
+                raise MigrateError("expected a string", path=LOCK, key=f"{key}.markers")
+            pin = Pin(name=str(name), version=version[2:].strip(), marker=marker or None,
+                      origin=str(entry.get("index")) if entry.get("index") else None)
+            if not any(p.name == pin.name and p.version == pin.version and p.marker == pin.marker for p in pins):
+                pins.append(pin)
+    return pins
