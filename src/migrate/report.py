@@ -130,3 +130,23 @@ def _esc(text: str | None) -> str:
     from rich.markup import escape
 
     return escape(text or "")
+
+
+def print_ft_table(entries, lock_name: str, target: str) -> None:
+    """`migrate deps` text output: a table of every locked package and its free-threading status."""
+    from rich.table import Table
+
+    console = _console(stderr=False)
+    table = Table(title=f"Free-threading readiness for {target} ({lock_name})", title_justify="left")
+    for col in ("package", "version", "status", "fix"):
+        table.add_column(col)
+    style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan"}
+    order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "ft-wheels": 4, "pure": 5}
+    for e in sorted(entries, key=lambda e: (order.get(e["status"], 9), e["name"])):
+        table.add_row(e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]",
+                      _esc(e.get("fix") or ""))
+    console.print(table)
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["status"]] = counts.get(e["status"], 0) + 1
+    console.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no locked packages")

@@ -1,0 +1,67 @@
+"""A small package-index client: the file names a package has, per version.
+
+Reads ``--find-links`` folders (local wheels and sdists) and PEP 691 JSON / PEP 503 HTML simple indexes.
+With ``offline`` only local folders are read. Results are cached per package for the process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+PYPI = "https://pypi.org/simple"
+_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+
+
+class IndexClient:
+    def __init__(self, index_urls: list[str] | None = None, find_links: list[str] | None = None,
+                 offline: bool = False, timeout: float = 20.0) -> None:
+        self.index_urls = [u.rstrip("/") for u in (index_urls or [PYPI])]
+        self.find_links = [Path(p) for p in (find_links or []) if not re.match(r"^[a-z]+://", str(p))]
+        self.offline = offline
+        self.timeout = timeout
+        self._cache: dict[tuple[str, str | None], list[tuple[str, Version | None]]] = {}
+
+    def files(self, name: str, index: str | None = None) -> list[tuple[str, Version | None]]:
+        """(file name, version) of every artefact of ``name`` the configured sources know."""
+        from migrate.freethreading import name_of, version_of
+
+        key = (canonicalize_name(name), index)
+        if key in self._cache:
+            return self._cache[key]
+        out: list[tuple[str, Version | None]] = []
+        cname = canonicalize_name(name)
+        for folder in self.find_links:
+            if folder.is_dir():
+                for f in sorted(p.name for p in folder.iterdir()):
+                    n = name_of(f)
+                    if n is not None and canonicalize_name(n) == cname:
+                        out.append((f, version_of(f)))
+        if not self.offline:
+            urls = [index.rstrip("/")] if index else self.index_urls
+            for url in urls:
+                for f in self._remote(url, cname):
+                    out.append((f, version_of(f)))
+        self._cache[key] = out
+        return out
+
+    def _remote(self, base: str, name: str) -> list[str]:
+        req = urllib.request.Request(f"{base}/{name}/", headers={"Accept": _ACCEPT})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                body = resp.read().decode("utf-8", "replace")
+                ctype = resp.headers.get("Content-Type", "")
+        except (urllib.error.URLError, OSError, ValueError):
+            return []
+        if "json" in ctype:
+            try:
+                return [str(f["filename"]) for f in json.loads(body).get("files", []) if "filename" in f]
+            except (ValueError, AttributeError, TypeError):
+                return []
+        return [m.split("#", 1)[0].rsplit("/", 1)[-1] for m in re.findall(r'<a[^>]+href="([^"]+)"', body)]

@@ -1,0 +1,330 @@
+"""Lock stage: the real uv locks a staging copy of the converted project; uv.lock joins the ChangeSet.
+
+1. Copy the project (without .git, virtualenvs, build folders) to a temporary folder, laid out so that
+   relative path dependencies (``../lib``) still point at the real folders, and apply the staged files.
+2. Lock with the old lock's versions as temporary ``constraint-dependencies`` (marker-aware: a package
+   pinned twice under different markers keeps both). If uv cannot satisfy them together with the
+   converted requirements, lock without them and report every version that changed (MIG201).
+3. Drop the temporary constraints and lock again: uv prefers the versions already in uv.lock, so the
+   pins survive without leftover constraints.
+4. Free-threading readiness of every locked package; each blocker is moved (unless --no-ft-upgrade)
+   to the newest version with target wheels by a commented ``constraint-dependencies`` entry, and the
+   project is locked once more.
+
+uv never runs on the user's tree and never downloads an interpreter: it runs with an installed one
+that ``requires-python`` admits (``UV_PYTHON_DOWNLOADS=never``). Any uv failure is a StageError (exit 1,
+uv's message shown, nothing written).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from migrate.diagnostics import Diagnostic, StageError
+
+PYPROJECT = "pyproject.toml"
+UV_LOCK = "uv.lock"
+_IGNORE = {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
+           ".pytest_cache", ".ruff_cache", "build", "dist", ".eggs"}
+
+
+def uv_bin() -> str:
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except Exception:
+        found = shutil.which("uv")
+        if found:
+            return found
+        raise StageError("uv is not installed", detail="pip install uv")
+
+
+# -- interpreters ----------------------------------------------------------------------------------
+def _candidates() -> list[Path]:
+    import glob
+    import sys
+
+    paths = [Path(sys.executable)]
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    paths += [Path(p) for p in sorted(glob.glob(str(root / "versions" / "*" / "bin" / "python3")))]
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        paths += [Path(p) for p in sorted(glob.glob(os.path.join(d, "python3.[0-9]*")))]
+    for p in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        paths.append(Path(p))
+    seen, out = set(), []
+    for p in paths:
+        if p.is_file() and os.access(p, os.X_OK) and "shims" not in p.parts and str(p) not in seen:
+            seen.add(str(p))
+            out.append(p)
+    return out
+
+
+def _version(python: Path) -> str | None:
+    try:
+        out = subprocess.run([str(python), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def find_interpreter(requires_python: str | None, prefer: str | None = None) -> tuple[str, str] | None:
+    """(path, version) of an installed interpreter ``requires_python`` admits: the preferred minor
+    version if present, else the newest."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    spec = SpecifierSet(requires_python or "")
+    found = []
+    for p in _candidates():
+        v = _version(p)
+        if v and spec.contains(v, prereleases=True):
+            found.append((Version(v), str(p)))
+    if not found:
+        return None
+    if prefer:
+        same = [f for f in found if f"{f[0].major}.{f[0].minor}" == prefer]
+        if same:
+            found = same
+    v, p = max(found)
+    return p, str(v)
+
+
+def find_ft_interpreter(target) -> str | None:
+    """A free-threaded interpreter for the target: $MIGRATE_FT_PYTHON, else `uv python find`."""
+    env = os.environ.get("MIGRATE_FT_PYTHON")
+    if env:
+        return env
+    try:
+        out = subprocess.run([uv_bin(), "python", "find", str(target)], capture_output=True, text=True,
+                             timeout=30, env=_uv_env())
+    except (OSError, subprocess.TimeoutExpired, StageError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+# -- running uv ------------------------------------------------------------------------------------
+def _uv_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["UV_NO_PROGRESS"] = "1"
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("UV_PROJECT_ENVIRONMENT", None)
+    return env
+
+
+def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None) -> subprocess.CompletedProcess:
+    cmd = [uv_bin(), "lock", "--python", python]
+    if options.offline:
+        cmd.append("--offline")
+    if options.index_url:
+        cmd += ["--default-index", options.index_url]
+    for fl in options.find_links:
+        cmd += ["--find-links", str(Path(fl).resolve()) if not re.match(r"^[a-z]+://", fl) else fl]
+    cmd += extra or []
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+
+
+# -- staging ---------------------------------------------------------------------------------------
+def stage_project(root: Path, changes, tmp: Path, pyproject_text: str) -> Path:
+    """Copy ``root`` into ``tmp`` keeping relative path dependencies resolvable; returns the copy."""
+    root = root.resolve()
+    ups = [len(re.findall(r"(^|/)\.\.(?=/|$)", p)) for p in _path_sources(pyproject_text)]
+    depth = max(ups, default=0)
+    base = tmp
+    for i in range(depth):
+        base = base / f"up{i}"
+    dst = base / root.name
+    shutil.copytree(root, dst, symlinks=True, ignore=lambda d, names: [n for n in names if n in _IGNORE or
+                                                                       (Path(d, n) / "pyvenv.cfg").is_file()])
+    for ch in changes.changes:
+        rel = ch.path.relative_to(root) if ch.path.is_relative_to(root) else None
+        if rel is None:
+            continue
+        target = dst / rel
+        if ch.new is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(ch.new)
+    for rel in _path_sources(pyproject_text):
+        if rel.startswith("..") or rel.startswith("/"):
+            real = (root / rel).resolve()
+            link = Path(os.path.normpath(dst / rel))
+            if real.exists() and not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(real, target_is_directory=real.is_dir())
+    return dst
+
+
+def _path_sources(pyproject_text: str) -> list[str]:
+    import tomllib
+
+    data = tomllib.loads(pyproject_text)
+    out = []
+    for entry in data.get("tool", {}).get("uv", {}).get("sources", {}).values():
+        for e in entry if isinstance(entry, list) else [entry]:
+            if isinstance(e, dict) and isinstance(e.get("path"), str):
+                out.append(e["path"])
+    return out
+
+
+# -- the stage -------------------------------------------------------------------------------------
+def lock_stage(ctx) -> None:
+    import tomlkit
+
+    project, options, target = ctx.project, ctx.options, ctx.target
+    text = ctx.changes.current(PYPROJECT).decode("utf-8")
+    found = find_interpreter(project.requires_python, prefer=target.version)
+    if found is None:
+        raise StageError(
+            f"no installed Python satisfies requires-python {project.requires_python!r}, and uv may not "
+            "download one here",
+            detail="install a matching interpreter, or pass --no-lock and run `uv lock` later",
+        )
+    python, python_version = found
+    ft_python = find_ft_interpreter(target) if target.free_threaded else None
+    ctx.result.lock.update({"interpreter": python_version, "ft_interpreter": ft_python,
+                            "ft_interpreter_found": bool(ft_python) if target.free_threaded else None})
+    if target.free_threaded and not ft_python:
+        ctx.result.warnings.append(Diagnostic(
+            "MIG202", f"no free-threaded Python {target} is installed; the lock is universal and was made "
+            f"with Python {python_version} (set MIGRATE_FT_PYTHON or install {target} to test on it)",
+            path=UV_LOCK))
+
+    with tempfile.TemporaryDirectory(prefix="migrate-lock-") as tmp:
+        stage = stage_project(ctx.root, ctx.changes, Path(tmp), text)
+        pins = [p for p in project.pins]
+        pinned_text = _with_constraints(text, [_pin_req(p) for p in pins], temporary=True) if pins else text
+        (stage / PYPROJECT).write_text(pinned_text)
+        proc = run_uv_lock(stage, python, options)
+        pins_failed = None
+        if proc.returncode != 0 and pins:
+            pins_failed = _first_error(proc.stderr)
+            (stage / PYPROJECT).write_text(text)
+            proc = run_uv_lock(stage, python, options)
+        if proc.returncode != 0:
+            raise StageError("uv could not lock the converted project; nothing was written", detail=proc.stderr)
+        if pins:
+            (stage / PYPROJECT).write_text(text)
+            proc = run_uv_lock(stage, python, options)
+            if proc.returncode != 0:
+                raise StageError("uv could not re-lock without the temporary pins", detail=proc.stderr)
+
+        from migrate.freethreading import assess, read_uv_lock
+        from migrate.index import IndexClient
+
+        indexes = [i.url for i in project.indexes if i.default] or None
+        client = IndexClient(index_urls=[options.index_url] if options.index_url else indexes,
+                             find_links=options.find_links, offline=options.offline)
+        requirements = {canonicalize_name(d.name): d.specifier for d in project.all_dependencies()}
+        entries = assess(read_uv_lock(stage / UV_LOCK), target.abi, client, requirements,
+                         fix=options.ft_upgrade)
+        fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
+        if fixes and options.ft_upgrade:
+            comments = {e["fix"]: (f"free-threading: {e['name']} {e['version']} has no {target.abi} wheels; "
+                                   f"{e['fix'].split('==')[1]} is the newest that does") for e in fixes}
+            fixed_text = _with_constraints(text, list(comments), comments=comments)
+            (stage / PYPROJECT).write_text(fixed_text)
+            upgrade = [a for e in fixes for a in ("--upgrade-package", e["name"])]
+            proc = run_uv_lock(stage, python, options, upgrade)
+            if proc.returncode == 0:
+                text = fixed_text
+                for e in fixes:
+                    e["status"] = "upgraded"
+            else:
+                (stage / PYPROJECT).write_text(text)
+                proc = run_uv_lock(stage, python, options)
+                for e in fixes:
+                    e["fix"] = f"{e['fix']} (does not resolve with the other requirements)"
+        for e in entries:
+            if e["status"] in ("blocker",):
+                ctx.result.warnings.append(Diagnostic(
+                    "MIG203", f"{e['name']} {e['version']} has no {target.abi} wheels"
+                    + (f"; {e['fix']}" if e.get("fix") else "; no version with them was found"),
+                    path=UV_LOCK, key=e["name"]))
+            elif e["status"] == "sdist-only":
+                ctx.result.warnings.append(Diagnostic(
+                    "MIG204", f"{e['name']} {e['version']} ships only an sdist: it builds from source on {target}",
+                    path=UV_LOCK, key=e["name"]))
+        ctx.result.ft = entries
+        lock_bytes = (stage / UV_LOCK).read_bytes()
+        final = {p.name: p.version for p in read_uv_lock(stage / UV_LOCK)}
+
+    if text != ctx.changes.current(PYPROJECT).decode("utf-8"):
+        ctx.changes.write(PYPROJECT, text.encode("utf-8"))
+    ctx.changes.write(UV_LOCK, lock_bytes)
+    _report_pins(ctx, pins, final, pins_failed, {e["name"] for e in entries if e["status"] == "upgraded"})
+
+
+def _pin_req(pin) -> str:
+    req = f"{pin.name}=={pin.version}"
+    return f"{req}; {pin.marker}" if pin.marker else req
+
+
+def _first_error(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for ln in lines:
+        if "error" in ln.lower() or "unsatisfiable" in ln.lower() or "because" in ln.lower():
+            return ln
+    return lines[0] if lines else "uv failed"
+
+
+def _with_constraints(text: str, reqs: list[str], temporary: bool = False,
+                      comments: dict[str, str] | None = None) -> str:
+    """``text`` with ``reqs`` appended to ``[tool.uv] constraint-dependencies`` (created if absent)."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+    uv = tool.setdefault("uv", tomlkit.table())
+    arr = uv.get("constraint-dependencies")
+    if arr is None:
+        arr = tomlkit.array()
+        uv["constraint-dependencies"] = arr
+    have = {str(x) for x in arr}
+    for r in reqs:
+        if r not in have:
+            arr.add_line(r, indent="    ", comment=(comments or {}).get(r))
+    if len(arr) and not arr.as_string().rstrip().endswith("\n]"):
+        arr.add_line(indent="")
+    return tomlkit.dumps(doc)
+
+
+def _report_pins(ctx, pins, final: dict[str, str], pins_failed: str | None, upgraded: set[str]) -> None:
+    from packaging.version import InvalidVersion, Version
+
+    changed: list[dict[str, Any]] = []
+    by_name: dict[str, list[str]] = {}
+    for p in pins:
+        by_name.setdefault(canonicalize_name(p.name), []).append(p.version)
+    for name, versions in sorted(by_name.items()):
+        now = final.get(name)
+        if now is None:
+            continue  # no longer required
+        try:
+            same = any(Version(v) == Version(now) for v in versions)
+        except InvalidVersion:
+            same = now in versions
+        if same:
+            continue
+        if name in upgraded:
+            why = "moved to a version with free-threaded wheels"
+        elif pins_failed:
+            why = f"the old pins do not resolve with the converted requirements: {pins_failed}"
+        else:
+            why = "resolved differently (the old pin is not available from the configured sources)"
+        changed.append({"name": name, "old": versions, "new": now, "why": why})
+        ctx.result.warnings.append(Diagnostic(
+            "MIG201", f"{name} {' / '.join(versions)} -> {now}: {why}", path=UV_LOCK, key=name))
+    ctx.result.lock["changed_pins"] = changed
+    ctx.result.lock["kept_pins"] = sum(1 for n in by_name if n in final) - len(changed)
