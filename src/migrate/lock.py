@@ -231,12 +231,14 @@ def lock_stage(ctx) -> None:
                          fix=options.ft_upgrade)
         fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
         if fixes and options.ft_upgrade:
-            comments = {e["fix"]: (f"free-threading: {e['name']} {e['version']} has no {target.abi} wheels; "
-                                   f"{e['fix'].split('==')[1]} is the newest that does") for e in fixes}
+            # limited to the target's Python version: other interpreters keep what they had
+            only_target = f"python_version == '{target.version}'"
+            comments = {f"{e['fix']}; {only_target}": (
+                f"free-threading: {e['name']} {e['version']} has no {target.abi} wheels; "
+                f"{e['fix'].split('==')[1]} is the newest that does") for e in fixes}
             fixed_text = _with_constraints(text, list(comments), comments=comments)
             (stage / PYPROJECT).write_text(fixed_text)
-            upgrade = [a for e in fixes for a in ("--upgrade-package", e["name"])]
-            proc = run_uv_lock(stage, python, options, upgrade)
+            proc = run_uv_lock(stage, python, options)
             if proc.returncode == 0:
                 text = fixed_text
                 for e in fixes:
@@ -258,7 +260,9 @@ def lock_stage(ctx) -> None:
                     path=UV_LOCK, key=e["name"]))
         ctx.result.ft = entries
         lock_bytes = (stage / UV_LOCK).read_bytes()
-        final = {p.name: p.version for p in read_uv_lock(stage / UV_LOCK)}
+        final: dict[str, list[str]] = {}
+        for p in read_uv_lock(stage / UV_LOCK):
+            final.setdefault(canonicalize_name(p.name), []).append(p.version)
 
     if text != ctx.changes.current(PYPROJECT).decode("utf-8"):
         ctx.changes.write(PYPROJECT, text.encode("utf-8"))
@@ -286,11 +290,14 @@ def _with_constraints(text: str, reqs: list[str], temporary: bool = False,
 
     doc = tomlkit.parse(text)
     tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
+    created = "uv" not in tool
     uv = tool.setdefault("uv", tomlkit.table())
     arr = uv.get("constraint-dependencies")
     if arr is None:
         arr = tomlkit.array()
         uv["constraint-dependencies"] = arr
+        if created:
+            uv.add(tomlkit.nl())
     have = {str(x) for x in arr}
     for r in reqs:
         if r not in have:
@@ -300,7 +307,7 @@ def _with_constraints(text: str, reqs: list[str], temporary: bool = False,
     return tomlkit.dumps(doc)
 
 
-def _report_pins(ctx, pins, final: dict[str, str], pins_failed: str | None, upgraded: set[str]) -> None:
+def _report_pins(ctx, pins, final: dict[str, list[str]], pins_failed: str | None, upgraded: set[str]) -> None:
     from packaging.version import InvalidVersion, Version
 
     changed: list[dict[str, Any]] = []
@@ -308,15 +315,16 @@ def _report_pins(ctx, pins, final: dict[str, str], pins_failed: str | None, upgr
     for p in pins:
         by_name.setdefault(canonicalize_name(p.name), []).append(p.version)
     for name, versions in sorted(by_name.items()):
-        now = final.get(name)
-        if now is None:
+        now_all = final.get(name)
+        if not now_all:
             continue  # no longer required
         try:
-            same = any(Version(v) == Version(now) for v in versions)
+            same = all(any(Version(v) == Version(n) for n in now_all) for v in versions)
         except InvalidVersion:
-            same = now in versions
+            same = all(v in now_all for v in versions)
         if same:
             continue
+        now = " / ".join(now_all)
         if name in upgraded:
             why = "moved to a version with free-threaded wheels"
         elif pins_failed:
@@ -324,6 +332,8 @@ def _report_pins(ctx, pins, final: dict[str, str], pins_failed: str | None, upgr
         else:
             why = "resolved differently (the old pin is not available from the configured sources)"
         changed.append({"name": name, "old": versions, "new": now, "why": why})
+        if name in upgraded and any(v in now_all for v in versions):
+            why += f" on Python {ctx.target.version}; other versions keep {' / '.join(versions)}"
         ctx.result.warnings.append(Diagnostic(
             "MIG201", f"{name} {' / '.join(versions)} -> {now}: {why}", path=UV_LOCK, key=name))
     ctx.result.lock["changed_pins"] = changed
