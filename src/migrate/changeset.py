@@ -33,7 +33,7 @@ class FileChange:
 
 class ChangeSet:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.root = Path(root).resolve()
         self._changes: dict[Path, FileChange] = {}
 
     # -- building -----------------------------------------------------------------------------

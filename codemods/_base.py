@@ -1,0 +1,38 @@
+"""What every rule is: a stable code, a one-line message, examples, and a check on one statement."""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from codemods._analysis import Finding, FunctionContext
+
+
+class Rule:
+    CODE: ClassVar[str]
+    MESSAGE: ClassVar[str]
+    #: how the fix works: "lock", "double-checked", "pop" — or None: reported, not fixed
+    FIX: ClassVar[str | None]
+    #: code that must not be reported
+    VALID: ClassVar[list[str]]
+    #: (code, expected code after --fix, or None when the rule only reports)
+    INVALID: ClassVar[list[tuple[str, str | None]]]
+
+    def check(self, body: list[ast.stmt], i: int, ctx: FunctionContext) -> Finding | None:
+        raise NotImplementedError
+
+    def finding(self, node: ast.stmt, state: str, *, span: tuple[int, int] | None = None, calls: bool = False,
+                owner: str | None = None, **fmt: str) -> Finding:
+        return Finding(
+            code=self.CODE,
+            message=self.MESSAGE.format(state=state, **fmt),
+            line=node.lineno,
+            column=node.col_offset + 1,
+            state=state,
+            fixable=self.FIX is not None,
+            span=span or (node.lineno, node.end_lineno or node.lineno),
+            fix=self.FIX,
+            calls=calls,
+            owner=owner,
+            end_line=node.end_lineno,
+        )

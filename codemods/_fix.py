@@ -1,0 +1,214 @@
+"""Writing the fixes with libcst: formatting and comments are kept, only the guarded code moves.
+
+* ``lock``: the statements of the finding's span go into ``with <lock>:``; the lock (``threading.Lock``,
+  or ``RLock`` when the block calls anything — a call may re-enter) is defined next to the state it
+  guards (after its module-level assignment, or in its class body), named ``_<state>_lock``.
+* ``double-checked``: ``if x is None:`` → ``if x is None: with lock: if x is None: ...``.
+* ``pop``: ``if k in d: del d[k]`` → ``d.pop(k, None)``.
+
+``import threading`` is added once. Fixing is idempotent: guarded code is no longer a finding.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from codemods._analysis import Finding
+
+
+def lock_name(state: str) -> str:
+    return f"_{state.rsplit('.', 1)[-1].lstrip('_')}_lock"
+
+
+class _Fixer(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__()
+        self.by_line = {f.span[0]: f for f in findings if f.fixable and f.span}
+        self.applied: list[Finding] = []
+        #: module-level lock definitions wanted: state -> lock type
+        self.module_locks: dict[str, str] = {}
+        #: class-level: (class, attr) -> lock type
+        self.class_locks: dict[tuple[str, str], str] = {}
+
+    def _line(self, node: cst.CSTNode) -> tuple[int, int]:
+        pos = self.get_metadata(PositionProvider, node)
+        return pos.start.line, pos.end.line
+
+    def _rewrite(self, original: list, body: list) -> list:
+        """``body`` (updated nodes) rewritten; positions come from ``original`` (same statements)."""
+        out, i = [], 0
+        while i < len(body):
+            stmt = body[i]
+            start, _ = self._line(original[i])
+            f = self.by_line.get(start)
+            if f is None:
+                out.append(stmt)
+                i += 1
+                continue
+            j = i
+            while j < len(body) and self._line(original[j])[1] < f.span[1]:
+                j += 1
+            if j >= len(body):
+                out.append(stmt)
+                i += 1
+                continue
+            group = body[i:j + 1]
+            new = self._apply(f, group)
+            if new is None:
+                out.extend(group)
+            else:
+                out.append(new)
+                self.applied.append(f)
+            i = j + 1
+        return out
+
+    def _apply(self, f: Finding, group: list) -> cst.BaseStatement | None:
+        kind = "threading.RLock" if f.calls else "threading.Lock"
+        if f.fix == "pop":
+            (stmt,) = group
+            test = stmt.test
+            key = test.left
+            container = test.comparisons[0].comparator
+            call = cst.Expr(cst.Call(func=cst.Attribute(value=container, attr=cst.Name("pop")),
+                                     args=[cst.Arg(key), cst.Arg(cst.Name("None"))]))
+            return cst.SimpleStatementLine(body=[call], leading_lines=stmt.leading_lines)
+        lock = self._lock_expr(f, kind)
+        first = group[0]
+        leading = first.leading_lines
+        group = [first.with_changes(leading_lines=())] + list(group[1:])
+        if f.fix == "double-checked":
+            (stmt,) = group
+            inner = cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=[stmt]))
+            return stmt.with_changes(body=cst.IndentedBlock(body=[inner]), leading_lines=leading)
+        return cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=group), leading_lines=leading)
+
+    def _lock_expr(self, f: Finding, kind: str) -> cst.BaseExpression:
+        name = lock_name(f.state)
+        if f.owner:
+            cls, attr = f.state.split(".", 1)
+            self.class_locks[(cls, attr)] = _stronger(self.class_locks.get((cls, attr)), kind)
+            return cst.Attribute(value=cst.parse_expression(f.owner), attr=cst.Name(name))
+        self.module_locks[f.state] = _stronger(self.module_locks.get(f.state), kind)
+        return cst.Name(name)
+
+    def leave_IndentedBlock(self, original, updated):
+        if len(original.body) != len(updated.body):
+            return updated
+        return updated.with_changes(body=self._rewrite(list(original.body), list(updated.body)))
+
+
+def _stronger(a: str | None, b: str) -> str:
+    return "threading.RLock" if "threading.RLock" in (a, b) else b
+
+
+def _defines(body, name: str) -> bool:
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for s in stmt.body:
+                if isinstance(s, (cst.Assign, cst.AnnAssign)):
+                    targets = [t.target for t in s.targets] if isinstance(s, cst.Assign) else [s.target]
+                    if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                        return True
+    return False
+
+
+def _assigns(stmt, name: str) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and _defines([stmt], name)
+
+
+def _lock_line(name: str, kind: str) -> cst.SimpleStatementLine:
+    return cst.parse_statement(f"{name} = {kind}()\n")
+
+
+def _add_definitions(module: cst.Module, fixer: _Fixer) -> cst.Module:
+    body = list(module.body)
+    # class-level locks, right after the attribute in the class body
+    if fixer.class_locks:
+        new_body = []
+        for stmt in body:
+            if isinstance(stmt, cst.ClassDef):
+                inner = list(stmt.body.body)
+                for (cls, attr), kind in fixer.class_locks.items():
+                    if cls != stmt.name.value or _defines(inner, lock_name(attr)):
+                        continue
+                    idx = next((k for k, s in enumerate(inner) if _assigns(s, attr)), -1)
+                    inner.insert(idx + 1, _lock_line(lock_name(attr), kind))
+                stmt = stmt.with_changes(body=stmt.body.with_changes(body=inner))
+            new_body.append(stmt)
+        body = new_body
+    # module-level locks, right after the state's assignment
+    for state, kind in fixer.module_locks.items():
+        name = lock_name(state)
+        if _defines(body, name):
+            continue
+        idx = next((k for k, s in enumerate(body) if _assigns(s, state)), None)
+        if idx is None:
+            idx = _after_imports(body) - 1
+        body.insert(idx + 1, _lock_line(name, kind))
+    if fixer.module_locks or fixer.class_locks:
+        body = _ensure_import(body)
+    return module.with_changes(body=body)
+
+
+def _is_import(stmt) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, (cst.Import, cst.ImportFrom))
+                                                              for s in stmt.body)
+
+
+def _is_docstring(stmt) -> bool:
+    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
+
+
+def _after_imports(body) -> int:
+    idx = 0
+    if body and _is_docstring(body[0]):
+        idx = 1
+    last = None
+    for k, stmt in enumerate(body):
+        if _is_import(stmt):
+            last = k
+    return (last + 1) if last is not None else idx
+
+
+def _ensure_import(body):
+    for stmt in body:
+        if _is_import(stmt):
+            for s in stmt.body:
+                if isinstance(s, cst.Import) and any(
+                        isinstance(a.name, cst.Name) and a.name.value == "threading" and a.asname is None
+                        for a in s.names):
+                    return body
+    idx = _after_imports(body)
+    # after `from __future__` imports and the docstring, before the first other import
+    first_import = next((k for k, s in enumerate(body) if _is_import(s) and not _is_future(s)), None)
+    if first_import is not None:
+        idx = first_import
+    new = cst.parse_statement("import threading\n")
+    if idx < len(body) and _is_import(body[idx]):
+        # take the blank lines/comments above the first import, so the import block stays together
+        new = new.with_changes(leading_lines=body[idx].leading_lines)
+        body = body[:idx] + [body[idx].with_changes(leading_lines=())] + body[idx + 1:]
+    elif idx > 0 and _is_docstring(body[idx - 1]):
+        new = new.with_changes(leading_lines=[cst.EmptyLine()])
+    return body[:idx] + [new] + body[idx:]
+
+
+def _is_future(stmt) -> bool:
+    return any(isinstance(s, cst.ImportFrom) and isinstance(s.module, cst.Name) and s.module.value == "__future__"
+               for s in stmt.body)
+
+
+def apply_fixes(source: str, findings: list[Finding]) -> tuple[str, list[Finding]]:
+    """Source with the fixable findings fixed, and the findings that were applied."""
+    if not any(f.fixable for f in findings):
+        return source, []
+    module = cst.parse_module(source)
+    wrapper = MetadataWrapper(module)
+    fixer = _Fixer(findings)
+    fixed = wrapper.visit(fixer)
+    fixed = _add_definitions(fixed, fixer)
+    return fixed.code, fixer.applied

@@ -1,0 +1,50 @@
+"""FT007: check-then-pop on a module-level list (``if queue: item = queue.pop()``): another thread
+can empty the list between the check and the pop."""
+
+from __future__ import annotations
+
+import ast
+
+from codemods._analysis import has_call, shared
+from codemods._base import Rule
+
+
+def checked_list(test: ast.AST, ctx) -> str | None:
+    node = test
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and node.args:
+        node = node.args[0]
+    elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Call):
+        return checked_list(node.left, ctx)
+    if isinstance(node, ast.Name) and node.id in ctx.info.lists and shared(node.id, ctx):
+        return node.id
+    return None
+
+
+def pops(stmts: list[ast.stmt], name: str) -> bool:
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("pop", "popleft")
+               and isinstance(n.func.value, ast.Name) and n.func.value.id == name
+               for s in stmts for n in ast.walk(s))
+
+
+class CheckThenPop(Rule):
+    CODE = "FT007"
+    MESSAGE = "check-then-pop on module-level list '{state}' without a lock"
+    FIX = "lock"
+    VALID = [
+        "queue = []\ndef put(x):\n    queue.append(x)\n",
+        "def take():\n    q = []\n    if q:\n        return q.pop()\n",
+    ]
+    INVALID = [
+        ("queue = []\ndef take():\n    if queue:\n        return queue.pop()\n    return None\n",
+         "import threading\nqueue = []\n_queue_lock = threading.RLock()\ndef take():\n    with _queue_lock:\n"
+         "        if queue:\n            return queue.pop()\n    return None\n"),
+    ]
+
+    def check(self, body, i, ctx):
+        stmt = body[i]
+        if not isinstance(stmt, ast.If):
+            return None
+        name = checked_list(stmt.test, ctx)
+        if name and pops(stmt.body, name):
+            return self.finding(stmt, name, calls=has_call(stmt.body))
+        return None

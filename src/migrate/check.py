@@ -1,0 +1,205 @@
+"""`migrate check`: thread-safety findings in Python sources (the codemods in report mode).
+
+Files are found like ruff does (skipping .git, virtualenvs, build folders and ``--exclude`` globs), read
+once, pre-filtered with a regular expression, analysed with ``ast``; libcst is used only to write fixes.
+Large trees are analysed in worker processes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migrate.diagnostics import MigrateError
+from migrate.discover import SKIP_DIRS
+
+PARALLEL_THRESHOLD = 150  # files; below this, worker start-up costs more than it saves
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[dict[str, Any]]
+    new_source: str | None = None  # with fixes applied (when asked and something changed)
+    old_source: str | None = None
+    error: str | None = None
+
+
+def iter_python_files(paths: list[Path], exclude: list[str] | None = None) -> list[Path]:
+    exclude = exclude or []
+    out: list[Path] = []
+
+    def excluded(p: Path) -> bool:
+        text = p.as_posix()
+        return any(fnmatch.fnmatch(text, pat) or fnmatch.fnmatch(p.name, pat) or
+                   any(fnmatch.fnmatch(part, pat) for part in p.parts) for pat in exclude)
+
+    for root in paths:
+        if root.is_file():
+            if not excluded(root):
+                out.append(root)
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            d = Path(dirpath)
+            dirnames[:] = sorted(n for n in dirnames if n not in SKIP_DIRS and not n.endswith(".egg-info")
+                                 and not (d / n / "pyvenv.cfg").is_file() and not excluded(d / n))
+            for name in sorted(filenames):
+                if name.endswith((".py", ".pyi")) and not excluded(d / name):
+                    out.append(d / name)
+    return out
+
+
+def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: frozenset[str] | None) -> FileResult:
+    import codemods
+
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileResult(path, [], error=f"cannot read: {exc}")
+    try:
+        findings = codemods.analyze(source, set(select or ()), set(ignore or ()))
+    except SyntaxError as exc:
+        return FileResult(path, [], error=f"{exc.lineno or 1}:{(exc.offset or 0) or 1}: SyntaxError: {exc.msg}")
+    except RecursionError:
+        return FileResult(path, [], error="too deeply nested to analyse")
+    new = None
+    fixed_lines: set[int] = set()
+    if fix and any(f.fixable for f in findings):
+        try:
+            new, applied = codemods.fix(source, set(select or ()), set(ignore or ()))
+        except Exception as exc:  # a libcst limitation must not stop the run
+            return FileResult(path, _records(path, findings, set()), error=f"could not fix: {exc}")
+        fixed_lines = {f.line for f in applied}
+        if new == source:
+            new = None
+    return FileResult(path, _records(path, findings, fixed_lines), new, source if new else None)
+
+
+def _records(path: str, findings, fixed_lines: set[int]) -> list[dict[str, Any]]:
+    return [{"path": path, "line": f.line, "column": f.column, "code": f.code, "message": f.message,
+             "fixable": f.fixable, "fixed": f.line in fixed_lines} for f in findings]
+
+
+def _check_many(files: list[Path], fix: bool, select, ignore) -> list[FileResult]:
+    args = [(str(p), fix, select, ignore) for p in files]
+    if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
+        return [check_file(*a) for a in args]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return list(pool.map(_star, args, chunksize=32))
+
+
+def _star(a):
+    return check_file(*a)
+
+
+def _codes(text: str | None, option: str) -> frozenset[str] | None:
+    if not text:
+        return None
+    from codemods import RULES_BY_CODE
+
+    codes = frozenset(c.strip().upper() for c in text.split(",") if c.strip())
+    unknown = sorted(c for c in codes if c not in RULES_BY_CODE)
+    if unknown:
+        raise MigrateError(f"unknown rule code(s): {', '.join(unknown)}", key=option,
+                           hint=f"known: {', '.join(RULES_BY_CODE)}")
+    return codes
+
+
+def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, ignore: str | None,
+                  exclude: list[str], fmt: str) -> int:
+    try:
+        sel, ign = _codes(select, "--select"), _codes(ignore, "--ignore")
+        for p in paths:
+            if not p.exists():
+                raise MigrateError("path does not exist", path=p)
+        if fix and diff:
+            raise MigrateError("--fix and --diff exclude each other", key="--diff")
+    except MigrateError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    files = iter_python_files(paths, exclude)
+    results = _check_many(files, fix or diff, sel, ign)
+    errors = [r for r in results if r.error]
+    for r in errors:
+        sys.stderr.write(f"{r.path}: {r.error} (skipped)\n")
+    if fix:
+        _write_fixes(results)
+    findings = [f for r in results for f in r.findings]
+    remaining = [f for f in findings if not (fix and f["fixed"])]
+    if diff:
+        _print_diff(results)
+    if fmt == "json":
+        import json
+
+        shown = [{k: f[k] for k in ("path", "line", "column", "code", "message", "fixable")} for f in remaining]
+        sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+    elif fmt == "sarif":
+        import json
+
+        sys.stdout.write(json.dumps(sarif(remaining), indent=2) + "\n")
+    elif not diff:
+        for f in remaining:
+            mark = " [*]" if f["fixable"] else ""
+            sys.stdout.write(f"{f['path']}:{f['line']}:{f['column']}: {f['code']}{mark} {f['message']}\n")
+        fixed = sum(1 for f in findings if f["fixed"]) if fix else 0
+        summary = f"Found {len(findings)} finding(s) in {len(files)} file(s)"
+        if fix:
+            summary += f"; fixed {fixed}, {len(remaining)} remaining"
+        elif any(f["fixable"] for f in findings):
+            summary += f"; {sum(f['fixable'] for f in findings)} fixable with --fix ([*])"
+        sys.stderr.write(summary + ".\n")
+    return 1 if remaining else 0
+
+
+def _write_fixes(results: list[FileResult]) -> None:
+    from migrate.changeset import ChangeSet
+
+    changes = ChangeSet(Path("."))
+    for r in results:
+        if r.new_source is not None:
+            changes.write(Path(r.path).resolve(), r.new_source.encode("utf-8"))
+    changes.apply()
+
+
+def _print_diff(results: list[FileResult]) -> None:
+    import difflib
+
+    from migrate.report import print_diff
+
+    out = []
+    for r in results:
+        if r.new_source is not None and r.old_source is not None:
+            a, b = (r.path, r.path) if Path(r.path).is_absolute() else (f"a/{r.path}", f"b/{r.path}")
+            out.extend(difflib.unified_diff(r.old_source.splitlines(keepends=True),
+                                            r.new_source.splitlines(keepends=True), a, b))
+    print_diff("".join(out))
+
+
+def sarif(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of the findings."""
+    from codemods import RULES_BY_CODE
+
+    from migrate import __version__
+
+    rules = [{"id": code, "name": type(rule).__name__,
+              "shortDescription": {"text": rule.MESSAGE.replace("'{state}'", "shared state").replace("{state}", "it")},
+              "defaultConfiguration": {"level": "warning"}} for code, rule in RULES_BY_CODE.items()]
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    results = [{
+        "ruleId": f["code"], "ruleIndex": index[f["code"]], "level": "warning", "message": {"text": f["message"]},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": Path(f["path"]).as_posix()},
+            "region": {"startLine": f["line"], "startColumn": f["column"]}}}],
+    } for f in findings]
+    return {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{"tool": {"driver": {"name": "uv-migrate", "version": __version__, "rules": rules}},
+                  "results": results}],
+    }

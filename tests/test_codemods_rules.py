@@ -1,0 +1,112 @@
+"""Tests generated from every rule's VALID and INVALID tables (Fixit style)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from codemods import RULES_BY_CODE, analyze, fix
+
+VALID = [(code, src) for code, rule in RULES_BY_CODE.items() for src in rule.VALID]
+INVALID = [(code, src, expected) for code, rule in RULES_BY_CODE.items() for src, expected in rule.INVALID]
+
+
+def test_every_rule_has_examples():
+    assert list(RULES_BY_CODE) == [f"FT00{i}" for i in range(1, 10)]
+    for rule in RULES_BY_CODE.values():
+        assert rule.VALID and rule.INVALID and rule.MESSAGE
+
+
+@pytest.mark.parametrize("code,src", VALID)
+def test_valid_is_not_reported(code, src):
+    assert [f for f in analyze(src) if f.code == code] == []
+
+
+@pytest.mark.parametrize("code,src,expected", INVALID)
+def test_invalid_is_reported_and_fixed(code, src, expected):
+    findings = analyze(src)
+    assert [f.code for f in findings] == [code], findings
+    new, applied = fix(src)
+    if expected is None:
+        assert new == src and applied == []
+        assert not findings[0].fixable
+        return
+    assert new == expected
+    compile(new, "<fixed>", "exec")
+    assert analyze(new) == []  # fixed code is clean
+    assert fix(new) == (new, [])  # idempotent
+
+
+@pytest.mark.parametrize("code,src,expected", INVALID)
+def test_suppression_comment(code, src, expected):
+    line = analyze(src)[0].line
+    lines = src.splitlines()
+    lines[line - 1] += f"  # migrate: ignore[{code}]"
+    assert analyze("\n".join(lines) + "\n") == []
+
+
+def test_select_and_ignore():
+    src = RULES_BY_CODE["FT001"].INVALID[0][0]
+    assert analyze(src, select={"FT002"}) == []
+    assert analyze(src, ignore={"FT001"}) == []
+    assert [f.code for f in analyze(src, select={"FT001"})] == ["FT001"]
+
+
+def test_thread_local_import_time_and_main_guard_are_not_findings():
+    src = (
+        "import threading\n"
+        "state = threading.local()\n"
+        "counts = {}\n"
+        "counts['x'] = counts.get('x', 0) + 1\n"
+        "def f():\n"
+        "    state.n = getattr(state, 'n', 0) + 1\n"
+        "if __name__ == '__main__':\n"
+        "    def main():\n"
+        "        counts['y'] = counts.get('y', 0) + 1\n"
+    )
+    assert analyze(src) == []
+
+
+def test_comments_and_formatting_are_kept():
+    src = (
+        "import os\n\n"
+        "# hits per path\n"
+        "hits = {}  # shared\n\n\n"
+        "def record(path):\n"
+        "    # count it\n"
+        "    hits[path] = hits.get(path, 0) + 1  # not atomic\n"
+        "    return   hits[path]\n"
+    )
+    new, applied = fix(src)
+    assert [f.code for f in applied] == ["FT002"]
+    assert new == (
+        "import threading\nimport os\n\n"
+        "# hits per path\n"
+        "hits = {}  # shared\n"
+        "_hits_lock = threading.RLock()\n\n\n"
+        "def record(path):\n"
+        "    # count it\n"
+        "    with _hits_lock:\n"
+        "        hits[path] = hits.get(path, 0) + 1  # not atomic\n"
+        "    return   hits[path]\n"
+    )
+
+
+def test_one_lock_per_state_and_import_added_once():
+    src = (
+        "import threading\n"
+        "a = {}\n"
+        "b = {}\n"
+        "def f(k):\n"
+        "    a[k] += 1\n"
+        "    b[k] += 1\n"
+        "def g(k):\n"
+        "    a[k] += 2\n"
+    )
+    new, applied = fix(src)
+    assert len(applied) == 3
+    assert new.count("import threading") == 1
+    assert new.count("_a_lock = threading.Lock()") == 1 and new.count("_b_lock = threading.Lock()") == 1
+    assert new.count("with _a_lock:") == 2
+    ast.parse(new)
