@@ -32,7 +32,7 @@ RULES: list[Rule] = [
 ]
 RULES_BY_CODE = {r.CODE: r for r in sorted(RULES, key=lambda r: r.CODE)}
 
-__all__ = ["RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
+__all__ = ["PREFILTER", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
 
 
 def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None = None,

@@ -61,7 +61,11 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
     except (OSError, UnicodeDecodeError) as exc:
         return FileResult(path, [], error=f"cannot read: {exc}")
     try:
-        findings = codemods.analyze(source, set(select or ()), set(ignore or ()))
+        import ast
+
+        tree = ast.parse(source)  # always: a broken file is reported even when nothing else is
+        findings = (codemods.analyze(source, set(select or ()), set(ignore or ()), tree=tree)
+                    if codemods.PREFILTER.search(source) else [])
     except SyntaxError as exc:
         return FileResult(path, [], error=f"{exc.lineno or 1}:{(exc.offset or 0) or 1}: SyntaxError: {exc.msg}")
     except RecursionError:
