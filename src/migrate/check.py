@@ -29,7 +29,10 @@ class FileResult:
     error: str | None = None
 
 
-def iter_python_files(paths: list[Path], exclude: list[str] | None = None) -> list[Path]:
+def iter_python_files(paths: list[Path], exclude: list[str] | None = None,
+                      skip_nested_projects: bool = False) -> list[Path]:
+    """Python files under ``paths``; ``skip_nested_projects`` leaves out sub-folders that are projects
+    of their own (a Pipfile or pyproject.toml), which `migrate batch` handles separately."""
     exclude = exclude or []
     out: list[Path] = []
 
@@ -46,7 +49,9 @@ def iter_python_files(paths: list[Path], exclude: list[str] | None = None) -> li
         for dirpath, dirnames, filenames in os.walk(root):
             d = Path(dirpath)
             dirnames[:] = sorted(n for n in dirnames if n not in SKIP_DIRS and not n.endswith(".egg-info")
-                                 and not (d / n / "pyvenv.cfg").is_file() and not excluded(d / n))
+                                 and not (d / n / "pyvenv.cfg").is_file() and not excluded(d / n)
+                                 and not (skip_nested_projects and ((d / n / "pyproject.toml").is_file()
+                                                                    or (d / n / "Pipfile").is_file())))
             for name in sorted(filenames):
                 if name.endswith((".py", ".pyi")) and not excluded(d / name):
                     out.append(d / name)

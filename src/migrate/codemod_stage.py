@@ -15,7 +15,7 @@ def codemod_stage(ctx) -> None:
     from migrate.check import _check_many, iter_python_files
 
     root = Path(ctx.root)
-    files = iter_python_files([root])
+    files = iter_python_files([root], skip_nested_projects=True)
     for r in _check_many(files, True, None, None):
         rel = Path(r.path).relative_to(root).as_posix() if Path(r.path).is_relative_to(root) else r.path
         if r.error:

@@ -56,6 +56,8 @@ class RunResult:
     exit_code: int = 0
     seconds: float = 0.0
     project_name: str | None = None
+    #: versions the old lock pinned (the workspace lock keeps them too)
+    pins: list = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +133,7 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
         project = read_project(path, options, fmt)
         result.source_format = project.source_format
         result.project_name = project.name
+        result.pins = list(project.pins)
         changes = ChangeSet(project.root)
         ctx = StageContext(project, options, target, changes, result)
 

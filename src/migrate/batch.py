@@ -1,0 +1,180 @@
+"""`migrate batch ROOT`: every Poetry/Pipenv project under ROOT, in parallel, each all-or-nothing.
+
+Discovery skips .git, virtualenvs, node_modules and build folders, never follows a symlink, and finds
+nested projects. Projects run in a thread pool (the work is file I/O and uv subprocesses). With
+``--workspace``, projects that depend on each other by path become members of one uv workspace locked
+once at ROOT (see :mod:`migrate.workspace`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from migrate.diagnostics import MigrateError
+from migrate.discover import SKIP_DIRS
+
+
+def discover_projects(root: Path) -> list[Path]:
+    """Folders under ``root`` that hold a Poetry or Pipenv project (sorted, nested ones included)."""
+    from migrate.discover import is_poetry_pyproject, load_toml_fast
+
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if n not in SKIP_DIRS and not n.endswith(".egg-info")
+                             and not (d / n).is_symlink() and not (d / n / "pyvenv.cfg").is_file())
+        if "Pipfile" in filenames:
+            found.append(d)
+            continue
+        if "pyproject.toml" in filenames:
+            try:
+                if is_poetry_pyproject(load_toml_fast(d / "pyproject.toml")):
+                    found.append(d)
+            except MigrateError:
+                found.append(d)  # broken: let the run report it
+    return found
+
+
+def _progress(enabled: bool):
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from migrate.report import _console
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=_console(), transient=True)
+
+
+def run_all(root: Path, projects: list[Path], options, jobs: int, fail_fast: bool, show_progress: bool):
+    from migrate import pipeline
+
+    results: dict[Path, Any] = {}
+    progress = _progress(show_progress)
+    failed = 0
+    running: dict[Future, Path] = {}
+    queue = list(projects)
+    task = None
+    if progress:
+        progress.start()
+        task = progress.add_task("migrating", total=len(projects))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            while queue or running:
+                while queue and len(running) < jobs and not (fail_fast and failed):
+                    path = queue.pop(0)
+                    running[pool.submit(pipeline.run, path, options)] = path
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    path = running.pop(fut)
+                    results[path] = fut.result()
+                    failed += results[path].exit_code != 0
+                    if progress:
+                        current = ", ".join(p.name for p in list(running.values())[:3])
+                        progress.update(task, advance=1, description=f"{len(results)} done, {failed} failed"
+                                        + (f" — {current}" if current else ""))
+            if fail_fast and failed:
+                for path in queue:
+                    results[path] = None
+    finally:
+        if progress:
+            progress.stop()
+    return results
+
+
+def batch_command(root: Path, options, jobs: int | None, workspace: bool, report: Path | None, fail_fast: bool,
+                  fmt: str) -> int:
+    from migrate.report import print_diff, print_json
+
+    root = Path(root)
+    try:
+        if not root.is_dir():
+            raise MigrateError("not a folder" if root.exists() else "path does not exist", path=root)
+        if jobs is not None and jobs < 1:
+            raise MigrateError("must be at least 1", key="--jobs")
+        if not options.dry_run and not options.allow_dirty:
+            from migrate.pipeline import check_clean_worktree
+
+            check_clean_worktree(root)  # once: projects migrated first make the tree dirty for the rest
+    except MigrateError as exc:
+        sys.stderr.write(f"error: {exc}\nNothing was written.\n")
+        return 2
+    start = time.perf_counter()
+    projects = discover_projects(root)
+    options = replace(options, allow_dirty=True)
+    jobs = jobs or os.cpu_count() or 1
+    if workspace:
+        from migrate.workspace import run_workspace
+
+        results = run_workspace(root, projects, options)
+    else:
+        results = run_all(root, projects, options, jobs, fail_fast, show_progress=fmt == "text")
+    order = projects + [p for p in results if p not in projects]  # + the workspace root, if any
+    records = [_record(root, p, results.get(p)) for p in order]
+    if report is not None:
+        import json
+
+        report.write_text(json.dumps({"root": str(root), "projects": records}, indent=2) + "\n")
+    if options.dry_run and fmt == "text":
+        print_diff("".join(r.changes.diff(base=root.resolve()) for p in order
+                           if (r := results.get(p)) is not None and r.changes))
+    if fmt == "json":
+        print_json({"root": str(root), "projects": records})
+    else:
+        _print_summary(records, time.perf_counter() - start, options.dry_run)
+    return 1 if any(r["status"] in ("failed", "error", "skipped") for r in records) else 0
+
+
+def _record(root: Path, path: Path, result) -> dict[str, Any]:
+    rel = path.relative_to(root).as_posix() if path != root else "."
+    if result is None:
+        return {"path": rel, "format": None, "status": "skipped", "error": "not run (--fail-fast)", "warnings": [],
+                "changes": [], "ft": [], "codemods": [], "seconds": 0.0}
+    data = result.to_json()
+    base = root.resolve()
+    return {
+        "path": rel,
+        "format": data["source_format"],
+        "status": data["status"],
+        "error": data["error"],
+        "warnings": data["warnings"],
+        "changes": result.changes.summary(base) if result.changes is not None else [],
+        "ft": data["ft"],
+        "codemods": data["codemods"],
+        "seconds": data["seconds"],
+    }
+
+
+def _print_summary(records: list[dict[str, Any]], seconds: float, dry_run: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from migrate.report import _console
+
+    console = _console()
+    table = Table(title="migrate batch" + (" (dry run: nothing written)" if dry_run else ""), title_justify="left")
+    for col in ("project", "format", "status", "warnings", "blockers", "fixes", "time"):
+        table.add_column(col, justify="right" if col in ("warnings", "blockers", "fixes", "time") else "left",
+                         no_wrap=True)
+    colour = {"migrated": "green", "would-change": "green", "unchanged": "dim", "failed": "red", "error": "red",
+              "skipped": "yellow"}
+    for r in records:
+        blockers = sum(1 for e in r["ft"] if e.get("status") == "blocker")
+        fixes = sum(1 for e in r["codemods"] if e.get("fixed"))
+        status = f"[{colour.get(r['status'], 'white')}]{r['status']}[/]"
+        table.add_row(escape(r["path"]), r["format"] or "-", status, str(len(r["warnings"])), str(blockers),
+                      str(fixes), f"{r['seconds']:.2f}s")
+    console.print(table)
+    for r in records:
+        if r["error"]:
+            console.print(f"[red]{escape(r['path'])}[/]: {escape(r['error'])}")
+    ok = sum(1 for r in records if r["status"] in ("migrated", "would-change", "unchanged"))
+    console.print(f"{len(records)} project(s): {ok} ok, {len(records) - ok} failed, in {seconds:.1f}s")
