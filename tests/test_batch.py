@@ -127,3 +127,31 @@ def test_workspace_links_path_dependencies_and_locks_once(tmp_path):
     assert not (root / "apps" / "web" / "uv.lock").exists() and not (root / "libs" / "core" / "uv.lock").exists()
     assert (root / "solo" / "uv.lock").exists()  # not linked: migrated and locked on its own
     assert "solo" not in ws["tool"]["uv"]["workspace"]["members"]
+
+
+MONOREPOS = sorted(p for p in (Path(__file__).parent.parent.parent / "shared" / "corpus" / "monorepo").glob("*")
+                   if p.is_dir())
+
+
+@pytest.mark.skipif(not MONOREPOS, reason="../shared/corpus is not present")
+@pytest.mark.parametrize("src", MONOREPOS, ids=[p.name for p in MONOREPOS])
+def test_corpus_monorepo_becomes_a_workspace(tmp_path, src):
+    import shutil
+
+    from validate_pyproject.api import Validator
+
+    root = tmp_path / src.name
+    shutil.copytree(src, root)
+    proc = run_migrate("batch", str(root), "--workspace", "--no-lock", "--no-codemods", "--format", "json")
+    data = json.loads(proc.stdout)
+    assert all(p["status"] == "migrated" for p in data["projects"]), data
+    members = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]["members"]
+    assert members
+    member_dirs = {(root / m).resolve() for m in members} | {root.resolve()}
+    for m in members:
+        doc = tomllib.loads((root / m / "pyproject.toml").read_text())
+        Validator()(doc)
+        for name, entry in doc.get("tool", {}).get("uv", {}).get("sources", {}).items():
+            if isinstance(entry, dict) and "path" in entry:
+                # a path source left as a path must not point at another member
+                assert (root / m / entry["path"]).resolve() not in member_dirs, (m, name)

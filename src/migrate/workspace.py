@@ -76,7 +76,8 @@ def run_workspace(root: Path, projects: list[Path], options) -> dict[Path, Any]:
     ws["members"] = sorted(set(existing) | {m for m in rel_members if m != "."})
     combined.write(root / "pyproject.toml", tomlkit.dumps(doc).encode("utf-8"))
     try:
-        _lock_workspace(root, combined, [planned[p] for p in member_paths], options)
+        if options.lock:
+            _lock_workspace(root, combined, [planned[p] for p in member_paths], options)
         if not options.dry_run:
             combined.apply()
         status = "would-change" if options.dry_run else "migrated"
