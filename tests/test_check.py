@@ -93,3 +93,20 @@ def test_bad_usage_exits_2(tmp_path):
     assert proc.returncode == 2 and "FT999" in proc.stderr
     proc = run_migrate("check", str(tmp_path / "missing"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_rules_run_through_libcst_tool(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import FIXTURES, REPO
+
+    target = tmp_path / "shared_state.py"
+    shutil.copy(FIXTURES / "race" / "shared_state.py", target)
+    proc = subprocess.run([sys.executable, "-m", "libcst.tool", "codemod", "--no-format",
+                           "command.FreeThreadingCommand", str(target)], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = target.read_text()
+    assert "with _total_lock:" in text and "import threading" in text
+    assert run_migrate("check", str(target), "--select", "FT001,FT002,FT003,FT004,FT005").returncode == 0
