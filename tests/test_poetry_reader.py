@@ -355,3 +355,29 @@ def test_poetry_toml_settings_are_reported(tmp_path):
     keys = {(w.path, w.key) for w in p.warnings if w.code == "MIG002"}
     assert ("poetry.toml", "virtualenvs.in-project") in keys and ("poetry.toml", "repositories.x.url") in keys
     assert "poetry.toml" not in p.old_files
+
+
+def test_fast_poetry_lock_scan_matches_a_full_toml_parse():
+    """The line scan of poetry.lock must read exactly what tomllib reads, or decline (None)."""
+    import tomllib
+
+    from conftest import CORPUS
+    from migrate.poetry import _scan_poetry_lock
+
+    locks = sorted(CORPUS.rglob("poetry.lock")) if CORPUS.is_dir() else []
+    if not locks:
+        pytest.skip("no corpus")
+
+    def key(p):
+        m = p.get("markers")
+        return (p["name"], p["version"], m, (p.get("source") or {}).get("type"), (p.get("source") or {}).get("url"))
+
+    scanned = 0
+    for lock in locks:
+        text = lock.read_text(encoding="utf-8")
+        fast = _scan_poetry_lock(text)
+        if fast is None:
+            continue
+        scanned += 1
+        assert [key(p) for p in fast] == [key(p) for p in tomllib.loads(text)["package"]], lock
+    assert scanned >= len(locks) // 2

@@ -772,9 +772,39 @@ def _report_poetry_toml(project: Project, root: Path) -> None:
 
 
 # -- poetry.lock ---------------------------------------------------------------------------------
+_LOCK_FIELD = re.compile(r'^(name|version|markers|type|url) = (".*")$', re.M)
+
+
+def _scan_poetry_lock(text: str) -> list[dict] | None:
+    """The [[package]] fields we need, by a line scan (poetry.lock files reach megabytes; a full TOML
+    parse costs ~40 ms each). None when the file is not in Poetry's own canonical layout."""
+    import json
+
+    out = []
+    for chunk in ("\n" + text).split("\n[[package]]\n")[1:]:
+        head, _, rest = chunk.partition("\n[package.source]\n")
+        fields = {}
+        for m in _LOCK_FIELD.finditer(head.split("\n\n", 1)[0]):
+            fields[m.group(1)] = m.group(2)
+        if "name" not in fields or "version" not in fields or "\nmarkers = {" in head:
+            return None
+        try:
+            pkg = {k: json.loads(v) for k, v in fields.items() if k in ("name", "version", "markers")}
+            if rest:
+                src = {m.group(1): json.loads(m.group(2)) for m in _LOCK_FIELD.finditer(rest.split("\n\n", 1)[0])}
+                pkg["source"] = src
+        except ValueError:
+            return None
+        out.append(pkg)
+    return out or None
+
+
 def read_poetry_lock(path: Path) -> list[Pin]:
     """Pinned versions from poetry.lock (one per [[package]]; markers kept where the lock has them)."""
-    doc = load_toml(path)
+    from migrate.discover import load_toml_fast, read_text
+
+    scanned = _scan_poetry_lock(read_text(path))
+    doc = {"package": scanned} if scanned is not None else load_toml_fast(path, display=path.name)
     packages = doc.get("package", [])
     if not isinstance(packages, list):
         raise MigrateError("expected an array of tables", path=path.name, key="package")
