@@ -68,7 +68,20 @@ def _candidates() -> list[Path]:
     return out
 
 
+def _known_version(python: Path) -> str | None:
+    """The version when the path tells it for certain (the running interpreter, pyenv's X.Y.Z folders)."""
+    import sys
+
+    if python == Path(sys.executable):
+        return "%d.%d.%d" % sys.version_info[:3]
+    m = re.search(r"/versions/(\d+\.\d+\.\d+)/bin/python3$", str(python))
+    return m.group(1) if m else None
+
+
 def _version(python: Path) -> str | None:
+    known = _known_version(python)
+    if known:
+        return known
     try:
         out = subprocess.run([str(python), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
                              capture_output=True, text=True, timeout=10)
@@ -84,11 +97,16 @@ def find_interpreter(requires_python: str | None, prefer: str | None = None) -> 
     from packaging.version import Version
 
     spec = SpecifierSet(requires_python or "")
+    candidates = _candidates()
     found = []
-    for p in _candidates():
-        v = _version(p)
-        if v and spec.contains(v, prereleases=True):
-            found.append((Version(v), str(p)))
+    # interpreters whose version is known without starting them first; ask the others only if needed
+    for probe in (_known_version, _version):
+        for p in candidates:
+            v = probe(p)
+            if v and spec.contains(v, prereleases=True):
+                found.append((Version(v), str(p)))
+        if found:
+            break
     if not found:
         return None
     if prefer:
@@ -100,16 +118,23 @@ def find_interpreter(requires_python: str | None, prefer: str | None = None) -> 
 
 
 def find_ft_interpreter(target) -> str | None:
-    """A free-threaded interpreter for the target: $MIGRATE_FT_PYTHON, else `uv python find`."""
+    """A free-threaded interpreter for the target: $MIGRATE_FT_PYTHON, else an installed
+    ``python3.13t`` (on PATH, in pyenv's or uv's interpreter folders)."""
+    import glob
+
     env = os.environ.get("MIGRATE_FT_PYTHON")
     if env:
         return env
-    try:
-        out = subprocess.run([uv_bin(), "python", "find", str(target)], capture_output=True, text=True,
-                             timeout=30, env=_uv_env())
-    except (OSError, subprocess.TimeoutExpired, StageError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    name = f"python{target.version}t"
+    places = [os.path.join(d, name) for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    places += glob.glob(str(root / "versions" / f"{target.version}*t" / "bin" / name))
+    uv_dir = Path(os.environ.get("UV_PYTHON_INSTALL_DIR", Path.home() / ".local" / "share" / "uv" / "python"))
+    places += glob.glob(str(uv_dir / f"cpython-{target.version}*freethreaded*" / "bin" / name))
+    for p in places:
+        if os.path.isfile(p) and os.access(p, os.X_OK) and "shims" not in p:
+            return p
+    return None
 
 
 # -- running uv ------------------------------------------------------------------------------------
