@@ -56,15 +56,27 @@ def poetry_allows(constraint: str):
     return lambda v: c.allows(PV.parse(v))
 
 
+def orphan_optionals(data: dict) -> set[str]:
+    """Optional main dependencies listed in no extra: Poetry never installs them."""
+    poetry = data["tool"]["poetry"]
+    in_extras = {canonicalize_name(re.split(r"[\[ ]", n)[0]) for names in poetry.get("extras", {}).values()
+                 for n in names}
+    in_extras |= {canonicalize_name(Requirement(r).name) for reqs in
+                  data.get("project", {}).get("optional-dependencies", {}).values() for r in reqs}
+    return {canonicalize_name(n) for n, spec in poetry.get("dependencies", {}).items()
+            if isinstance(spec, dict) and spec.get("optional") and canonicalize_name(n) not in in_extras}
+
+
 def collect_original(data: dict) -> dict[str, str]:
     """canonical name -> the Poetry constraint string, for single-entry dependencies with a version."""
     poetry = data["tool"]["poetry"]
+    orphans = orphan_optionals(data)
     tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
     tables += [g.get("dependencies", {}) for g in poetry.get("group", {}).values()]
     out: dict[str, str] = {}
     for table in tables:
         for name, spec in table.items():
-            if name == "python":
+            if name == "python" or canonicalize_name(name) in orphans:
                 continue
             if isinstance(spec, dict) and not any(k in spec for k in ("git", "path", "url")):
                 spec = spec.get("version", "*")
@@ -151,6 +163,12 @@ def main() -> int:
                 s["invalid_pyproject"] += 1
             result = collect_result(data)
             s["invalid_requirements"] += len(result.get("<invalid>", []))
+            required = {canonicalize_name(Requirement(r).name) for r in data.get("project", {}).get("dependencies", [])
+                        if not Requirement(r).marker or "extra" not in str(Requirement(r).marker)}
+            for name in orphan_optionals(original) & required:
+                s["optional_made_required"] += 1
+                if len(examples[tool]) < 8:
+                    examples[tool].append(f"{src.name}: optional {name} (in no extra) made a required dependency")
             for name, constraint in truth.items():
                 s["dependencies"] += 1
                 if name not in result:
@@ -173,7 +191,7 @@ def main() -> int:
                     if len(examples[tool]) < 8:
                         examples[tool].append(f"{src.name}: {name} {constraint!r} -> {specs[0]!r} (e.g. {wrong[0]})")
     keys = ["projects", "refused_or_crashed", "invalid_toml", "invalid_pyproject", "invalid_requirements",
-            "dependencies", "lost", "checked", "semantics_differ"]
+            "dependencies", "lost", "optional_made_required", "checked", "semantics_differ"]
     print(f"{'':24}" + "".join(f"{t:>16}" for t in stats))
     for k in keys:
         print(f"{k:24}" + "".join(f"{stats[t][k]:>16}" for t in stats))
