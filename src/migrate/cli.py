@@ -46,7 +46,7 @@ class Backend(str, Enum):
 # -- shared options (run and batch) -------------------------------------------------------------
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Print the unified diff of every change; write nothing.")]
 TargetOpt = Annotated[
-    str, typer.Option("--target", help="Interpreter target: written to .python-version and checked against wheels.")
+    str, typer.Option("--target", metavar="VERSION", help="Interpreter target: written to .python-version and checked against wheels.")
 ]
 StrictTarget = Annotated[
     bool, typer.Option("--strict-target", help="Exit 2 (nothing written) when requires-python excludes the target.")
@@ -61,16 +61,19 @@ KeepOld = Annotated[
 ]
 AllowDirty = Annotated[bool, typer.Option("--allow-dirty", help="Allow a git work tree with uncommitted changes.")]
 Offline = Annotated[bool, typer.Option("--offline", help="Passed to uv: no network access.")]
-IndexUrl = Annotated[Optional[str], typer.Option("--index-url", help="Passed to uv: the default package index.")]
+IndexUrl = Annotated[
+    Optional[str], typer.Option("--index-url", metavar="URL", help="Passed to uv: the default package index.")
+]
 FindLinks = Annotated[
-    Optional[list[str]], typer.Option("--find-links", help="Passed to uv: a folder (or URL) of wheels. Repeatable.")
+    Optional[list[str]],
+    typer.Option("--find-links", metavar="DIR", help="Passed to uv: a folder (or URL) of wheels. Repeatable."),
 ]
 NoFtUpgrade = Annotated[
     bool,
     typer.Option("--no-ft-upgrade", help="Only report dependencies without free-threaded wheels; do not upgrade them."),
 ]
 NameOpt = Annotated[
-    Optional[str], typer.Option("--name", help="Project name when neither pyproject.toml nor the folder gives one.")
+    Optional[str], typer.Option("--name", metavar="NAME", help="Project name when neither pyproject.toml nor the folder gives one.")
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 
@@ -131,13 +134,19 @@ def run(
 
 @app.command()
 def check(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: current directory).")] = None,
+    paths: Annotated[
+        Optional[list[Path]], typer.Argument(metavar="PATH", help="Files or folders (default: current directory).")
+    ] = None,
     fix: Annotated[bool, typer.Option("--fix", help="Apply the safe fixes in place.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; write nothing.")] = False,
-    select: Annotated[Optional[str], typer.Option("--select", help="Only these rule codes (comma-separated).")] = None,
-    ignore: Annotated[Optional[str], typer.Option("--ignore", help="Skip these rule codes (comma-separated).")] = None,
+    select: Annotated[
+        Optional[str], typer.Option("--select", metavar="CODES", help="Only these rule codes (comma-separated).")
+    ] = None,
+    ignore: Annotated[
+        Optional[str], typer.Option("--ignore", metavar="CODES", help="Skip these rule codes (comma-separated).")
+    ] = None,
     exclude: Annotated[
-        Optional[list[str]], typer.Option("--exclude", help="Glob of paths to skip. Repeatable.")
+        Optional[list[str]], typer.Option("--exclude", metavar="GLOB", help="Glob of paths to skip. Repeatable.")
     ] = None,
     format: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.text,
 ) -> None:
@@ -188,11 +197,15 @@ def deps(
 @app.command()
 def batch(
     root: Annotated[Path, typer.Argument(help="Folder holding the projects (a monorepo or a folder of checkouts).")],
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Projects in parallel (default: CPU count).")] = None,
+    jobs: Annotated[
+        Optional[int], typer.Option("--jobs", "-j", metavar="N", help="Projects in parallel (default: CPU count).")
+    ] = None,
     workspace: Annotated[
         bool, typer.Option("--workspace", help="Make projects that depend on each other by path one uv workspace.")
     ] = False,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write a JSON record per project here.")] = None,
+    report: Annotated[
+        Optional[Path], typer.Option("--report", metavar="FILE", help="Write a JSON record per project here.")
+    ] = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first project that fails.")] = False,
     dry_run: DryRun = False,
     target: TargetOpt = "3.13t",
