@@ -539,7 +539,7 @@ def _write_tool_uv(doc: Any, p: Project) -> None:
 
 def _inline(entry: dict) -> InlineTable:
     t = tomlkit.inline_table()
-    t.update(entry)
+    t.update({k: _quote_style(v) if k == "marker" else v for k, v in entry.items()})
     return t
 
 
