@@ -245,3 +245,12 @@ def test_deps_command_reads_poetry_lock_and_uv_lock(tmp_path, wheels):
 def test_deps_without_a_lock_is_bad_input(tmp_path):
     proc = run_migrate("deps", str(tmp_path))
     assert proc.returncode == 2 and "no uv.lock" in proc.stderr
+
+
+@pytest.mark.network
+def test_numpy_real_index_newest_with_cp313t_is_not_the_newest():
+    """The real case on PyPI: numpy 2.5.x has cp314t but no cp313t wheels; 2.4.x has cp313t."""
+    client = IndexClient()
+    fix = find_fix("numpy", "cp313t", client)
+    assert fix is not None and fix.startswith("2.4.")
+    assert find_fix("numpy", "cp314t", client) is not None
