@@ -274,7 +274,7 @@ def convert_constraint(text: str, *, _python: bool = False) -> Converted:
         raise ConstraintError(f"cannot express {text!r} in PEP 440: {exc}") from None
     if _python:
         return _python_checked(constraint, spec_text, text, widened)
-    if len(rs) == 1 and "+" not in text:
+    if len(rs) == 1 and not any(c in text for c in "+!|"):
         # one range maps bound for bound; the property tests check this form on dense grids
         return Converted(spec_text)
     wider, narrower = _disagreements(constraint, spec, [text, spec_text])

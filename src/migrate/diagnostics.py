@@ -112,3 +112,26 @@ class StageError(Exception):
         self.message = message
         self.detail = detail
         super().__init__(message)
+
+
+def describe(value: object) -> str:
+    """How a TOML/JSON value is named in error messages ("string 'x'", "number 3", "an array")."""
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def requirement_name(req: object) -> str:
+    """The distribution name at the start of a PEP 508 requirement string (no validation)."""
+    import re
+
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", str(req))
+    return m.group(1) if m else str(req)

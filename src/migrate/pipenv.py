@@ -28,7 +28,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from migrate import markers
-from migrate.diagnostics import MigrateError
+from migrate.diagnostics import MigrateError, describe
 from migrate.discover import load_toml, load_toml_fast, read_text
 from migrate.model import Dependency, DependencySource, Index, Pin, Project
 
@@ -74,7 +74,7 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         if category in _NON_PACKAGE_TABLES:
             continue
         if not isinstance(table, dict):
-            raise MigrateError(f"expected a table of packages, got {_describe(table)}", path=PIPFILE, key=category)
+            raise MigrateError(f"expected a table of packages, got {describe(table)}", path=PIPFILE, key=category)
         deps = [d for n, spec in table.items() for d in _convert(project, sources, str(n), spec, f"{category}.{n}")]
         if category == "packages":
             project.dependencies.extend(deps)
@@ -95,16 +95,6 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         project.old_files.append(LOCK)
         project.pins = read_pipfile_lock(lock)
     return project
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, (int, float)):
-        return f"number {value}"
-    return "an array" if isinstance(value, list) else type(value).__name__
 
 
 # -- sources ---------------------------------------------------------------------------------------
@@ -173,7 +163,7 @@ def _convert(project: Project, sources: dict, name: str, spec: Any, key: str) ->
     if isinstance(spec, str):
         return [Dependency(name=name, specifier=_specifier(project, spec, key), extras=key_extras)]
     if not isinstance(spec, dict):
-        raise MigrateError(f"expected a version string or a table, got {_describe(spec)}", path=PIPFILE, key=key)
+        raise MigrateError(f"expected a version string or a table, got {describe(spec)}", path=PIPFILE, key=key)
     for k in spec:
         if k not in _PACKAGE_KEYS:
             import difflib
@@ -184,7 +174,7 @@ def _convert(project: Project, sources: dict, name: str, spec: Any, key: str) ->
     dep = Dependency(name=name)
     version = spec.get("version", "*")
     if not isinstance(version, str):
-        raise MigrateError(f"expected a string, got {_describe(version)}", path=PIPFILE, key=f"{key}.version")
+        raise MigrateError(f"expected a string, got {describe(version)}", path=PIPFILE, key=f"{key}.version")
     dep.specifier = _specifier(project, version, f"{key}.version")
     extras = spec.get("extras", [])
     if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
@@ -292,7 +282,7 @@ def _read_requires(project: Project, data: dict) -> None:
     short = req.get("python_version")
     for k, v in (("python_full_version", full), ("python_version", short)):
         if v is not None and (not isinstance(v, str) or not re.fullmatch(r"\d+(\.\d+){0,2}", v.strip())):
-            raise MigrateError(f"expected a Python version like \"3.11\", got {_describe(v)}", path=PIPFILE,
+            raise MigrateError(f"expected a Python version like \"3.11\", got {describe(v)}", path=PIPFILE,
                                key=f"requires.{k}")
     version = (full or short or "").strip()
     if version:
@@ -342,16 +332,16 @@ def read_pipfile_lock(path: Path) -> list[Pin]:
         if category == "_meta":
             continue
         if not isinstance(entries, dict):
-            raise MigrateError(f"expected an object of packages, got {_describe(entries)}", path=LOCK, key=category)
+            raise MigrateError(f"expected an object of packages, got {describe(entries)}", path=LOCK, key=category)
         for name, entry in entries.items():
             key = f"{category}.{name}"
             if not isinstance(entry, dict):
-                raise MigrateError(f"expected an object, got {_describe(entry)}", path=LOCK, key=key)
+                raise MigrateError(f"expected an object, got {describe(entry)}", path=LOCK, key=key)
             version = entry.get("version")
             if version is None:
                 continue  # git/path/file entries: pinned by ref or path, not by version
             if not isinstance(version, str) or not version.startswith("=="):
-                raise MigrateError(f"expected a version like \"==1.2.3\", got {_describe(version)}", path=LOCK,
+                raise MigrateError(f"expected a version like \"==1.2.3\", got {describe(version)}", path=LOCK,
                                    key=f"{key}.version")
             marker = entry.get("markers")
             if marker is not None and not isinstance(marker, str):

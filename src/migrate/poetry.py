@@ -14,7 +14,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from migrate import markers
-from migrate.diagnostics import MigrateError
+from migrate.diagnostics import MigrateError, describe, requirement_name
 from migrate.discover import load_toml
 from migrate.model import (
     BuildConfig,
@@ -63,7 +63,7 @@ class _Ctx:
     def expect(self, value: Any, types: type | tuple[type, ...], key: str) -> Any:
         if not isinstance(value, types):
             names = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
-            raise self.error(key, f"expected {_toml_type(names)}, got {_describe(value)}")
+            raise self.error(key, f"expected {_toml_type(names)}, got {describe(value)}")
         return value
 
     def str_list(self, value: Any, key: str) -> list[str]:
@@ -77,20 +77,6 @@ def _toml_type(names: str) -> str:
     return names.replace("str", "a string").replace("list", "an array").replace("dict", "a table").replace(
         "bool", "a boolean"
     )
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, (int, float)):
-        return f"number {value}"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
 
 
 def read_poetry(root: Path) -> Project:
@@ -287,11 +273,11 @@ def _place_main_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict, c
     p = ctx.project
     owns_main = "dependencies" in p.existing_project_keys
     owns_extras = "optional-dependencies" in p.existing_project_keys
-    declared_main = {canonicalize_name(_req_name(r)) for r in existing.get("dependencies", [])} if owns_main else set()
+    declared_main = {canonicalize_name(requirement_name(r)) for r in existing.get("dependencies", [])} if owns_main else set()
     declared_extra: set[str] = set()
     if owns_extras:
         for reqs in existing.get("optional-dependencies", {}).values():
-            declared_extra |= {canonicalize_name(_req_name(r)) for r in reqs}
+            declared_extra |= {canonicalize_name(requirement_name(r)) for r in reqs}
     for dep in converted:
         name = canonicalize_name(dep.name)
         owned = (owns_extras and dep.optional) or (owns_main and not dep.optional)
@@ -325,11 +311,6 @@ def _place_main_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict, c
         p.dynamic.remove("optional-dependencies")
 
 
-def _req_name(req: Any) -> str:
-    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", str(req))
-    return m.group(1) if m else str(req)
-
-
 def _group_name(name: str) -> str:
     return canonicalize_name(name)
 
@@ -352,7 +333,7 @@ def _read_extras(ctx: _Ctx, consume, deps: list[Dependency]) -> None:
             out: list[Dependency] = []
             for item in ctx.str_list(names, key):
                 # "pkg" or "pkg[extra]" (Poetry accepts a requirement-ish name here)
-                base = canonicalize_name(_req_name(item))
+                base = canonicalize_name(requirement_name(item))
                 if base not in by_name:
                     p.warn("MIG005", f"{item!r} is not a dependency of the project; Poetry ignores it, "
                            "so it is left out of the extra", key=key)
@@ -418,7 +399,7 @@ def _convert_dependency(ctx: _Ctx, name: str, spec: Any, key: str) -> list[Depen
         out: list[Dependency] = []
         for i, entry in enumerate(spec):
             if not isinstance(entry, (dict, str)):
-                raise ctx.error(f"{key}[{i}]", f"expected a table or a string, got {_describe(entry)}")
+                raise ctx.error(f"{key}[{i}]", f"expected a table or a string, got {describe(entry)}")
             out.extend(_convert_dependency(ctx, name, entry, f"{key}[{i}]"))
         if len(out) > 1 and any(d.source for d in out):
             for d in out:
@@ -428,7 +409,7 @@ def _convert_dependency(ctx: _Ctx, name: str, spec: Any, key: str) -> list[Depen
     if isinstance(spec, str):
         spec = {"version": spec}
     if not isinstance(spec, dict):
-        raise ctx.error(key, f"expected a version string, a table or an array of tables, got {_describe(spec)}")
+        raise ctx.error(key, f"expected a version string, a table or an array of tables, got {describe(spec)}")
     for k in spec:
         if k not in _DEP_KEYS:
             close = _close_match(str(k), _DEP_KEYS)

@@ -11,7 +11,7 @@ import tomlkit
 from packaging.utils import canonicalize_name
 from tomlkit.items import AoT, Array, InlineTable, Table
 
-from migrate.diagnostics import Diagnostic, MigrateError
+from migrate.diagnostics import Diagnostic, MigrateError, requirement_name
 from migrate.model import BuildConfig, Dependency, Project
 
 PYPROJECT = "pyproject.toml"
@@ -161,7 +161,7 @@ def _fill_project(proj: Table, p: Project, warnings: list) -> None:
     deps = [d for d in p.dependencies if not d.source_only]
     if "dependencies" in existing:
         # keep the existing list; add what it does not name yet
-        have = {canonicalize_name(_req_name(str(r))) for r in proj["dependencies"]}
+        have = {canonicalize_name(requirement_name(str(r))) for r in proj["dependencies"]}
         for d in deps:
             if canonicalize_name(d.name) not in have:
                 proj["dependencies"].append(_quote_style(d.requirement()))
@@ -232,13 +232,6 @@ def _multiline(items: list[str]) -> Array:
     if items:
         arr.add_line(indent="")
     return arr
-
-
-def _req_name(req: str) -> str:
-    import re
-
-    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
-    return m.group(1) if m else req
 
 
 def _quote_style(req: str) -> str:
