@@ -254,3 +254,27 @@ def test_numpy_real_index_newest_with_cp313t_is_not_the_newest():
     fix = find_fix("numpy", "cp313t", client)
     assert fix is not None and fix.startswith("2.4.")
     assert find_fix("numpy", "cp314t", client) is not None
+
+
+def test_one_package_pinned_twice_under_markers_keeps_both(tmp_path, wheels):
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(textwrap.dedent(POETRY).replace('nativeft = ">=1.0"\nnofix = "*"\n', ""))
+    (root / "poetry.lock").write_text(LOCK.replace(
+        'name = "alpha"\nversion = "1.0"\ndescription = ""\noptional = false\npython-versions = "*"\n',
+        'name = "alpha"\nversion = "1.0"\ndescription = ""\noptional = false\npython-versions = "*"\n'
+        'markers = "python_version < \\"3.12\\""\n') + textwrap.dedent('''
+        [[package]]
+        name = "alpha"
+        version = "1.1"
+        description = ""
+        optional = false
+        python-versions = "*"
+        markers = "python_version >= \\"3.12\\""
+        files = []
+        '''))
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--format", "json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert locked(root)["alpha"] == {"1.0", "1.1"}  # uv forks on the markers, as the old lock did
+    assert json.loads(proc.stdout)["lock"]["changed_pins"] == []
