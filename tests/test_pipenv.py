@@ -1,26 +1,21 @@
-"""Pipenv reader: Pipfile (+ Pipfile.lock, + pyproject.toml) → the model → PEP 621, and the corpus."""
+"""Pipenv reader at the model level: one test per Pipfile / Pipfile.lock key, and malformed input."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
 from packaging.markers import Marker
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-from validate_pyproject.api import Validator
 
-from conftest import CORPUS, run_migrate, tree_digest
+from conftest import FIXTURES
 
 from migrate.diagnostics import MigrateError
-from migrate.pipeline import RunOptions, run
-from migrate.pipenv import read_pipenv
+from migrate.discover import detect
+from migrate.pipenv import read_pipenv, read_pipfile_lock
 
-VALIDATE = Validator()
+META = {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {}, "sources": []}
 
 
 def pipfile(tmp_path: Path, text: str, lock: dict | str | None = None, name: str = "my-app") -> Path:
@@ -32,223 +27,421 @@ def pipfile(tmp_path: Path, text: str, lock: dict | str | None = None, name: str
     return root
 
 
-def reqs(deps):
+def read(tmp_path: Path, text: str, **kw):
+    return read_pipenv(pipfile(tmp_path, text, **kw))
+
+
+def reqs(deps) -> list[str]:
     return [d.requirement() for d in deps]
 
 
-def test_packages_dev_and_custom_categories(tmp_path):
-    p = read_pipenv(pipfile(tmp_path, """
+def sources(project) -> dict:
+    return {d.name: d.source.to_toml() for d in project.all_dependencies() if d.source is not None}
+
+
+def codes(project) -> set[tuple[str, str | None]]:
+    return {(w.code, w.key) for w in project.warnings}
+
+
+# -- detection, name, package ------------------------------------------------------------------------
+def test_detected_with_or_without_a_pyproject(tmp_path):
+    root = pipfile(tmp_path, "[packages]\n")
+    assert detect(root) == "pipenv"
+    (root / "pyproject.toml").write_text("[tool.black]\nline-length = 88\n")
+    assert detect(root) == "pipenv"
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    assert detect(root) == "pipenv"
+
+
+def test_name_from_the_folder_normalised(tmp_path):
+    assert read_pipenv(pipfile(tmp_path, "", name="My_Web.App")).name == "my-web-app"
+    assert read_pipenv(pipfile(tmp_path, "", name="odd name (copy)")).name == "odd-name-copy"
+
+
+def test_name_from_option_and_from_an_existing_pyproject(tmp_path):
+    root = pipfile(tmp_path, "")
+    assert read_pipenv(root, name="given").name == "given"
+    (root / "pyproject.toml").write_text('[project]\nname = "From_Pyproject"\nversion = "1"\n')
+    p = read_pipenv(root, name="given")
+    assert p.name == "From_Pyproject" and p.version is None and p.existing_project_keys == {"name", "version"}
+
+
+def test_no_usable_folder_name_asks_for_name(tmp_path):
+    root = pipfile(tmp_path, "", name="___")
+    with pytest.raises(MigrateError, match="--name"):
+        read_pipenv(root)
+    assert read_pipenv(root, name="ok").name == "ok"
+
+
+def test_an_application_is_not_a_package(tmp_path):
+    p = read(tmp_path, '[packages]\nx = "*"\n')
+    assert p.package is False and p.keep_build_system is True and p.version == "0.1.0"
+
+
+@pytest.mark.parametrize("builder", ["setup.py", "setup.cfg", "build-system"])
+def test_a_project_that_already_builds_stays_a_package(tmp_path, builder):
+    root = pipfile(tmp_path, '[packages]\nx = "*"\n')
+    if builder == "build-system":
+        (root / "pyproject.toml").write_text('[build-system]\nrequires = ["flit_core"]\nbuild-backend = "flit_core.buildapi"\n')
+    else:
+        (root / builder).write_text("")
+    p = read_pipenv(root)
+    assert p.package is True and p.keep_build_system is True
+
+
+@pytest.mark.parametrize("path", [".", "./", "../my-app"])
+def test_self_install_makes_a_package_not_a_dependency(tmp_path, path):
+    p = read(tmp_path, f'[dev-packages]\nme = {{ path = "{path}", editable = true }}\nx = "*"\n')
+    assert p.package is True and reqs(p.groups["dev"]) == ["x"] and p.dependencies == []
+
+
+def test_self_install_with_extras_is_reported(tmp_path):
+    p = read(tmp_path, '[packages]\nme = { path = ".", editable = true, extras = ["a", "b"] }\n')
+    (w,) = p.warnings
+    assert (w.code, w.key) == ("MIG102", "packages.me.extras") and "uv sync --extra a --extra b" in w.message
+
+
+# -- categories and version strings --------------------------------------------------------------------
+def test_packages_become_dependencies(tmp_path):
+    p = read(tmp_path, '[packages]\nrequests = "*"\nDjango = ">=3.2,<5"\n')
+    assert reqs(p.dependencies) == ["requests", "Django>=3.2,<5"] and p.groups == {}
+
+
+def test_dev_packages_become_the_dev_group(tmp_path):
+    p = read(tmp_path, '[dev-packages]\npytest = "*"\n')
+    assert reqs(p.groups["dev"]) == ["pytest"] and p.dependencies == []
+
+
+def test_custom_categories_become_normalised_groups(tmp_path):
+    p = read(tmp_path, '[Typing_Dev]\nmypy = "~=1.8"\n["docs.build"]\nsphinx = "*"\n')
+    assert {g: reqs(d) for g, d in p.groups.items()} == {"typing-dev": ["mypy~=1.8"], "docs-build": ["sphinx"]}
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("*", ""),
+        ("", ""),
+        ("2.0.1", "==2.0.1"),
+        ("==2.0.1", "==2.0.1"),
+        (">= 1.0, < 2", ">=1.0,<2"),
+        ("~=1.4", "~=1.4"),
+        ("!=1.5,>1", "!=1.5,>1"),
+        ("==1.*", "==1.*"),
+        (">=2.0b1", ">=2.0b1"),
+    ],
+)
+def test_version_strings(tmp_path, text, expected):
+    p = read(tmp_path, f'[packages]\nx = "{text}"\n')
+    assert p.dependencies[0].specifier == expected
+
+
+def test_version_in_a_table(tmp_path):
+    p = read(tmp_path, '[packages]\nx = { version = "1.2" }\ny = { version = "*" }\nz = {}\n')
+    assert reqs(p.dependencies) == ["x==1.2", "y", "z"]
+
+
+# -- extras and markers ------------------------------------------------------------------------------------
+def test_extras_in_the_table_and_in_the_key(tmp_path):
+    p = read(tmp_path, '[packages]\na = { version = ">=1", extras = ["y", "x"] }\n"b[redis]" = { version = "*", extras = ["x", "redis"] }\n"c[s]" = "*"\n')
+    assert reqs(p.dependencies) == ["a[x,y]>=1", "b[redis,x]", "c[s]"]
+
+
+def test_markers_string(tmp_path):
+    p = read(tmp_path, '[packages]\nx = { version = "*", markers = "python_version < \'3.12\' or os_name == \'posix\'" }\n')
+    m = Marker(p.dependencies[0].marker)
+    assert m.evaluate({"python_version": "3.11", "os_name": "nt"})
+    assert not m.evaluate({"python_version": "3.13", "os_name": "nt"})
+
+
+@pytest.mark.parametrize(
+    "key,value,expected",
+    [
+        ("sys_platform", "== 'linux'", "sys_platform == 'linux'"),
+        ("sys_platform", "=='win32'", "sys_platform == 'win32'"),
+        ("platform_machine", "!='arm64'", "platform_machine != 'arm64'"),
+        ("os_name", "== \"nt\"", "os_name == 'nt'"),
+        ("os_name", "nt", "os_name == 'nt'"),
+        ("python_version", ">= '3.9'", "python_version >= '3.9'"),
+        ("python_version", "<3.11", "python_version < '3.11'"),
+        ("python_full_version", ">='3.11.4'", "python_full_version >= '3.11.4'"),
+        ("platform_system", "== 'Windows'", "platform_system == 'Windows'"),
+        ("platform_python_implementation", "=='CPython'", "platform_python_implementation == 'CPython'"),
+        ("implementation_name", "!= 'pypy'", "implementation_name != 'pypy'"),
+        ("platform_release", "in '5.15 6.1'", "platform_release in '5.15 6.1'"),
+    ],
+)
+def test_marker_keys(tmp_path, key, value, expected):
+    p = read(tmp_path, f'[packages]\nx = {{ version = "*", {key} = {json.dumps(value)} }}\n')
+    assert Marker(p.dependencies[0].marker) == Marker(expected)
+
+
+def test_markers_and_marker_keys_are_combined_with_and(tmp_path):
+    p = read(tmp_path, """
         [packages]
-        requests = "*"
-        django = ">=3.2,<5"
-        flask = "2.0.1"
-        [dev-packages]
-        pytest = "*"
-        [Typing_Dev]
-        mypy = "~=1.8"
-        """))
-    assert reqs(p.dependencies) == ["requests", "django>=3.2,<5", "flask==2.0.1"]
-    assert reqs(p.groups["dev"]) == ["pytest"]
-    assert reqs(p.groups["typing-dev"]) == ["mypy~=1.8"]
-    assert p.name == "my-app" and p.package is False and p.old_files == ["Pipfile"]
+        x = { version = "*", markers = "python_version < '3.12' or os_name == 'posix'", sys_platform = "== 'linux'", platform_machine = "!= 'arm64'" }
+        """)
+    m = Marker(p.dependencies[0].marker)
+    env = {"python_version": "3.13", "os_name": "posix", "sys_platform": "linux", "platform_machine": "x86_64"}
+    assert m.evaluate(env)
+    assert not m.evaluate({**env, "sys_platform": "darwin"})
+    assert not m.evaluate({**env, "platform_machine": "arm64"})
+    # the `or` stays grouped: a Windows Python 3.11 on linux-less platform does not sneak in
+    assert not m.evaluate({**env, "sys_platform": "win32", "python_version": "3.11", "os_name": "nt"})
+    assert m.evaluate({**env, "python_version": "3.11", "os_name": "nt"})
 
 
-def test_tables_extras_markers_and_marker_keys(tmp_path):
-    p = read_pipenv(pipfile(tmp_path, """
-        [packages]
-        a = { version = ">=1", extras = ["x", "y"] }
-        b = { version = "*", sys_platform = "== 'linux'", markers = "python_version < '3.12' or os_name == 'posix'" }
-        c = { version = "*", platform_machine = "!='arm64'" }
-        """))
-    a, b, c = p.dependencies
-    assert a.requirement() == "a[x,y]>=1"
-    m = Marker(b.marker)
-    assert m.evaluate({"sys_platform": "linux", "python_version": "3.13", "os_name": "posix"})
-    assert not m.evaluate({"sys_platform": "darwin", "python_version": "3.11", "os_name": "posix"})
-    assert not m.evaluate({"sys_platform": "linux", "python_version": "3.13", "os_name": "nt"})
-    assert c.marker == 'platform_machine != "arm64"'
+# -- git, path, file, index ----------------------------------------------------------------------------------
+def test_git_with_ref_and_subdirectory(tmp_path):
+    p = read(tmp_path, '[packages]\nlib = { git = "https://github.com/o/lib.git", ref = "v2", subdirectory = "py" }\n')
+    assert sources(p) == {"lib": {"git": "https://github.com/o/lib.git", "subdirectory": "py", "rev": "v2"}}
+    assert reqs(p.dependencies) == ["lib"] and p.warnings == []
 
 
-def test_git_path_file_and_index_sources(tmp_path):
-    p = read_pipenv(pipfile(tmp_path, """
+def test_git_ssh_form_and_editable_git(tmp_path):
+    p = read(tmp_path, '[packages]\nlib = { git = "git+ssh://git@github.com/o/lib.git", editable = true }\n')
+    assert sources(p)["lib"]["git"].startswith("ssh://git@github.com/o/lib.git")
+    assert codes(p) == {("MIG102", "packages.lib.editable")}
+
+
+def test_path_with_and_without_editable(tmp_path):
+    p = read(tmp_path, '[packages]\na = { path = "../a", editable = true }\nb = { path = "./vendor/b-1.0.tar.gz" }\n')
+    assert sources(p) == {"a": {"path": "../a", "editable": True}, "b": {"path": "./vendor/b-1.0.tar.gz"}}
+
+
+def test_file_url_is_a_direct_reference(tmp_path):
+    p = read(tmp_path, '[packages]\nw = { file = "https://example.org/w-1.0-py3-none-any.whl", sys_platform = "== \'linux\'" }\n')
+    (d,) = p.dependencies
+    assert d.source is None and d.requirement() == 'w @ https://example.org/w-1.0-py3-none-any.whl ; sys_platform == "linux"'
+
+
+def test_local_file_is_a_path_source(tmp_path):
+    p = read(tmp_path, '[packages]\nw = { file = "file://./dist/w-1.0.tar.gz" }\nv = { file = "vendor/v.zip" }\n')
+    assert sources(p) == {"w": {"path": "./dist/w-1.0.tar.gz"}, "v": {"path": "vendor/v.zip"}}
+
+
+def test_placeholder_name_is_reported(tmp_path):
+    p = read(tmp_path, '[packages]\n"e682b37" = { file = "https://example.org/archive.zip" }\n')
+    assert codes(p) == {("MIG102", "packages.e682b37")}
+
+
+# -- [[source]] -------------------------------------------------------------------------------------------------
+def test_pypi_first_source_writes_no_index_and_others_are_explicit(tmp_path):
+    p = read(tmp_path, """
         [[source]]
         url = "https://pypi.org/simple"
         name = "pypi"
         [[source]]
         url = "https://private.example/simple"
-        name = "private"
+        name = "Private_Repo"
         [packages]
-        lib = { git = "https://github.com/o/lib.git", ref = "v2", subdirectory = "py" }
-        local = { path = "../local", editable = true }
-        wheel = { file = "https://example.org/wheel-1.0-py3-none-any.whl" }
-        secret = { version = "*", index = "private" }
+        secret = { version = ">=1", index = "Private_Repo" }
         public = { version = "*", index = "pypi" }
-        """))
-    by = {d.name: d.source.to_toml() if d.source else None for d in p.dependencies}
-    assert by == {
-        "lib": {"git": "https://github.com/o/lib.git", "subdirectory": "py", "rev": "v2"},
-        "local": {"path": "../local", "editable": True},
-        "wheel": {"url": "https://example.org/wheel-1.0-py3-none-any.whl"},
-        "secret": {"index": "private"},
-        "public": None,
-    }
-    assert [(i.name, i.default, i.explicit) for i in p.indexes] == [("private", False, True)]
+        plain = "*"
+        """)
+    assert [i.to_toml() for i in p.indexes] == [
+        {"name": "private-repo", "url": "https://private.example/simple", "explicit": True}]
+    assert sources(p) == {"secret": {"index": "private-repo"}}
+    assert reqs(p.dependencies) == ["secret>=1", "public", "plain"]
 
 
-def test_first_source_not_pypi_becomes_default_index(tmp_path):
-    p = read_pipenv(pipfile(tmp_path, """
+def test_first_source_not_pypi_becomes_the_default_index(tmp_path):
+    p = read(tmp_path, """
         [[source]]
         url = "https://mirror.example/simple"
         name = "mirror"
-        verify_ssl = false
         [[source]]
-        url = "https://${TOKEN}@other.example/simple"
-        name = "other"
+        url = "https://pypi.org/simple"
+        name = "pypi"
         [packages]
-        x = "*"
-        """))
-    assert [(i.name, i.default, i.explicit) for i in p.indexes] == [("other", False, True), ("mirror", True, False)]
-    keys = {w.key for w in p.warnings}
-    assert {"source[0].verify_ssl", "source[1].url"} <= keys
+        a = { version = "*", index = "pypi" }
+        b = { version = "*", index = "mirror" }
+        """)
+    assert [i.to_toml() for i in p.indexes] == [
+        {"name": "pypi", "url": "https://pypi.org/simple", "explicit": True},
+        {"name": "mirror", "url": "https://mirror.example/simple", "default": True},
+    ]
+    assert sources(p) == {"a": {"index": "pypi"}}
 
 
-def test_requires_prereleases_and_scripts(tmp_path):
-    p = read_pipenv(pipfile(tmp_path, """
-        [requires]
-        python_version = "3.9"
-        [pipenv]
-        allow_prereleases = true
-        [scripts]
-        serve = "python manage.py runserver"
-        """))
-    assert p.requires_python == ">=3.9"
-    assert p.prerelease == "allow"
-    (w,) = [w for w in p.warnings if w.code == "MIG101"]
-    assert w.key == "scripts.serve" and "python manage.py runserver" in w.message
+def test_no_source_means_pypi(tmp_path):
+    assert read(tmp_path, '[packages]\nx = "*"\n').indexes == []
 
 
-def test_python_full_version(tmp_path):
-    p = read_pipenv(pipfile(tmp_path, '[requires]\npython_full_version = "3.11.4"\n'))
-    assert p.requires_python == ">=3.11.4"
+@pytest.mark.parametrize("url", ["https://${USER}:${TOKEN}@private.example/simple", "$PRIVATE_URL"])
+def test_environment_variables_in_source_urls_are_kept_and_reported(tmp_path, url):
+    p = read(tmp_path, f'[[source]]\nurl = "https://pypi.org/simple"\nname = "pypi"\n'
+                       f'[[source]]\nurl = "{url}"\nname = "corp.repo"\n')
+    assert p.indexes[0].url == url
+    (w,) = p.warnings
+    assert w.key == "source[1].url" and "UV_INDEX_CORP_REPO_PASSWORD" in w.message
 
 
-def test_self_install_makes_a_package(tmp_path):
-    root = pipfile(tmp_path, '[packages]\nme = { path = ".", editable = true }\nx = "*"\n')
-    (root / "setup.py").write_text("from setuptools import setup\nsetup()\n")
-    p = read_pipenv(root)
-    assert p.package is True and [d.name for d in p.dependencies] == ["x"]
+def test_verify_ssl_false_is_reported(tmp_path):
+    p = read(tmp_path, '[[source]]\nurl = "https://m.example/simple"\nname = "m"\nverify_ssl = false\n')
+    (w,) = p.warnings
+    assert w.key == "source[0].verify_ssl" and "allow-insecure-host" in w.message and "m.example" in w.message
 
 
-def test_name_from_existing_pyproject_and_option(tmp_path):
+# -- [requires], [pipenv], [scripts] ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ('python_version = "3.9"', ">=3.9"),
+        ('python_version = "3"', ">=3"),
+        ('python_full_version = "3.11.4"', ">=3.11.4"),
+        ('python_version = "3.10"\npython_full_version = "3.10.2"', ">=3.10.2"),
+    ],
+)
+def test_requires_python(tmp_path, text, expected):
+    p = read(tmp_path, f"[requires]\n{text}\n")
+    assert p.requires_python == expected
+
+
+def test_requires_python_yields_to_an_existing_pyproject(tmp_path):
+    root = pipfile(tmp_path, '[requires]\npython_version = "3.8"\n')
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.10"\n')
+    assert read_pipenv(root).requires_python is None
+
+
+def test_allow_prereleases(tmp_path):
+    assert read(tmp_path, "[pipenv]\nallow_prereleases = true\n", name="a").prerelease == "allow"
+    assert read(tmp_path, "[pipenv]\nallow_prereleases = false\n", name="b").prerelease is None
+
+
+def test_other_pipenv_settings_are_reported(tmp_path):
+    p = read(tmp_path, "[pipenv]\nuse_pylock = true\n")
+    assert codes(p) == {("MIG102", "pipenv.use_pylock")}
+
+
+def test_scripts_are_each_reported(tmp_path):
+    p = read(tmp_path, '[scripts]\nserve = "python manage.py runserver"\ntest = ["pytest", "-q"]\n')
+    ws = {w.key: w for w in p.warnings}
+    assert set(ws) == {"scripts.serve", "scripts.test"} and {w.code for w in ws.values()} == {"MIG101"}
+    assert "uv run python manage.py runserver" in ws["scripts.serve"].message
+    assert "uv run pytest -q" in ws["scripts.test"].message
+
+
+def test_existing_dependencies_are_reported(tmp_path):
     root = pipfile(tmp_path, '[packages]\nx = "*"\n')
-    assert read_pipenv(root, name="given").name == "given"
-    (root / "pyproject.toml").write_text('[project]\nname = "from-pyproject"\nversion = "1"\n')
-    assert read_pipenv(root, name="given").name == "from-pyproject"
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["y"]\n')
+    assert codes(read_pipenv(root)) == {("MIG102", "packages")}
 
 
-def test_pipfile_lock_pins_with_markers(tmp_path):
+# -- Pipfile.lock -------------------------------------------------------------------------------------------------
+def test_pipfile_lock_pins_every_category_with_markers(tmp_path):
     lock = {
-        "_meta": {"hash": {"sha256": "x"}, "pipfile-spec": 6, "requires": {}, "sources": []},
+        "_meta": META,
         "default": {
-            "requests": {"hashes": [], "version": "==2.31.0"},
+            "requests": {"hashes": [], "version": "==2.31.0", "index": "pypi"},
             "colorama": {"hashes": [], "version": "==0.4.6", "markers": "sys_platform == 'win32'"},
             "lib": {"git": "https://x", "ref": "abc"},
+            "me": {"editable": True, "path": ".", "version": "==1.0"},
         },
         "develop": {"pytest": {"hashes": [], "version": "==8.0.0"}},
         "docs": {"sphinx": {"hashes": [], "version": "==7.2.6"}},
     }
-    p = read_pipenv(pipfile(tmp_path, '[packages]\nrequests = "*"\n', lock=lock))
+    p = read(tmp_path, '[packages]\nrequests = "*"\n', lock=lock)
     assert {(x.name, x.version, x.marker) for x in p.pins} == {
         ("requests", "2.31.0", None), ("colorama", "0.4.6", "sys_platform == 'win32'"),
         ("pytest", "8.0.0", None), ("sphinx", "7.2.6", None)}
-    assert p.old_files == ["Pipfile", "Pipfile.lock"]
+    assert next(x for x in p.pins if x.name == "requests").origin == "pypi"
+    assert p.lock_file == "Pipfile.lock" and p.old_files == ["Pipfile", "Pipfile.lock"]
 
 
-@pytest.mark.parametrize(
-    "pip,lock,path,key,fragment",
-    [
-        ("[packages\nx = '*'\n", None, "Pipfile", None, "invalid TOML"),
-        ("[packages]\nx = 3\n", None, "Pipfile", "packages.x", "got number 3"),
-        ("[packages]\nx = '>>1'\n", None, "Pipfile", "packages.x", "invalid version specifier"),
-        ("[packages]\nx = { verison = '1' }\n", None, "Pipfile", "packages.x.verison", "did you mean 'version'"),
-        ("[packages]\nx = { version = '*', index = 'nope' }\n", None, "Pipfile", "packages.x.index", "not a [[source]]"),
-        ("[packages]\nx = '*'\n", "{not json", "Pipfile.lock", None, "invalid JSON"),
-        ("[packages]\nx = '*'\n", {"default": {}}, "Pipfile.lock", "_meta", "_meta"),
-        ("[packages]\nx = '*'\n", {"_meta": {}, "default": []}, "Pipfile.lock", "default", "expected an object"),
-        ("[packages]\nx = '*'\n", {"_meta": {}, "default": {"x": {"version": 1}}}, "Pipfile.lock",
-         "default.x.version", "expected a version"),
-    ],
-)
+def test_without_a_lock(tmp_path):
+    p = read(tmp_path, '[packages]\nx = "*"\n')
+    assert p.pins == [] and p.lock_file is None and p.old_files == ["Pipfile"]
+
+
+def test_same_pin_in_two_categories_is_kept_once(tmp_path):
+    lock = {"_meta": META, "default": {"a": {"version": "==1"}}, "develop": {"a": {"version": "==1"}}}
+    assert len(read(tmp_path, "", lock=lock).pins) == 1
+
+
+# -- malformed input ------------------------------------------------------------------------------------------------
+MALFORMED = [
+    ("[packages\nx = '*'\n", None, "Pipfile", None, "invalid TOML"),
+    ("packages = 3\n", None, "Pipfile", "packages", "expected a table of packages"),
+    ("[packages]\nx = 3\n", None, "Pipfile", "packages.x", "got number 3"),
+    ("[packages]\nx = '>>1'\n", None, "Pipfile", "packages.x", "invalid version specifier"),
+    ("[packages]\nx = { version = '>=1,<' }\n", None, "Pipfile", "packages.x.version", "invalid version specifier"),
+    ("[packages]\nx = { version = 2 }\n", None, "Pipfile", "packages.x.version", "expected a string"),
+    ("[packages]\nx = { verison = '1' }\n", None, "Pipfile", "packages.x.verison", "did you mean 'version'"),
+    ("[packages]\nx = { extras = 'a' }\n", None, "Pipfile", "packages.x.extras", "array of strings"),
+    ("[packages]\nx = { markers = \"python_version >> '3'\" }\n", None, "Pipfile", "packages.x", "invalid marker"),
+    ("[packages]\nx = { sys_platform = 3 }\n", None, "Pipfile", "packages.x.sys_platform", "expected a string"),
+    ("[packages]\nx = { version = '*', index = 'nope' }\n", None, "Pipfile", "packages.x.index", "not a [[source]]"),
+    ("[packages]\nx = { git = 'https://g/x', path = '.' }\n", None, "Pipfile", "packages.x", "only one of"),
+    ("[packages]\n'bad name' = '*'\n", None, "Pipfile", "packages.bad name", "invalid package name"),
+    ("[[source]]\nname = 'x'\n", None, "Pipfile", "source[0].url", "needs a url"),
+    ("source = 3\n", None, "Pipfile", "source", "array of tables"),
+    ("[requires]\npython_version = 3.8\n", None, "Pipfile", "requires.python_version", "Python version"),
+    ("[requires]\npython_version = 'latest'\n", None, "Pipfile", "requires.python_version", "Python version"),
+    ("[pipenv]\nallow_prereleases = 'yes'\n", None, "Pipfile", "pipenv.allow_prereleases", "boolean"),
+    ("scripts = 1\n", None, "Pipfile", "scripts", "expected a table"),
+    ("[packages]\n", "{not json", "Pipfile.lock", None, "invalid JSON"),
+    ("[packages]\n", "[]", "Pipfile.lock", None, "JSON object"),
+    ("[packages]\n", {"default": {}}, "Pipfile.lock", "_meta", "_meta"),
+    ("[packages]\n", {"_meta": [], "default": {}}, "Pipfile.lock", "_meta", "_meta"),
+    ("[packages]\n", {"_meta": {}, "default": []}, "Pipfile.lock", "default", "expected an object"),
+    ("[packages]\n", {"_meta": {}, "default": {"x": "1"}}, "Pipfile.lock", "default.x", "expected an object"),
+    ("[packages]\n", {"_meta": {}, "default": {"x": {"version": 1}}}, "Pipfile.lock", "default.x.version",
+     "expected a version"),
+    ("[packages]\n", {"_meta": {}, "default": {"x": {"version": "1.0"}}}, "Pipfile.lock", "default.x.version",
+     "expected a version"),
+    ("[packages]\n", {"_meta": {}, "default": {"x": {"version": "==1", "markers": 3}}}, "Pipfile.lock",
+     "default.x.markers", "expected a string"),
+]
+
+
+@pytest.mark.parametrize("pip,lock,path,key,fragment", MALFORMED, ids=[f"{m[2]}-{m[4]}-{i}" for i, m in enumerate(MALFORMED)])
 def test_malformed_input_is_a_clear_error(tmp_path, pip, lock, path, key, fragment):
     root = pipfile(tmp_path, pip, lock=lock)
     with pytest.raises(MigrateError) as info:
         read_pipenv(root)
     assert info.value.path == path and info.value.key == key and fragment in str(info.value)
-    before = tree_digest(root)
-    proc = run_migrate("run", str(root), "--no-lock", "--no-codemods")
-    assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr
-    assert tree_digest(root) == before
 
 
-def test_end_to_end_creates_pyproject_and_deletes_pipenv_files(tmp_path):
-    root = pipfile(tmp_path, """
-        [packages]
-        requests = "*"
-        [dev-packages]
-        pytest = ">=8"
-        [requires]
-        python_version = "3.12"
-        """, lock={"_meta": {}, "default": {"requests": {"version": "==2.31.0"}}})
-    before = tree_digest(root)
-    proc = run_migrate("run", str(root), "--dry-run", "--no-lock", "--no-codemods")
-    assert proc.returncode == 0 and "+++ b/pyproject.toml" in proc.stdout and "--- a/Pipfile\n+++ /dev/null" in proc.stdout
-    assert tree_digest(root) == before
-    proc = run_migrate("run", str(root), "--format", "json", "--no-lock", "--no-codemods")
-    data = json.loads(proc.stdout)
-    assert data["source_format"] == "pipenv" and data["status"] == "migrated"
-    assert {c["path"]: c["action"] for c in data["changes"]} == {
-        "pyproject.toml": "create", "Pipfile": "delete", "Pipfile.lock": "delete", ".python-version": "create"}
-    doc = tomllib.loads((root / "pyproject.toml").read_text())
-    VALIDATE(doc)
-    assert doc["project"]["dependencies"] == ["requests"]
-    assert doc["dependency-groups"] == {"dev": ["pytest>=8"]}
-    assert doc["tool"]["uv"]["package"] is False and "build-system" not in doc
+def test_invalid_lock_reports_line_and_column(tmp_path):
+    (tmp_path / "Pipfile.lock").write_text('{\n  "_meta": {,\n}\n')
+    with pytest.raises(MigrateError) as info:
+        read_pipfile_lock(tmp_path / "Pipfile.lock")
+    assert (info.value.line, info.value.column) == (2, 13)
 
 
-def test_existing_pyproject_is_merged_not_replaced(tmp_path):
-    root = pipfile(tmp_path, '[packages]\nrequests = "*"\n')
-    (root / "pyproject.toml").write_text('# keep me\n[tool.black]\nline-length = 88\n')
-    assert run_migrate("run", str(root), "--no-lock", "--no-codemods", "--keep-old-files").returncode == 0
-    text = (root / "pyproject.toml").read_text()
-    assert text.startswith("# keep me\n") and "[tool.black]\nline-length = 88" in text
-    assert (root / "Pipfile").exists()
+def test_invalid_pipfile_reports_line_and_column(tmp_path):
+    with pytest.raises(MigrateError) as info:
+        read(tmp_path, '[packages]\nx = "*"\ny = \n')
+    assert info.value.line == 3
 
 
-PIPENV = sorted(p.parent for p in CORPUS.glob("pipenv/*/Pipfile")) if CORPUS.is_dir() else []
+# -- named fixtures (model level; end to end in test_pipenv_e2e.py) ---------------------------------------------
+def test_fixture_handmade_model():
+    p = read_pipenv(FIXTURES / "pipenv-handmade")
+    assert p.name == "pipenv-handmade" and p.package is False and p.requires_python == ">=3.10"
+    assert [(i.name, i.default, i.explicit) for i in p.indexes] == [
+        ("pypi", False, True), ("private-repo", False, True), ("mirror", True, False)]
+    assert sources(p)["internal-lib"] == {"index": "private-repo"}
+    assert "mirrored" not in sources(p)  # the first source is the default index already
+    assert set(p.groups) == {"dev", "docs-build"}
+    assert {x.name for x in p.pins} == {"requests", "colorama", "tomli", "pytest", "sphinx"}
+    assert {c for c, _ in codes(p)} == {"MIG101", "MIG102"}
 
 
-@pytest.mark.skipif(not PIPENV, reason="../shared/corpus is not present")
-@pytest.mark.parametrize("src", PIPENV, ids=[p.name for p in PIPENV])
-def test_corpus_pipenv_project_converts(tmp_path, src):
-    dst = tmp_path / src.name
-    shutil.copytree(src, dst)
-    original = tomllib.loads((src / "Pipfile").read_text(encoding="utf-8"))
-    result = run(dst, RunOptions(lock=False, codemods=False, allow_dirty=True))
-    assert result.exit_code == 0, result.error
-    doc = tomllib.loads((dst / "pyproject.toml").read_text(encoding="utf-8"))
-    VALIDATE(doc)
-    names = {canonicalize_name(Requirement(r).name) for r in doc["project"].get("dependencies", [])}
-    for group in doc.get("dependency-groups", {}).values():
-        names |= {canonicalize_name(Requirement(r).name) for r in group if isinstance(r, str)}
-    for category, table in original.items():
-        if category in ("source", "requires", "pipenv", "scripts"):
-            continue
-        for name, spec in table.items():
-            if isinstance(spec, dict) and spec.get("path") in (".", "./"):
-                continue  # the project itself
-            assert canonicalize_name(name.split("[")[0]) in names, f"{category}.{name} lost"
+def test_fixture_polycraft_custom_categories_with_their_own_index():
+    p = read_pipenv(FIXTURES / "pipenv-polycraft")
+    assert p.package is True and p.dependencies == []
+    assert {g: [(d.name, d.source.index) for d in deps] for g, deps in p.groups.items()} == {
+        "torch-cpu": [("torch", "pytorch-cpu"), ("torchvision", "pytorch-cpu")],
+        "torch-cu116": [("torch", "pytorch-cu116"), ("torchvision", "pytorch-cu116")],
+    }
+    assert all(i.explicit for i in p.indexes) and len(p.indexes) == 2
 
 
-def test_extras_in_the_package_key(tmp_path):
-    p = read_pipenv(pipfile(tmp_path, '[packages]\n"cache[redis]" = { version = ">=1", extras = ["x"] }\n'))
-    assert reqs(p.dependencies) == ["cache[redis,x]>=1"]
+def test_fixture_pymisp():
+    p = read_pipenv(FIXTURES / "pipenv-pymisp")
+    assert p.package is True and p.prerelease == "allow" and p.requires_python == ">=3"
+    assert reqs(p.dependencies) == ["pymispwarninglists", 'lief>=0.10.0.dev0; python_version >= "3.5"']
+    assert codes(p) == {("MIG102", "packages.pymisp.extras"), ("MIG102", "packages.pymispwarninglists.editable")}
+    assert "pymisp" not in {x.name for x in p.pins}  # the project itself is not pinned

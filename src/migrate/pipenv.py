@@ -42,6 +42,8 @@ _PACKAGE_KEYS = {
     "implementation_version",
 }
 _MARKER_KEYS = sorted(k for k in _PACKAGE_KEYS if k.startswith(("os_", "sys_", "platform_", "python_", "implementation_")))
+_NAME_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+_ENV_VAR_RE = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _PYPI_RE = re.compile(r"^https?://(pypi\.org|pypi\.python\.org|files\.pythonhosted\.org)(/|$)")
 
 
@@ -62,7 +64,7 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
             raise MigrateError("expected a table", path="pyproject.toml", key="project")
         project.existing_project_keys = set(existing.keys())
         has_build_system = isinstance(doc.get("build-system"), dict)
-    project.name = str(existing.get("name") or name or canonicalize_name(root.resolve().name))
+    project.name = str(existing.get("name") or name or _folder_name(root))
     if "version" not in existing:
         project.version = "0.1.0"
     builds = has_build_system or (root / "setup.py").is_file() or (root / "setup.cfg").is_file()
@@ -97,6 +99,16 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
     return project
 
 
+def _folder_name(root: Path) -> str:
+    """The folder's name as a project name: invalid characters become ``-``, then PEP 503-normalised."""
+    folder = root.resolve().name
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", folder).strip("._-")
+    if not text:
+        raise MigrateError(f"no project name: the folder name {folder!r} is not a valid one", path=PIPFILE,
+                           hint="pass --name NAME")
+    return canonicalize_name(text)
+
+
 # -- sources ---------------------------------------------------------------------------------------
 def _read_sources(project: Project, data: dict) -> dict[str, str | None]:
     """Fill ``project.indexes``; returns source name → uv index name (None: the default index)."""
@@ -116,15 +128,17 @@ def _read_sources(project: Project, data: dict) -> dict[str, str | None]:
         src_name = src.get("name") or f"source-{i}"
         if not isinstance(src_name, str):
             raise MigrateError("expected a string", path=PIPFILE, key=f"{key}.name")
-        if "${" in url or re.search(r"\$[A-Z_]", url):
-            project.warn("MIG102", f"uv does not expand environment variables in index URLs: set the "
-                         f"credentials with UV_INDEX_{re.sub(r'[^A-Z0-9]', '_', src_name.upper())}_USERNAME / "
-                         "_PASSWORD instead", key=f"{key}.url", path=PIPFILE)
+        uv_name = canonicalize_name(src_name)
+        if _ENV_VAR_RE.search(url):
+            # uv reads index URLs literally (astral-sh/uv#5734); Pipenv expanded them with os.path.expandvars
+            env = "UV_INDEX_" + re.sub(r"[^A-Z0-9]", "_", uv_name.upper())
+            project.warn("MIG102", f"uv does not expand environment variables in index URLs ({url!r} is kept as "
+                         f"written): put the real URL here and pass credentials with {env}_USERNAME / "
+                         f"{env}_PASSWORD", key=f"{key}.url", path=PIPFILE)
         if src.get("verify_ssl") is False:
             host = re.sub(r"^https?://([^/]+).*$", r"\1", url)
             project.warn("MIG102", f"verify_ssl = false: add {host!r} to [tool.uv] allow-insecure-host if needed",
                          key=f"{key}.verify_ssl", path=PIPFILE)
-        uv_name = canonicalize_name(src_name)
         if i == 0:
             # Pipenv installs everything from the first source: it is uv's default index
             names[src_name] = None
@@ -160,6 +174,9 @@ def _convert(project: Project, sources: dict, name: str, spec: Any, key: str) ->
     key_extras: tuple[str, ...] = ()
     if m:  # "name[extra]" = "*" is accepted by Pipenv
         name, key_extras = m.group(1), tuple(e.strip() for e in m.group(2).split(",") if e.strip())
+    if not _NAME_RE.fullmatch(name):
+        raise MigrateError(f"invalid package name {name!r}", path=PIPFILE, key=key,
+                           hint="a name has letters, digits, '.', '_', '-' (extras as \"name[extra]\")")
     if isinstance(spec, str):
         return [Dependency(name=name, specifier=_specifier(project, spec, key), extras=key_extras)]
     if not isinstance(spec, dict):
@@ -196,18 +213,26 @@ def _convert(project: Project, sources: dict, name: str, spec: Any, key: str) ->
     except ValueError as exc:
         raise MigrateError(str(exc), path=PIPFILE, key=key) from None
     dep.source = _source(project, sources, spec, key)
-    if dep.source is not None and dep.source.path in (".", "./", "") and not dep.source.git:
+    if dep.source is not None and dep.source.path is not None and _is_root(project.root, dep.source.path):
         # the project installs itself (`-e .`): that makes it a package, not a dependency
         project.package = True
+        if dep.extras:
+            flags = " ".join(f"--extra {e}" for e in dep.extras)
+            project.warn("MIG102", f"the project installs itself with extras {list(dep.extras)}; uv installs the "
+                         f"project without them: run `uv sync {flags}`", key=f"{key}.extras", path=PIPFILE)
         return []
     if "file" in spec or ("git" in spec and re.fullmatch(r"[0-9a-f]{7}", name)):
         if re.fullmatch(r"[0-9a-f]{7}", name):
             project.warn("MIG102", f"{name!r} is Pipenv's placeholder name for an unnamed requirement; "
-                         "uv needs the package's real name: rename it in dependencies and [tool.uv.sources]",
+                         "uv needs the package's real name: rename it in the converted pyproject.toml",
                          key=key, path=PIPFILE)
         if "file" in spec:
             return [_file_dependency(project, dep, spec["file"], key)]
     return [dep]
+
+
+def _is_root(root: Path, path: str) -> bool:
+    return path.strip() in ("", ".", "./") or (root / path).resolve() == root.resolve()
 
 
 def _marker_key(key: str, value: str) -> str:
@@ -224,12 +249,12 @@ def _marker_key(key: str, value: str) -> str:
 
 
 def _source(project: Project, sources: dict, spec: dict, key: str) -> DependencySource | None:
-    kinds = [k for k in ("git", "path", "index") if k in spec]
+    kinds = [k for k in ("git", "path", "file", "index") if k in spec]
     if len(kinds) > 1:
-        raise MigrateError(f"only one of git, path, index may be given (found {', '.join(kinds)})",
+        raise MigrateError(f"only one of git, path, file, index may be given (found {', '.join(kinds)})",
                            path=PIPFILE, key=key)
-    if not kinds:
-        return None
+    if not kinds or kinds == ["file"]:
+        return None  # a `file` is handled by _file_dependency
     kind = kinds[0]
     value = spec[kind]
     if not isinstance(value, str):
@@ -263,8 +288,13 @@ def _source(project: Project, sources: dict, spec: dict, key: str) -> Dependency
 def _file_dependency(project: Project, dep: Dependency, value: Any, key: str) -> Dependency:
     if not isinstance(value, str):
         raise MigrateError("expected a string", path=PIPFILE, key=f"{key}.file")
-    if re.match(r"^[a-z]+://", value) and not value.startswith("file://"):
-        dep.source = DependencySource(url=value)
+    if re.match(r"^[a-z][a-z0-9+.-]*://", value) and not value.startswith("file://"):
+        # the URL is the requirement: PEP 508 `name @ url` (any version specifier cannot apply)
+        dep.direct_url = value
+        if dep.specifier:
+            project.warn("MIG102", f"version {dep.specifier!r} dropped: the file URL decides the version",
+                         key=f"{key}.version", path=PIPFILE)
+            dep.specifier = ""
     else:
         path = value[len("file://"):] if value.startswith("file://") else value
         dep.source = DependencySource(path=path)
@@ -338,8 +368,8 @@ def read_pipfile_lock(path: Path) -> list[Pin]:
             if not isinstance(entry, dict):
                 raise MigrateError(f"expected an object, got {describe(entry)}", path=LOCK, key=key)
             version = entry.get("version")
-            if version is None:
-                continue  # git/path/file entries: pinned by ref or path, not by version
+            if version is None or "path" in entry or "git" in entry:
+                continue  # git/path entries (the project itself too) are pinned by ref or path, not by version
             if not isinstance(version, str) or not version.startswith("=="):
                 raise MigrateError(f"expected a version like \"==1.2.3\", got {describe(version)}", path=LOCK,
                                    key=f"{key}.version")
