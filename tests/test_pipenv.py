@@ -66,6 +66,12 @@ def test_name_from_option_and_from_an_existing_pyproject(tmp_path):
     assert p.name == "From_Pyproject" and p.version is None and p.existing_project_keys == {"name", "version"}
 
 
+def test_dynamic_version_in_an_existing_pyproject_is_not_overwritten(tmp_path):
+    root = pipfile(tmp_path, "")
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\ndynamic = ["version"]\n')
+    assert read_pipenv(root).version is None
+
+
 def test_no_usable_folder_name_asks_for_name(tmp_path):
     root = pipfile(tmp_path, "", name="___")
     with pytest.raises(MigrateError, match="--name"):
@@ -113,8 +119,9 @@ def test_dev_packages_become_the_dev_group(tmp_path):
 
 
 def test_custom_categories_become_normalised_groups(tmp_path):
-    p = read(tmp_path, '[Typing_Dev]\nmypy = "~=1.8"\n["docs.build"]\nsphinx = "*"\n')
-    assert {g: reqs(d) for g, d in p.groups.items()} == {"typing-dev": ["mypy~=1.8"], "docs-build": ["sphinx"]}
+    p = read(tmp_path, '[Typing_Dev]\nmypy = "~=1.8"\n["docs.build"]\nsphinx = "*"\n["my docs!"]\nmkdocs = "*"\n')
+    assert {g: reqs(d) for g, d in p.groups.items()} == {
+        "typing-dev": ["mypy~=1.8"], "docs-build": ["sphinx"], "my-docs": ["mkdocs"]}
 
 
 @pytest.mark.parametrize(
@@ -374,6 +381,7 @@ MALFORMED = [
     ("[packages]\nx = { version = '*', index = 'nope' }\n", None, "Pipfile", "packages.x.index", "not a [[source]]"),
     ("[packages]\nx = { git = 'https://g/x', path = '.' }\n", None, "Pipfile", "packages.x", "only one of"),
     ("[packages]\n'bad name' = '*'\n", None, "Pipfile", "packages.bad name", "invalid package name"),
+    ("['!!!']\nx = '*'\n", None, "Pipfile", "!!!", "dependency group name"),
     ("[[source]]\nname = 'x'\n", None, "Pipfile", "source[0].url", "needs a url"),
     ("source = 3\n", None, "Pipfile", "source", "array of tables"),
     ("[requires]\npython_version = 3.8\n", None, "Pipfile", "requires.python_version", "Python version"),
@@ -401,6 +409,14 @@ def test_malformed_input_is_a_clear_error(tmp_path, pip, lock, path, key, fragme
     with pytest.raises(MigrateError) as info:
         read_pipenv(root)
     assert info.value.path == path and info.value.key == key and fragment in str(info.value)
+
+
+def test_existing_pyproject_with_a_bad_name_is_a_clear_error(tmp_path):
+    root = pipfile(tmp_path, "")
+    (root / "pyproject.toml").write_text("[project]\nname = 3\n")
+    with pytest.raises(MigrateError) as info:
+        read_pipenv(root)
+    assert (info.value.path, info.value.key) == ("pyproject.toml", "project.name")
 
 
 def test_invalid_lock_reports_line_and_column(tmp_path):

@@ -6,15 +6,20 @@ Mapping (see the README for the full table):
   a group of the same (normalised) name. ``"*"`` → no specifier; a bare version → ``==version``.
 * package tables: ``version``, ``extras``, ``markers`` and the marker keys (``sys_platform = "== 'linux'"``,
   ``python_version``, ``os_name``, …) are combined into one PEP 508 marker; ``git`` + ``ref`` +
-  ``subdirectory``; ``path`` + ``editable``; ``file`` (a URL or a local archive); ``index = "name"``.
+  ``subdirectory``; ``path`` + ``editable``; ``file`` (a URL → ``name @ url``; a local archive → a path
+  source); ``index = "name"``.
 * ``[[source]]`` → ``[[tool.uv.index]]``: a first source that is not PyPI replaces PyPI (``default``);
-  Pipenv uses the other sources only for packages that name them, so those are ``explicit``.
-* ``[requires] python_version = "3.11"`` / ``python_full_version`` → ``requires-python = ">=3.11"``
-  (Pipenv pins an interpreter; uv needs a range that also admits the free-threaded target).
+  Pipenv (since 2022.3.23) uses the other sources only for packages that name them, so those are
+  ``explicit``. ``${VAR}`` in a URL is kept but reported: uv reads index URLs literally (astral-sh/uv#5734).
+* ``[requires] python_version = "3.11"`` (meaning 3.11.*) / ``python_full_version = "3.11.4"`` →
+  ``requires-python = ">=3.11"`` / ``">=3.11.4"``: Pipenv pins one interpreter, uv needs a range that admits
+  it and the newer free-threaded target; a version newer than the target is reported by the writer (MIG001).
+  An existing ``[project] requires-python`` wins.
 * ``[pipenv] allow_prereleases = true`` → ``[tool.uv] prerelease = "allow"``.
 * ``[scripts]`` have no uv equivalent: each is reported (MIG101).
 * A Pipenv application is not a package (``[tool.uv] package = false``) unless it already builds
   (``setup.py``/``setup.cfg`` or a ``[build-system]`` table) or installs itself (``x = {path = "."}``).
+* The name: an existing ``[project] name``, else ``--name``, else the folder name made valid and normalised.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ _PYPI_RE = re.compile(r"^https?://(pypi\.org|pypi\.python\.org|files\.pythonhost
 
 
 def read_pipenv(root: Path, name: str | None = None) -> Project:
+    """Read ``root/Pipfile`` (and ``Pipfile.lock``, and an existing ``pyproject.toml``) into the model."""
     root = Path(root)
     pipfile = root / PIPFILE
     data = load_toml_fast(pipfile, display=PIPFILE)
@@ -63,9 +69,13 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         if not isinstance(existing, dict):
             raise MigrateError("expected a table", path="pyproject.toml", key="project")
         project.existing_project_keys = set(existing.keys())
+        if "name" in existing and not isinstance(existing["name"], str):
+            raise MigrateError(f"expected a string, got {describe(existing['name'])}", path="pyproject.toml",
+                               key="project.name")
         has_build_system = isinstance(doc.get("build-system"), dict)
-    project.name = str(existing.get("name") or name or _folder_name(root))
-    if "version" not in existing:
+    project.name = existing.get("name") or name or _folder_name(root)
+    dynamic = existing.get("dynamic")
+    if "version" not in existing and not (isinstance(dynamic, list) and "version" in dynamic):
         project.version = "0.1.0"
     builds = has_build_system or (root / "setup.py").is_file() or (root / "setup.cfg").is_file()
     project.package = builds
@@ -81,7 +91,7 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         if category == "packages":
             project.dependencies.extend(deps)
         else:
-            group = "dev" if category == "dev-packages" else canonicalize_name(category)
+            group = "dev" if category == "dev-packages" else _valid_name(category, key=category)
             project.groups.setdefault(group, []).extend(deps)
     if "dependencies" in existing:
         # an existing [project].dependencies stays; Pipfile packages are added to it by the writer
@@ -99,14 +109,25 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
     return project
 
 
+def _valid_name(text: str, *, key: str | None = None) -> str | None:
+    """``text`` made a valid PEP 508/735 name (other characters become ``-``), normalised; None if nothing is left."""
+    valid = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("._-")
+    if valid:
+        return canonicalize_name(valid)
+    if key is not None:
+        raise MigrateError(f"cannot make a dependency group name from {text!r}", path=PIPFILE, key=key,
+                           hint="rename the category to letters, digits and '-'")
+    return None
+
+
 def _folder_name(root: Path) -> str:
-    """The folder's name as a project name: invalid characters become ``-``, then PEP 503-normalised."""
+    """The folder's name as a project name, or a MigrateError asking for ``--name``."""
     folder = root.resolve().name
-    text = re.sub(r"[^A-Za-z0-9._-]+", "-", folder).strip("._-")
-    if not text:
+    valid = _valid_name(folder)
+    if valid is None:
         raise MigrateError(f"no project name: the folder name {folder!r} is not a valid one", path=PIPFILE,
                            hint="pass --name NAME")
-    return canonicalize_name(text)
+    return valid
 
 
 # -- sources ---------------------------------------------------------------------------------------
