@@ -453,6 +453,24 @@ def test_fixture_polycraft_custom_categories_with_their_own_index():
         "torch-cu116": [("torch", "pytorch-cu116"), ("torchvision", "pytorch-cu116")],
     }
     assert all(i.explicit for i in p.indexes) and len(p.indexes) == 2
+    assert {g: [d.source.group for d in deps] for g, deps in p.groups.items()} == {
+        "torch-cpu": ["torch-cpu"] * 2, "torch-cu116": ["torch-cu116"] * 2}
+    assert p.conflicts == [[{"group": "torch-cpu"}, {"group": "torch-cu116"}]]
+    assert not {"torch", "torchvision"} & {x.name for x in p.pins} and "numpy" in {x.name for x in p.pins}
+
+
+def test_same_package_same_source_in_two_groups_is_not_scoped(tmp_path):
+    p = read(tmp_path, '[[source]]\nurl = "https://pypi.org/simple"\nname = "pypi"\n[[source]]\nurl = "https://x.example/simple"\n'
+                       'name = "x"\n[a]\nt = {index = "x"}\n[b]\nt = {index = "x"}\n[c]\nt = "*"\n')
+    assert [d.source.group if d.source else None for g in ("a", "b", "c") for d in p.groups[g]] == ["a", "b", None]
+    # a and b share the source: only each of them against c (the default index) conflicts
+    assert p.conflicts == [[{"group": "a"}, {"group": "c"}], [{"group": "b"}, {"group": "c"}]]
+
+
+def test_package_also_in_packages_is_not_scoped(tmp_path):
+    p = read(tmp_path, '[[source]]\nurl = "https://pypi.org/simple"\nname = "pypi"\n[[source]]\nurl = "https://x.example/simple"\n'
+                       'name = "x"\n[packages]\nt = "*"\n[a]\nt = {index = "x"}\n[b]\nt = "*"\n')
+    assert p.conflicts == [] and p.groups["a"][0].source.group is None
 
 
 def test_fixture_pymisp():

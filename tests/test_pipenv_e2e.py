@@ -120,6 +120,11 @@ def test_polycraft_groups_get_their_packages(tmp_path):
     assert doc["dependency-groups"] == {"torch-cpu": ["torch", "torchvision"],
                                         "torch-cu116": ["torch", "torchvision"]}
     assert doc["tool"]["uv"]["package"] is True and doc["project"]["dependencies"] == []
+    uv = doc["tool"]["uv"]
+    assert uv["conflicts"] == [[{"group": "torch-cpu"}, {"group": "torch-cu116"}]]
+    for name in ("torch", "torchvision"):
+        assert uv["sources"][name] == [{"index": "pytorch-cpu", "group": "torch-cpu"},
+                                       {"index": "pytorch-cu116", "group": "torch-cu116"}]
 
 
 # -- CLI: dry-run, json, keep-old-files ----------------------------------------------------------------------------
@@ -252,6 +257,56 @@ def test_offline_lock_keeps_pins_of_every_category(tmp_path):
     versions = {p["name"]: p.get("version") for p in lock["package"]}
     assert (versions["alpha"], versions["beta"], versions["gamma"]) == ("1.0", "0.5", "2.0")
     assert "constraint-dependencies" not in (root / "pyproject.toml").read_text()
+
+
+def simple_index(folder: Path, wheels: list[Path]) -> str:
+    """A PEP 503 index in ``folder`` (one page per project) linking ``wheels``; returns its file:// URL."""
+    for wheel in wheels:
+        page = folder / canonicalize_name(wheel.name.split("-")[0])
+        page.mkdir(parents=True, exist_ok=True)
+        (page / "index.html").write_text(f'<html><body><a href="{wheel.as_uri()}">{wheel.name}</a></body></html>')
+    return folder.as_uri()
+
+
+def test_offline_lock_same_package_from_a_different_index_per_category(tmp_path):
+    """The pytorch pattern ([torch_cpu] / [torch_cu116] with index =): uv needs group-scoped sources
+    and conflicting groups; each group locks its own build."""
+    from wheelhouse import build_wheel
+
+    (tmp_path / "w").mkdir()
+    cpu = simple_index(tmp_path / "cpu", [build_wheel(tmp_path / "w", "torch", "1.0+cpu", "py3-none-any")])
+    cuda = simple_index(tmp_path / "cuda", [build_wheel(tmp_path / "w", "torch", "1.0+cu116", "py3-none-any")])
+    root = tmp_path / "torch-app"
+    root.mkdir()
+    (root / "Pipfile").write_text(textwrap.dedent(f"""\
+        [[source]]
+        url = "https://pypi.org/simple"
+        name = "pypi"
+        [[source]]
+        url = "{cpu}"
+        name = "pytorch_cpu"
+        [[source]]
+        url = "{cuda}"
+        name = "pytorch_cu116"
+        [torch_cpu]
+        torch = {{index = "pytorch_cpu"}}
+        [torch_cu116]
+        torch = {{index = "pytorch_cu116"}}
+        [requires]
+        python_version = "3.11"
+        """))
+    (root / "Pipfile.lock").write_text(json.dumps({"_meta": {}, "torch_cpu": {"torch": {"version": "==1.0+cpu"}}}))
+    proc = run_migrate("run", str(root), "--offline", "--no-codemods", "--format", "json",
+                       env={"UV_CACHE_DIR": str(tmp_path / "uv-cache")})
+    assert proc.returncode == 0, proc.stderr
+    assert ("MIG102", "torch") in {(w["code"], w["key"]) for w in json.loads(proc.stdout)["warnings"]}
+    doc = tomllib.loads((root / "pyproject.toml").read_text())
+    VALIDATE(doc)
+    assert doc["tool"]["uv"]["conflicts"] == [[{"group": "torch-cpu"}, {"group": "torch-cu116"}]]
+    assert doc["tool"]["uv"]["sources"]["torch"] == [{"index": "pytorch-cpu", "group": "torch-cpu"},
+                                                     {"index": "pytorch-cu116", "group": "torch-cu116"}]
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    assert sorted(p["version"] for p in lock["package"] if p["name"] == "torch") == ["1.0+cpu", "1.0+cu116"]
 
 
 # -- the real corpus ------------------------------------------------------------------------------------------------

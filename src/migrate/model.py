@@ -32,6 +32,9 @@ class DependencySource:
     index: str | None = None
     workspace: bool = False
     marker: str | None = None
+    #: the dependency group this entry applies to (uv ``group``), when a package comes from different
+    #: sources in different groups (those groups are then listed in ``Project.conflicts``)
+    group: str | None = None
 
     def to_toml(self) -> dict[str, Any]:
         """The uv sources table, keys in uv's documented order."""
@@ -46,6 +49,8 @@ class DependencySource:
             out["editable"] = self.editable
         if self.marker:
             out["marker"] = self.marker
+        if self.group:
+            out["group"] = self.group
         return out
 
 
@@ -186,6 +191,10 @@ class Project:
     groups: dict[str, list[GroupItem]] = field(default_factory=dict)
     #: groups installed by default (``tool.uv.default-groups``); None = uv's default (["dev"])
     default_groups: list[str] | None = None
+
+    #: groups/extras that cannot be installed together (``[tool.uv] conflicts``), e.g.
+    #: ``[[{"group": "torch-cpu"}, {"group": "torch-cu116"}]]``
+    conflicts: list[list[dict[str, str]]] = field(default_factory=list)
 
     #: lock-time constraints (``[tool.uv] constraint-dependencies``): narrow the resolution without
     #: changing the package metadata

@@ -93,6 +93,7 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         else:
             group = "dev" if category == "dev-packages" else _valid_name(category, key=category)
             project.groups.setdefault(group, []).extend(deps)
+    scoped = _scope_group_sources(project)
     if "dependencies" in existing:
         # an existing [project].dependencies stays; Pipfile packages are added to it by the writer
         project.warn("MIG102", "pyproject.toml already lists dependencies; Pipfile [packages] are added to them",
@@ -106,7 +107,46 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         project.lock_file = LOCK
         project.old_files.append(LOCK)
         project.pins = read_pipfile_lock(lock)
+        for pin in [x for x in project.pins if canonicalize_name(x.name) in scoped]:
+            # a constraint applies to every group: it would force one group's build onto the other
+            project.pins.remove(pin)
+            project.warn("MIG102", f"pin {pin.name}=={pin.version} not kept: {pin.name} comes from a different "
+                         "index in each of its groups, uv locks each", key=pin.name, path=LOCK)
     return project
+
+
+def _scope_group_sources(project: Project) -> set[str]:
+    """A package taken from different sources in different categories (``[torch_cpu]`` / ``[torch_cu116]``
+    with ``index =``): each source applies to its group only and those groups conflict, as uv needs.
+
+    Returns the normalised names of those packages."""
+    main = {canonicalize_name(d.name) for d in project.dependencies}
+    by_name: dict[str, dict[str, list[Dependency]]] = {}
+    for group, items in project.groups.items():
+        for d in items:
+            if isinstance(d, Dependency) and canonicalize_name(d.name) not in main:
+                by_name.setdefault(canonicalize_name(d.name), {}).setdefault(group, []).append(d)
+    scoped: set[str] = set()
+    for name, groups in by_name.items():
+        per_group: dict[str, str | None] = {}
+        for group, deps in groups.items():
+            found = {json.dumps(d.source.to_toml(), sort_keys=True) if d.source else None for d in deps}
+            if len(found) == 1:
+                per_group[group] = found.pop()
+        if len(per_group) != len(groups) or len(set(per_group.values())) < 2:
+            continue  # one source everywhere (nothing to do), or mixed within a group (the writer reports it)
+        scoped.add(name)
+        for group, deps in groups.items():
+            for d in deps:
+                if d.source is not None:
+                    d.source.group = group
+        names = sorted(groups)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                pair = [{"group": a}, {"group": b}]
+                if per_group[a] != per_group[b] and pair not in project.conflicts:
+                    project.conflicts.append(pair)
+    return scoped
 
 
 def _valid_name(text: str, *, key: str | None = None) -> str | None:

@@ -492,6 +492,8 @@ def _write_tool_uv(doc: Any, p: Project) -> None:
         settings["default-groups"] = p.default_groups
     if p.prerelease:
         settings["prerelease"] = p.prerelease
+    if p.conflicts:
+        settings["conflicts"] = p.conflicts
     if p.constraints:
         settings["constraint-dependencies"] = _requirements(p.constraints)
     pre = sorted({canonicalize_name(d.name) for d in p.all_dependencies() if d.allow_prereleases})
@@ -548,7 +550,7 @@ def _sources(p: Project) -> dict[str, list[dict]]:
         if entry not in current:
             current.append(entry)
     for name, entries in out.items():
-        if len(entries) > 1 and not all("marker" in e for e in entries):
+        if len(entries) > 1 and not all("marker" in e or "group" in e for e in entries):
             # the same package from different sources without markers: uv allows one; keep the first
             p.warn("MIG005", f"different sources for {name!r} in different groups; kept the first",
                    key=f"tool.uv.sources.{name}")
