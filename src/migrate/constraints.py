@@ -2,22 +2,31 @@
 
 Parsing is poetry-core's (the library that defines the syntax): caret ``^``, tilde ``~``, ``~=``,
 wildcards, ``||``/``|`` unions, ``!=``, comparison operators, space- or comma-separated lists,
-pre-releases. Turning the parsed constraint into PEP 440 is ours:
+pre-releases, ``v``-prefixed and ``2.0.0-beta.1``-style versions. Turning the result into PEP 440 is ours:
 
-* a single range becomes its bounds (``^1.2.3`` → ``>=1.2.3,<2.0.0``, ``^0.0.3`` → ``>=0.0.3,<0.0.4``,
-  ``~1.2`` → ``>=1.2,<1.3``, ``1.2.*`` → ``==1.2.*``, ``1.2`` → ``==1.2``, ``*`` → no specifier);
-* a union becomes the hull of its ranges minus each gap, where a gap can be said in PEP 440: one
-  version (``!=1.5``) or whole wildcard blocks (``^1.0 || ^3.0`` → ``>=1.0,<4.0,!=2.*``);
-* a union with a gap PEP 440 cannot say is widened to the hull (``exact=False`` and a note).
+* one range becomes its bounds: ``^1.2.3`` → ``>=1.2.3,<2.0.0``, ``^0.2.3`` → ``>=0.2.3,<0.3.0``,
+  ``^0.0.3`` → ``>=0.0.3,<0.0.4``, ``~1.2`` → ``>=1.2,<1.3``, ``~=1.2`` → ``>=1.2,<2.0``,
+  ``1.2.*`` → ``==1.2.*``, a bare ``1.2`` → ``==1.2``, ``*`` / ``""`` → no specifier. Poetry's exclusive
+  upper bound ``<2.0`` also excludes the pre-releases of 2.0, which is what PEP 440's ``<2.0`` means.
+* a union becomes the hull of its ranges minus each gap, said with ``!=X.*`` blocks and ``!=X``:
+  ``^1.0 || ^3.0`` → ``>=1.0,!=2.*,<4.0``, ``<1.0 || >=2.0`` → ``!=1.*``,
+  ``>=3.9,<3.9.7 || >3.9.7`` → ``>=3.9,!=3.9.7``. What PEP 440 cannot say is left in, never cut out.
 
-Every result is checked against poetry-core's own ``allows()`` on a grid of versions around each bound
-(pre-, post-, dev- and local releases, zero-padded forms): ``exact`` is True only when they agree. Two
-deliberate readings follow poetry-core's own PEP 508 export rather than its resolver: ``!=1.5`` keeps
-PEP 440's meaning (``1.5.post1`` is admitted), and a bound with a local label (``^2.1.2+cpu``) drops the
-label, which PEP 440 does not allow on ``>=`` (``exact=False``).
+Every result is compared with poetry-core's own ``allows()`` on a grid of versions around every number of
+the constraint (pre-, dev-, post- and local releases, zero-padded forms). ``exact`` is True only when
+they agree; otherwise ``note`` names versions the result admits and Poetry does not (the result is never
+narrower: if a candidate were, the hull is used). The usual inexact cases: pre-releases at the start of a
+union's gap (``^1.0 || ^3.0`` admits ``3.0a1``, Poetry's ``>=3.0`` does not; ``prereleases_only`` is set)
+and local labels on bounds (``^2.1.2+cpu``: PEP 440 has no ``>=2.1.2+cpu``).
+One deliberate reading: a ``!=1.5`` the user wrote keeps its PEP 440 meaning (``1.5.post1`` admitted),
+as poetry-core's own PEP 508 export writes it, although its resolver drops ``1.5.post1`` once ``!=1.5``
+is intersected with a range.
 
-Python constraints (``python = "..."`` of a dependency) become markers the way Poetry writes them into
-wheel metadata (``python_version`` for ``X.Y`` precision, ``python_full_version`` for patch precision).
+A dependency's ``python = "..."`` becomes the marker Poetry itself writes (poetry-core's
+``create_nested_marker``): ``python_version`` for bounds of X.Y precision, which Poetry compares with
+the X.Y of the interpreter, and ``python_full_version`` where patch precision matters (``~3.12.7``,
+``>=3.8.1``); unions become ``or``. ``requires_python`` is checked on real Python versions only (no
+pre-releases; Python 2.8–2.9 never existed), so ``~2.7 || ^3.4`` is exact.
 """
 
 from __future__ import annotations
@@ -25,24 +34,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+#: more wildcard blocks than this for one gap is not a readable specifier: leave the gap in (inexact)
+MAX_BLOCKS = 24
+
 
 class ConstraintError(ValueError):
-    """The constraint text is not valid Poetry syntax."""
+    """The constraint text is not valid Poetry syntax (or admits nothing)."""
 
 
 @dataclass(frozen=True)
 class Converted:
+    """A PEP 440 specifier set ("" = any version) and whether it admits exactly Poetry's versions."""
+
     specifier: str
     exact: bool = True
     note: str | None = None
+    #: not exact, but every extra version found is a pre- or dev-release (neither Poetry nor uv picks
+    #: those for a requirement that does not name one, unless nothing else fits)
+    prereleases_only: bool = False
 
 
 # -- parsing ---------------------------------------------------------------------------------------
-def _parse(text: str):
+def _parse(text: str) -> Any:
+    """poetry-core constraint, or None for "any version" spelled ``*`` or ``""``."""
     from poetry.core.constraints.version import parse_constraint
 
     t = text.strip()
@@ -54,8 +73,8 @@ def _parse(text: str):
         raise ConstraintError(f"invalid version constraint {text!r}: {exc}") from None
 
 
-def _ranges(constraint) -> list:
-    """poetry-core constraint → sorted list of VersionRange-like objects (Version counts as ==)."""
+def _ranges(constraint: Any) -> list:
+    """poetry-core constraint → sorted, disjoint VersionRanges (a single Version counts as ``==``)."""
     from poetry.core.constraints.version import Version as PV
     from poetry.core.constraints.version import VersionRange, VersionUnion
 
@@ -66,118 +85,147 @@ def _ranges(constraint) -> list:
     return [constraint]
 
 
-def _v(pv) -> str:
-    return pv.text
+def _pep(pv: Any, local: bool = True) -> str:
+    """A poetry-core version as normalised PEP 440 text (local label dropped unless asked)."""
+    text = pv.text if local else pv.text.split("+", 1)[0]
+    try:
+        return str(Version(text))
+    except InvalidVersion:
+        return text
 
 
-def _strip_local(text: str) -> str:
-    return text.split("+", 1)[0]
+def _lower(r: Any) -> str:
+    return f"{'>=' if r.include_min else '>'}{_pep(r.min, local=False)}"
 
 
-def _max_text(r) -> str:
-    """poetry-core stores an exclusive ``<2.0.0`` as ``<2.0.0.dev0`` (no pre-releases of 2.0.0);
-    PEP 440's ``<2.0.0`` already means that, so print the bound the user wrote."""
-    t = _strip_local(_v(r.max))
-    if not r.include_max and t.endswith(".dev0"):
-        base = t[: -len(".dev0")]
-        try:
-            if not Version(base).is_prerelease:
-                return base
-        except InvalidVersion:
-            pass
-    return t
+def _upper(r: Any) -> str:
+    """Poetry stores an exclusive ``<2.0`` as ``<2.0.dev0`` (no pre-releases of 2.0): PEP 440's ``<2.0``
+    already means that, so print the bound as the user wrote it."""
+    pv = Version(_pep(r.max, local=False))
+    text = str(pv)
+    if not r.include_max and pv.dev == 0 and pv.pre is None and pv.post is None:
+        text = pv.base_version
+    return f"{'<=' if r.include_max else '<'}{text}"
 
 
-def _range_spec(r) -> list[str]:
-    """PEP 440 clauses of one poetry VersionRange."""
+def _range_clauses(r: Any) -> list[str]:
+    """PEP 440 clauses of one poetry-core VersionRange."""
     if r.is_any():
         return []
-    lo, hi = r.min, r.max
-    if lo is not None and hi is not None and lo == hi and r.include_min and r.include_max:
-        return [f"=={_v(lo)}"]
-    out = []
-    if lo is not None:
-        out.append(f"{'>=' if r.include_min else '>'}{_strip_local(_v(lo))}")
-    if hi is not None:
-        out.append(f"{'<=' if r.include_max else '<'}{_max_text(r)}")
-    return out
-
-
-def _wildcard(r) -> str | None:
-    """``==X.Y.*`` when the poetry range is exactly a wildcard block (poetry prints it that way)."""
     s = str(r)
-    if s.startswith("==") and s.endswith(".*"):
-        return s
-    return None
-
-
-# -- gaps of a union -------------------------------------------------------------------------------
-def _bump(parts: list[int], i: int) -> list[int]:
-    out = parts[: i + 1]
-    out[i] += 1
+    if s.startswith("==") and s.endswith(".*"):  # poetry-core prints a whole wildcard block this way
+        return [s]
+    if r.min is not None and r.min == r.max and r.include_min and r.include_max:
+        return [f"=={_pep(r.min)}"]
+    out = []
+    if r.min is not None:
+        out.append(_lower(r))
+    if r.max is not None:
+        out.append(_upper(r))
     return out
 
 
-def _gap_exclusions(a_max, a_incl: bool, b_min, b_incl: bool, python: bool) -> list[str] | None:
-    """PEP 440 ``!=`` clauses removing the open gap between two ranges, or None if impossible."""
-    if a_max is None or b_min is None:
-        return None
-    a, b = _v(a_max), _v(b_min)
-    if a_max == b_min and not a_incl and not b_incl:
-        return [f"!={a}"]
-    if a_incl or not b_incl:
-        return None
-    # gap = [a, b): cover it with whole wildcard blocks X.*, X.Y.*, X.Y.Z.*
-    try:
-        va, vb = Version(a), Version(b)
-    except InvalidVersion:
-        return None
-    if va.pre or va.post or va.dev or vb.pre or vb.post or vb.dev or va.local or vb.local:
-        return None
-    ra, rb = list(va.release), list(vb.release)
-    n = max(len(ra), len(rb))
-    ra += [0] * (n - len(ra))
-    rb += [0] * (n - len(rb))
-    # a must be the start of a block: trailing zeros after the level we step at
-    blocks: list[str] = []
-    cur = ra
-    guard = 0
-    while cur != rb and guard < 64:
-        guard += 1
-        # largest aligned block starting at cur that does not pass rb
-        level = None
-        for i in range(len(cur)):
-            if all(x == 0 for x in cur[i + 1:]) and _le(_bump(cur, i) + [0] * (n - i - 1), rb):
-                level = i
-                break
-        if level is None:
-            return None
-        if python and level == 1 and cur[0] == 2 and cur[1] >= 8:
-            # Python 2.8+ never existed: the rest of 2.x is empty
-            cur = [3] + [0] * (n - 1)
-            continue
-        blocks.append(".".join(map(str, cur[: level + 1])) + ".*")
-        cur = _bump(cur, level) + [0] * (n - level - 1)
-    if cur != rb or len(blocks) > 40:
-        return None
-    return [f"!={blk}" for blk in blocks]
+# -- the gaps of a union ---------------------------------------------------------------------------
+def _cover(lo: tuple[int, ...], hi: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Wildcard blocks (``X.*``, ``X.Y.*``, …) lying wholly in the release interval [lo, hi).
+
+    A block ``X.*`` holds every version whose release starts with X (its dev-, pre-, post- and local
+    releases too), i.e. the versions from ``X.dev0`` up to, not including, the next block's ``.dev0``.
+    Parts of [lo, hi) that need infinitely many blocks (``1.5`` to ``2.0`` is ``1.5.*, 1.6.*, …``) are left out.
+    """
+    n = max(len(lo), len(hi))
+    lo, hi = lo + (0,) * (n - len(lo)), hi + (0,) * (n - len(hi))
+    blocks: list[tuple[int, ...]] = []
+    while lo < hi:
+        i = next(k for k in range(n) if lo[k] != hi[k])
+        start = lo[i] if not any(lo[i + 1:]) else lo[i] + 1
+        blocks.extend(lo[:i] + (k,) for k in range(start, hi[i]))
+        if len(blocks) > MAX_BLOCKS:
+            return []
+        lo = hi[: i + 1] + (0,) * (n - i - 1)
+    return blocks
 
 
-def _le(x: list[int], y: list[int]) -> bool:
-    return x <= y
+def _gap_clauses(x: Any, y: Any, python: bool) -> list[str]:
+    """``!=`` clauses removing (as much as PEP 440 can) the versions between range x and range y."""
+    a, b = Version(_pep(x.max)), Version(_pep(y.min))
+    if a.epoch or b.epoch or a.local or b.local:
+        return []
+    # first block start: a's own release if x stops before a.dev0 (Poetry's `<a`), else the next one
+    lo = a.release
+    if x.include_max or a.post is not None or (a.pre is not None) or (a.dev not in (None, 0)):
+        lo = a.release + (1,) if a.post is None and a.pre is None and a.dev is None else a.release + (0, 1)
+        if a.pre is not None or a.dev is not None:
+            lo = a.release + (0, 1)  # pre-releases of a up to a itself are not a whole block
+    hi = b.release
+    if python and lo[:1] == (2,) and lo[1:2] >= (8,) and hi >= (3,):
+        lo = (3, 0)  # Python 2.8 and 2.9 never existed
+    clauses = [f"!={'.'.join(map(str, blk))}.*" for blk in _cover(lo, hi)]
+    if not y.include_min and b.pre is None and b.dev is None:
+        clauses.append(f"!={b}")  # `>b`: b itself (and b+local) is in the gap
+    return clauses
+
+
+def _union_clauses(rs: list, python: bool) -> list[str]:
+    clauses = [_lower(rs[0])] if rs[0].min is not None else []
+    for x, y in zip(rs, rs[1:]):
+        clauses += _gap_clauses(x, y, python)
+    if rs[-1].max is not None:
+        clauses.append(_upper(rs[-1]))
+    return clauses
+
+
+def _hull(rs: list, inclusive: bool = False) -> str:
+    """The smallest single range holding every range (bounds made inclusive when asked)."""
+    out = []
+    if rs[0].min is not None:
+        r = rs[0]
+        out.append(f"{'>=' if r.include_min or inclusive else '>'}{_pep(r.min, local=False)}")
+    if rs[-1].max is not None:
+        r = rs[-1]
+        out.append(f"<={_pep(r.max, local=False)}" if inclusive else _upper(r))
+    return ",".join(out)
 
 
 # -- the grid oracle -------------------------------------------------------------------------------
-def _grid(texts: list[str]) -> list[str]:
-    nums = set()
+_VERSION_TOKEN = re.compile(r"v?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview|dev|post)[-_.]?\d*)*(?:\+[a-z0-9.]+)?", re.I)
+
+
+def _grid(texts: tuple[str, ...]) -> list[str]:
+    """Versions around every number and version of ``texts``: where a conversion could go wrong."""
+    nums: set[tuple[int, ...]] = set()
+    extra: set[str] = set()
     for t in texts:
-        for m in re.findall(r"\d+(?:\.\d+)*", t):
-            nums.add(tuple(int(x) for x in m.split("."))[:5])
-    return _grid_for(frozenset(nums))
+        for m in _VERSION_TOKEN.findall(t):
+            try:
+                v = Version(m)
+            except InvalidVersion:
+                continue
+            nums.add(v.release[:5])
+            base = v.base_version
+            extra.update({str(v), f"{v.public}+local", f"{base}.dev0", f"{base}.post1", f"{base}a0"})
+            if v.pre:
+                extra.update(f"{base}{v.pre[0]}{n}" for n in (v.pre[1], v.pre[1] + 1, max(0, v.pre[1] - 1)))
+                extra.update(f"{base}{v.pre[0]}{v.pre[1]}{s}" for s in (".dev0", ".post1"))
+            if v.post is not None:
+                extra.update(f"{base}.post{n}" for n in (v.post + 1, max(0, v.post - 1)))
+                extra.update(f"{base}.post{v.post}{s}" for s in (".dev0", "+local"))
+            if v.dev is not None:
+                extra.update(f"{v.public.rsplit('.dev', 1)[0]}.dev{n}" for n in (v.dev + 1, max(0, v.dev - 1)))
+    extra = {e for e in extra if _valid(e)}
+    return sorted(set(_grid_for(frozenset(nums))) | extra, key=lambda s: _versions(s)[0])
+
+
+def _valid(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1024)
-def _grid_for(nums: frozenset) -> list[str]:
+def _grid_for(nums: frozenset) -> tuple[str, ...]:
     out = {"0", "0.0.1", "1", "999"}
     for parts in nums:
         for n in range(1, len(parts) + 2):
@@ -188,163 +236,110 @@ def _grid_for(nums: frozenset) -> list[str]:
                     v[i] = max(0, v[i] + d)
                     s = ".".join(map(str, v))
                     out.update({s, s + "a1", s + "rc1", s + ".dev0", s + ".post1", s + "+local", s + ".0", s + ".1"})
-    return sorted(out, key=lambda v: _versions(v)[0])
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)
-def _versions(v: str):
+def _versions(v: str) -> tuple[Version, Any]:
     """(packaging Version, poetry-core Version) of one grid point, parsed once."""
     from poetry.core.constraints.version import Version as PV
 
     return Version(v), PV.parse(v)
 
 
-def _disagreements(constraint, spec: SpecifierSet, texts: list[str]) -> tuple[list[str], list[str]]:
-    """(versions PEP 440 admits but Poetry does not, versions Poetry admits but PEP 440 does not)."""
+_PY_GRID = tuple(["2.7.0", "2.7.18"] + [f"3.{m}.{p}" for m in range(0, 31) for p in (0, 1, 5, 12)])
+
+
+def _written_exclusions(text: str) -> set[Version]:
+    """Versions written as ``!=X`` (no wildcard) in the constraint text."""
+    out = set()
+    for m in re.finditer(r"!=\s*([^\s,|*]+)(?![.*\w])", text):
+        try:
+            out.add(Version(Version(m.group(1)).base_version))
+        except InvalidVersion:
+            pass
+    return out
+
+
+def _disagreements(constraint: Any, spec_text: str, text: str, python: bool) -> tuple[list[str], list[str]]:
+    """(grid versions the specifier admits and Poetry does not, versions Poetry admits and it does not)."""
+    spec = SpecifierSet(spec_text)
+    written = _written_exclusions(text)
     wider, narrower = [], []
-    singles = _single_exclusions(constraint)
-    names_prerelease = any(re.search(r"\d(a|b|c|rc|alpha|beta|pre|preview|dev)", t, re.I) for t in texts[:1])
-    for v in _grid(texts):
+    for v in _PY_GRID if python else _grid((text, spec_text)):
         pkv, pv = _versions(v)
-        ours = spec.contains(pkv, prereleases=True)
-        theirs = constraint.allows(pv)
+        ours, theirs = spec.contains(pkv, prereleases=True), constraint.allows(pv)
         if ours == theirs:
             continue
-        if ours and (pkv.post is not None or pkv.local) and Version(pkv.base_version) in singles:
-            continue  # `!=1.5` keeps its PEP 440 meaning (as poetry-core's own PEP 508 export does)
-        if pkv.local and not any("+" in t for t in texts):
-            continue  # local labels: PEP 440 and poetry-core differ in corner cases nobody writes
-        if ours and pkv.is_prerelease and not names_prerelease:
-            # pre-releases of a bound: Poetry and uv both skip pre-releases unless the requirement names
-            # one (or allow-prereleases is set), so admitting them changes no resolution
-            continue
+        if ours and (pkv.post is not None or pkv.local) and Version(pkv.base_version) in written:
+            continue  # the user's own `!=X` keeps its PEP 440 meaning (module docstring)
         (wider if ours else narrower).append(v)
     return wider, narrower
 
 
-def _single_exclusions(constraint) -> set[Version]:
-    out = set()
-    rs = _ranges(constraint)
-    for x, y in zip(rs, rs[1:]):
-        if x.max is not None and y.min is not None and x.max == y.min and not x.include_max and not y.include_min:
-            try:
-                out.add(Version(Version(_v(x.max)).base_version))
-            except InvalidVersion:
-                pass
-    return out
+def _one_spelling(versions: list[str], text: str) -> list[str]:
+    """One spelling per version (``3.0a1``, not also ``3a1`` and ``3.0.0a1``): as many release parts as
+    the constraint's versions have."""
+    lengths = [len(m.split(".")) for m in re.findall(r"\d+(?:\.\d+)*", text)] or [1]
+    want = max(set(lengths), key=lengths.count)
+    def rank(v: str) -> tuple[int, int]:
+        return abs(len(_versions(v)[0].release) - want), len(v)
+
+    best: dict[Version, str] = {}
+    for v in versions:
+        key = _versions(v)[0]
+        if key not in best or rank(v) < rank(best[key]):
+            best[key] = v
+    return list(best.values())
 
 
 # -- public API ------------------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
-def convert_constraint(text: str, *, _python: bool = False) -> Converted:
+def _convert(text: str, python: bool) -> Converted:
     constraint = _parse(text)
-    if constraint is None:
+    if constraint is None or constraint.is_any():
         return Converted("")
     if constraint.is_empty():
         raise ConstraintError(f"version constraint {text!r} admits no version")
-    if constraint.is_any():
-        return Converted("")
     rs = _ranges(constraint)
-    clauses: list[str] = []
-    widened = False
-    if len(rs) == 1:
-        wc = _wildcard(rs[0])
-        clauses = [wc] if wc else _range_spec(rs[0])
-    else:
-        wc_ex = _excluded_wildcard(constraint)
-        if wc_ex:
-            clauses = [wc_ex]
-        else:
-            first, last = rs[0], rs[-1]
-            if first.min is not None:
-                clauses.append(f"{'>=' if first.include_min else '>'}{_strip_local(_v(first.min))}")
-            for x, y in zip(rs, rs[1:]):
-                ex = _gap_exclusions(x.max, x.include_max, y.min, y.include_min, _python)
-                if ex is None:
-                    widened = True
-                else:
-                    clauses.extend(ex)
-            if last.max is not None:
-                clauses.append(f"{'<=' if last.include_max else '<'}{_max_text(last)}")
-            # ranges that are single versions inside a union (e.g. "1.0 || >=2.0") need the hull only
-    spec_text = ",".join(clauses)
+    clauses = _range_clauses(rs[0]) if len(rs) == 1 else _union_clauses(rs, python)
+    spec_text = ",".join(dict.fromkeys(clauses))
     try:
-        spec = SpecifierSet(spec_text)
-    except InvalidSpecifier as exc:
-        raise ConstraintError(f"cannot express {text!r} in PEP 440: {exc}") from None
-    if _python:
-        return _python_checked(constraint, spec_text, text, widened)
-    if len(rs) == 1 and not any(c in text for c in "+!|"):
-        # one range maps bound for bound; the property tests check this form on dense grids
-        return Converted(spec_text)
-    wider, narrower = _disagreements(constraint, spec, [text, spec_text])
-    if narrower:
-        # never narrower than Poetry: fall back to the hull, then to inclusive bounds, then to any version
-        for candidate in (_hull(rs), _hull(rs, inclusive=True), ""):
-            spec_text = candidate
-            wider, narrower = _disagreements(constraint, SpecifierSet(candidate), [text, candidate])
+        SpecifierSet(spec_text)
+    except InvalidSpecifier:
+        spec_text = _hull(rs, inclusive=True)
+    wider, narrower = _disagreements(constraint, spec_text, text, python)
+    if narrower:  # never narrower than Poetry: the hull, then inclusive bounds, then any version
+        for spec_text in (_hull(rs), _hull(rs, inclusive=True), ""):
+            wider, narrower = _disagreements(constraint, spec_text, text, python)
             if not narrower:
                 break
-        widened = True
-    exact = not widened and not wider and not narrower
-    note = None
-    if not exact:
-        shown = f"e.g. {', '.join(wider[:3])}" if wider else "a union of ranges"
-        note = f"{text!r} cannot be said exactly in PEP 440; widened to {spec_text or 'any version'!r} ({shown})"
-    return Converted(spec_text, exact, note)
+    if not wider:
+        return Converted(spec_text)
+    wider = _one_spelling(wider, text)
+    pre_only = all(_versions(v)[0].is_prerelease for v in wider)
+    what = "Python " if python else ""
+    # the most telling first: final releases, then post- and local releases, then pre-releases
+    wider.sort(key=lambda v: 2 if _versions(v)[0].is_prerelease else 1 if _versions(v)[0].post is not None
+               or _versions(v)[0].local else 0)
+    shown = ", ".join(wider[:4]) + (", …" if len(wider) > 4 else "")
+    note = (f"{what}{text!r} has no exact PEP 440 form; {spec_text or 'any version'!r} also admits {shown}"
+            + (" (pre-releases only)" if pre_only else ""))
+    return Converted(spec_text, False, note, pre_only)
 
 
-def _excluded_wildcard(constraint) -> str | None:
-    s = str(constraint)
-    if re.fullmatch(r"!=[0-9][0-9A-Za-z.+-]*(\.\*)?", s):
-        return s
-    return None
-
-
-def _hull(rs, inclusive: bool = False) -> str:
-    """The smallest single range holding every range (bounds made inclusive when asked)."""
-    def key(pv):
-        return Version(_strip_local(_v(pv)))
-
-    out = []
-    if all(r.min is not None for r in rs):
-        lo = min(rs, key=lambda r: (key(r.min), not r.include_min))
-        op = ">=" if lo.include_min or inclusive else ">"
-        out.append(f"{op}{_strip_local(_v(lo.min))}")
-    if all(r.max is not None for r in rs):
-        hi = max(rs, key=lambda r: (key(r.max), r.include_max))
-        op = "<=" if hi.include_max or inclusive else "<"
-        out.append(f"{op}{_max_text(hi) if not inclusive else _strip_local(_v(hi.max))}")
-    return ",".join(out)
-
-
-_PY_GRID = [f"2.7.{p}" for p in (0, 18)] + [f"3.{m}.{p}" for m in range(0, 31) for p in (0, 1, 5, 12)]
-
-
-def _python_checked(constraint, spec_text: str, text: str, widened: bool) -> Converted:
-    from poetry.core.constraints.version import Version as PV
-
-    spec = SpecifierSet(spec_text)
-    wider = [v for v in _PY_GRID if spec.contains(v) and not constraint.allows(PV.parse(v))]
-    narrower = [v for v in _PY_GRID if not spec.contains(v) and constraint.allows(PV.parse(v))]
-    if narrower:
-        for candidate in (_hull(_ranges(constraint)), _hull(_ranges(constraint), inclusive=True), ""):
-            spec_text = candidate
-            if all(SpecifierSet(candidate).contains(v) for v in _PY_GRID if constraint.allows(PV.parse(v))):
-                break
-        widened = True
-    exact = not widened and not wider and not narrower
-    note = None if exact else f"python {text!r} cannot be said exactly; widened to {spec_text!r}"
-    return Converted(spec_text, exact, note)
+def convert_constraint(text: str) -> Converted:
+    """A dependency's Poetry version constraint → PEP 440 specifier set (``""``: any version)."""
+    return _convert(text, False)
 
 
 def requires_python(text: str) -> Converted:
     """``[tool.poetry.dependencies] python`` → ``requires-python`` (checked on real Python versions)."""
-    return convert_constraint(text, _python=True)
+    return _convert(text, True)
 
 
 def python_constraint_to_marker(text: str) -> str | None:
-    """A dependency's ``python = "..."`` → PEP 508 marker, as Poetry writes it into wheel metadata."""
+    """A dependency's ``python = "..."`` → PEP 508 marker, as Poetry writes it (None: every Python)."""
     from poetry.core.packages.utils.utils import create_nested_marker
 
     constraint = _parse(text)
@@ -356,24 +351,34 @@ def python_constraint_to_marker(text: str) -> str | None:
     return _valid_marker(marker, text) if marker else None
 
 
+_PLATFORM = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
 def platform_to_marker(text: str) -> str:
-    """Poetry ``platform = "linux"`` (also ``"linux || darwin"``, ``"!win32"``) → ``sys_platform`` marker."""
-    parts = [p.strip() for p in re.split(r"\|\|?", text) if p.strip()]
-    if not parts:
-        raise ConstraintError(f"empty platform {text!r}")
-    out = []
-    for p in parts:
-        if p.startswith("!="):
-            out.append(f'sys_platform != "{p[2:].strip()}"')
-        elif p.startswith("!"):
-            out.append(f'sys_platform != "{p[1:].strip()}"')
-        else:
-            out.append(f'sys_platform == "{p.lstrip("=").strip()}"')
-    return " or ".join(out)
+    """Poetry ``platform = "linux"`` (also ``"linux || darwin"``, ``"!win32"``, ``"!=win32"``) → ``sys_platform``.
+
+    ``||`` / ``|`` separate alternatives, ``,`` joins conditions that must all hold.
+    """
+    alternatives = []
+    for alt in re.split(r"\|\|?", text):
+        conds = []
+        for part in (p.strip() for p in alt.split(",")):
+            neg = part.startswith("!")
+            name = part[2:] if part.startswith(("!=", "==")) else part[1:] if neg else part
+            name = name.strip()
+            if not _PLATFORM.fullmatch(name):
+                raise ConstraintError(f"invalid platform {text!r}: expected names like 'linux' or '!win32'")
+            conds.append(f'sys_platform {"!=" if neg else "=="} "{name}"')
+        if sum(c.startswith('sys_platform ==') for c in conds) > 1 and len(set(conds)) > 1:
+            raise ConstraintError(f"platform {text!r} admits no platform (one platform cannot be two)")
+        alternatives.append(" and ".join(dict.fromkeys(conds)))
+    if len(alternatives) > 1:
+        alternatives = [f"({a})" if " and " in a else a for a in alternatives]
+    return " or ".join(dict.fromkeys(alternatives))
 
 
 def normalize_marker(text: str) -> str:
-    """A Poetry ``markers`` string → valid PEP 508 (poetry-core's parser accepts a little more)."""
+    """A Poetry ``markers`` string → valid PEP 508 (legacy names such as ``os.name`` become ``os_name``)."""
     return _valid_marker(text, text)
 
 
@@ -387,7 +392,6 @@ def _valid_marker(marker: str, original: str) -> str:
     try:
         from poetry.core.version.markers import parse_marker
 
-        rewritten = str(parse_marker(marker))
-        return str(Marker(rewritten))
+        return str(Marker(str(parse_marker(marker))))
     except Exception as exc:
         raise ConstraintError(f"invalid marker {original!r}: {exc}") from None
