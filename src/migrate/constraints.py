@@ -78,11 +78,9 @@ def _ranges(constraint: Any) -> list:
     from poetry.core.constraints.version import Version as PV
     from poetry.core.constraints.version import VersionRange, VersionUnion
 
-    if isinstance(constraint, VersionUnion):
-        return list(constraint.ranges)
-    if isinstance(constraint, PV):
-        return [VersionRange(constraint, constraint, True, True)]
-    return [constraint]
+    ranges = list(constraint.ranges) if isinstance(constraint, VersionUnion) else [constraint]
+    ranges = [VersionRange(r, r, True, True) if isinstance(r, PV) else r for r in ranges]
+    return sorted(ranges, key=lambda r: (r.min is not None, r.min or 0, not r.include_min))
 
 
 def _pep(pv: Any, local: bool = True) -> str:
@@ -149,6 +147,8 @@ def _cover(lo: tuple[int, ...], hi: tuple[int, ...]) -> list[tuple[int, ...]]:
 def _gap_clauses(x: Any, y: Any, python: bool) -> list[str]:
     """``!=`` clauses removing (as much as PEP 440 can) the versions between range x and range y."""
     a, b = Version(_pep(x.max)), Version(_pep(y.min))
+    if a == b and not x.include_max and not y.include_min:
+        return [f"!={b}"]  # one version left out (`!=1.5+cpu` keeps its label: valid with !=)
     if a.epoch or b.epoch or a.local or b.local:
         return []
     # first block start: a's own release if x stops before a.dev0 (Poetry's `<a`), else the next one
@@ -167,23 +167,23 @@ def _gap_clauses(x: Any, y: Any, python: bool) -> list[str]:
 
 
 def _union_clauses(rs: list, python: bool) -> list[str]:
-    clauses = [_lower(rs[0])] if rs[0].min is not None else []
+    """Hull of the (sorted) ranges minus what PEP 440 can say of each gap between them."""
+    clauses = [b for b in _hull(rs).split(",") if b.startswith(">")]
     for x, y in zip(rs, rs[1:]):
-        clauses += _gap_clauses(x, y, python)
-    if rs[-1].max is not None:
-        clauses.append(_upper(rs[-1]))
-    return clauses
+        if x.max is not None and y.min is not None and x.max <= y.min:  # a real gap, not an overlap
+            clauses += _gap_clauses(x, y, python)
+    return clauses + [b for b in _hull(rs).split(",") if b.startswith("<")]
 
 
 def _hull(rs: list, inclusive: bool = False) -> str:
     """The smallest single range holding every range (bounds made inclusive when asked)."""
     out = []
-    if rs[0].min is not None:
-        r = rs[0]
-        out.append(f"{'>=' if r.include_min or inclusive else '>'}{_pep(r.min, local=False)}")
-    if rs[-1].max is not None:
-        r = rs[-1]
-        out.append(f"<={_pep(r.max, local=False)}" if inclusive else _upper(r))
+    if all(r.min is not None for r in rs):
+        lo = min(rs, key=lambda r: (r.min, not r.include_min))
+        out.append(f"{'>=' if lo.include_min or inclusive else '>'}{_pep(lo.min, local=False)}")
+    if all(r.max is not None for r in rs):
+        hi = max(rs, key=lambda r: (r.max, r.include_max))
+        out.append(f"<={_pep(hi.max, local=False)}" if inclusive else _upper(hi))
     return ",".join(out)
 
 
@@ -204,6 +204,8 @@ def _grid(texts: tuple[str, ...]) -> list[str]:
             nums.add(v.release[:5])
             base = v.base_version
             extra.update({str(v), f"{v.public}+local", f"{base}.dev0", f"{base}.post1", f"{base}a0"})
+            if v.local:  # local labels sort: put one before and one after the written label
+                extra.update({f"{v.public}+0", f"{v.public}+zzz", f"{v.public}+{v.local}.0"})
             if v.pre:
                 extra.update(f"{base}{v.pre[0]}{n}" for n in (v.pre[1], v.pre[1] + 1, max(0, v.pre[1] - 1)))
                 extra.update(f"{base}{v.pre[0]}{v.pre[1]}{s}" for s in (".dev0", ".post1"))
@@ -213,7 +215,7 @@ def _grid(texts: tuple[str, ...]) -> list[str]:
             if v.dev is not None:
                 extra.update(f"{v.public.rsplit('.dev', 1)[0]}.dev{n}" for n in (v.dev + 1, max(0, v.dev - 1)))
     extra = {e for e in extra if _valid(e)}
-    return sorted(set(_grid_for(frozenset(nums))) | extra, key=lambda s: _versions(s)[0])
+    return list(set(_grid_for(frozenset(nums))) | extra)
 
 
 def _valid(text: str) -> bool:
@@ -253,7 +255,7 @@ _PY_GRID = tuple(["2.7.0", "2.7.18"] + [f"3.{m}.{p}" for m in range(0, 31) for p
 def _written_exclusions(text: str) -> set[Version]:
     """Versions written as ``!=X`` (no wildcard) in the constraint text."""
     out = set()
-    for m in re.finditer(r"!=\s*([^\s,|*]+)(?![.*\w])", text):
+    for m in re.finditer(r"!=\s*([^\s,|*+]+)(?![.*\w+])", text):
         try:
             out.add(Version(Version(m.group(1)).base_version))
         except InvalidVersion:
@@ -271,7 +273,7 @@ def _disagreements(constraint: Any, spec_text: str, text: str, python: bool) -> 
         ours, theirs = spec.contains(pkv, prereleases=True), constraint.allows(pv)
         if ours == theirs:
             continue
-        if ours and (pkv.post is not None or pkv.local) and Version(pkv.base_version) in written:
+        if ours and pkv.post is not None and Version(pkv.base_version) in written:
             continue  # the user's own `!=X` keeps its PEP 440 meaning (module docstring)
         (wider if ours else narrower).append(v)
     return wider, narrower
@@ -320,6 +322,7 @@ def _convert(text: str, python: bool) -> Converted:
     pre_only = all(_versions(v)[0].is_prerelease for v in wider)
     what = "Python " if python else ""
     # the most telling first: final releases, then post- and local releases, then pre-releases
+    wider.sort(key=lambda v: _versions(v)[0])
     wider.sort(key=lambda v: 2 if _versions(v)[0].is_prerelease else 1 if _versions(v)[0].post is not None
                or _versions(v)[0].local else 0)
     shown = ", ".join(wider[:4]) + (", …" if len(wider) > 4 else "")
