@@ -277,9 +277,10 @@ def test_every_corpus_constraint_is_exact_or_noted_and_never_narrower():
 PYTHONS = ["2.7.0", "2.7.18"] + [f"3.{m}.{p}" for m in range(0, 16) for p in (0, 1, 6, 7, 8, 12)]
 
 
-def poetry_reads_python(constraint, full: str) -> bool:
-    """What Poetry admits for a dependency's ``python`` constraint on interpreter ``full``: the constraint
-    on the full version, except that a single ``X.Y`` (``python = "3.8"``) means the whole 3.8 series."""
+def poetry_reads_python(constraint, full: str, requires: bool = False) -> bool:
+    """What Poetry admits for a ``python`` constraint on interpreter ``full``: the constraint on the full
+    version, except that a single ``X.Y`` (``python = "3.8"``) means the whole 3.8 series. A single ``X``
+    is ``X.0`` in the marker poetry-core writes, but ``^X.0`` in the Requires-Python it writes."""
     from poetry.core.constraints.version import VersionRange, VersionUnion
 
     ranges = constraint.ranges if isinstance(constraint, VersionUnion) else [constraint]
@@ -287,6 +288,8 @@ def poetry_reads_python(constraint, full: str) -> bool:
     for r in ranges:
         single = r if isinstance(r, PV) else r.min if isinstance(r, VersionRange) and r.min == r.max else None
         if single is not None and len(single.release.to_parts()) <= 2:
+            if requires and len(single.release.to_parts()) == 1 and full.split(".")[0] == str(single.major):
+                return True
             if PV.parse(".".join(full.split(".")[:2])) == single:
                 return True
         elif r.allows(v):
@@ -333,9 +336,9 @@ def test_every_corpus_python_constraint():
             assert marker_admits(marker, v) == poetry_reads_python(oracle, v), (text, marker, v)
         rp = requires_python(text)
         for v in PYTHONS:
-            ours = SpecifierSet(rp.specifier).contains(v)
-            assert ours or not oracle.allows(PV.parse(v)), (text, rp.specifier, v)
-            assert not rp.exact or ours == oracle.allows(PV.parse(v)), (text, rp.specifier, v)
+            ours, theirs = SpecifierSet(rp.specifier).contains(v), poetry_reads_python(oracle, v, requires=True)
+            assert ours or not theirs, (text, rp.specifier, v)
+            assert not rp.exact or ours == theirs, (text, rp.specifier, v)
 
 
 def test_requires_python_knows_python_versions():
@@ -345,8 +348,17 @@ def test_requires_python_knows_python_versions():
     assert requires_python(">=3.6,!=3.9.*") == Converted(">=3.6,!=3.9.*")
     assert requires_python(">=3.9,<3.9.7 || >3.9.7,<3.14") == Converted(">=3.9,!=3.9.7,<3.14")
     assert requires_python("*") == Converted("")
-    r = requires_python("3.8 || 3.10")
-    assert not r.exact and r.specifier == ">=3.8,!=3.9.*,<=3.10" and "3.8.1" in r.note and "Python" in r.note
+    # a bare X.Y is the X.Y series, as in the Requires-Python poetry-core writes (and the marker it writes)
+    assert requires_python("3.8") == Converted(">=3.8,<3.9")
+    assert requires_python("3") == Converted(">=3.0,<4.0")
+    assert requires_python("3.8 || 3.10") == Converted(">=3.8,!=3.9.*,<3.11")
+    assert requires_python("3.8.5") == Converted("==3.8.5")
+    # Python versions have three parts: the gap after 3.8.1 is whole blocks
+    assert requires_python("3.8.1 || 3.8.5") == Converted(">=3.8.1,!=3.8.2.*,!=3.8.3.*,!=3.8.4.*,<=3.8.5")
+    r = requires_python("3.8.1 || 3.20.5")  # 3.8.2 .. 3.8.x cannot be said in blocks: widened, noted
+    assert not r.exact and "Python" in r.note and "3.8.5" in r.note
+    assert [SpecifierSet(r.specifier).contains(v) for v in ("3.8.1", "3.8.5", "3.12.0", "3.20.4", "3.20.5")] == \
+        [True, True, False, False, True]
     with pytest.raises(ConstraintError):
         requires_python(">=3.10,<3.8")
 

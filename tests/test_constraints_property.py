@@ -26,7 +26,7 @@ from packaging.version import Version
 from poetry.core.constraints.version import Version as PV
 from poetry.core.constraints.version import parse_constraint
 
-from migrate.constraints import ConstraintError, convert_constraint, python_constraint_to_marker
+from migrate.constraints import ConstraintError, convert_constraint, python_constraint_to_marker, requires_python
 from test_constraints import PYTHONS, marker_admits, poetry_reads_python
 
 EXAMPLES = int(os.environ.get("MIGRATE_HYPOTHESIS_EXAMPLES", 400))
@@ -183,3 +183,23 @@ def test_python_marker_admits_what_poetry_admits(text):
         Marker(marker)  # valid PEP 508
     for v in PYTHONS:
         assert marker_admits(marker, v) == poetry_reads_python(oracle, v), (text, marker, v)
+
+
+@SETTINGS
+@given(python_constraints())
+@example("~2.7 || ^3.4")
+@example("3.8 || >=3.10.2")
+@example(">=3.9,<3.9.7 || >3.9.7")
+def test_requires_python_admits_what_poetry_admits(text):
+    try:
+        oracle = parse_constraint(text)
+    except Exception:
+        return
+    if oracle.is_empty():
+        return
+    result = requires_python(text)
+    spec = SpecifierSet(result.specifier)
+    for v in PYTHONS:
+        ours, theirs = spec.contains(v), poetry_reads_python(oracle, v, requires=True)
+        assert ours or not theirs, (text, result.specifier, v)
+        assert not result.exact or ours == theirs, (text, result.specifier, v)

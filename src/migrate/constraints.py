@@ -26,7 +26,8 @@ A dependency's ``python = "..."`` becomes the marker Poetry itself writes (poetr
 ``create_nested_marker``): ``python_version`` for bounds of X.Y precision, which Poetry compares with
 the X.Y of the interpreter, and ``python_full_version`` where patch precision matters (``~3.12.7``,
 ``>=3.8.1``); unions become ``or``. ``requires_python`` is checked on real Python versions only (no
-pre-releases; Python 2.8–2.9 never existed), so ``~2.7 || ^3.4`` is exact.
+pre-releases; Python 2.8–2.9 never existed), so ``~2.7 || ^3.4`` is exact; a bare ``3.8`` means the 3.8
+series there too (``>=3.8,<3.9``), as in the ``Requires-Python`` poetry-core writes.
 """
 
 from __future__ import annotations
@@ -296,13 +297,29 @@ def _one_spelling(versions: list[str], text: str) -> list[str]:
 
 
 # -- public API ------------------------------------------------------------------------------------
+def _python_reading(constraint: Any) -> Any:
+    """Poetry's reading of a ``python`` constraint: a bare ``3.8`` is the 3.8 series (``~3.8``) and a bare
+    ``3`` is ``^3.0``, as poetry-core writes ``Requires-Python`` and ``python_version == "3.8"``."""
+    from poetry.core.constraints.version import VersionUnion, parse_constraint
+
+    out = []
+    for r in _ranges(constraint):
+        if r.min is not None and r.min == r.max and r.include_min and r.include_max and r.min.precision <= 2:
+            v = r.min
+            r = parse_constraint(f"~{v.major}.{v.minor}" if v.precision == 2 else f"^{v.major}.0")
+        out.append(r)
+    return VersionUnion.of(*out)
+
+
 @lru_cache(maxsize=4096)
 def _convert(text: str, python: bool) -> Converted:
     constraint = _parse(text)
     if constraint is None or constraint.is_any():
         return Converted("")
     if constraint.is_empty():
-        raise ConstraintError(f"version constraint {text!r} admits no version")
+        raise ConstraintError(f"{'python' if python else 'version'} constraint {text!r} admits no version")
+    if python:
+        constraint = _python_reading(constraint)
     rs = _ranges(constraint)
     clauses = _range_clauses(rs[0]) if len(rs) == 1 else _union_clauses(rs, python)
     spec_text = ",".join(dict.fromkeys(clauses))
