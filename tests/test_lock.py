@@ -159,9 +159,12 @@ def test_pins_that_no_longer_resolve_are_reported(tmp_path, wheels):
                        "--no-ft-upgrade", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert locked(root)["alpha"] <= {"1.1", "2.0"}
-    (changed,) = [c for c in report["lock"]["changed_pins"] if c["name"] == "alpha"]
-    assert changed["old"] == ["1.0"] and "do not resolve" in changed["why"]
+    versions = locked(root)
+    assert versions["alpha"] == {"2.0"} and "beta" not in versions  # alpha 2.0 no longer needs beta
+    assert versions["nativeft"] == {"1.0"}  # the other pins are still kept
+    (changed,) = report["lock"]["changed_pins"]
+    assert changed["name"] == "alpha" and changed["old"] == ["1.0"]
+    assert "does not resolve" in changed["why"] and "alpha" in changed["why"].split(":", 1)[1]
 
 
 def test_uv_failure_exits_1_and_writes_nothing(tmp_path, wheels):

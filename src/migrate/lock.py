@@ -147,24 +147,49 @@ def _uv_env() -> dict[str, str]:
     return env
 
 
-def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None) -> subprocess.CompletedProcess:
+def _is_url(text: str) -> bool:
+    return re.match(r"^[a-z][a-z0-9+.-]*://", text) is not None
+
+
+def find_links_args(find_links: list[str], root: Path | None = None) -> list[str]:
+    """``--find-links`` values for uv running in the staged copy of ``root``: URLs and absolute paths
+    as given, relative paths (relative to the current directory) made relative to the project, so that
+    uv.lock records them as the user's own ``uv lock`` in the project would."""
+    out = []
+    for fl in find_links:
+        if _is_url(fl) or os.path.isabs(fl):
+            out.append(fl)
+        elif root is None:
+            out.append(str(Path(fl).resolve()))
+        else:
+            out.append(os.path.relpath(os.path.abspath(fl), Path(root).resolve()))
+    return out
+
+
+def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
+                root: Path | None = None) -> subprocess.CompletedProcess:
+    """``uv lock`` in ``cwd`` with the run options (offline, index URL, find-links)."""
     cmd = [uv_bin(), "lock", "--python", python]
     if options.offline:
         cmd.append("--offline")
     if options.index_url:
         cmd += ["--default-index", options.index_url]
-    for fl in options.find_links:
-        cmd += ["--find-links", str(Path(fl).resolve()) if not re.match(r"^[a-z]+://", fl) else fl]
+    for fl in find_links_args(list(options.find_links), root):
+        cmd += ["--find-links", fl]
     cmd += extra or []
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_uv_env(), timeout=1800)
 
 
 # -- staging ---------------------------------------------------------------------------------------
-def stage_project(root: Path, changes, tmp: Path, pyproject_text: str) -> Path:
-    """Copy ``root`` into ``tmp`` keeping relative path dependencies resolvable; returns the copy."""
+def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_links: list[str] | None = None) -> Path:
+    """Copy ``root`` into ``tmp`` with the staged changes applied; returns the copy.
+
+    Relative path dependencies and relative ``--find-links`` folders stay resolvable: the copy sits as
+    deep under ``tmp`` as they climb (``../lib``), and each one is a symlink to the real folder."""
     root = root.resolve()
-    ups = [len(re.findall(r"(^|/)\.\.(?=/|$)", p)) for p in _path_sources(pyproject_text)]
-    depth = max(ups, default=0)
+    rels = _path_sources(pyproject_text) + [p for p in find_links_args(find_links or [], root)
+                                            if not _is_url(p) and not os.path.isabs(p)]
+    depth = max((len(re.findall(r"(^|[/\\])\.\.(?=[/\\]|$)", p)) for p in rels), default=0)
     base = tmp
     for i in range(depth):
         base = base / f"up{i}"
@@ -181,13 +206,14 @@ def stage_project(root: Path, changes, tmp: Path, pyproject_text: str) -> Path:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(ch.new)
-    for rel in _path_sources(pyproject_text):
-        if rel.startswith("..") or rel.startswith("/"):
-            real = (root / rel).resolve()
-            link = Path(os.path.normpath(dst / rel))
-            if real.exists() and not link.exists():
-                link.parent.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(real, target_is_directory=real.is_dir())
+    for rel in rels:
+        if os.path.isabs(rel):
+            continue
+        real = (root / rel).resolve()
+        link = Path(os.path.normpath(dst / rel))
+        if real.exists() and not os.path.lexists(link):
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(real, target_is_directory=real.is_dir())
     return dst
 
 
@@ -203,10 +229,144 @@ def _path_sources(pyproject_text: str) -> list[str]:
     return out
 
 
+# -- old pins as temporary constraints -------------------------------------------------------------
+def pin_requirements(pins, exclude: set[str] = frozenset()) -> list[str]:
+    """The temporary ``name==version`` constraints for the old lock's pins.
+
+    A package pinned at one version is pinned unconditionally (its marker only said where it was
+    installed; a marker would make uv fork for nothing). A package pinned at several versions keeps
+    each pin's marker, so uv forks as the old lock did. Names in ``exclude`` (already constrained by
+    the project itself) are left alone."""
+    from packaging.version import InvalidVersion, Version
+
+    by_name: dict[str, list] = {}
+    for p in pins:
+        name = canonicalize_name(p.name)
+        if name not in exclude:
+            by_name.setdefault(name, []).append(p)
+    out: list[str] = []
+    for name, group in by_name.items():
+        try:
+            versions = {Version(p.version) for p in group}
+        except InvalidVersion:
+            continue  # not a PEP 440 version: nothing uv could pin
+        if len(versions) == 1:
+            out.append(f"{group[0].name}=={group[0].version}")
+        elif all(p.marker for p in group):
+            out += list(dict.fromkeys(_pin_req(p) for p in group))
+        else:
+            # several versions, not told apart by markers (e.g. Pipfile.lock default vs develop): the first
+            out.append(f"{group[0].name}=={group[0].version}")
+    return out
+
+
+def _req_name(req: str) -> str:
+    return canonicalize_name(re.split(r"[\s\[=<>!~;@(]", req, maxsplit=1)[0])
+
+
+def _names_in(stderr: str, names: set[str]) -> set[str]:
+    """The ``names`` that uv's error message mentions."""
+    words = {canonicalize_name(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", stderr)}
+    return names & words
+
+
+def _own_constraints(text: str) -> set[str]:
+    import tomllib
+
+    uv = tomllib.loads(text).get("tool", {}).get("uv", {})
+    return {_req_name(str(r)) for r in uv.get("constraint-dependencies", []) if isinstance(r, str)}
+
+
+def lock_with_pins(stage: Path, text: str, pins, python: str, options, root: Path | None = None,
+                   rounds: int = 3) -> dict[str, str]:
+    """Lock the staged project (pyproject ``text``) so the old lock's ``pins`` are kept, leaving no
+    trace of them: neither in pyproject.toml nor in uv.lock's manifest.
+
+    One uv resolution with the pins as temporary ``constraint-dependencies``; then they are taken out
+    of uv.lock's ``[manifest]`` (a resolution under extra constraints is a valid resolution without
+    them) and ``uv lock --check`` confirms uv agrees; if it does not, uv locks again without them
+    (it keeps the versions already in uv.lock). Pins uv cannot satisfy are dropped (those its error
+    names, else all) and reported. Returns {package: why} for every dropped pin; raises StageError
+    when uv cannot lock at all."""
+    reqs = pin_requirements(pins, exclude=_own_constraints(text))
+    dropped: dict[str, str] = {}
+    for attempt in range(rounds + 1):
+        if not reqs:
+            break
+        (stage / PYPROJECT).write_text(_with_constraints(text, reqs))
+        proc = run_uv_lock(stage, python, options, root=root)
+        if proc.returncode == 0:
+            (stage / PYPROJECT).write_text(text)
+            if _strip_manifest(stage / UV_LOCK, {_req_name(r) for r in reqs}) and \
+                    run_uv_lock(stage, python, options, ["--check"], root=root).returncode == 0:
+                return dropped
+            proc = run_uv_lock(stage, python, options, root=root)
+            if proc.returncode != 0:
+                raise StageError("uv could not re-lock without the temporary pins", detail=proc.stderr)
+            return dropped
+        why = _first_error(proc.stderr)
+        names = {_req_name(r) for r in reqs}
+        named = _names_in(proc.stderr, names) if attempt < rounds else set()
+        for name in named or names:
+            dropped[name] = why
+        reqs = [r for r in reqs if _req_name(r) not in (named or names)]
+    (stage / PYPROJECT).write_text(text)
+    proc = run_uv_lock(stage, python, options, root=root)
+    if proc.returncode != 0:
+        raise StageError("uv could not lock the converted project; nothing was written", detail=proc.stderr)
+    return dropped
+
+
+def _strip_manifest(lock: Path, names: set[str]) -> bool:
+    """Remove the ``[manifest] constraints`` entries for ``names`` from uv.lock, in uv's own layout.
+    False when the file does not look as expected (the caller then lets uv re-lock)."""
+    import tomllib
+
+    lines = lock.read_text().splitlines(keepends=True)
+    try:
+        head = lines.index("[manifest]\n")
+    except ValueError:
+        return not names
+    end = next((i for i in range(head + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+    body = lines[head + 1:end]
+    start = next((i for i, ln in enumerate(body) if ln.startswith("constraints = [")), None)
+    if start is None:
+        return False
+    if body[start].rstrip().endswith("]"):  # uv writes a single entry on one line
+        stop = start + 1
+        items = [body[start].strip()[len("constraints = ["):-1]]
+    else:
+        stop = next((i for i in range(start + 1, len(body)) if body[i].rstrip() == "]"), None)
+        if stop is None:
+            return False
+        stop += 1
+        items = [ln.strip().rstrip(",") for ln in body[start + 1:stop - 1]]
+    keep = []
+    for item in items:
+        try:
+            entry = tomllib.loads(f"x = {item}")["x"]
+        except tomllib.TOMLDecodeError:
+            return False
+        if not isinstance(entry, dict):
+            return False
+        if canonicalize_name(str(entry.get("name", ""))) not in names:
+            keep.append(item)
+    if len(keep) == 1:
+        block = [f"constraints = [{keep[0]}]\n"]
+    else:
+        block = ["constraints = [\n", *(f"    {k},\n" for k in keep), "]\n"] if keep else []
+    body = body[:start] + block + body[stop:]
+    if all(not ln.strip() for ln in body):
+        new = lines[:head] + lines[end:]
+    else:
+        new = lines[:head + 1] + body + lines[end:]
+    lock.write_text("".join(new))
+    return True
+
+
 # -- the stage -------------------------------------------------------------------------------------
 def lock_stage(ctx) -> None:
-    import tomlkit
-
+    """Lock the converted project (see the module docstring); uv.lock joins ``ctx.changes``."""
     project, options, target = ctx.project, ctx.options, ctx.target
     text = ctx.changes.current(PYPROJECT).decode("utf-8")
     found = find_interpreter(project.requires_python, prefer=target.version)
@@ -218,63 +378,34 @@ def lock_stage(ctx) -> None:
         )
     python, python_version = found
     ft_python = find_ft_interpreter(target) if target.free_threaded else None
-    ctx.result.lock.update({"interpreter": python_version, "ft_interpreter": ft_python,
+    ctx.result.lock.update({"interpreter": python_version, "interpreter_path": python, "ft_interpreter": ft_python,
                             "ft_interpreter_found": bool(ft_python) if target.free_threaded else None})
     if target.free_threaded and not ft_python:
         ctx.result.warnings.append(Diagnostic(
             "MIG202", f"no free-threaded Python {target} is installed; the lock is universal and was made "
             f"with Python {python_version} (set MIGRATE_FT_PYTHON or install {target} to test on it)",
             path=UV_LOCK))
+    root = ctx.root
+    pins = list(project.pins)
 
     with tempfile.TemporaryDirectory(prefix="migrate-lock-") as tmp:
-        stage = stage_project(ctx.root, ctx.changes, Path(tmp), text)
-        pins = [p for p in project.pins]
-        pinned_text = _with_constraints(text, [_pin_req(p) for p in pins], temporary=True) if pins else text
-        (stage / PYPROJECT).write_text(pinned_text)
-        proc = run_uv_lock(stage, python, options)
-        pins_failed = None
-        if proc.returncode != 0 and pins:
-            pins_failed = _first_error(proc.stderr)
-            (stage / PYPROJECT).write_text(text)
-            proc = run_uv_lock(stage, python, options)
-        if proc.returncode != 0:
-            raise StageError("uv could not lock the converted project; nothing was written", detail=proc.stderr)
-        if pins:
-            (stage / PYPROJECT).write_text(text)
-            proc = run_uv_lock(stage, python, options)
-            if proc.returncode != 0:
-                raise StageError("uv could not re-lock without the temporary pins", detail=proc.stderr)
+        stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
+        dropped = lock_with_pins(stage, text, pins, python, options, root)
 
         from migrate.freethreading import assess, read_uv_lock
         from migrate.index import IndexClient
 
         indexes = [i.url for i in project.indexes if i.default] or None
         client = IndexClient(index_urls=[options.index_url] if options.index_url else indexes,
-                             find_links=options.find_links, offline=options.offline)
-        requirements = {canonicalize_name(d.name): d.specifier for d in project.all_dependencies()}
-        entries = assess(read_uv_lock(stage / UV_LOCK), target.abi, client, requirements,
+                             find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
+                             offline=options.offline)
+        entries = assess(read_uv_lock(stage / UV_LOCK), target.abi, client, _requirements(project),
                          fix=options.ft_upgrade)
         fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
         if fixes and options.ft_upgrade:
-            # limited to the target's Python version: other interpreters keep what they had
-            only_target = f"python_version == '{target.version}'"
-            comments = {f"{e['fix']}; {only_target}": (
-                f"free-threading: {e['name']} {e['version']} has no {target.abi} wheels; "
-                f"{e['fix'].split('==')[1]} is the newest that does") for e in fixes}
-            fixed_text = _with_constraints(text, list(comments), comments=comments)
-            (stage / PYPROJECT).write_text(fixed_text)
-            proc = run_uv_lock(stage, python, options)
-            if proc.returncode == 0:
-                text = fixed_text
-                for e in fixes:
-                    e["status"] = "upgraded"
-            else:
-                (stage / PYPROJECT).write_text(text)
-                proc = run_uv_lock(stage, python, options)
-                for e in fixes:
-                    e["fix"] = f"{e['fix']} (does not resolve with the other requirements)"
+            text = _apply_fixes(stage, text, fixes, target, python, options, root)
         for e in entries:
-            if e["status"] in ("blocker",):
+            if e["status"] == "blocker":
                 ctx.result.warnings.append(Diagnostic(
                     "MIG203", f"{e['name']} {e['version']} has no {target.abi} wheels"
                     + (f"; {e['fix']}" if e.get("fix") else "; no version with them was found"),
@@ -292,7 +423,46 @@ def lock_stage(ctx) -> None:
     if text != ctx.changes.current(PYPROJECT).decode("utf-8"):
         ctx.changes.write(PYPROJECT, text.encode("utf-8"))
     ctx.changes.write(UV_LOCK, lock_bytes)
-    _report_pins(ctx, pins, final, pins_failed, {e["name"] for e in entries if e["status"] == "upgraded"})
+    _report_pins(ctx, pins, final, dropped, {e["name"] for e in entries if e["status"] == "upgraded"})
+
+
+def _requirements(project) -> dict[str, str]:
+    """Every version range the project itself puts on a package (all groups and extras together)."""
+    out: dict[str, list[str]] = {}
+    for d in project.all_dependencies():
+        if d.specifier:
+            out.setdefault(canonicalize_name(d.name), []).append(d.specifier)
+    return {name: ",".join(specs) for name, specs in out.items()}
+
+
+def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str, options, root: Path) -> str:
+    """Constrain each blocker to its fix (for the target's Python version only) and lock again; fixes
+    that uv cannot satisfy with the other requirements are dropped (and said so). Returns the text."""
+    only_target = f"python_version == '{target.version}'"
+    for attempt in range(2):
+        if not fixes:
+            break
+        comments = {f"{e['fix']}; {only_target}": (
+            f"free-threading: {e['name']} {e['version']} has no {target.abi} wheels; "
+            f"{e['fix'].split('==')[1]} is the newest that does") for e in fixes}
+        fixed = _with_constraints(text, list(comments), comments=comments)
+        (stage / PYPROJECT).write_text(fixed)
+        proc = run_uv_lock(stage, python, options, root=root)
+        if proc.returncode == 0:
+            for e in fixes:
+                e["status"] = "upgraded"
+            return fixed
+        named = _names_in(proc.stderr, {canonicalize_name(e["name"]) for e in fixes}) if attempt == 0 else set()
+        why = _first_error(proc.stderr)
+        for e in fixes:
+            if not named or canonicalize_name(e["name"]) in named:
+                e["fix"] = f"{e['fix']} (does not resolve with the other requirements: {why})"
+        fixes = [e for e in fixes if named and canonicalize_name(e["name"]) not in named]
+    (stage / PYPROJECT).write_text(text)
+    proc = run_uv_lock(stage, python, options, root=root)
+    if proc.returncode != 0:
+        raise StageError("uv could not lock the converted project; nothing was written", detail=proc.stderr)
+    return text
 
 
 def _pin_req(pin) -> str:
@@ -301,10 +471,13 @@ def _pin_req(pin) -> str:
 
 
 def _first_error(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    for ln in lines:
-        if "error" in ln.lower() or "unsatisfiable" in ln.lower() or "because" in ln.lower():
-            return ln
+    """The line of uv's message that says why (its "Because ..." explanation when there is one)."""
+    lines = [ln.strip().lstrip("×╰─▶│ ").strip() for ln in stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln]
+    for needle in ("because", "error", "unsatisfiable"):
+        for ln in lines:
+            if needle in ln.lower():
+                return ln
     return lines[0] if lines else "uv failed"
 
 
@@ -332,7 +505,8 @@ def _with_constraints(text: str, reqs: list[str], temporary: bool = False,
     return tomlkit.dumps(doc)
 
 
-def _report_pins(ctx, pins, final: dict[str, list[str]], pins_failed: str | None, upgraded: set[str]) -> None:
+def _report_pins(ctx, pins, final: dict[str, list[str]], dropped: dict[str, str], upgraded: set[str]) -> None:
+    """MIG201 for every old pin whose version is not in the new lock, with the reason."""
     from packaging.version import InvalidVersion, Version
 
     changed: list[dict[str, Any]] = []
@@ -352,8 +526,8 @@ def _report_pins(ctx, pins, final: dict[str, list[str]], pins_failed: str | None
         now = " / ".join(now_all)
         if name in upgraded:
             why = "moved to a version with free-threaded wheels"
-        elif pins_failed:
-            why = f"the old pins do not resolve with the converted requirements: {pins_failed}"
+        elif name in dropped:
+            why = f"the old pin does not resolve with the converted requirements: {dropped[name]}"
         else:
             why = "resolved differently (the old pin is not available from the configured sources)"
         changed.append({"name": name, "old": versions, "new": now, "why": why})
