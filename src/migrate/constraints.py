@@ -152,13 +152,11 @@ def _gap_clauses(x: Any, y: Any, python: bool) -> list[str]:
         return [f"!={b}"]  # one version left out (`!=1.5+cpu` keeps its label: valid with !=)
     if a.epoch or b.epoch or a.local or b.local:
         return []
-    # first block start: a's own release if x stops before a.dev0 (Poetry's `<a`), else the next one
-    lo = a.release
-    if x.include_max or a.post is not None or (a.pre is not None) or (a.dev not in (None, 0)):
-        lo = a.release + (1,) if a.post is None and a.pre is None and a.dev is None else a.release + (0, 1)
-        if a.pre is not None or a.dev is not None:
-            lo = a.release + (0, 1)  # pre-releases of a up to a itself are not a whole block
-    hi = b.release
+    # the first block may start at a's own release when the gap begins at a.dev0 (Poetry's `<a` ends
+    # there); otherwise (`<=a`, `<a.post1`, `<a rc1`) only past every version of that release
+    whole = not x.include_max and a.pre is None and a.post is None and a.dev in (None, 0)
+    lo = a.release if whole else a.release + (1,)
+    hi = b.release  # the last block ends at b.dev0: pre-releases of b before b itself stay (noted)
     if python and lo[:1] == (2,) and lo[1:2] >= (8,) and hi >= (3,):
         lo = (3, 0)  # Python 2.8 and 2.9 never existed
     clauses = [f"!={'.'.join(map(str, blk))}.*" for blk in _cover(lo, hi)]
