@@ -384,7 +384,13 @@ def test_platform(text, marker):
     Marker(marker)  # valid PEP 508
 
 
-@pytest.mark.parametrize("bad", ["", "linux ||", "lin ux", "'linux'", "linux, darwin"])
+def test_empty_platform_and_markers_are_no_condition():
+    """Poetry skips an empty ``platform`` / ``markers`` (``if platform:``), so do we."""
+    assert platform_to_marker("") == "" and platform_to_marker("  ") == ""
+    assert normalize_marker("") == "" and normalize_marker(" ") == ""
+
+
+@pytest.mark.parametrize("bad", ["linux ||", "|| linux", "lin ux", "'linux'", "linux, darwin", "!"])
 def test_bad_platform(bad):
     with pytest.raises(ConstraintError):
         platform_to_marker(bad)
@@ -407,7 +413,8 @@ def test_normalize_marker(text, marker):
     assert normalize_marker(text) == marker
 
 
-@pytest.mark.parametrize("bad", ["python_version <<< '3'", "pyversion == '3'", "python_version >= '3.8' and", ""])
+@pytest.mark.parametrize("bad", ["python_version <<< '3'", "pyversion == '3'", "python_version >= '3.8' and",
+                                 "sys_platform == linux", "(python_version >= '3.8'"])
 def test_bad_marker(bad):
     with pytest.raises(ConstraintError) as info:
         normalize_marker(bad)

@@ -5,29 +5,37 @@ wildcards, ``||``/``|`` unions, ``!=``, comparison operators, space- or comma-se
 pre-releases, ``v``-prefixed and ``2.0.0-beta.1``-style versions. Turning the result into PEP 440 is ours:
 
 * one range becomes its bounds: ``^1.2.3`` → ``>=1.2.3,<2.0.0``, ``^0.2.3`` → ``>=0.2.3,<0.3.0``,
-  ``^0.0.3`` → ``>=0.0.3,<0.0.4``, ``~1.2`` → ``>=1.2,<1.3``, ``~=1.2`` → ``>=1.2,<2.0``,
-  ``1.2.*`` → ``==1.2.*``, a bare ``1.2`` → ``==1.2``, ``*`` / ``""`` → no specifier. Poetry's exclusive
-  upper bound ``<2.0`` also excludes the pre-releases of 2.0, which is what PEP 440's ``<2.0`` means.
+  ``^0.0.3`` → ``>=0.0.3,<0.0.4``, ``^0`` → ``>=0,<1``, ``~1.2`` → ``>=1.2,<1.3``, ``~=1.2`` →
+  ``>=1.2,<2.0`` (``~=1`` too: ``>=1,<2``), ``1.2.*`` → ``==1.2.*``, a bare ``1.2`` → ``==1.2`` (PEP 440
+  pads: ``1.2.0`` matches, as in Poetry), ``*`` / ``""`` → no specifier. Poetry's exclusive ``<2.0``
+  also excludes the pre-releases of 2.0, which is what PEP 440's ``<2.0`` means.
 * a union becomes the hull of its ranges minus each gap, said with ``!=X.*`` blocks and ``!=X``:
-  ``^1.0 || ^3.0`` → ``>=1.0,!=2.*,<4.0``, ``<1.0 || >=2.0`` → ``!=1.*``,
-  ``>=3.9,<3.9.7 || >3.9.7`` → ``>=3.9,!=3.9.7``. What PEP 440 cannot say is left in, never cut out.
+  ``^1.0 || ^3.0`` → ``>=1.0,!=2.*,<4.0``, ``<1.0 || >=2.0`` → ``!=1.*``, ``>=4,<5.0.dev0 || >=5.1.dev0``
+  → ``>=4,!=5.0.*``. Where a gap cannot be said whole, the rest stays admitted (never cut out):
+  ``>=3.9,<3.9.7 || >3.9.7`` → ``>=3.9,!=3.9.7`` (also admits 3.9.7's pre- and post-releases).
 
 Every result is compared with poetry-core's own ``allows()`` on a grid of versions around every number of
 the constraint (pre-, dev-, post- and local releases, zero-padded forms). ``exact`` is True only when
-they agree; otherwise ``note`` names versions the result admits and Poetry does not (the result is never
-narrower: if a candidate were, the hull is used). The usual inexact cases: pre-releases at the start of a
-union's gap (``^1.0 || ^3.0`` admits ``3.0a1``, Poetry's ``>=3.0`` does not; ``prereleases_only`` is set)
-and local labels on bounds (``^2.1.2+cpu``: PEP 440 has no ``>=2.1.2+cpu``).
+they agree; otherwise ``note`` names versions the result admits and Poetry does not. The result is never
+narrower than Poetry's (if a candidate were, the hull is used). The usual inexact cases: pre-releases at
+the start of a union's gap (``^1.0 || ^3.0`` admits ``3.0a1``, Poetry's ``>=3.0`` does not — PEP 440
+cannot exclude them; ``prereleases_only`` says so, and uv, like Poetry, picks a pre-release only when
+asked or when nothing else fits) and local labels on bounds (PEP 440 has no ``>=2.1.2+cpu``).
 One deliberate reading: a ``!=1.5`` the user wrote keeps its PEP 440 meaning (``1.5.post1`` admitted),
 as poetry-core's own PEP 508 export writes it, although its resolver drops ``1.5.post1`` once ``!=1.5``
 is intersected with a range.
 
 A dependency's ``python = "..."`` becomes the marker Poetry itself writes (poetry-core's
-``create_nested_marker``): ``python_version`` for bounds of X.Y precision, which Poetry compares with
-the X.Y of the interpreter, and ``python_full_version`` where patch precision matters (``~3.12.7``,
-``>=3.8.1``); unions become ``or``. ``requires_python`` is checked on real Python versions only (no
-pre-releases; Python 2.8–2.9 never existed), so ``~2.7 || ^3.4`` is exact; a bare ``3.8`` means the 3.8
-series there too (``>=3.8,<3.9``), as in the ``Requires-Python`` poetry-core writes.
+``create_nested_marker``): ``python_version`` where it means the same as the full version (``^3.8`` →
+``python_version >= "3.8" and python_version < "4.0"``), ``python_full_version`` where patch precision
+matters (``~3.12.7``, ``>=3.8.1``, ``<=3.10`` → ``python_full_version <= "3.10.0"``), ``or`` for unions;
+a bare ``3.8`` is ``python_version == "3.8"``: the 3.8 series. ``requires_python`` reads a bare ``3.8``
+the same way (``>=3.8,<3.9``, as the ``Requires-Python`` poetry-core writes) and is checked on real
+Python versions only (final releases; 2.8 and 2.9 never existed), so ``~2.7 || ^3.4`` is exact.
+
+``platform = "linux || darwin"`` → ``sys_platform == "linux" or sys_platform == "darwin"``; ``!win32`` /
+``!=win32`` → ``sys_platform != "win32"``; ``,`` means "and". ``markers`` strings are checked and
+normalised by packaging (Poetry's legacy names such as ``os.name`` become ``os_name``).
 """
 
 from __future__ import annotations
@@ -375,8 +383,11 @@ _PLATFORM = re.compile(r"[A-Za-z0-9_.\-]+")
 def platform_to_marker(text: str) -> str:
     """Poetry ``platform = "linux"`` (also ``"linux || darwin"``, ``"!win32"``, ``"!=win32"``) → ``sys_platform``.
 
-    ``||`` / ``|`` separate alternatives, ``,`` joins conditions that must all hold.
+    ``||`` / ``|`` separate alternatives, ``,`` joins conditions that must all hold. An empty string is
+    no condition (``""``), as in Poetry.
     """
+    if not text.strip():
+        return ""
     alternatives = []
     for alt in re.split(r"\|\|?", text):
         conds = []
@@ -396,7 +407,11 @@ def platform_to_marker(text: str) -> str:
 
 
 def normalize_marker(text: str) -> str:
-    """A Poetry ``markers`` string → valid PEP 508 (legacy names such as ``os.name`` become ``os_name``)."""
+    """A Poetry ``markers`` string → valid PEP 508 (legacy names such as ``os.name`` become ``os_name``).
+
+    An empty string is no condition (``""``), as in Poetry."""
+    if not text.strip():
+        return ""
     return _valid_marker(text, text)
 
 
