@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from codemods._analysis import PREFILTER, Finding, blocks, function_contexts, module_info, suppressed
+from codemods._analysis import PREFILTER, Finding, analyze_tree
 from codemods._base import Rule
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
@@ -35,44 +35,57 @@ RULES_BY_CODE = {r.CODE: r for r in sorted(RULES, key=lambda r: r.CODE)}
 __all__ = ["PREFILTER", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
 
 
+def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
+    return [r for r in RULES if (not select or r.CODE in select) and r.CODE not in (ignore or set())]
+
+
 def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
-            tree: ast.Module | None = None) -> list[Finding]:
-    """Findings in ``source`` (raises SyntaxError for invalid Python)."""
+            tree: ast.Module | None = None, engine: str = "ast") -> list[Finding]:
+    """Findings in ``source`` (raises SyntaxError for invalid Python).
+
+    ``engine="ast"`` (fast, pre-filtered) or ``"cst"`` (libcst metadata, the reference); both give the
+    same findings.
+    """
+    if engine == "cst":
+        import libcst
+        from libcst.metadata import MetadataWrapper
+
+        from codemods._cst_facts import cst_facts
+
+        facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
+        return analyze_tree(tree or ast.parse(source), source.splitlines(), facts, _rules(select, ignore))
     if tree is None:
         if not PREFILTER.search(source):
             return []
         tree = ast.parse(source)
-    rules = [r for r in RULES if (not select or r.CODE in select) and r.CODE not in (ignore or set())]
-    info = module_info(tree)
-    lines = source.splitlines()
-    found: dict[int, Finding] = {}
-    for ctx in function_contexts(tree, info):
-        for body, locked in blocks(ctx.fn, info):
-            if locked:
-                continue
-            for i in range(len(body)):
-                for rule in rules:
-                    f = rule.check(body, i, ctx)
-                    if f is not None and not suppressed(lines, f.line, f.code):
-                        found.setdefault(f.line, f)
-                        break
-    return sorted(found.values(), key=lambda f: (f.line, f.column))
+    from codemods._ast_facts import ast_facts
+
+    return analyze_tree(tree, source.splitlines(), ast_facts(tree), _rules(select, ignore))
 
 
 def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
         max_rounds: int = 5) -> tuple[str, list[Finding]]:
-    """Apply every safe fix; returns the new source and the findings fixed. Idempotent."""
+    """Apply every safe fix; returns the new source and the findings fixed. Idempotent.
+
+    Facts come from libcst metadata here (the module is parsed by libcst anyway to write the fix).
+    """
+    import libcst
+    from libcst.metadata import MetadataWrapper
+
+    from codemods._cst_facts import cst_facts
     from codemods._fix import apply_fixes
 
+    rules = _rules(select, ignore)
     applied: list[Finding] = []
     for _ in range(max_rounds):
-        findings = analyze(source, select, ignore)
+        wrapper = MetadataWrapper(libcst.parse_module(source))
+        findings = analyze_tree(ast.parse(source), source.splitlines(), cst_facts(wrapper), rules)
         # fix the outermost findings first; nested ones are re-examined on the next round
         outer = [f for f in findings if f.fixable and not any(
             g is not f and g.fixable and g.span[0] <= f.span[0] and f.span[1] <= g.span[1] for g in findings)]
         if not outer:
             break
-        new, done = apply_fixes(source, outer)
+        new, done = apply_fixes(wrapper, outer)
         if new == source or not done:
             break
         source = new

@@ -1,28 +1,42 @@
-"""Finding candidates cheaply with ``ast`` (about 10x faster than libcst with metadata).
+"""Shared analysis: facts about a module, and running the rules over its functions.
 
-One pass over a module collects its shared state (module-level names bound to containers or scalars,
-module-level classes and their attributes, ``threading.local()`` objects and locks) and, for every
-function, the statements that read-modify-write that state outside a lock. Rules (one module each,
-``codemods/ft0NN_*.py``) turn these into :class:`Finding`\\ s; fixes are then written with libcst
-(``codemods/_fix.py``) only for files that have a fixable finding.
+What is shared state, what is local, what is thread-local, which ``with`` holds a lock and which
+functions run only under ``if __name__ == "__main__":`` are *facts* about a module. Two engines compute
+the same :class:`Facts`:
+
+* ``codemods._cst_facts`` — libcst metadata (``ScopeProvider``, ``QualifiedNameProvider``,
+  ``ParentNodeProvider``): the reference, used wherever a fix is written;
+* ``codemods._ast_facts`` — the same questions answered from ``ast`` (about 100x faster), used to
+  report. Tests and ``bench/bench_check.py`` check that both give identical findings.
+
+The rules (one module each, ``codemods/ft0NN_*.py``) then match statement patterns on the ``ast`` of
+every function that can run in a thread, outside any lock.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Iterator, Optional
 
-CONTAINER_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "deque", "WeakValueDictionary",
-                   "WeakKeyDictionary", "ChainMap"}
-LOCK_CALLS = {"Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"}
-MUTATING_METHODS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "add", "discard",
-                    "setdefault", "appendleft", "popleft", "sort", "reverse"}
-_SUPPRESS = re.compile(r"#\s*migrate:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
+CONTAINER_QNAMES = frozenset({
+    "builtins.dict", "builtins.list", "builtins.set", "builtins.bytearray",
+    "collections.defaultdict", "collections.OrderedDict", "collections.Counter", "collections.deque",
+    "collections.ChainMap", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet",
+})
+LIST_QNAMES = frozenset({"builtins.list", "collections.deque"})
+LOCK_QNAMES = frozenset(f"{m}.{c}" for m in ("threading", "multiprocessing")
+                        for c in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"))
+LOCAL_QNAMES = frozenset({"threading.local", "_threading_local.local"})
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "add",
+                              "discard", "setdefault", "appendleft", "popleft", "sort", "reverse"})
+_LOCK_WORDS = frozenset({"lock", "rlock", "mutex", "sem", "semaphore", "cond", "condition", "cv"})
+_SUPPRESS = re.compile(r"#\s*migrate:\s*ignore(?:\[([A-Za-z0-9, ]+)\])?")
 # quick pre-filter: a file without any of these cannot hold a finding
 PREFILTER = re.compile(
-    r"^\s*global\s|\+=|-=|\*=|\|=|^[A-Za-z_]\w*\s*(?::[^=\n]*)?=\s*(?:\{|\[|(?:collections\.)?(?:dict|list|set|"
-    r"defaultdict|OrderedDict|Counter|deque)\()|type\(self\)|__class__|\bcls\.",
+    r"^\s*global\s|\+=|-=|\*=|/=|%=|\|=|&=|\^=|<<=|>>=|@=|\*\*=|^[A-Za-z_]\w*\s*(?::[^=\n]*)?=\s*(?:\{|\[|[\w.]+\()"
+    r"|type\(self\)|__class__|\bcls\.",
     re.M,
 )
 
@@ -37,99 +51,94 @@ class Finding:
     state: str
     fixable: bool
     #: statement lines (first, last) of the block to guard, in one body
-    span: tuple[int, int] | None = None
+    span: Optional[tuple[int, int]] = None
     #: kind of fix: "lock", "double-checked", "pop", or None
-    fix: str | None = None
+    fix: Optional[str] = None
     #: the guarded block calls something (RLock then, a call may re-enter)
     calls: bool = False
-    #: for class attributes: the class name
-    owner: str | None = None
-    end_line: int | None = None
+    #: for class attributes: the expression naming the class in the code ("Cls", "type(self)")
+    owner: Optional[str] = None
+    end_line: Optional[int] = None
 
 
 @dataclass
 class ModuleInfo:
+    """Module-level state (bound at module level, outside functions and classes)."""
+
     containers: set[str] = field(default_factory=set)
+    lists: set[str] = field(default_factory=set)
     scalars: set[str] = field(default_factory=set)
     locals_: set[str] = field(default_factory=set)  # threading.local() objects
     locks: set[str] = field(default_factory=set)
-    lists: set[str] = field(default_factory=set)
-    classes: dict[str, set[str]] = field(default_factory=dict)  # class -> class-level attribute names
-    #: module-level container -> names of functions that mutate it
+    #: top-level class -> names bound in its body
+    classes: dict[str, set[str]] = field(default_factory=dict)
+    #: module-level classes deriving from threading.local (their instances are thread-local)
+    local_classes: set[str] = field(default_factory=set)
+    #: module-level container -> names of functions that mutate it (filled by ``analyze_tree``)
     mutated_in: dict[str, set[str]] = field(default_factory=dict)
 
-
-def _call_name(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Call):
-        f = node.func
-        if isinstance(f, ast.Name):
-            return f.id
-        if isinstance(f, ast.Attribute):
-            return f.attr
-    return None
-
-
-def _is_container(value: ast.AST) -> bool:
-    return isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)) or (
-        _call_name(value) in CONTAINER_CALLS
-    )
+    def classify(self, name: str, qnames: set[str], literal: Optional[str]) -> None:
+        """Record one module-level ``name = value``; ``qnames``: qualified names of the called callable,
+        ``literal``: "list"/"dict"/"set" for a display or comprehension."""
+        if qnames & (LOCAL_QNAMES | self.local_classes):
+            self.locals_.add(name)
+        elif qnames & LOCK_QNAMES:
+            self.locks.add(name)
+        elif literal or qnames & CONTAINER_QNAMES:
+            self.containers.add(name)
+            if literal == "list" or qnames & LIST_QNAMES:
+                self.lists.add(name)
+        else:
+            self.scalars.add(name)
 
 
-def _is_list(value: ast.AST) -> bool:
-    return isinstance(value, (ast.List, ast.ListComp)) or _call_name(value) in ("list", "deque")
+@dataclass(frozen=True)
+class FnFacts:
+    globals_: frozenset[str]
+    #: names that resolve to this function or an enclosing function (not module level)
+    local_names: frozenset[str]
+    #: the class whose body holds this function (a method), else None
+    cls: Optional[str]
+    #: runs only under ``if __name__ == "__main__":``
+    main_only: bool
+    #: names bound in the function to a lock object
+    local_locks: frozenset[str] = frozenset()
 
 
-def _targets(node: ast.AST) -> list[ast.AST]:
-    if isinstance(node, ast.Assign):
-        return node.targets
-    if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-        return [node.target]
-    return []
+@dataclass
+class Facts:
+    info: ModuleInfo
+    #: (line, column) of each ``def`` -> its facts
+    functions: dict[tuple[int, int], FnFacts]
+    #: (line, column) of each ``with`` whose items hold a lock
+    lock_withs: set[tuple[int, int]]
 
 
-def module_info(tree: ast.Module) -> ModuleInfo:
-    info = ModuleInfo()
-    for stmt in tree.body:
-        value = getattr(stmt, "value", None)
-        for t in _targets(stmt):
-            if isinstance(t, ast.Name) and value is not None:
-                name = _call_name(value)
-                if name == "local":
-                    info.locals_.add(t.id)
-                elif name in LOCK_CALLS:
-                    info.locks.add(t.id)
-                elif _is_container(value):
-                    info.containers.add(t.id)
-                    if _is_list(value):
-                        info.lists.add(t.id)
-                else:
-                    info.scalars.add(t.id)
-        if isinstance(stmt, ast.ClassDef):
-            attrs = set()
-            for s in stmt.body:
-                for t in _targets(s):
-                    if isinstance(t, ast.Name):
-                        attrs.add(t.id)
-            info.classes[stmt.name] = attrs
-    # which functions mutate which module-level containers
-    for fn in ast.walk(tree):
-        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for node in ast.walk(fn):
-                name = _mutated_container(node)
-                if name in info.containers:
-                    info.mutated_in.setdefault(name, set()).add(fn.name)
-    return info
+@dataclass
+class FunctionContext:
+    """What a rule needs to know about one function."""
+
+    fn: ast.FunctionDef | ast.AsyncFunctionDef
+    info: ModuleInfo
+    globals_: frozenset[str]
+    local_names: frozenset[str]
+    cls: Optional[str]
+    #: (line, column) of every ``with`` in the module that holds a lock
+    lock_withs: frozenset[tuple[int, int]] = frozenset()
+
+    def holds_lock(self, node: ast.AST) -> bool:
+        return isinstance(node, (ast.With, ast.AsyncWith)) and (node.lineno, node.col_offset) in self.lock_withs
 
 
-def _mutated_container(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATING_METHODS:
-        if isinstance(node.func.value, ast.Name):
-            return node.func.value.id
-    if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
-        for t in getattr(node, "targets", None) or [getattr(node, "target", None)]:
-            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
-                return t.value.id
-    return None
+def shared(name: str, ctx: FunctionContext) -> bool:
+    """A name that refers to module-level state in this function (not bound locally)."""
+    return name in ctx.globals_ or name not in ctx.local_names
+
+
+def lockish(identifier: str) -> bool:
+    """Does a name look like a lock (``_lock``, ``cache_lock``, ``mutex``, ``cv``)?"""
+    low = identifier.lower()
+    return bool(_LOCK_WORDS & set(low.strip("_").split("_"))) or (low.endswith("lock") and not low.endswith("block"))
 
 
 def suppressed(lines: list[str], line: int, code: str) -> bool:
@@ -138,96 +147,42 @@ def suppressed(lines: list[str], line: int, code: str) -> bool:
     m = _SUPPRESS.search(lines[line - 1])
     if not m:
         return False
-    return m.group(1) is None or code in {c.strip() for c in m.group(1).split(",")}
+    return m.group(1) is None or code in {c.strip().upper() for c in m.group(1).split(",")}
 
 
 def names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def has_call(nodes: list[ast.AST]) -> bool:
+def has_call(nodes: list) -> bool:
     return any(isinstance(n, ast.Call) for node in nodes for n in ast.walk(node))
 
 
-def is_lock_with(node: ast.AST, info: ModuleInfo) -> bool:
-    if not isinstance(node, (ast.With, ast.AsyncWith)):
-        return False
-    for item in node.items:
-        expr = item.context_expr
-        text = ast.unparse(expr).lower()
-        base = expr.func if isinstance(expr, ast.Call) else expr
-        if isinstance(base, ast.Name) and base.id in info.locks:
-            return True
-        if any(w in text for w in ("lock", "mutex", "semaphore", "condition", "_cond")):
-            return True
-    return False
+def is_main_guard(test: str) -> bool:
+    """``__name__ == "__main__"`` (either side, either quote), given the test's source text."""
+    flat = re.sub(r"\s+", "", test).replace("'", '"')
+    return flat in ('__name__=="__main__"', '"__main__"==__name__')
 
 
-def is_main_guard(node: ast.AST) -> bool:
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-            and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test))
+def _mutated_container(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATING_METHODS:
+        if isinstance(node.func.value, ast.Name):
+            return node.func.value.id
+    if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+        for t in getattr(node, "targets", None) or [getattr(node, "target", None)]:
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                return t.value.id
+    return None
 
 
-@dataclass
-class FunctionContext:
-    """What a rule needs to know about one function and one statement in it."""
-
-    fn: ast.FunctionDef | ast.AsyncFunctionDef
-    info: ModuleInfo
-    globals_: set[str]
-    local_names: set[str]
-    cls: str | None  # enclosing class name for methods
+def functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node
 
 
-def shared(name: str, ctx: FunctionContext) -> bool:
-    """A name that refers to module-level state in this function (not shadowed by a local)."""
-    if name in ctx.globals_:
-        return True
-    return name not in ctx.local_names
-
-
-def function_contexts(tree: ast.Module, info: ModuleInfo):
-    """Yield (FunctionContext, body statements with their enclosing-lock flag) for every function."""
-
-    def visit(node, cls: str | None, in_main: bool):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                yield from visit(child, child.name, in_main)
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if not in_main:
-                    yield _context(child, info, cls)
-                yield from visit(child, None, in_main)
-            elif is_main_guard(child):
-                yield from visit(child, cls, True)
-            elif not isinstance(child, (ast.expr,)):
-                yield from visit(child, cls, in_main)
-
-    yield from visit(tree, None, False)
-
-
-def _context(fn, info: ModuleInfo, cls: str | None) -> FunctionContext:
-    globals_: set[str] = set()
-    local_names: set[str] = set()
-    args = fn.args
-    for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
-        if a is not None:
-            local_names.add(a.arg)
-    for node in _own_nodes(fn):
-        if isinstance(node, ast.Global):
-            globals_.update(node.names)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With,
-                               ast.AsyncWith, ast.comprehension, ast.NamedExpr)):
-            for t in _bound(node):
-                local_names.add(t)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                local_names.add((alias.asname or alias.name).split(".")[0])
-    local_names -= globals_
-    return FunctionContext(fn, info, globals_, local_names, cls)
-
-
-def _own_nodes(fn):
-    """Nodes of ``fn`` not inside nested functions/classes."""
+def own_nodes(fn) -> Iterator[ast.AST]:
+    """Nodes of ``fn``'s body not inside nested functions, classes or lambdas."""
     stack = list(fn.body)
     while stack:
         node = stack.pop()
@@ -237,28 +192,8 @@ def _own_nodes(fn):
                 stack.append(child)
 
 
-def _bound(node) -> list[str]:
-    out = []
-    targets = []
-    if isinstance(node, ast.Assign):
-        targets = node.targets
-    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-        targets = [node.target]
-    elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-        targets = [node.target]
-    elif isinstance(node, (ast.With, ast.AsyncWith)):
-        targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
-    elif isinstance(node, ast.NamedExpr):
-        targets = [node.target]
-    for t in targets:
-        for n in ast.walk(t):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                out.append(n.id)
-    return out
-
-
-def blocks(fn, info: ModuleInfo) -> list[tuple[list[ast.stmt], bool]]:
-    """Every statement list of ``fn`` (bodies of if/for/while/try/with) with "is it under a lock"."""
+def blocks(fn, facts: Facts) -> list[tuple[list[ast.stmt], bool]]:
+    """Every statement list of ``fn`` (bodies of if/for/while/try/with/match) with "is it under a lock"."""
     out: list[tuple[list[ast.stmt], bool]] = []
 
     def walk(body: list[ast.stmt], locked: bool) -> None:
@@ -266,7 +201,8 @@ def blocks(fn, info: ModuleInfo) -> list[tuple[list[ast.stmt], bool]]:
         for stmt in body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
-            inner = locked or is_lock_with(stmt, info)
+            inner = locked or (isinstance(stmt, (ast.With, ast.AsyncWith))
+                               and (stmt.lineno, stmt.col_offset) in facts.lock_withs)
             for attr in ("body", "orelse", "finalbody"):
                 sub = getattr(stmt, attr, None)
                 if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
@@ -278,3 +214,42 @@ def blocks(fn, info: ModuleInfo) -> list[tuple[list[ast.stmt], bool]]:
 
     walk(fn.body, False)
     return out
+
+
+def _suspends(body: list[ast.stmt], span: Optional[tuple[int, int]]) -> bool:
+    if span is None:
+        return False
+    stmts = [s for s in body if span[0] <= s.lineno <= span[1]]
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for s in stmts for n in ast.walk(s))
+
+
+def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) -> list[Finding]:
+    """Run ``rules`` over every function of ``tree`` that can run in a thread, outside locks."""
+    contexts = []
+    lock_withs = frozenset(facts.lock_withs)
+    for fn in functions(tree):
+        ff = facts.functions.get((fn.lineno, fn.col_offset))
+        if ff is None or ff.main_only:
+            continue
+        contexts.append(FunctionContext(fn, facts.info, ff.globals_, ff.local_names, ff.cls, lock_withs))
+    info = facts.info
+    info.mutated_in = {}
+    for ctx in contexts:
+        for node in own_nodes(ctx.fn):
+            name = _mutated_container(node)
+            if name in info.containers and shared(name, ctx):
+                info.mutated_in.setdefault(name, set()).add(ctx.fn.name)
+    found: dict[int, Finding] = {}
+    for ctx in contexts:
+        for body, locked in blocks(ctx.fn, facts):
+            if locked:
+                continue
+            for i in range(len(body)):
+                for rule in rules:
+                    f = rule.check(body, i, ctx)
+                    if f is not None and f.fixable and f.fix != "pop" and _suspends(body, f.span):
+                        f = replace(f, fixable=False)  # a lock held across yield/await can deadlock
+                    if f is not None and not suppressed(lines, f.line, f.code):
+                        found.setdefault(f.line, f)
+                        break
+    return sorted(found.values(), key=lambda f: (f.line, f.column))

@@ -22,14 +22,14 @@ class Rule:
         raise NotImplementedError
 
     def finding(self, node: ast.stmt, state: str, *, span: tuple[int, int] | None = None, calls: bool = False,
-                owner: str | None = None, **fmt: str) -> Finding:
+                owner: str | None = None, fixable: bool = True, **fmt: str) -> Finding:
         return Finding(
             code=self.CODE,
             message=self.MESSAGE.format(state=state, **fmt),
             line=node.lineno,
             column=node.col_offset + 1,
             state=state,
-            fixable=self.FIX is not None,
+            fixable=self.FIX is not None and fixable,
             span=span or (node.lineno, node.end_lineno or node.lineno),
             fix=self.FIX,
             calls=calls,

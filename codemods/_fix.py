@@ -81,7 +81,9 @@ class _Fixer(cst.CSTTransformer):
         group = [first.with_changes(leading_lines=())] + list(group[1:])
         if f.fix == "double-checked":
             (stmt,) = group
-            inner = cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=[stmt]))
+            # the re-check inside the lock; a comment on the `if` line stays on the outer one only
+            recheck = stmt.with_changes(body=stmt.body.with_changes(header=cst.TrailingWhitespace()))
+            inner = cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=[recheck]))
             return stmt.with_changes(body=cst.IndentedBlock(body=[inner]), leading_lines=leading)
         return cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=group), leading_lines=leading)
 
@@ -134,7 +136,9 @@ def _add_definitions(module: cst.Module, fixer: _Fixer) -> cst.Module:
                 for (cls, attr), kind in fixer.class_locks.items():
                     if cls != stmt.name.value or _defines(inner, lock_name(attr)):
                         continue
-                    idx = next((k for k, s in enumerate(inner) if _assigns(s, attr)), -1)
+                    idx = next((k for k, s in enumerate(inner) if _assigns(s, attr)), None)
+                    if idx is None:  # the attribute comes from a base class: after the docstring
+                        idx = 0 if inner and _is_docstring(inner[0]) else -1
                     inner.insert(idx + 1, _lock_line(lock_name(attr), kind))
                 stmt = stmt.with_changes(body=stmt.body.with_changes(body=inner))
             new_body.append(stmt)
@@ -202,12 +206,10 @@ def _is_future(stmt) -> bool:
                for s in stmt.body)
 
 
-def apply_fixes(source: str, findings: list[Finding]) -> tuple[str, list[Finding]]:
+def apply_fixes(wrapper: MetadataWrapper, findings: list[Finding]) -> tuple[str, list[Finding]]:
     """Source with the fixable findings fixed, and the findings that were applied."""
     if not any(f.fixable for f in findings):
-        return source, []
-    module = cst.parse_module(source)
-    wrapper = MetadataWrapper(module)
+        return wrapper.module.code, []
     fixer = _Fixer(findings)
     fixed = wrapper.visit(fixer)
     fixed = _add_definitions(fixed, fixer)

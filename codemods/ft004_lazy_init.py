@@ -22,9 +22,7 @@ def lazy_global(stmt: ast.AST, ctx) -> str | None:
         name = test.operand.id
     if name is None or name not in ctx.globals_:
         return None
-    from codemods._analysis import is_lock_with
-
-    if any(is_lock_with(s, ctx.info) for s in stmt.body):
+    if any(ctx.holds_lock(s) for s in stmt.body):
         return None  # already double-checked
     for s in stmt.body:
         for n in ast.walk(s):

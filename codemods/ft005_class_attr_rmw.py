@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from codemods._analysis import has_call
+from codemods._analysis import has_call, shared
 from codemods._base import Rule
 
 
@@ -13,7 +13,7 @@ def class_target(target: ast.AST, ctx) -> tuple[str, str, str] | None:
     if not isinstance(target, ast.Attribute):
         return None
     value = target.value
-    if isinstance(value, ast.Name) and value.id in ctx.info.classes and value.id not in ctx.local_names:
+    if isinstance(value, ast.Name) and value.id in ctx.info.classes and shared(value.id, ctx):
         return value.id, value.id, target.attr
     text = ast.unparse(value)
     if ctx.cls and text in ("type(self)", "self.__class__", "cls"):
@@ -54,4 +54,6 @@ class ClassAttrReadModifyWrite(Rule):
         if not found:
             return None
         owner, cls, attr = found
-        return self.finding(stmt, f"{cls}.{attr}", owner=owner, calls=has_call([stmt.value]))
+        # the lock goes into the class body: only for a class defined at the top of the module
+        return self.finding(stmt, f"{cls}.{attr}", owner=owner, calls=has_call([stmt.value]),
+                            fixable=cls in ctx.info.classes)

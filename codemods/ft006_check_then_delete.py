@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from codemods._analysis import shared
+from codemods._analysis import has_call, shared
 from codemods._base import Rule
 
 
@@ -47,6 +47,8 @@ class CheckThenDelete(Rule):
             return None
         if comp.id in ctx.info.lists:
             return None
-        if deleted_key(stmt, comp.id) is None:
+        key = deleted_key(stmt, comp.id)
+        if key is None:
             return None
-        return self.finding(stmt, comp.id)
+        # `pop` evaluates the key once where the `if` evaluated it twice: same only without calls
+        return self.finding(stmt, comp.id, fixable=not has_call([key]))

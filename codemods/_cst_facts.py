@@ -1,0 +1,180 @@
+"""Module facts from libcst metadata — the reference engine, used wherever a fix is written.
+
+* ``ScopeProvider``: module-level state is what the global scope binds outside functions; a function's
+  locals are the assignments of its scope and of enclosing function scopes; a ``with`` name resolves to
+  its assignments (is one of them ``threading.Lock()``?).
+* ``QualifiedNameProvider``: ``threading.local()``, ``threading.Lock()``, ``collections.defaultdict()``
+  whatever the import spelling.
+* ``ParentNodeProvider``: the class a method belongs to, and whether a function is defined under
+  ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+from libcst.metadata import (
+    ClassScope,
+    GlobalScope,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from codemods._analysis import LOCAL_QNAMES, LOCK_QNAMES, Facts, FnFacts, ModuleInfo, is_main_guard, lockish
+
+def _literal(value: cst.BaseExpression) -> Optional[str]:
+    if isinstance(value, (cst.List, cst.ListComp)):
+        return "list"
+    if isinstance(value, (cst.Dict, cst.DictComp)):
+        return "dict"
+    if isinstance(value, (cst.Set, cst.SetComp)):
+        return "set"
+    return None
+
+
+class _FactsVisitor(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, ParentNodeProvider, PositionProvider)
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__()
+        self.module = module
+        self.info = ModuleInfo()
+        self.fns: list[cst.FunctionDef] = []
+        self.withs: list[cst.With] = []
+        self.globals_: dict[int, set[str]] = {}  # id(function scope) -> names declared global
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _qnames(self, node: cst.CSTNode) -> set[str]:
+        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+
+    def _at_module_level(self, node: cst.CSTNode) -> bool:
+        return isinstance(self.get_metadata(ScopeProvider, node, None), GlobalScope)
+
+    def _parent(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        return self.get_metadata(ParentNodeProvider, node, None)
+
+    # -- module-level state ------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self._at_module_level(node):
+            return
+        bases = set().union(*(self._qnames(b.value) for b in node.bases)) if node.bases else set()
+        if bases & (LOCAL_QNAMES | self.info.local_classes):
+            self.info.local_classes.add(node.name.value)
+        if isinstance(self._parent(node), cst.Module):
+            attrs = set()
+            for stmt in node.body.body:
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    for s in stmt.body:
+                        if isinstance(s, cst.Assign):
+                            attrs.update(t.target.value for t in s.targets if isinstance(t.target, cst.Name))
+                        elif isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name):
+                            attrs.add(s.target.value)
+            self.info.classes[node.name.value] = attrs
+
+    def _classify(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            q = self._qnames(value.func) if isinstance(value, cst.Call) else set()
+            self.info.classify(target.value, q, _literal(value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._at_module_level(node):
+            for t in node.targets:
+                self._classify(t.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None and self._at_module_level(node):
+            self._classify(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name) and self._at_module_level(node):
+            self.info.scalars.add(node.target.value)
+
+    # -- functions and locks -----------------------------------------------------------------------
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.fns.append(node)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        scope = self.get_metadata(ScopeProvider, node)
+        self.globals_.setdefault(id(scope), set()).update(n.name.value for n in node.names)
+
+    def visit_With(self, node: cst.With) -> None:
+        self.withs.append(node)
+
+    def function_facts(self, node: cst.FunctionDef) -> FnFacts:
+        scope = self.get_metadata(ScopeProvider, node.params)
+        local: set[str] = set()
+        s = scope
+        while s is not None and not isinstance(s, GlobalScope):
+            if not isinstance(s, ClassScope):
+                local.update(a.name for a in s.assignments)
+            s = s.parent
+        cls, main, p, direct = None, False, self._parent(node), True
+        while p is not None:
+            if isinstance(p, (cst.FunctionDef, cst.Lambda)):
+                direct = False
+            elif isinstance(p, cst.ClassDef) and direct and cls is None:
+                cls = p.name.value
+                direct = False
+            elif isinstance(p, cst.If) and is_main_guard(self.module.code_for_node(p.test)):
+                main = True
+            p = self._parent(p)
+        globals_ = frozenset(self.globals_.get(id(scope), set()))
+        return FnFacts(globals_, frozenset(local - globals_), cls, main)
+
+    def holds_lock(self, node: cst.With) -> bool:
+        for item in node.items:
+            expr = item.item.func if isinstance(item.item, cst.Call) else item.item
+            if isinstance(expr, cst.Attribute) and lockish(expr.attr.value):
+                return True
+            if isinstance(expr, cst.Name):
+                if lockish(expr.value):
+                    return True
+                if any(self._is_lock_assignment(r) for r in self._referents(expr)):
+                    return True
+        return False
+
+    def _referents(self, name: cst.Name):
+        scope = self.get_metadata(ScopeProvider, name, None)
+        if scope is None:
+            return []
+        return [r for access in scope.accesses[name] for r in access.referents]
+
+    def _is_lock_assignment(self, assignment) -> bool:
+        target = getattr(assignment, "node", None)
+        if not isinstance(target, cst.Name):
+            return False
+        parent = self._parent(target)
+        if isinstance(parent, cst.AssignTarget):
+            stmt = self._parent(parent)
+        elif isinstance(parent, cst.AnnAssign) and parent.target is target:
+            stmt = parent
+        else:
+            return False
+        value = getattr(stmt, "value", None)
+        if isinstance(assignment.scope, GlobalScope) and not self._at_module_level(stmt):
+            return False  # a `global` name rebound inside a function: not module-level state
+        return isinstance(value, cst.Call) and bool(self._qnames(value.func) & LOCK_QNAMES)
+
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        functions = {}
+        for fn in self.fns:
+            start = self.get_metadata(PositionProvider, fn).start
+            functions[(start.line, start.column)] = self.function_facts(fn)
+        lock_withs = set()
+        for w in self.withs:
+            if self.holds_lock(w):
+                start = self.get_metadata(PositionProvider, w).start
+                lock_withs.add((start.line, start.column))
+        self.facts = Facts(self.info, functions, lock_withs)
+
+
+def cst_facts(wrapper: MetadataWrapper) -> Facts:
+    """Facts of the module held by ``wrapper`` (metadata resolved once, shared with a fixer)."""
+    visitor = _FactsVisitor(wrapper.module)
+    wrapper.visit(visitor)
+    return visitor.facts
