@@ -6,7 +6,8 @@
     }, requires={("alpha", "1.1"): ["native>=1.0"]})
 
 Each wheel holds a tiny module and real METADATA/WHEEL/RECORD files; "sdist" as a tag makes a
-``.tar.gz`` with a PKG-INFO instead.
+``.tar.gz`` with a static PKG-INFO (Metadata 2.2, nothing dynamic) that uv reads offline without
+building. :func:`demo_wheelhouse` builds the mixed folder the lock/readiness tests use.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def build_sdist(folder: Path, name: str, version: str, requires: list[str] | Non
 
 def build_wheelhouse(folder: Path, spec: dict[str, dict[str, list[str]]],
                      requires: dict[tuple[str, str], list[str]] | None = None) -> Path:
+    """``spec``: name -> version -> tags (``"sdist"`` for an sdist); ``requires``: (name, version) ->
+    Requires-Dist lines. Returns ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, versions in spec.items():
@@ -75,3 +78,35 @@ def build_wheelhouse(folder: Path, spec: dict[str, dict[str, list[str]]],
                 else:
                     build_wheel(folder, name, version, tag, deps)
     return folder
+
+
+LINUX = "manylinux_2_17_x86_64"
+
+
+def _gil(*versions: str) -> list[str]:
+    return [f"cp{v}-cp{v}-{LINUX}" for v in versions]
+
+
+#: one package of each free-threading status, several versions each (see demo_wheelhouse). Native
+#: packages ship GIL wheels for 3.10 and 3.13 as real ones do (uv needs a wheel for some Python of each fork).
+DEMO_SPEC: dict[str, dict[str, list[str]]] = {
+    "alpha": {"1.0": ["py3-none-any"], "1.1": ["py3-none-any"], "2.0": ["py3-none-any"]},
+    "beta": {"0.5": ["py3-none-any"], "0.6": ["py3-none-any"]},
+    # like numpy: 1.0 has only GIL wheels, 1.1 adds cp313t, 1.2 (the newest) has cp314t but no cp313t
+    "nativeft": {"1.0": _gil("310", "313"), "1.1": _gil("310", "313") + [f"cp313-cp313t-{LINUX}"],
+                 "1.2": _gil("310", "313") + [f"cp314-cp314t-{LINUX}"]},
+    # GIL wheels and abi3 (which the free-threaded build cannot load) in every version
+    "nofix": {"2.0": _gil("310", "313"), "3.0": _gil("310", "313") + [f"cp310-abi3-{LINUX}"]},
+    "ftready": {"1.0": _gil("310", "313") + [f"cp313-cp313t-{LINUX}"],
+                "2.0": _gil("310", "313") + [f"cp313-cp313t-{LINUX}", f"cp314-cp314t-{LINUX}"]},
+    "sdonly": {"1.0": ["sdist"], "1.1": ["sdist"]},
+}
+DEMO_REQUIRES: dict[tuple[str, str], list[str]] = {
+    ("alpha", "1.0"): ["beta>=0.5"], ("alpha", "1.1"): ["beta>=0.5"], ("sdonly", "1.0"): ["beta"],
+}
+
+
+def demo_wheelhouse(folder: Path) -> Path:
+    """A folder with pure (alpha, beta), free-threading-ready (ftready), blocker (nativeft: fixed by 1.1
+    for 3.13t and 1.2 for 3.14t; nofix: no fix) and sdist-only (sdonly) packages."""
+    return build_wheelhouse(folder, DEMO_SPEC, DEMO_REQUIRES)

@@ -78,6 +78,7 @@ def _filename(entry: dict) -> str | None:
 
 # -- lock readers ----------------------------------------------------------------------------------
 def read_uv_lock(path: Path) -> list[LockedPackage]:
+    """Packages of a uv.lock; a registry that is a local folder (``--find-links``) is made absolute."""
     from migrate.discover import load_toml_fast
 
     data = load_toml_fast(path, display=path.name)
@@ -92,11 +93,14 @@ def read_uv_lock(path: Path) -> list[LockedPackage]:
         if isinstance(sdist, dict) and _filename(sdist):
             files.append(_filename(sdist))
         index = source.get("registry") if isinstance(source.get("registry"), str) else None
+        if index and "://" not in index:
+            index = str((path.parent / index).resolve())
         out.append(LockedPackage(str(pkg["name"]), str(pkg.get("version", "")), files, index, local))
     return out
 
 
 def read_poetry_lock(path: Path) -> list[LockedPackage]:
+    """Packages of a poetry.lock (``files`` names every artefact; legacy sources give the index)."""
     from migrate.discover import load_toml_fast
 
     data = load_toml_fast(path, display=path.name)
@@ -113,6 +117,7 @@ def read_poetry_lock(path: Path) -> list[LockedPackage]:
 
 
 def read_pipfile_lock(path: Path) -> list[LockedPackage]:
+    """Packages of a Pipfile.lock (hashes only: the file names come from the index)."""
     from migrate.pipenv import read_pipfile_lock as pins
 
     seen: set[tuple[str, str]] = set()
@@ -198,9 +203,46 @@ def name_of(filename: str) -> str | None:
         return None
 
 
+def project_requirements(root: Path) -> dict[str, str]:
+    """The version ranges the project itself sets per package (PEP 621 / PEP 735 tables, or the Poetry or
+    Pipenv metadata read through the model), all groups together; empty when there is nothing readable."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from migrate.discover import detect
+
+    out: dict[str, list[str]] = {}
+    try:
+        fmt = detect(root)
+        if fmt in ("poetry", "pipenv"):
+            from migrate.lock import _requirements
+            from migrate.pipeline import RunOptions, read_project
+
+            return _requirements(read_project(root, RunOptions(), fmt))
+        import tomllib
+
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (MigrateError, OSError, ValueError):
+        return {}
+    project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+    reqs = list(project.get("dependencies", []) or [])
+    for extra in (project.get("optional-dependencies") or {}).values():
+        reqs += list(extra or [])
+    for group in (data.get("dependency-groups") or {}).values():
+        reqs += [r for r in group or [] if isinstance(r, str)]
+    for text in reqs:
+        try:
+            req = Requirement(str(text))
+        except InvalidRequirement:
+            continue
+        if str(req.specifier):
+            out.setdefault(canonicalize_name(req.name), []).append(str(req.specifier))
+    return {name: ",".join(specs) for name, specs in out.items()}
+
+
 # -- `migrate deps` ----------------------------------------------------------------------------------
 def deps_command(path: Path, target: str, offline: bool, index_url: str | None, find_links: list[str],
                  fmt: str) -> int:
+    """`migrate deps`: print the readiness table (or JSON); 1 when a blocker remains, 2 on bad input."""
     from migrate.index import IndexClient
     from migrate.report import print_json
     from migrate.target import Target
@@ -218,7 +260,7 @@ def deps_command(path: Path, target: str, offline: bool, index_url: str | None, 
             sys.stderr.write(f"error: {exc}\n")
         return 2
     client = IndexClient(index_urls=[index_url] if index_url else None, find_links=find_links, offline=offline)
-    entries = assess(packages, tgt.abi, client)
+    entries = assess(packages, tgt.abi, client, project_requirements(root))
     blockers = [e for e in entries if e["status"] == "blocker"]
     if fmt == "json":
         print_json({"lock": lock_name, "target": str(tgt), "packages": entries})

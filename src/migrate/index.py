@@ -20,6 +20,8 @@ _ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+h
 
 
 class IndexClient:
+    """File names per package from ``find_links`` folders and simple indexes (``index_urls``, PyPI by default)."""
+
     def __init__(self, index_urls: list[str] | None = None, find_links: list[str] | None = None,
                  offline: bool = False, timeout: float = 20.0) -> None:
         self.index_urls = [u.rstrip("/") for u in (index_urls or [PYPI])]
@@ -37,14 +39,17 @@ class IndexClient:
             return self._cache[key]
         out: list[tuple[str, Version | None]] = []
         cname = canonicalize_name(name)
-        for folder in self.find_links:
+        folders = list(self.find_links)
+        if index and "://" not in index and Path(index) not in folders:
+            folders.append(Path(index))  # a uv.lock registry that is a local folder
+        for folder in folders:
             if folder.is_dir():
                 for f in sorted(p.name for p in folder.iterdir()):
                     n = name_of(f)
                     if n is not None and canonicalize_name(n) == cname:
                         out.append((f, version_of(f)))
         if not self.offline:
-            urls = [index.rstrip("/")] if index else self.index_urls
+            urls = [index.rstrip("/")] if index and "://" in index else self.index_urls
             for url in urls:
                 for f in self._remote(url, cname):
                     out.append((f, version_of(f)))
@@ -52,6 +57,7 @@ class IndexClient:
         return out
 
     def _remote(self, base: str, name: str) -> list[str]:
+        """File names on ``base``'s project page (PEP 691 JSON preferred, PEP 503 HTML otherwise)."""
         req = urllib.request.Request(f"{base}/{name}/", headers={"Accept": _ACCEPT})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
@@ -61,7 +67,23 @@ class IndexClient:
             return []
         if "json" in ctype:
             try:
-                return [str(f["filename"]) for f in json.loads(body).get("files", []) if "filename" in f]
+                return [str(f["filename"]) for f in json.loads(body).get("files", [])
+                        if isinstance(f, dict) and "filename" in f and not f.get("yanked")]
             except (ValueError, AttributeError, TypeError):
                 return []
-        return [m.split("#", 1)[0].rsplit("/", 1)[-1] for m in re.findall(r'<a[^>]+href="([^"]+)"', body)]
+        return parse_simple_html(body)
+
+
+def parse_simple_html(body: str) -> list[str]:
+    """File names linked from a PEP 503 project page, yanked files (``data-yanked``) left out."""
+    from urllib.parse import unquote
+
+    out = []
+    for tag in re.findall(r"<a\s[^>]*>", body, flags=re.IGNORECASE):
+        if re.search(r"\sdata-yanked(\s|=|>)", tag, flags=re.IGNORECASE):
+            continue
+        m = re.search(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""", tag, flags=re.IGNORECASE)
+        if m:
+            href = m.group(1) if m.group(1) is not None else m.group(2)
+            out.append(unquote(href.split("#", 1)[0].rsplit("/", 1)[-1]))
+    return out

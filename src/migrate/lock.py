@@ -399,8 +399,8 @@ def lock_stage(ctx) -> None:
         client = IndexClient(index_urls=[options.index_url] if options.index_url else indexes,
                              find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
                              offline=options.offline)
-        entries = assess(read_uv_lock(stage / UV_LOCK), target.abi, client, _requirements(project),
-                         fix=options.ft_upgrade)
+        # the fixes are looked up either way: --no-ft-upgrade reports them without applying them
+        entries = assess(read_uv_lock(stage / UV_LOCK), target.abi, client, _requirements(project))
         fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
         if fixes and options.ft_upgrade:
             text = _apply_fixes(stage, text, fixes, target, python, options, root)
