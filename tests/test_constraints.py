@@ -313,7 +313,8 @@ def marker_admits(marker: str | None, full: str) -> bool:
         ("3.8", 'python_version == "3.8"'),
         ("!=3.9.*", 'python_version < "3.9" or python_version >= "3.10"'),
         ("~2.7 || ^3.4",
-         '(python_version >= "2.7" and python_version < "2.8") or (python_version >= "3.4" and python_version < "4.0")'),
+         '(python_version >= "2.7" and python_version < "2.8") or '
+         '(python_version >= "3.4" and python_version < "4.0")'),
         ("*", None),
         ("", None),
     ],
@@ -376,7 +377,8 @@ def test_requires_python_knows_python_versions():
         ("!=win32", 'sys_platform != "win32"'),
         ("==linux", 'sys_platform == "linux"'),
         ("!win32, !cygwin", 'sys_platform != "win32" and sys_platform != "cygwin"'),
-        ("linux || !win32,!darwin", 'sys_platform == "linux" or (sys_platform != "win32" and sys_platform != "darwin")'),
+        ("linux || !win32,!darwin",
+         'sys_platform == "linux" or (sys_platform != "win32" and sys_platform != "darwin")'),
     ],
 )
 def test_platform(text, marker):

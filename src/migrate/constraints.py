@@ -195,7 +195,9 @@ def _hull(rs: list, inclusive: bool = False) -> str:
 
 
 # -- the grid oracle -------------------------------------------------------------------------------
-_VERSION_TOKEN = re.compile(r"v?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview|dev|post)[-_.]?\d*)*(?:\+[a-z0-9.]+)?", re.I)
+_VERSION_TOKEN = re.compile(
+    r"v?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview|dev|post)[-_.]?\d*)*(?:\+[a-z0-9.]+)?", re.I
+)
 
 
 def _grid(texts: tuple[str, ...]) -> list[str]:
@@ -256,7 +258,11 @@ def _versions(v: str) -> tuple[Version, Any]:
     return Version(v), PV.parse(v)
 
 
-_PY_GRID = tuple(["2.7.0", "2.7.18"] + [f"3.{m}.{p}" for m in range(0, 31) for p in (0, 1, 5, 12)])
+_PY_GRID = tuple(
+    ["1.0.0", "2.0.0", "2.6.9", "2.7.0", "2.7.18"]
+    + [f"3.{m}.{p}" for m in range(0, 31) for p in (0, 1, 5, 12)]
+    + [f"{x}.{m}.{p}" for x in (4, 5) for m in (0, 1, 2) for p in (0, 1)]
+)
 
 
 def _written_exclusions(text: str) -> set[Version]:
@@ -291,6 +297,7 @@ def _one_spelling(versions: list[str], text: str) -> list[str]:
     the constraint's versions have."""
     lengths = [len(m.split(".")) for m in re.findall(r"\d+(?:\.\d+)*", text)] or [1]
     want = max(set(lengths), key=lengths.count)
+
     def rank(v: str) -> tuple[int, int]:
         return abs(len(_versions(v)[0].release) - want), len(v)
 
