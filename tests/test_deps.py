@@ -1,0 +1,95 @@
+"""`migrate deps`: readiness of poetry.lock / Pipfile.lock before migrating and uv.lock after, offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, run_migrate
+from wheelhouse import demo_wheelhouse
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> Path:
+    return demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture(autouse=True)
+def _uv_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+
+
+def deps(root: Path, wheels: Path, *extra: str):
+    proc = run_migrate("deps", str(root), "--offline", "--find-links", str(wheels), "--format", "json", *extra)
+    data = json.loads(proc.stdout)
+    return proc.returncode, data, {e["name"]: (e["version"], e["status"], e["fix"]) for e in data.get("packages", [])}
+
+
+def test_poetry_lock_before_migrating(tmp_path, wheels):
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "lock-poetry", root)
+    code, data, ft = deps(root, wheels)
+    assert code == 1 and data["lock"] == "poetry.lock" and data["target"] == "3.13t"
+    assert ft == {"alpha": ("1.0", "pure", None), "beta": ("0.5", "pure", None),
+                  "ftready": ("1.0", "ft-wheels", None), "nativeft": ("1.0", "blocker", "nativeft==1.1"),
+                  "nofix": ("3.0", "blocker", None), "sdonly": ("1.0", "sdist-only", None)}
+    code, data, ft = deps(root, wheels, "--target", "3.14t")
+    assert ft["nativeft"] == ("1.0", "blocker", "nativeft==1.2")  # the newest, which has cp314t
+    assert ft["ftready"] == ("1.0", "blocker", "ftready==2.0")  # 1.0 has cp313t only
+    code, data, ft = deps(root, wheels, "--target", "3.13")
+    assert code == 0 and ft["nativeft"][1] == "ft-wheels"  # a GIL target needs cp313 wheels only
+
+
+def test_fix_respects_the_projects_own_range(tmp_path, wheels):
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "lock-poetry", root)
+    text = (root / "pyproject.toml").read_text().replace('nativeft = ">=1.0"', 'nativeft = "<1.1"')
+    (root / "pyproject.toml").write_text(text)
+    code, _, ft = deps(root, wheels)
+    assert code == 1 and ft["nativeft"] == ("1.0", "blocker", None)
+
+
+def test_pipfile_lock_file_names_come_from_the_index(tmp_path, wheels):
+    root = tmp_path / "papp"
+    shutil.copytree(FIXTURES / "lock-pipenv", root)
+    code, data, ft = deps(root, wheels)
+    assert code == 1 and data["lock"] == "Pipfile.lock"
+    assert ft == {"alpha": ("1.1", "pure", None), "beta": ("0.5", "pure", None),
+                  "ftready": ("1.0", "ft-wheels", None), "nativeft": ("1.0", "blocker", "nativeft==1.1"),
+                  "sdonly": ("1.0", "sdist-only", None)}
+    code, _, ft = deps(root, tmp_path / "empty")  # no file names anywhere: unknown, not a guess
+    assert code == 0 and {s for _, s, _ in ft.values()} == {"unknown"}
+
+
+def test_uv_lock_after_migrating_and_text_output(tmp_path, wheels):
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "lock-poetry", root)
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods")
+    assert proc.returncode == 0, proc.stderr
+    code, data, ft = deps(root, wheels)
+    assert data["lock"] == "uv.lock" and "app" not in ft and "lockdemo" not in ft  # the project itself
+    # uv.lock holds both nativeft versions: 1.1 (3.13) is ready, 1.0 (other Pythons) still reported
+    assert code == 1 and ft["nofix"] == ("3.0", "blocker", None) and ft["ftready"][1] == "ft-wheels"
+    text = run_migrate("deps", str(root), "--offline", "--find-links", str(wheels))
+    assert text.returncode == 1 and "nofix" in text.stdout and "blocker" in text.stdout
+    assert "Free-threading readiness for 3.13t (uv.lock)" in text.stdout
+
+
+def test_ready_project_exits_0(tmp_path, wheels):
+    root = tmp_path / "ok"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "ok"\nversion = "1"\ndependencies = ["alpha"]\n')
+    (root / "uv.lock").write_text('version = 1\nrequires-python = ">=3.10"\n\n[[package]]\nname = "alpha"\n'
+                                  'version = "2.0"\nsource = { registry = "https://pypi.org/simple" }\n'
+                                  'wheels = [{ url = "https://x/alpha-2.0-py3-none-any.whl", hash = "sha256:0" }]\n')
+    code, _, ft = deps(root, wheels)
+    assert code == 0 and ft == {"alpha": ("2.0", "pure", None)}
+
+
+@pytest.mark.parametrize("args, message", [((), "no uv.lock"), (("--target", "3.13x"), "invalid target")])
+def test_bad_input_exits_2(tmp_path, args, message):
+    proc = run_migrate("deps", str(tmp_path), *args)
+    assert proc.returncode == 2 and message in proc.stderr
