@@ -5,7 +5,8 @@
 2. Lock with the old lock's versions as temporary ``constraint-dependencies`` (marker-aware: a package
    pinned twice under different markers keeps both). If uv cannot satisfy them together with the
    converted requirements, lock without them and report every version that changed (MIG201).
-3. Drop the temporary constraints and lock again: uv prefers the versions already in uv.lock, so the
+3. Drop the temporary constraints from pyproject.toml and from uv.lock's manifest, checked with
+   ``uv lock --check`` (else lock again without them: uv prefers the versions already in uv.lock), so the
    pins survive without leftover constraints.
 4. Free-threading readiness of every locked package; each blocker is moved (unless --no-ft-upgrade)
    to the newest version with target wheels by a commented ``constraint-dependencies`` entry, and the
@@ -400,10 +401,12 @@ def lock_stage(ctx) -> None:
                              find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
                              offline=options.offline)
         # the fixes are looked up either way: --no-ft-upgrade reports them without applying them
-        entries = assess(read_uv_lock(stage / UV_LOCK), target.abi, client, _requirements(project))
+        packages = read_uv_lock(stage / UV_LOCK)
+        entries = assess(packages, target.abi, client, _requirements(project))
         fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
         if fixes and options.ft_upgrade:
             text = _apply_fixes(stage, text, fixes, target, python, options, root)
+            packages = read_uv_lock(stage / UV_LOCK)
         for e in entries:
             if e["status"] == "blocker":
                 ctx.result.warnings.append(Diagnostic(
@@ -417,7 +420,7 @@ def lock_stage(ctx) -> None:
         ctx.result.ft = entries
         lock_bytes = (stage / UV_LOCK).read_bytes()
         final: dict[str, list[str]] = {}
-        for p in read_uv_lock(stage / UV_LOCK):
+        for p in packages:
             final.setdefault(canonicalize_name(p.name), []).append(p.version)
 
     if text != ctx.changes.current(PYPROJECT).decode("utf-8"):
