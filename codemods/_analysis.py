@@ -52,7 +52,7 @@ class Finding:
     fixable: bool
     #: statement lines (first, last) of the block to guard, in one body
     span: Optional[tuple[int, int]] = None
-    #: kind of fix: "lock", "double-checked", "pop", or None
+    #: kind of fix: "lock", "double-checked", "pop", "setdefault", or None
     fix: Optional[str] = None
     #: the guarded block calls something (RLock then, a call may re-enter)
     calls: bool = False
@@ -110,7 +110,7 @@ class Facts:
     info: ModuleInfo
     #: (line, column) of each ``def`` -> its facts
     functions: dict[tuple[int, int], FnFacts]
-    #: (line, column) of each ``with`` whose items hold a lock
+    #: (line, column) of each ``with`` whose items hold a lock, and of each ``<lock>.acquire()`` statement
     lock_withs: set[tuple[int, int]]
 
 
@@ -127,7 +127,9 @@ class FunctionContext:
     lock_withs: frozenset[tuple[int, int]] = frozenset()
 
     def holds_lock(self, node: ast.AST) -> bool:
-        return isinstance(node, (ast.With, ast.AsyncWith)) and (node.lineno, node.col_offset) in self.lock_withs
+        """A ``with <lock>:`` or a ``<lock>.acquire()`` statement."""
+        return (isinstance(node, (ast.With, ast.AsyncWith)) and (node.lineno, node.col_offset) in self.lock_withs
+                or _acquires(node, self.lock_withs))
 
 
 def shared(name: str, ctx: FunctionContext) -> bool:
@@ -192,17 +194,47 @@ def own_nodes(fn) -> Iterator[ast.AST]:
                 stack.append(child)
 
 
-def blocks(fn, facts: Facts) -> list[tuple[list[ast.stmt], bool]]:
-    """Every statement list of ``fn`` (bodies of if/for/while/try/with/match) with "is it under a lock"."""
-    out: list[tuple[list[ast.stmt], bool]] = []
+def _call_name(stmt: ast.AST) -> str:
+    """``name`` of a statement ``name(...)`` / ``x.name(...)``, else ""."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        f = stmt.value.func
+        return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    return ""
+
+
+def _acquires(stmt: ast.AST, lock_points) -> bool:
+    """``<lock>.acquire()`` (a lock per the facts) or a helper such as ``_acquireLock()``."""
+    name = _call_name(stmt).lower()
+    if name == "acquire":
+        return (stmt.lineno, stmt.col_offset) in lock_points
+    return "acquire" in name and "lock" in name
+
+
+def _releases(stmt: ast.AST) -> bool:
+    name = _call_name(stmt).lower()
+    return name == "release" or ("release" in name and "lock" in name)
+
+
+def blocks(fn, facts: Facts) -> list[tuple[list[ast.stmt], list[bool]]]:
+    """Every statement list of ``fn`` (bodies of if/for/while/try/with/match) with, per statement, "is it
+    under a lock": inside ``with <lock>:``, or after ``<lock>.acquire()`` until the release (a ``try``
+    whose ``finally`` releases ends it)."""
+    out: list[tuple[list[ast.stmt], list[bool]]] = []
 
     def walk(body: list[ast.stmt], locked: bool) -> None:
-        out.append((body, locked))
+        flags: list[bool] = []
+        out.append((body, flags))
+        held = False
         for stmt in body:
+            if _acquires(stmt, facts.lock_withs):
+                held = True
+            elif _releases(stmt):
+                held = False
+            flags.append(locked or held)
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
-            inner = locked or (isinstance(stmt, (ast.With, ast.AsyncWith))
-                               and (stmt.lineno, stmt.col_offset) in facts.lock_withs)
+            inner = locked or held or (isinstance(stmt, (ast.With, ast.AsyncWith))
+                                       and (stmt.lineno, stmt.col_offset) in facts.lock_withs)
             for attr in ("body", "orelse", "finalbody"):
                 sub = getattr(stmt, attr, None)
                 if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
@@ -211,6 +243,8 @@ def blocks(fn, facts: Facts) -> list[tuple[list[ast.stmt], bool]]:
                 walk(h.body, inner)
             for case in getattr(stmt, "cases", []) or []:
                 walk(case.body, inner)
+            if isinstance(stmt, ast.Try) and any(_releases(s) for s in stmt.finalbody):
+                held = False
 
     walk(fn.body, False)
     return out
@@ -242,12 +276,12 @@ def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) 
     found: dict[int, Finding] = {}
     for ctx in contexts:
         for body, locked in blocks(ctx.fn, facts):
-            if locked:
-                continue
             for i in range(len(body)):
+                if locked[i]:
+                    continue
                 for rule in rules:
                     f = rule.check(body, i, ctx)
-                    if f is not None and f.fixable and f.fix != "pop" and _suspends(body, f.span):
+                    if f is not None and f.fixable and f.fix in ("lock", "double-checked") and _suspends(body, f.span):
                         f = replace(f, fixable=False)  # a lock held across yield/await can deadlock
                     if f is not None and not suppressed(lines, f.line, f.code):
                         found.setdefault(f.line, f)

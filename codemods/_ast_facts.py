@@ -192,6 +192,10 @@ def ast_facts(tree: ast.Module) -> Facts:
                 for n in _own_nodes(child):
                     if isinstance(n, (ast.With, ast.AsyncWith)) and _holds_lock(n, ff, info):
                         lock_withs.add((n.lineno, n.col_offset))
+                    elif (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+                          and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "acquire"
+                          and _is_lock(n.value.func.value, ff, info)):
+                        lock_withs.add((n.lineno, n.col_offset))
                 visit(child, inner, None, main)
             elif isinstance(child, ast.ClassDef):
                 visit(child, chain, child.name, main)
@@ -211,14 +215,17 @@ def res_locks(res: _Resolver, call: ast.Call) -> bool:
 
 
 def _holds_lock(node: ast.With | ast.AsyncWith, ff: FnFacts, info: ModuleInfo) -> bool:
-    for item in node.items:
-        expr = item.context_expr.func if isinstance(item.context_expr, ast.Call) else item.context_expr
-        if isinstance(expr, ast.Attribute) and lockish(expr.attr):
+    return any(_is_lock(item.context_expr, ff, info) for item in node.items)
+
+
+def _is_lock(expr: ast.AST, ff: FnFacts, info: ModuleInfo) -> bool:
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Attribute):
+        return lockish(expr.attr)
+    if isinstance(expr, ast.Name):
+        if lockish(expr.id):
             return True
-        if isinstance(expr, ast.Name):
-            if lockish(expr.id):
-                return True
-            local = expr.id in ff.local_names and expr.id not in ff.globals_
-            if (expr.id in ff.local_locks) if local else (expr.id in info.locks):
-                return True
+        local = expr.id in ff.local_names and expr.id not in ff.globals_
+        return (expr.id in ff.local_locks) if local else (expr.id in info.locks)
     return False

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import ast
+import textwrap
 from typing import ClassVar
 
 from codemods._analysis import Finding, FunctionContext
 
 
+def src(text: str) -> str:
+    """A table example: dedented, without the leading newline."""
+    return textwrap.dedent(text).lstrip("\n")
+
+
 class Rule:
     CODE: ClassVar[str]
     MESSAGE: ClassVar[str]
-    #: how the fix works: "lock", "double-checked", "pop" — or None: reported, not fixed
+    #: how the fix works: "lock", "double-checked", "pop" (or "setdefault", per finding) — or None: reported
     FIX: ClassVar[str | None]
     #: code that must not be reported
     VALID: ClassVar[list[str]]
@@ -22,7 +28,8 @@ class Rule:
         raise NotImplementedError
 
     def finding(self, node: ast.stmt, state: str, *, span: tuple[int, int] | None = None, calls: bool = False,
-                owner: str | None = None, fixable: bool = True, **fmt: str) -> Finding:
+                owner: str | None = None, fixable: bool = True, fix: str | None = None,
+                **fmt: str) -> Finding:
         return Finding(
             code=self.CODE,
             message=self.MESSAGE.format(state=state, **fmt),
@@ -31,7 +38,7 @@ class Rule:
             state=state,
             fixable=self.FIX is not None and fixable,
             span=span or (node.lineno, node.end_lineno or node.lineno),
-            fix=self.FIX,
+            fix=fix or self.FIX,
             calls=calls,
             owner=owner,
             end_line=node.end_lineno,

@@ -45,6 +45,8 @@ class _FactsVisitor(cst.CSTVisitor):
         self.info = ModuleInfo()
         self.fns: list[cst.FunctionDef] = []
         self.withs: list[cst.With] = []
+        self.acquires: list[cst.Expr] = []
+        self.match_names: dict[int, set[str]] = {}  # id(scope) -> names captured by match patterns
         self.globals_: dict[int, set[str]] = {}  # id(function scope) -> names declared global
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -101,6 +103,21 @@ class _FactsVisitor(cst.CSTVisitor):
         scope = self.get_metadata(ScopeProvider, node)
         self.globals_.setdefault(id(scope), set()).update(n.name.value for n in node.names)
 
+    def _bind(self, name: Optional[cst.Name], node: cst.CSTNode) -> None:
+        if name is not None:
+            scope = self.get_metadata(ScopeProvider, node)
+            self.match_names.setdefault(id(scope), set()).add(name.value)
+
+    # match-statement captures bind names; ScopeProvider does not record them
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        self._bind(node.name, node)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        self._bind(node.name, node)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        self._bind(node.rest, node)
+
     def visit_With(self, node: cst.With) -> None:
         self.withs.append(node)
 
@@ -111,6 +128,7 @@ class _FactsVisitor(cst.CSTVisitor):
         while s is not None and not isinstance(s, GlobalScope):
             if not isinstance(s, ClassScope):
                 local.update(a.name for a in s.assignments)
+                local.update(self.match_names.get(id(s), ()))
             s = s.parent
         cls, main, p, direct = None, False, self._parent(node), True
         while p is not None:
@@ -125,16 +143,22 @@ class _FactsVisitor(cst.CSTVisitor):
         globals_ = frozenset(self.globals_.get(id(scope), set()))
         return FnFacts(globals_, frozenset(local - globals_), cls, main)
 
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "acquire":
+            self.acquires.append(node)
+
     def holds_lock(self, node: cst.With) -> bool:
-        for item in node.items:
-            expr = item.item.func if isinstance(item.item, cst.Call) else item.item
-            if isinstance(expr, cst.Attribute) and lockish(expr.attr.value):
-                return True
-            if isinstance(expr, cst.Name):
-                if lockish(expr.value):
-                    return True
-                if any(self._is_lock_assignment(r) for r in self._referents(expr)):
-                    return True
+        return any(self.is_lock(item.item) for item in node.items)
+
+    def is_lock(self, expr: cst.BaseExpression) -> bool:
+        """A lock-like name (``_lock``, ``mutex``), or a name whose assignment is ``threading.Lock()``."""
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        if isinstance(expr, cst.Attribute):
+            return lockish(expr.attr.value)
+        if isinstance(expr, cst.Name):
+            return lockish(expr.value) or any(self._is_lock_assignment(r) for r in self._referents(expr))
         return False
 
     def _referents(self, name: cst.Name):
@@ -169,6 +193,10 @@ class _FactsVisitor(cst.CSTVisitor):
         for w in self.withs:
             if self.holds_lock(w):
                 start = self.get_metadata(PositionProvider, w).start
+                lock_withs.add((start.line, start.column))
+        for e in self.acquires:
+            if self.is_lock(e.value.func.value):
+                start = self.get_metadata(PositionProvider, e).start
                 lock_withs.add((start.line, start.column))
         self.facts = Facts(self.info, functions, lock_withs)
 

@@ -67,14 +67,8 @@ class _Fixer(cst.CSTTransformer):
 
     def _apply(self, f: Finding, group: list) -> cst.BaseStatement | None:
         kind = "threading.RLock" if f.calls else "threading.Lock"
-        if f.fix == "pop":
-            (stmt,) = group
-            test = stmt.test
-            key = test.left
-            container = test.comparisons[0].comparator
-            call = cst.Expr(cst.Call(func=cst.Attribute(value=container, attr=cst.Name("pop")),
-                                     args=[cst.Arg(key), cst.Arg(cst.Name("None"))]))
-            return cst.SimpleStatementLine(body=[call], leading_lines=stmt.leading_lines)
+        if f.fix in ("pop", "setdefault"):
+            return _one_call(f.fix, group[0])
         lock = self._lock_expr(f, kind)
         first = group[0]
         leading = first.leading_lines
@@ -84,7 +78,7 @@ class _Fixer(cst.CSTTransformer):
             # the re-check inside the lock; a comment on the `if` line stays on the outer one only
             recheck = stmt.with_changes(body=stmt.body.with_changes(header=cst.TrailingWhitespace()))
             inner = cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=[recheck]))
-            return stmt.with_changes(body=cst.IndentedBlock(body=[inner]), leading_lines=leading)
+            return stmt.with_changes(body=stmt.body.with_changes(body=[inner]), leading_lines=leading)
         return cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=group), leading_lines=leading)
 
     def _lock_expr(self, f: Finding, kind: str) -> cst.BaseExpression:
@@ -100,6 +94,21 @@ class _Fixer(cst.CSTTransformer):
         if len(original.body) != len(updated.body):
             return updated
         return updated.with_changes(body=self._rewrite(list(original.body), list(updated.body)))
+
+
+def _one_call(kind: str, stmt: cst.If) -> cst.SimpleStatementLine:
+    """``if k in d: del d[k]`` → ``d.pop(k, None)``; ``if k not in d: d[k] = v`` → ``d.setdefault(k, v)``.
+    Comments on the ``if`` line, or else on the inner line, stay on the new line."""
+    key = stmt.test.left
+    container = stmt.test.comparisons[0].comparator
+    inner = stmt.body.body[0]
+    second = cst.Name("None") if kind == "pop" else inner.body[0].value
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    call = cst.Expr(cst.Call(func=cst.Attribute(value=container, attr=cst.Name(kind)),
+                             args=[cst.Arg(key, comma=comma), cst.Arg(second)]))
+    trailing = stmt.body.header if stmt.body.header.comment else inner.trailing_whitespace
+    return cst.SimpleStatementLine(body=[call], leading_lines=[*stmt.leading_lines, *inner.leading_lines],
+                                   trailing_whitespace=trailing)
 
 
 def _stronger(a: str | None, b: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from codemods._analysis import has_call, names_in
-from codemods._base import Rule
+from codemods._base import Rule, src
 
 
 class GlobalReadModifyWrite(Rule):
@@ -13,18 +13,160 @@ class GlobalReadModifyWrite(Rule):
     MESSAGE = "read-modify-write of module global '{state}' without a lock"
     FIX = "lock"
     VALID = [
-        "n = 0\ndef f():\n    global n\n    n = 5\n",  # a plain store is atomic
-        "n = 0\ndef f():\n    n = 1\n    n += 1\n",  # local
-        "import threading\nn = 0\n_n_lock = threading.Lock()\ndef f():\n    global n\n    with _n_lock:\n        n += 1\n",
-        "n = 0\nn += 1\n",  # import time
-        "n = 0\ndef f():\n    global n\n    n += 1  # migrate: ignore[FT001]\n",
+        # a plain store is atomic
+        src("""
+            n = 0
+            def reset():
+                global n
+                n = 0
+        """),
+        # a local that shadows the global
+        src("""
+            n = 0
+            def f():
+                n = 1
+                n += 1
+        """),
+        # only read
+        src("""
+            n = 0
+            def f():
+                global n
+                return n + 1
+        """),
+        # already under a lock
+        src("""
+            import threading
+            n = 0
+            _n_lock = threading.Lock()
+            def f():
+                global n
+                with _n_lock:
+                    n += 1
+        """),
+        # a lock whatever its name: resolved through the import
+        src("""
+            from threading import RLock as R
+            guard = R()
+            n = 0
+            def f():
+                global n
+                with guard:
+                    n += 1
+        """),
+        # import time: module-level code runs once
+        src("""
+            n = 0
+            n += 1
+            for i in range(3):
+                n += i
+        """),
+        # under `if __name__ == "__main__":`
+        src("""
+            n = 0
+            if __name__ == "__main__":
+                def main():
+                    global n
+                    n += 1
+        """),
+        # a closure variable, not a module global
+        src("""
+            def outer():
+                n = 0
+                def inner():
+                    nonlocal n
+                    n += 1
+                return inner
+        """),
+        src("""
+            n = 0
+            def f():
+                global n
+                n += 1  # migrate: ignore[FT001]
+        """),
     ]
     INVALID = [
-        ("n = 0\ndef f():\n    global n\n    n += 1\n",
-         "import threading\nn = 0\n_n_lock = threading.Lock()\ndef f():\n    global n\n    with _n_lock:\n        n += 1\n"),
-        ("total = 0\ndef add(x):\n    global total\n    tmp = total\n    tmp = tmp + x\n    total = tmp\n",
-         "import threading\ntotal = 0\n_total_lock = threading.Lock()\ndef add(x):\n    global total\n"
-         "    with _total_lock:\n        tmp = total\n        tmp = tmp + x\n        total = tmp\n"),
+        (src("""
+            n = 0
+            def f():
+                global n
+                n += 1
+         """),
+         src("""
+            import threading
+            n = 0
+            _n_lock = threading.Lock()
+            def f():
+                global n
+                with _n_lock:
+                    n += 1
+         """)),
+        # read into a temporary, write back later: the whole read..write is guarded
+        (src("""
+            total = 0
+            def add(x):
+                global total
+                tmp = total
+                tmp = tmp + x
+                total = tmp
+         """),
+         src("""
+            import threading
+            total = 0
+            _total_lock = threading.Lock()
+            def add(x):
+                global total
+                with _total_lock:
+                    tmp = total
+                    tmp = tmp + x
+                    total = tmp
+         """)),
+        # the block calls something: RLock (a call may re-enter)
+        (src("""
+            seq = 0
+            def next_id():
+                global seq
+                seq = seq + step()
+                return seq
+         """),
+         src("""
+            import threading
+            seq = 0
+            _seq_lock = threading.RLock()
+            def next_id():
+                global seq
+                with _seq_lock:
+                    seq = seq + step()
+                return seq
+         """)),
+        # docstring, comments, blank lines and other imports are kept
+        (src("""
+            \"\"\"Stats.\"\"\"
+            import os
+
+            hits = 0  # total
+
+
+            async def record():
+                global hits
+                # one more
+                hits += 1  # not atomic
+         """),
+         src("""
+            \"\"\"Stats.\"\"\"
+            import threading
+            import os
+
+            hits = 0  # total
+            _hits_lock = threading.Lock()
+
+
+            async def record():
+                global hits
+                # one more
+                with _hits_lock:
+                    hits += 1  # not atomic
+         """)),
     ]
 
     def check(self, body, i, ctx):

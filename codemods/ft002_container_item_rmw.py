@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 
-from codemods._analysis import has_call, shared
-from codemods._base import Rule
+from codemods._analysis import has_call, names_in, shared
+from codemods._base import Rule, src
 
 
 def _container_of(target: ast.AST, ctx) -> str | None:
@@ -32,18 +32,130 @@ class ContainerItemReadModifyWrite(Rule):
     MESSAGE = "read-modify-write of an item of module-level '{state}' without a lock"
     FIX = "lock"
     VALID = [
-        "counts = {}\ndef f(k):\n    counts[k] = 1\n",  # one store is atomic
-        "counts = {}\ndef f(k):\n    counts = {}\n    counts[k] += 1\n",  # local
-        "def f(k):\n    d = {}\n    d[k] = d.get(k, 0) + 1\n",
-        "counts = {}\ndef f(k):\n    counts.setdefault(k, []).append(1)\n",
+        # one store is atomic
+        src("""
+            counts = {}
+            def f(k):
+                counts[k] = 1
+        """),
+        # dict.setdefault and list.append are atomic
+        src("""
+            counts = {}
+            def f(k):
+                counts.setdefault(k, []).append(1)
+        """),
+        # a local that shadows the module-level dict, a parameter, a local dict
+        src("""
+            counts = {}
+            def f(k):
+                counts = {}
+                counts[k] += 1
+            def g(counts, k):
+                counts[k] += 1
+            def h(k):
+                d = {}
+                d[k] = d.get(k, 0) + 1
+        """),
+        # a closure's dict, not the module's
+        src("""
+            counts = {}
+            def outer():
+                counts = {}
+                def inner(k):
+                    counts[k] += 1
+                return inner
+        """),
+        # thread-local: every thread has its own
+        src("""
+            import threading
+            state = threading.local()
+            def f(k):
+                state.counts[k] += 1
+        """),
+        # already under a lock
+        src("""
+            import threading
+            counts = {}
+            lock = threading.Lock()
+            def f(k):
+                with lock:
+                    counts[k] = counts.get(k, 0) + 1
+        """),
+        # import time
+        src("""
+            counts = {}
+            for word in ("a", "b", "a"):
+                counts[word] = counts.get(word, 0) + 1
+        """),
+        # not a container: a module-level scalar (FT001 needs `global`)
+        src("""
+            limit = 10
+            def f(k):
+                items = {}
+                items[k] = limit + 1
+        """),
     ]
     INVALID = [
-        ("counts = {}\ndef hit(k):\n    counts[k] = counts.get(k, 0) + 1\n",
-         "import threading\ncounts = {}\n_counts_lock = threading.RLock()\ndef hit(k):\n    with _counts_lock:\n"
-         "        counts[k] = counts.get(k, 0) + 1\n"),
-        ("totals = {'a': 0}\ndef hit():\n    totals['a'] += 1\n",
-         "import threading\ntotals = {'a': 0}\n_totals_lock = threading.Lock()\ndef hit():\n    with _totals_lock:\n"
-         "        totals['a'] += 1\n"),
+        (src("""
+            counts = {}
+            def hit(k):
+                counts[k] = counts.get(k, 0) + 1
+         """),
+         src("""
+            import threading
+            counts = {}
+            _counts_lock = threading.RLock()
+            def hit(k):
+                with _counts_lock:
+                    counts[k] = counts.get(k, 0) + 1
+         """)),
+        (src("""
+            totals = {'a': 0}
+            def hit():
+                totals['a'] += 1
+         """),
+         src("""
+            import threading
+            totals = {'a': 0}
+            _totals_lock = threading.Lock()
+            def hit():
+                with _totals_lock:
+                    totals['a'] += 1
+         """)),
+        # any spelling of the container type
+        (src("""
+            from collections import defaultdict as dd
+            sizes = dd(int)
+            def grow(k, n):
+                sizes[k] = sizes[k] + n
+         """),
+         src("""
+            import threading
+            from collections import defaultdict as dd
+            sizes = dd(int)
+            _sizes_lock = threading.Lock()
+            def grow(k, n):
+                with _sizes_lock:
+                    sizes[k] = sizes[k] + n
+         """)),
+        # read into a temporary, write back later: the whole read..write is guarded
+        (src("""
+            seen = {}
+            def note(k):
+                n = seen.get(k, 0)
+                log(k)
+                seen[k] = n + 1
+         """),
+         src("""
+            import threading
+            seen = {}
+            _seen_lock = threading.RLock()
+            def note(k):
+                with _seen_lock:
+                    n = seen.get(k, 0)
+                    log(k)
+                    seen[k] = n + 1
+         """)),
     ]
 
     def check(self, body, i, ctx):
@@ -56,4 +168,21 @@ class ContainerItemReadModifyWrite(Rule):
             name = _container_of(stmt.targets[0], ctx)
             if name and reads(stmt.value, name):
                 return self.finding(stmt, name, calls=has_call([stmt.value]))
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name) and isinstance(stmt.value, (ast.Subscript, ast.Call)):
+                return self._through_temporary(body, i, target.id, ctx)
+        return None
+
+    def _through_temporary(self, body, i, temp, ctx):
+        """``n = d.get(k)`` … ``d[k] = <uses n>`` in one body."""
+        stmt = body[i]
+        for name in sorted(n for n in names_in(stmt.value) if n in ctx.info.containers and shared(n, ctx)):
+            if not reads(stmt.value, name):
+                continue
+            for j in range(i + 1, len(body)):
+                later = body[j]
+                if (isinstance(later, ast.Assign) and len(later.targets) == 1
+                        and _container_of(later.targets[0], ctx) == name and temp in names_in(later.value)):
+                    return self.finding(stmt, name, span=(stmt.lineno, later.end_lineno or later.lineno),
+                                        calls=has_call(body[i:j + 1]))
         return None

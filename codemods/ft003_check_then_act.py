@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from codemods._analysis import MUTATING_METHODS, has_call, shared
-from codemods._base import Rule
+from codemods._analysis import MUTATING_METHODS, has_call, names_in, shared
+from codemods._base import Rule, src
 
 
 def checked_container(test: ast.AST, ctx) -> str | None:
@@ -39,24 +39,168 @@ def mutates(stmts: list[ast.stmt], name: str) -> bool:
     return False
 
 
+def setdefault_parts(stmt: ast.If, name: str) -> tuple[ast.AST, ast.AST] | None:
+    """(key, value) of ``if k not in d: d[k] = v`` where ``d.setdefault(k, v)`` means the same: no else,
+    nothing else in the body, no calls in ``k`` or ``v`` (setdefault evaluates each once, always)."""
+    test = stmt.test
+    if stmt.orelse or len(stmt.body) != 1 or not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    if not isinstance(test.ops[0], ast.NotIn):
+        return None
+    act = stmt.body[0]
+    if not (isinstance(act, ast.Assign) and len(act.targets) == 1 and isinstance(act.targets[0], ast.Subscript)):
+        return None
+    target = act.targets[0]
+    if not (isinstance(target.value, ast.Name) and target.value.id == name
+            and ast.dump(target.slice) == ast.dump(test.left)):
+        return None
+    if has_call([test.left, act.value]) or name in names_in(act.value) or isinstance(act.value, ast.Lambda):
+        return None
+    return test.left, act.value
+
+
 class CheckThenAct(Rule):
     CODE = "FT003"
     MESSAGE = "check-then-act on module-level '{state}' without a lock"
     FIX = "lock"
     VALID = [
-        "cache = {}\ndef f(k):\n    return cache.setdefault(k, 1)\n",
-        "cache = {}\ndef f(k):\n    if k in cache:\n        return cache[k]\n",  # read only
-        "cache = {}\ndef f(k):\n    if k in cache:\n        del cache[k]\n",  # FT006, not FT003
+        # one atomic call
+        src("""
+            cache = {}
+            def f(k):
+                return cache.setdefault(k, 1)
+        """),
+        # the check is only followed by reads
+        src("""
+            cache = {}
+            def f(k):
+                if k in cache:
+                    return cache[k]
+                return None
+        """),
+        # check-then-delete is FT006
+        src("""
+            cache = {}
+            def f(k):
+                if k in cache:
+                    del cache[k]
+        """),
+        # a local cache
+        src("""
+            def f(items):
+                cache = {}
+                for k in items:
+                    if k not in cache:
+                        cache[k] = len(cache)
+                return cache
+        """),
+        # under a lock (any lock-like name)
+        src("""
+            cache = {}
+            def f(self, k):
+                with self._cache_lock:
+                    if k not in cache:
+                        cache[k] = make(k)
+                return cache[k]
+        """),
+        # under `if __name__ == "__main__":` and at import time
+        src("""
+            cache = {}
+            if "x" not in cache:
+                cache["x"] = 1
+            if __name__ == "__main__":
+                def main(k):
+                    if k not in cache:
+                        cache[k] = 2
+        """),
     ]
     INVALID = [
-        ("cache = {}\ndef get(k):\n    if k not in cache:\n        cache[k] = make(k)\n    return cache[k]\n",
-         "import threading\ncache = {}\n_cache_lock = threading.RLock()\ndef get(k):\n    with _cache_lock:\n"
-         "        if k not in cache:\n            cache[k] = make(k)\n    return cache[k]\n"),
-        ("seen = set()\ndef first(x):\n    if x in seen:\n        return False\n    else:\n        seen.add(x)\n"
-         "        return True\n",
-         "import threading\nseen = set()\n_seen_lock = threading.RLock()\ndef first(x):\n    with _seen_lock:\n"
-         "        if x in seen:\n            return False\n        else:\n            seen.add(x)\n"
-         "            return True\n"),
+        (src("""
+            cache = {}
+            def get(k):
+                if k not in cache:
+                    cache[k] = make(k)
+                return cache[k]
+         """),
+         src("""
+            import threading
+            cache = {}
+            _cache_lock = threading.RLock()
+            def get(k):
+                with _cache_lock:
+                    if k not in cache:
+                        cache[k] = make(k)
+                return cache[k]
+         """)),
+        (src("""
+            seen = set()
+            def first(x):
+                if x in seen:
+                    return False
+                else:
+                    seen.add(x)
+                    return True
+         """),
+         src("""
+            import threading
+            seen = set()
+            _seen_lock = threading.RLock()
+            def first(x):
+                with _seen_lock:
+                    if x in seen:
+                        return False
+                    else:
+                        seen.add(x)
+                        return True
+         """)),
+        # check-then-remove on a list
+        (src("""
+            callbacks = []
+            def unregister(f):
+                if f in callbacks:
+                    callbacks.remove(f)
+         """),
+         src("""
+            import threading
+            callbacks = []
+            _callbacks_lock = threading.RLock()
+            def unregister(f):
+                with _callbacks_lock:
+                    if f in callbacks:
+                        callbacks.remove(f)
+         """)),
+        # `.get()` as the check
+        (src("""
+            _handlers = {}
+            def handler(name):
+                if _handlers.get(name) is None:
+                    _handlers[name] = Handler(name)
+                return _handlers[name]
+         """),
+         src("""
+            import threading
+            _handlers = {}
+            _handlers_lock = threading.RLock()
+            def handler(name):
+                with _handlers_lock:
+                    if _handlers.get(name) is None:
+                        _handlers[name] = Handler(name)
+                return _handlers[name]
+         """)),
+        # one atomic call means the same: no lock
+        (src("""
+            registry = {}
+            def ensure(name):
+                if name not in registry:  # first time
+                    registry[name] = []
+                return registry[name]
+         """),
+         src("""
+            registry = {}
+            def ensure(name):
+                registry.setdefault(name, [])  # first time
+                return registry[name]
+         """)),
     ]
 
     def check(self, body, i, ctx):
@@ -68,6 +212,8 @@ class CheckThenAct(Rule):
             return None
         if _is_check_then_delete(stmt, name):
             return None
+        if name not in ctx.info.lists and setdefault_parts(stmt, name):
+            return self.finding(stmt, name, fix="setdefault")
         return self.finding(stmt, name, calls=has_call(stmt.body + stmt.orelse + [stmt.test]))
 
 

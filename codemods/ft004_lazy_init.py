@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from codemods._analysis import has_call
-from codemods._base import Rule
+from codemods._base import Rule, src
 
 
 def lazy_global(stmt: ast.AST, ctx) -> str | None:
@@ -36,14 +36,112 @@ class LazyInit(Rule):
     MESSAGE = "lazy initialisation of global '{state}' is not thread-safe (two threads can both initialise it)"
     FIX = "double-checked"
     VALID = [
-        "_inst = None\ndef get():\n    return _inst\n",
-        "_inst = None\ndef get():\n    inst = None\n    if inst is None:\n        inst = 1\n",
+        src("""
+            _inst = None
+            def get():
+                return _inst
+        """),
+        # a local
+        src("""
+            _inst = None
+            def get():
+                inst = None
+                if inst is None:
+                    inst = 1
+                return inst
+        """),
+        # already double-checked
+        src("""
+            import threading
+            _inst = None
+            _inst_lock = threading.Lock()
+            def get():
+                global _inst
+                if _inst is None:
+                    with _inst_lock:
+                        if _inst is None:
+                            _inst = Thing()
+                return _inst
+        """),
+        # the whole check under a lock
+        src("""
+            import threading
+            _inst = None
+            _mutex = threading.Lock()
+            def get():
+                global _inst
+                with _mutex:
+                    if _inst is None:
+                        _inst = Thing()
+                return _inst
+        """),
+        # import time
+        src("""
+            _inst = None
+            if _inst is None:
+                _inst = 1
+        """),
+        # nothing is initialised
+        src("""
+            _inst = None
+            def get():
+                global _inst
+                if _inst is None:
+                    raise RuntimeError("not ready")
+                return _inst
+        """),
     ]
     INVALID = [
-        ("_inst = None\ndef get():\n    global _inst\n    if _inst is None:\n        _inst = Thing()\n    return _inst\n",
-         "import threading\n_inst = None\n_inst_lock = threading.RLock()\ndef get():\n    global _inst\n"
-         "    if _inst is None:\n        with _inst_lock:\n            if _inst is None:\n                _inst = Thing()\n"
-         "    return _inst\n"),
+        (src("""
+            _inst = None
+            def get():
+                global _inst
+                if _inst is None:
+                    _inst = Thing()
+                return _inst
+         """),
+         src("""
+            import threading
+            _inst = None
+            _inst_lock = threading.RLock()
+            def get():
+                global _inst
+                if _inst is None:
+                    with _inst_lock:
+                        if _inst is None:
+                            _inst = Thing()
+                return _inst
+         """)),
+        # `if not x:`; the comment on the `if` line is not repeated on the re-check
+        (src("""
+            _table = {}
+            def table():
+                global _table
+                if not _table:  # built on first use
+                    _table = {1: 2}
+                return _table
+         """),
+         src("""
+            import threading
+            _table = {}
+            _table_lock = threading.Lock()
+            def table():
+                global _table
+                if not _table:  # built on first use
+                    with _table_lock:
+                        if not _table:
+                            _table = {1: 2}
+                return _table
+         """)),
+        # a generator: a lock held across `yield` can deadlock, so reported only
+        (src("""
+            _conn = None
+            def rows():
+                global _conn
+                if _conn is None:
+                    _conn = connect()
+                    yield None
+         """), None),
     ]
 
     def check(self, body, i, ctx):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from codemods._analysis import has_call, shared
-from codemods._base import Rule
+from codemods._base import Rule, src
 
 
 def class_target(target: ast.AST, ctx) -> tuple[str, str, str] | None:
@@ -29,16 +29,129 @@ class ClassAttrReadModifyWrite(Rule):
     MESSAGE = "read-modify-write of class attribute '{state}' without a lock"
     FIX = "lock"
     VALID = [
-        "class C:\n    n = 0\n    def f(self):\n        self.n = 1\n",
-        "class C:\n    n = 0\ndef f():\n    C.n = 5\n",
+        src("""
+            class C:
+                n = 0
+                def f(self):
+                    self.n = 1
+        """),
+        # a plain store
+        src("""
+            class C:
+                n = 0
+            def f():
+                C.n = 5
+        """),
+        # `self.n += 1` is FT008
+        src("""
+            class C:
+                n = 0
+                def f(self):
+                    self.n += 1
+        """),
+        # under the class lock
+        src("""
+            import threading
+            class C:
+                n = 0
+                _n_lock = threading.Lock()
+                def f(self):
+                    with type(self)._n_lock:
+                        type(self).n += 1
+        """),
+        # a local that shadows the class name
+        src("""
+            class C:
+                n = 0
+            def f(C):
+                C.n += 1
+        """),
+        # in the class body: import time
+        src("""
+            class C:
+                n = 0
+                n += 1
+        """),
     ]
     INVALID = [
-        ("class Counter:\n    count = 0\n    def hit(self):\n        type(self).count += 1\n",
-         "import threading\nclass Counter:\n    count = 0\n    _count_lock = threading.Lock()\n    def hit(self):\n"
-         "        with type(self)._count_lock:\n            type(self).count += 1\n"),
-        ("class Registry:\n    size = 0\ndef grow():\n    Registry.size += 1\n",
-         "import threading\nclass Registry:\n    size = 0\n    _size_lock = threading.Lock()\ndef grow():\n"
-         "    with Registry._size_lock:\n        Registry.size += 1\n"),
+        (src("""
+            class Counter:
+                count = 0
+                def hit(self):
+                    type(self).count += 1
+         """),
+         src("""
+            import threading
+            class Counter:
+                count = 0
+                _count_lock = threading.Lock()
+                def hit(self):
+                    with type(self)._count_lock:
+                        type(self).count += 1
+         """)),
+        (src("""
+            class Registry:
+                size = 0
+            def grow():
+                Registry.size += 1
+         """),
+         src("""
+            import threading
+            class Registry:
+                size = 0
+                _size_lock = threading.Lock()
+            def grow():
+                with Registry._size_lock:
+                    Registry.size += 1
+         """)),
+        (src("""
+            class Pool:
+                \"\"\"Connections.\"\"\"
+                opened = 0
+                @classmethod
+                def open(cls):
+                    cls.opened = cls.opened + 1
+         """),
+         src("""
+            import threading
+            class Pool:
+                \"\"\"Connections.\"\"\"
+                opened = 0
+                _opened_lock = threading.Lock()
+                @classmethod
+                def open(cls):
+                    with cls._opened_lock:
+                        cls.opened = cls.opened + 1
+         """)),
+        # the attribute comes from a base class: the lock goes after the docstring
+        (src("""
+            class Base:
+                hits = 0
+            class Child(Base):
+                \"\"\"A child.\"\"\"
+                def hit(self):
+                    self.__class__.hits += 1
+         """),
+         src("""
+            import threading
+            class Base:
+                hits = 0
+            class Child(Base):
+                \"\"\"A child.\"\"\"
+                _hits_lock = threading.Lock()
+                def hit(self):
+                    with self.__class__._hits_lock:
+                        self.__class__.hits += 1
+         """)),
+        # a class defined inside a function: no place for a class-level lock, reported only
+        (src("""
+            def factory():
+                class Local:
+                    n = 0
+                    def hit(self):
+                        type(self).n += 1
+                return Local
+         """), None),
     ]
 
     def check(self, body, i, ctx):
@@ -48,7 +161,7 @@ class ClassAttrReadModifyWrite(Rule):
             target = stmt.target
         elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute):
             t = stmt.targets[0]
-            if any(isinstance(n, ast.Attribute) and ast.dump(n) == ast.dump(t) for n in ast.walk(stmt.value)):
+            if any(isinstance(n, ast.Attribute) and ast.unparse(n) == ast.unparse(t) for n in ast.walk(stmt.value)):
                 target = t
         found = class_target(target, ctx) if target is not None else None
         if not found:

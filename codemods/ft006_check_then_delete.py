@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from codemods._analysis import has_call, shared
-from codemods._base import Rule
+from codemods._base import Rule, src
 
 
 def deleted_key(stmt: ast.AST, name: str) -> ast.AST | None:
@@ -30,12 +30,70 @@ class CheckThenDelete(Rule):
     MESSAGE = "check-then-delete on module-level '{state}' is not atomic; use {state}.pop(key, None)"
     FIX = "pop"
     VALID = [
-        "cache = {}\ndef drop(k):\n    cache.pop(k, None)\n",
-        "cache = {}\ndef drop(k):\n    if k in cache:\n        del cache[k]\n    else:\n        log(k)\n",
+        src("""
+            cache = {}
+            def drop(k):
+                cache.pop(k, None)
+        """),
+        # an else branch: not the same as one pop
+        src("""
+            cache = {}
+            def drop(k):
+                if k in cache:
+                    del cache[k]
+                else:
+                    log(k)
+        """),
+        src("""
+            def drop(k):
+                cache = {}
+                if k in cache:
+                    del cache[k]
+        """),
+        src("""
+            import threading
+            cache = {}
+            lock = threading.Lock()
+            def drop(k):
+                with lock:
+                    if k in cache:
+                        del cache[k]
+        """),
     ]
     INVALID = [
-        ("cache = {}\ndef drop(k):\n    if k in cache:\n        del cache[k]\n",
-         "cache = {}\ndef drop(k):\n    cache.pop(k, None)\n"),
+        (src("""
+            cache = {}
+            def drop(k):
+                if k in cache:
+                    del cache[k]
+         """),
+         src("""
+            cache = {}
+            def drop(k):
+                cache.pop(k, None)
+         """)),
+        (src("""
+            _sessions = {}
+            class Session:
+                def close(self):
+                    # forget it
+                    if self.sid in _sessions:
+                        del _sessions[self.sid]  # gone
+         """),
+         src("""
+            _sessions = {}
+            class Session:
+                def close(self):
+                    # forget it
+                    _sessions.pop(self.sid, None)  # gone
+         """)),
+        # the key calls something: one pop would call it once instead of twice, so reported only
+        (src("""
+            cache = {}
+            def drop(obj):
+                if key(obj) in cache:
+                    del cache[key(obj)]
+         """), None),
     ]
 
     def check(self, body, i, ctx):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from codemods._analysis import has_call, shared
-from codemods._base import Rule
+from codemods._base import Rule, src
 
 
 def checked_list(test: ast.AST, ctx) -> str | None:
@@ -31,13 +31,71 @@ class CheckThenPop(Rule):
     MESSAGE = "check-then-pop on module-level list '{state}' without a lock"
     FIX = "lock"
     VALID = [
-        "queue = []\ndef put(x):\n    queue.append(x)\n",
-        "def take():\n    q = []\n    if q:\n        return q.pop()\n",
+        src("""
+            queue = []
+            def put(x):
+                queue.append(x)
+        """),
+        src("""
+            def take():
+                q = []
+                if q:
+                    return q.pop()
+        """),
+        # only a read after the check
+        src("""
+            queue = []
+            def peek():
+                if queue:
+                    return queue[-1]
+        """),
+        src("""
+            import threading
+            queue = []
+            cv = threading.Condition()
+            def take():
+                with cv:
+                    if queue:
+                        return queue.pop()
+        """),
     ]
     INVALID = [
-        ("queue = []\ndef take():\n    if queue:\n        return queue.pop()\n    return None\n",
-         "import threading\nqueue = []\n_queue_lock = threading.RLock()\ndef take():\n    with _queue_lock:\n"
-         "        if queue:\n            return queue.pop()\n    return None\n"),
+        (src("""
+            queue = []
+            def take():
+                if queue:
+                    return queue.pop()
+                return None
+         """),
+         src("""
+            import threading
+            queue = []
+            _queue_lock = threading.RLock()
+            def take():
+                with _queue_lock:
+                    if queue:
+                        return queue.pop()
+                return None
+         """)),
+        (src("""
+            from collections import deque
+            jobs = deque()
+            def next_job():
+                if len(jobs) > 0:
+                    job = jobs.popleft()
+                    return job
+         """),
+         src("""
+            import threading
+            from collections import deque
+            jobs = deque()
+            _jobs_lock = threading.RLock()
+            def next_job():
+                with _jobs_lock:
+                    if len(jobs) > 0:
+                        job = jobs.popleft()
+                        return job
+         """)),
     ]
 
     def check(self, body, i, ctx):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from codemods._base import Rule
+from codemods._base import Rule, src
 
 
 class InstanceAttrReadModifyWrite(Rule):
@@ -13,12 +13,50 @@ class InstanceAttrReadModifyWrite(Rule):
     MESSAGE = "read-modify-write of instance attribute '{state}' is not thread-safe if the instance is shared"
     FIX = None
     VALID = [
-        "class C:\n    def f(self):\n        self.n = 1\n",
-        "class C:\n    def f(self):\n        with self._lock:\n            self.n += 1\n",
-        "import threading\nclass State(threading.local):\n    def f(self):\n        self.n += 1\n",
-        "from threading import local as L\nclass A(L):\n    pass\nclass B(A):\n    def f(self):\n        self.n += 1\n",
+        src("""
+            class C:
+                def f(self):
+                    self.n = 1
+        """),
+        src("""
+            class C:
+                def f(self):
+                    with self._lock:
+                        self.n += 1
+        """),
+        # instances of a threading.local subclass: every thread has its own attributes
+        src("""
+            import threading
+            class State(threading.local):
+                def f(self):
+                    self.n += 1
+        """),
+        src("""
+            from threading import local as L
+            class A(L):
+                pass
+            class B(A):
+                def f(self):
+                    self.n += 1
+        """),
+        # not a method
+        src("""
+            def f(self):
+                self.n += 1
+        """),
     ]
-    INVALID = [("class C:\n    def f(self):\n        self.n += 1\n", None)]
+    INVALID = [
+        (src("""
+            class C:
+                def f(self):
+                    self.n += 1
+         """), None),
+        (src("""
+            class Account:
+                async def withdraw(self, amount):
+                    self.balance -= amount
+         """), None),
+    ]
 
     def check(self, body, i, ctx):
         stmt = body[i]
