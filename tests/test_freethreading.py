@@ -125,6 +125,13 @@ def test_numpy_case_newest_with_target_wheels_is_not_the_newest():
     assert find_fix("numpy", "cp312t", client) is None
 
 
+def test_pure_release_is_a_fix_only_when_newer():
+    client = Files({"fast": ["fast-0.0.1-py3-none-any.whl", f"fast-1.0-cp313-cp313-{LINUX}.whl",
+                             f"fast-2.0-cp313-cp313-{LINUX}.whl", "fast-3.0-py3-none-any.whl"]})
+    assert find_fix("fast", "cp313t", client, current="2.0") == "3.0"
+    assert find_fix("fast", "cp313t", client, "<3", current="2.0") is None  # not the 0.0.1 placeholder
+
+
 def test_find_fix_in_a_find_links_folder(wheels):
     client = IndexClient(find_links=[str(wheels)], offline=True)
     assert find_fix("nativeft", "cp313t", client) == "1.1"

@@ -234,6 +234,19 @@ def test_pin_requirements_markers_only_where_a_package_has_several_versions():
         "a==1.0", 'b==1.0; python_version < "3.12"', 'b==2.0; python_version >= "3.12"', "c==1.0", "d==1.0"]
 
 
+def test_pin_markers_lose_their_extra_terms():
+    from migrate.lock import environment_marker
+
+    pins = [Pin("o", "1.23", 'python_version == "3.10" and extra == "fastembed"'),
+            Pin("o", "1.26", 'python_version >= "3.11" and (extra == "fastembed" or extra == "gpu")'),
+            Pin("p", "1.0", 'extra == "a"'), Pin("p", "2.0", 'extra == "b"')]
+    assert pin_requirements(pins) == ['o==1.23; python_version == "3.10"', 'o==1.26; python_version >= "3.11"',
+                                      "p==1.0"]
+    assert environment_marker('sys_platform == "win32" or python_version < "3.9" and extra == "a"') == \
+        'sys_platform == "win32" or python_version < "3.9"'
+    assert environment_marker('"win32" == sys_platform and extra == "a"') == '"win32" == sys_platform'
+
+
 def test_strip_manifest_keeps_the_projects_own_constraints(tmp_path):
     lock = tmp_path / "uv.lock"
     head = 'version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n'
@@ -250,3 +263,18 @@ def test_strip_manifest_keeps_the_projects_own_constraints(tmp_path):
     assert _strip_manifest(lock, {"a"})
     assert lock.read_text() == head + '[manifest]\noverrides = [{ name = "z", specifier = "==1" }]\n\n' + pkg
     assert not _strip_manifest(lock, {"a"})  # nothing of ours there: the caller lets uv re-lock
+
+
+@pytest.mark.parametrize("marker, requires_python, possible", [
+    ('python_version < "3.10"', ">=3.10", False),
+    ('python_version < "3.10"', ">=3.9", True),
+    ('python_full_version < "3.10.2"', ">=3.10", True),
+    ('sys_platform == "win32" and python_version >= "3.12"', ">=3.10,<3.12", False),
+    ('sys_platform == "win32"', ">=3.10", True),
+    ('platform_machine == "arm64"', None, True),
+    ("extra == 'x'", ">=3.10", True),
+])
+def test_pins_for_environments_outside_requires_python_are_not_reported(marker, requires_python, possible):
+    from migrate.lock import _possible
+
+    assert _possible(marker, requires_python) is possible

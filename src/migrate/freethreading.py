@@ -143,21 +143,24 @@ def read_lock(root: Path) -> tuple[str, list[LockedPackage]]:
 def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[str, str] | None = None,
            fix: bool = True) -> list[dict[str, Any]]:
     """One entry per locked package: {name, version, status, fix}."""
+    packages = [p for p in packages if not p.local]
+    if client is not None and hasattr(client, "prefetch"):
+        client.prefetch([(p.name, p.index) for p in packages if not p.files])
     out = []
     for pkg in packages:
-        if pkg.local:
-            continue
         files = pkg.files
         if not files and client is not None:
             files = [f for f, v in client.files(pkg.name, pkg.index) if v == _norm(pkg.version)]
-        status = classify(files, abi)
-        entry: dict[str, Any] = {"name": pkg.name, "version": pkg.version, "status": status, "fix": None}
-        if status == "blocker" and fix and client is not None:
+        out.append({"name": pkg.name, "version": pkg.version, "status": classify(files, abi), "fix": None})
+    if fix and client is not None:
+        blockers = [(pkg, e) for pkg, e in zip(packages, out) if e["status"] == "blocker"]
+        if hasattr(client, "prefetch"):
+            client.prefetch([(pkg.name, pkg.index) for pkg, _ in blockers])
+        for pkg, entry in blockers:
             spec = (requirements or {}).get(canonicalize_name(pkg.name), "")
-            better = find_fix(pkg.name, abi, client, spec, pkg.index)
-            if better is not None and Version(better) != Version(pkg.version):
+            better = find_fix(pkg.name, abi, client, spec, pkg.index, pkg.version)
+            if better is not None and _norm(better) != _norm(pkg.version):
                 entry["fix"] = f"{pkg.name}=={better}"
-        out.append(entry)
     return out
 
 
@@ -168,11 +171,16 @@ def _norm(version: str) -> Version | None:
         return None
 
 
-def find_fix(name: str, abi: str, client, specifier: str = "", index: str | None = None) -> str | None:
-    """The newest version (admitted by ``specifier``) that has a wheel for ``abi``, or None."""
+def find_fix(name: str, abi: str, client, specifier: str = "", index: str | None = None,
+             current: str | None = None) -> str | None:
+    """The newest version (admitted by ``specifier``, not a pre-release) with a wheel for ``abi``, or None.
+
+    A pure-Python version counts too, but only newer than ``current``: an old pure release of a package
+    that is native now (``0.0.1`` placeholders) is not a fix."""
     from packaging.specifiers import SpecifierSet
 
     spec = SpecifierSet(specifier or "")
+    floor = _norm(current) if current else None
     by_version: dict[Version, list[str]] = {}
     for filename, version in client.files(name, index):
         if version is not None:
@@ -180,7 +188,8 @@ def find_fix(name: str, abi: str, client, specifier: str = "", index: str | None
     for version in sorted(by_version, reverse=True):
         if version.is_prerelease or not spec.contains(version):
             continue
-        if classify(by_version[version], abi) in ("ft-wheels", "pure"):
+        status = classify(by_version[version], abi)
+        if status == "ft-wheels" or (status == "pure" and floor is not None and version > floor):
             return str(version)
     return None
 

@@ -25,14 +25,29 @@ class IndexClient:
     def __init__(self, index_urls: list[str] | None = None, find_links: list[str] | None = None,
                  offline: bool = False, timeout: float = 20.0) -> None:
         self.index_urls = [u.rstrip("/") for u in (index_urls or [PYPI])]
-        self.find_links = [Path(p) for p in (find_links or []) if not re.match(r"^[a-z]+://", str(p))]
+        self.find_links = [Path(p).resolve() for p in (find_links or []) if not re.match(r"^[a-z]+://", str(p))]
         self.offline = offline
         self.timeout = timeout
         self._cache: dict[tuple[str, str | None], list[tuple[str, Version | None]]] = {}
+        self._folders: dict[Path, dict[str, list[tuple[str, Version | None]]]] = {}
+
+    def _folder(self, folder: Path) -> dict[str, list[tuple[str, Version | None]]]:
+        """A local folder's wheels and sdists by project name, listed once."""
+        from migrate.freethreading import name_of, version_of
+
+        if folder not in self._folders:
+            by_name: dict[str, list[tuple[str, Version | None]]] = {}
+            if folder.is_dir():
+                for f in sorted(p.name for p in folder.iterdir()):
+                    n = name_of(f)
+                    if n is not None:
+                        by_name.setdefault(canonicalize_name(n), []).append((f, version_of(f)))
+            self._folders[folder] = by_name
+        return self._folders[folder]
 
     def files(self, name: str, index: str | None = None) -> list[tuple[str, Version | None]]:
         """(file name, version) of every artefact of ``name`` the configured sources know."""
-        from migrate.freethreading import name_of, version_of
+        from migrate.freethreading import version_of
 
         key = (canonicalize_name(name), index)
         if key in self._cache:
@@ -43,11 +58,7 @@ class IndexClient:
         if index and "://" not in index and Path(index) not in folders:
             folders.append(Path(index))  # a uv.lock registry that is a local folder
         for folder in folders:
-            if folder.is_dir():
-                for f in sorted(p.name for p in folder.iterdir()):
-                    n = name_of(f)
-                    if n is not None and canonicalize_name(n) == cname:
-                        out.append((f, version_of(f)))
+            out += self._folder(folder).get(cname, [])
         if not self.offline:
             urls = [index.rstrip("/")] if index and "://" in index else self.index_urls
             for url in urls:
@@ -55,6 +66,17 @@ class IndexClient:
                     out.append((f, version_of(f)))
         self._cache[key] = out
         return out
+
+    def prefetch(self, wanted: list[tuple[str, str | None]], workers: int = 8) -> None:
+        """Fetch several packages' pages at once (remote indexes answer in parallel)."""
+        todo = list(dict.fromkeys((canonicalize_name(n), i) for n, i in wanted))
+        todo = [(n, i) for n, i in todo if (n, i) not in self._cache]
+        if self.offline or len(todo) < 2:
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            list(pool.map(lambda item: self.files(*item), todo))
 
     def _remote(self, base: str, name: str) -> list[str]:
         """File names on ``base``'s project page (PEP 691 JSON preferred, PEP 503 HTML otherwise)."""

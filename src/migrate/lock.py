@@ -253,12 +253,54 @@ def pin_requirements(pins, exclude: set[str] = frozenset()) -> list[str]:
             continue  # not a PEP 440 version: nothing uv could pin
         if len(versions) == 1:
             out.append(f"{group[0].name}=={group[0].version}")
-        elif all(p.marker for p in group):
+        elif all(environment_marker(p.marker) for p in group):
             out += list(dict.fromkeys(_pin_req(p) for p in group))
         else:
             # several versions, not told apart by markers (e.g. Pipfile.lock default vs develop): the first
             out.append(f"{group[0].name}=={group[0].version}")
     return out
+
+
+def environment_marker(marker: str | None) -> str | None:
+    """``marker`` without its ``extra == ...`` terms (they say which extra installed a package, not
+    where; in a constraint they would never hold). None when nothing is left."""
+    if not marker or "extra" not in marker:
+        return marker
+    from packaging.markers import InvalidMarker, Marker
+
+    try:
+        tree = Marker(marker)._markers
+    except InvalidMarker:
+        return marker
+
+    def term(item) -> str | None:
+        if isinstance(item, list):
+            inner = walk(item)
+            return None if inner is None else f"({inner})"
+        lhs, op, rhs = item
+        if any(type(x).__name__ == "Variable" and x.value == "extra" for x in (lhs, rhs)):
+            return None
+        side = lambda x: x.value if type(x).__name__ == "Variable" else f'"{x.value}"'  # noqa: E731
+        return f"{side(lhs)} {op.value} {side(rhs)}"
+
+    def walk(items: list) -> str | None:
+        groups, current = [], []
+        for item in items:
+            if item == "or":
+                groups.append(current)
+                current = []
+            elif item != "and":
+                current.append(item)
+        groups.append(current)
+        out = []
+        for group in groups:
+            parts = [t for t in (term(i) for i in group) if t is not None]
+            if not parts:
+                return None  # one alternative always holds
+            out.append(" and ".join(parts))
+        return " or ".join(f"({o})" if " or " in o and len(out) > 1 else o for o in out)
+
+    return walk(tree)
 
 
 def _req_name(req: str) -> str:
@@ -404,7 +446,9 @@ def lock_stage(ctx) -> None:
         packages = read_uv_lock(stage / UV_LOCK)
         entries = assess(packages, target.abi, client, _requirements(project))
         fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
+        before_fixes: dict[str, list[str]] | None = None
         if fixes and options.ft_upgrade:
+            before_fixes = _versions(packages)
             text = _apply_fixes(stage, text, fixes, target, python, options, root)
             packages = read_uv_lock(stage / UV_LOCK)
         for e in entries:
@@ -419,14 +463,21 @@ def lock_stage(ctx) -> None:
                     path=UV_LOCK, key=e["name"]))
         ctx.result.ft = entries
         lock_bytes = (stage / UV_LOCK).read_bytes()
-        final: dict[str, list[str]] = {}
-        for p in packages:
-            final.setdefault(canonicalize_name(p.name), []).append(p.version)
+        final = _versions(packages)
 
     if text != ctx.changes.current(PYPROJECT).decode("utf-8"):
         ctx.changes.write(PYPROJECT, text.encode("utf-8"))
     ctx.changes.write(UV_LOCK, lock_bytes)
-    _report_pins(ctx, pins, final, dropped, {e["name"] for e in entries if e["status"] == "upgraded"})
+    _report_pins(ctx, pins, final, dropped,
+                 {canonicalize_name(e["name"]) for e in entries if e["status"] == "upgraded"}, before_fixes)
+
+
+def _versions(packages) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in packages:
+        if not p.local:
+            out.setdefault(canonicalize_name(p.name), []).append(p.version)
+    return out
 
 
 def _requirements(project) -> dict[str, str]:
@@ -470,7 +521,8 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
 
 def _pin_req(pin) -> str:
     req = f"{pin.name}=={pin.version}"
-    return f"{req}; {pin.marker}" if pin.marker else req
+    marker = environment_marker(pin.marker)
+    return f"{req}; {marker}" if marker else req
 
 
 def _first_error(stderr: str) -> str:
@@ -508,35 +560,85 @@ def _with_constraints(text: str, reqs: list[str], temporary: bool = False,
     return tomlkit.dumps(doc)
 
 
-def _report_pins(ctx, pins, final: dict[str, list[str]], dropped: dict[str, str], upgraded: set[str]) -> None:
-    """MIG201 for every old pin whose version is not in the new lock, with the reason."""
+def _report_pins(ctx, pins, final: dict[str, list[str]], dropped: dict[str, str], upgraded: set[str],
+                 before_fixes: dict[str, list[str]] | None = None) -> None:
+    """MIG201 for every old pin whose version is not in the new lock, with the reason. Pins whose marker
+    no Python that ``requires-python`` admits can meet (the old lock's environments for older Pythons)
+    are not reported."""
     from packaging.version import InvalidVersion, Version
 
+    def has(versions: list[str], v: str) -> bool:
+        try:
+            return any(Version(v) == Version(n) for n in versions)
+        except InvalidVersion:
+            return v in versions
+
     changed: list[dict[str, Any]] = []
-    by_name: dict[str, list[str]] = {}
+    by_name: dict[str, list] = {}
     for p in pins:
-        by_name.setdefault(canonicalize_name(p.name), []).append(p.version)
-    for name, versions in sorted(by_name.items()):
+        by_name.setdefault(canonicalize_name(p.name), []).append(p)
+    requires_python = ctx.project.requires_python
+    for name, group in sorted(by_name.items()):
         now_all = final.get(name)
         if not now_all:
             continue  # no longer required
-        try:
-            same = all(any(Version(v) == Version(n) for n in now_all) for v in versions)
-        except InvalidVersion:
-            same = all(v in now_all for v in versions)
-        if same:
+        relevant = [p for p in group if not p.marker or _possible(p.marker, requires_python)] or group
+        versions = list(dict.fromkeys(p.version for p in relevant))
+        if all(has(now_all, v) for v in versions):
             continue
         now = " / ".join(now_all)
         if name in upgraded:
             why = "moved to a version with free-threaded wheels"
+            if any(has(now_all, v) for v in versions):
+                why += f" on Python {ctx.target.version}; other versions keep {' / '.join(versions)}"
         elif name in dropped:
             why = f"the old pin does not resolve with the converted requirements: {dropped[name]}"
+        elif before_fixes is not None and all(has(before_fixes.get(name, []), v) for v in versions):
+            why = (f"moved with the free-threading fixes ({', '.join(sorted(upgraded))}) on Python "
+                   f"{ctx.target.version}")
+        elif len(versions) > 1:
+            marks = "; ".join(f"{p.version} for {p.marker}" for p in relevant)
+            why = f"uv does not split the environments as the old lock did ({marks})"
         else:
-            why = "resolved differently (the old pin is not available from the configured sources)"
+            why = "uv resolved a different version (the pinned one is not available from the configured sources)"
         changed.append({"name": name, "old": versions, "new": now, "why": why})
-        if name in upgraded and any(v in now_all for v in versions):
-            why += f" on Python {ctx.target.version}; other versions keep {' / '.join(versions)}"
         ctx.result.warnings.append(Diagnostic(
             "MIG201", f"{name} {' / '.join(versions)} -> {now}: {why}", path=UV_LOCK, key=name))
     ctx.result.lock["changed_pins"] = changed
     ctx.result.lock["kept_pins"] = sum(1 for n in by_name if n in final) - len(changed)
+
+
+def _possible(marker: str, requires_python: str | None) -> bool:
+    """Whether ``marker`` can hold on some Python that ``requires_python`` admits (on Linux, macOS or
+    Windows); True when it cannot be told."""
+    from packaging.markers import InvalidMarker, Marker, default_environment
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        m = Marker(marker)
+        spec = SpecifierSet(requires_python or "")
+    except (InvalidMarker, InvalidSpecifier):
+        return True
+    told = {"python_version", "python_full_version", "sys_platform", "os_name", "platform_system",
+            "implementation_name", "platform_python_implementation"}
+    variables = set(re.findall(r"\b(python_version|python_full_version|sys_platform|os_name|platform_system|"
+                               r"implementation_name|platform_python_implementation|platform_machine|"
+                               r"platform_release|platform_version|implementation_version|extra|"
+                               r"dependency_groups|extras)\b", marker))
+    if not variables <= told:
+        return True
+    systems = [("linux", "posix", "Linux"), ("win32", "nt", "Windows"), ("darwin", "posix", "Darwin")]
+    for minor in range(0, 30):
+        for micro in (0, 99):
+            if not spec.contains(f"3.{minor}.{micro}", prereleases=True):
+                continue
+            for sys_platform, os_name, system in systems:
+                env = dict(default_environment(), python_version=f"3.{minor}", python_full_version=f"3.{minor}.{micro}",
+                           sys_platform=sys_platform, os_name=os_name, platform_system=system,
+                           implementation_name="cpython", platform_python_implementation="CPython", extra="")
+                try:
+                    if m.evaluate(env):
+                        return True
+                except Exception:
+                    return True
+    return False
