@@ -3,8 +3,9 @@
 1. Copy the project (without .git, virtualenvs, build folders) to a temporary folder, laid out so that
    relative path dependencies (``../lib``) still point at the real folders, and apply the staged files.
 2. Lock with the old lock's versions as temporary ``constraint-dependencies`` (marker-aware: a package
-   pinned twice under different markers keeps both). If uv cannot satisfy them together with the
-   converted requirements, lock without them and report every version that changed (MIG201).
+   pinned twice under different markers keeps both; ``extra ==`` terms dropped). Pins uv cannot
+   satisfy are dropped (those its error names, a few rounds, then all) and every version that changed
+   is reported with the reason (MIG201).
 3. Drop the temporary constraints from pyproject.toml and from uv.lock's manifest, checked with
    ``uv lock --check`` (else lock again without them: uv prefers the versions already in uv.lock), so the
    pins survive without leftover constraints.
