@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from codemods._analysis import PREFILTER, Finding, analyze_tree
+from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings
 from codemods._base import Rule
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
@@ -32,7 +32,7 @@ RULES: list[Rule] = [
 ]
 RULES_BY_CODE = {r.CODE: r for r in sorted(RULES, key=lambda r: r.CODE)}
 
-__all__ = ["PREFILTER", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
+__all__ = ["PREFILTER", "may_have_findings", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
 
 
 def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
@@ -55,12 +55,12 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
         return analyze_tree(tree or ast.parse(source), source.splitlines(), facts, _rules(select, ignore))
     if tree is None:
-        if not PREFILTER.search(source):
+        if not may_have_findings(source):
             return []
         tree = ast.parse(source)
     from codemods._ast_facts import ast_facts
 
-    return analyze_tree(tree, source.splitlines(), ast_facts(tree), _rules(select, ignore))
+    return analyze_tree(tree, source.splitlines(), ast_facts(tree, source), _rules(select, ignore))
 
 
 def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = None,

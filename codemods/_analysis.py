@@ -33,12 +33,23 @@ MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "popitem", "r
                               "discard", "setdefault", "appendleft", "popleft", "sort", "reverse"})
 _LOCK_WORDS = frozenset({"lock", "rlock", "mutex", "sem", "semaphore", "cond", "condition", "cv"})
 _SUPPRESS = re.compile(r"#\s*migrate:\s*ignore(?:\[([A-Za-z0-9, ]+)\])?")
-# quick pre-filter: a file without any of these cannot hold a finding
+# Pre-filter: every finding needs one of these (a `global`, an augmented assignment, an item store or
+# `del`, a mutating method call, a class attribute spelled through the class) — files without any are
+# skipped unparsed. `may_have_findings` adds `Cls.attr = …` for the module's top-level class names.
 PREFILTER = re.compile(
-    r"^\s*global\s|\+=|-=|\*=|/=|%=|\|=|&=|\^=|<<=|>>=|@=|\*\*=|^[A-Za-z_]\w*\s*(?::[^=\n]*)?=\s*(?:\{|\[|[\w.]+\()"
-    r"|type\(self\)|__class__|\bcls\.",
+    r"\bglobal\s|[-+*/%&|^@]=|<<=|>>=|\]\s*\\?\s*=[^=]|\]\s*:[^\n=]*=|\bdel\b"
+    r"|\.\s*(?:" + "|".join(sorted(MUTATING_METHODS)) + r")\s*\(|type\(\s*self\s*\)|__class__|\bcls\.",
     re.M,
 )
+_TOP_CLASS = re.compile(r"^class\s+(\w+)", re.M)
+
+
+def may_have_findings(source: str) -> bool:
+    """False only when no rule can find anything in ``source`` (checked against the full analysis)."""
+    if PREFILTER.search(source):
+        return True
+    names = _TOP_CLASS.findall(source)
+    return bool(names) and re.search(r"\b(?:%s)\s*\.\s*\w+\s*=[^=]" % "|".join(names), source) is not None
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,6 @@ class ModuleInfo:
     classes: dict[str, set[str]] = field(default_factory=dict)
     #: module-level classes deriving from threading.local (their instances are thread-local)
     local_classes: set[str] = field(default_factory=set)
-    #: module-level container -> names of functions that mutate it (filled by ``analyze_tree``)
-    mutated_in: dict[str, set[str]] = field(default_factory=dict)
 
     def classify(self, name: str, qnames: set[str], literal: Optional[str]) -> None:
         """Record one module-level ``name = value``; ``qnames``: qualified names of the called callable,
@@ -125,11 +134,30 @@ class FunctionContext:
     cls: Optional[str]
     #: (line, column) of every ``with`` in the module that holds a lock
     lock_withs: frozenset[tuple[int, int]] = frozenset()
+    writers: Optional["Writers"] = None
 
     def holds_lock(self, node: ast.AST) -> bool:
         """A ``with <lock>:`` or a ``<lock>.acquire()`` statement."""
         return (isinstance(node, (ast.With, ast.AsyncWith)) and (node.lineno, node.col_offset) in self.lock_withs
                 or _acquires(node, self.lock_withs))
+
+
+class Writers:
+    """Which functions of the module mutate a module-level container (computed on first use)."""
+
+    def __init__(self, contexts: list[FunctionContext]) -> None:
+        self.contexts = contexts
+        self._map: Optional[dict[str, set[str]]] = None
+
+    def of(self, name: str) -> set[str]:
+        if self._map is None:
+            self._map = {}
+            for ctx in self.contexts:
+                for node in own_nodes(ctx.fn):
+                    n = _mutated_container(node)
+                    if n is not None and n in ctx.info.containers and shared(n, ctx):
+                        self._map.setdefault(n, set()).add(ctx.fn.name)
+        return self._map.get(name, set())
 
 
 def shared(name: str, ctx: FunctionContext) -> bool:
@@ -160,12 +188,6 @@ def has_call(nodes: list) -> bool:
     return any(isinstance(n, ast.Call) for node in nodes for n in ast.walk(node))
 
 
-def is_main_guard(test: str) -> bool:
-    """``__name__ == "__main__"`` (either side, either quote), given the test's source text."""
-    flat = re.sub(r"\s+", "", test).replace("'", '"')
-    return flat in ('__name__=="__main__"', '"__main__"==__name__')
-
-
 def _mutated_container(node: ast.AST) -> Optional[str]:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MUTATING_METHODS:
         if isinstance(node.func.value, ast.Name):
@@ -177,10 +199,19 @@ def _mutated_container(node: ast.AST) -> Optional[str]:
     return None
 
 
-def functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            yield node
+def functions(body: list[ast.stmt]) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function in ``body`` at any depth (statements only: a ``def`` is never inside an expression)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield stmt
+        for attr in ("body", "orelse", "finalbody"):
+            sub = getattr(stmt, attr, None)
+            if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                yield from functions(sub)
+        for h in getattr(stmt, "handlers", None) or ():
+            yield from functions(h.body)
+        for case in getattr(stmt, "cases", None) or ():
+            yield from functions(case.body)
 
 
 def own_nodes(fn) -> Iterator[ast.AST]:
@@ -189,9 +220,8 @@ def own_nodes(fn) -> Iterator[ast.AST]:
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
 
 
 def _call_name(stmt: ast.AST) -> str:
@@ -259,20 +289,14 @@ def _suspends(body: list[ast.stmt], span: Optional[tuple[int, int]]) -> bool:
 
 def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) -> list[Finding]:
     """Run ``rules`` over every function of ``tree`` that can run in a thread, outside locks."""
-    contexts = []
+    contexts: list[FunctionContext] = []
+    writers = Writers(contexts)
     lock_withs = frozenset(facts.lock_withs)
-    for fn in functions(tree):
+    for fn in functions(tree.body):
         ff = facts.functions.get((fn.lineno, fn.col_offset))
         if ff is None or ff.main_only:
             continue
-        contexts.append(FunctionContext(fn, facts.info, ff.globals_, ff.local_names, ff.cls, lock_withs))
-    info = facts.info
-    info.mutated_in = {}
-    for ctx in contexts:
-        for node in own_nodes(ctx.fn):
-            name = _mutated_container(node)
-            if name in info.containers and shared(name, ctx):
-                info.mutated_in.setdefault(name, set()).add(ctx.fn.name)
+        contexts.append(FunctionContext(fn, facts.info, ff.globals_, ff.local_names, ff.cls, lock_withs, writers))
     found: dict[int, Finding] = {}
     for ctx in contexts:
         for body, locked in blocks(ctx.fn, facts):

@@ -9,10 +9,11 @@ from the module's imports (``import threading as t`` → ``t.Lock`` is ``threadi
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 from typing import Iterator, Optional
 
-from codemods._analysis import LOCK_QNAMES, LOCAL_QNAMES, Facts, FnFacts, ModuleInfo, is_main_guard, lockish
+from codemods._analysis import LOCK_QNAMES, LOCAL_QNAMES, Facts, FnFacts, ModuleInfo, lockish
 
 _BUILTINS = frozenset(dir(builtins))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -85,61 +86,112 @@ def _store_names(target: ast.AST) -> Iterator[str]:
             yield n.value.id
 
 
-def _own_nodes(fn) -> Iterator[ast.AST]:
-    """Nodes of ``fn`` in its own scope (nested def/class/lambda and comprehensions yielded, not entered)."""
-    stack: list[ast.AST] = [fn.args, *fn.body]
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Statements of one scope, with except handlers and match cases (nested def/class yielded, not entered)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, _SCOPES):
+            continue
+        for attr in ("body", "orelse", "finalbody"):
+            sub = getattr(stmt, attr, None)
+            if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                yield from _own_statements(sub)
+        for h in getattr(stmt, "handlers", None) or ():
+            yield h
+            yield from _own_statements(h.body)
+        for case in getattr(stmt, "cases", None) or ():
+            yield case
+            yield from _own_statements(case.body)
+
+
+def _walrus_targets(stmt: ast.AST) -> Iterator[str]:
+    """Names bound by ``:=`` in the expressions of one statement (not in lambdas or comprehensions)."""
+    stack = [c for c in ast.iter_child_nodes(stmt) if not isinstance(c, (ast.stmt, ast.excepthandler))]
     while stack:
         node = stack.pop()
-        yield node
-        if isinstance(node, _SCOPES + _COMPREHENSIONS):
-            if isinstance(node, _COMPREHENSIONS):
-                stack.extend(g.iter for g in node.generators[:1])  # evaluated in the enclosing scope
+        if isinstance(node, ast.NamedExpr):
+            yield from _store_names(node.target)
+        if isinstance(node, (ast.Lambda,) + _COMPREHENSIONS):
             continue
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _bindings(fn) -> tuple[set[str], set[str], list[ast.AST]]:
-    """(names bound, names declared global, lock assignments) in ``fn``'s own scope."""
-    bound: set[str] = set()
-    globals_: set[str] = set()
-    assigns: list[ast.AST] = []
-    args = fn.args
-    for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
-        if a is not None:
-            bound.add(a.arg)
-    for node in _own_nodes(fn):
-        if node is fn.args:
-            continue
-        if isinstance(node, ast.Global):
-            globals_.update(node.names)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
-                bound.update(_store_names(t))
-            assigns.append(node)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            bound.update(_store_names(node.target))
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if item.optional_vars is not None:
-                    bound.update(_store_names(item.optional_vars))
-        elif isinstance(node, ast.NamedExpr):
-            bound.update(_store_names(node.target))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if alias.name != "*":
-                    bound.add((alias.asname or alias.name).split(".")[0])
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not fn:
-            bound.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            bound.add(node.rest)
-    return bound - globals_, globals_, assigns
+class _Scan:
+    """One pass over a function's own statements: bindings, `global`s, lock assignments, imports,
+    ``with`` statements and ``.acquire()`` calls."""
+
+    def __init__(self, fn, walrus: list[int]) -> None:
+        self.bound: set[str] = set()
+        self.globals_: set[str] = set()
+        self.assigns: list[ast.AST] = []
+        self.imports: list[ast.AST] = []
+        self.withs: list[ast.AST] = []
+        self.acquires: list[ast.Expr] = []
+        self.nested: list[ast.AST] = []
+        args = fn.args
+        for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+            if a is not None:
+                self.bound.add(a.arg)
+        bound = self.bound
+        for node in _own_statements(fn.body):
+            if walrus and _spans(node, walrus):
+                bound.update(_walrus_targets(node))
+            if isinstance(node, ast.Global):
+                self.globals_.update(node.names)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    bound.update(_store_names(t))
+                self.assigns.append(node)
+            elif isinstance(node, ast.Expr):
+                v = node.value
+                if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "acquire":
+                    self.acquires.append(node)
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                bound.update(_store_names(node.target))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                self.withs.append(node)
+                for item in node.items:
+                    if item.optional_vars is not None:
+                        bound.update(_store_names(item.optional_vars))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.imports.append(node)
+                for alias in node.names:
+                    if alias.name != "*":
+                        bound.add((alias.asname or alias.name).split(".")[0])
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+                self.nested.append(node)
+            elif isinstance(node, ast.ExceptHandler):
+                if node.name:
+                    bound.add(node.name)
+            elif isinstance(node, ast.match_case):
+                for p in ast.walk(node.pattern):
+                    if isinstance(p, (ast.MatchAs, ast.MatchStar)) and p.name:
+                        bound.add(p.name)
+                    elif isinstance(p, ast.MatchMapping) and p.rest:
+                        bound.add(p.rest)
+        self.bound -= self.globals_
 
 
-def ast_facts(tree: ast.Module) -> Facts:
+def _spans(node: ast.AST, lines: list[int]) -> bool:
+    """Does ``node`` cover one of the (sorted) ``lines``?"""
+    k = bisect.bisect_left(lines, node.lineno)
+    return k < len(lines) and lines[k] <= (node.end_lineno or node.lineno)
+
+
+def _is_main_guard(test: ast.AST) -> bool:
+    """``__name__ == "__main__"`` either way round."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = (test.left, test.comparators[0])
+    return any(isinstance(a, ast.Name) and a.id == "__name__" and isinstance(b, ast.Constant) and b.value == "__main__"
+               for a, b in (sides, sides[::-1]))
+
+
+def ast_facts(tree: ast.Module, source: str) -> Facts:
+    """Facts of ``tree`` parsed from ``source``."""
+    # lines with `:=` (only statements covering one are searched for walrus targets)
+    walrus = [n for n, line in enumerate(source.splitlines(), 1) if ":=" in line] if ":=" in source else []
     info = ModuleInfo()
     stmts = list(_module_statements(tree.body))
     aliases: dict[str, set[str]] = {}
@@ -172,41 +224,51 @@ def ast_facts(tree: ast.Module) -> Facts:
     functions: dict[tuple[int, int], FnFacts] = {}
     lock_withs: set[tuple[int, int]] = set()
 
-    def visit(node: ast.AST, chain: list, cls: Optional[str], main: bool) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                bound, globals_, assigns = _bindings(child)
-                local_aliases: dict[str, set[str]] = {}
-                _import_aliases([n for n in _own_nodes(child) if isinstance(n, (ast.Import, ast.ImportFrom))],
-                                local_aliases)
-                fres = _Resolver({**aliases, **local_aliases}, module_names)
-                locks = {t.id for a in assigns if isinstance(a, (ast.Assign, ast.AnnAssign))
-                         and isinstance(a.value, ast.Call) and res_locks(fres, a.value)
-                         for t in (a.targets if isinstance(a, ast.Assign) else [a.target]) if isinstance(t, ast.Name)}
-                level = (bound, globals_, locks)
-                inner = chain + [level]
-                local_names = frozenset().union(*(b for b, _, _ in inner))
-                local_locks = frozenset().union(*(lk for _, _, lk in inner))
-                ff = FnFacts(frozenset(globals_), local_names - globals_, cls, main, local_locks)
-                functions[(child.lineno, child.col_offset)] = ff
-                for n in _own_nodes(child):
-                    if isinstance(n, (ast.With, ast.AsyncWith)) and _holds_lock(n, ff, info):
-                        lock_withs.add((n.lineno, n.col_offset))
-                    elif (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
-                          and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "acquire"
-                          and _is_lock(n.value.func.value, ff, info)):
-                        lock_withs.add((n.lineno, n.col_offset))
-                visit(child, inner, None, main)
-            elif isinstance(child, ast.ClassDef):
-                visit(child, chain, child.name, main)
-            elif isinstance(child, ast.Lambda):
-                continue
-            elif isinstance(child, ast.If) and is_main_guard(ast.unparse(child.test)):
-                visit(child, chain, cls, True)
+    def function(fn, chain: list, cls: Optional[str], main: bool) -> None:
+        scan = _Scan(fn, walrus)
+        local_aliases: dict[str, set[str]] = {}
+        _import_aliases(scan.imports, local_aliases)
+        fres = _Resolver({**aliases, **local_aliases}, module_names) if local_aliases else res
+        locks = {t.id for a in scan.assigns if isinstance(a, (ast.Assign, ast.AnnAssign))
+                 and isinstance(a.value, ast.Call) and res_locks(fres, a.value)
+                 for t in (a.targets if isinstance(a, ast.Assign) else [a.target]) if isinstance(t, ast.Name)}
+        inner = chain + [(scan.bound, locks)]
+        local_names = frozenset().union(*(b for b, _ in inner))
+        local_locks = frozenset().union(*(lk for _, lk in inner))
+        globals_ = frozenset(scan.globals_)
+        ff = FnFacts(globals_, local_names - globals_, cls, main, local_locks)
+        functions[(fn.lineno, fn.col_offset)] = ff
+        for w in scan.withs:
+            if _holds_lock(w, ff, info):
+                lock_withs.add((w.lineno, w.col_offset))
+        for e in scan.acquires:
+            if _is_lock(e.value.func.value, ff, info):
+                lock_withs.add((e.lineno, e.col_offset))
+        for n in scan.nested:
+            if isinstance(n, ast.ClassDef):
+                statements(n.body, inner, n.name, main)
             else:
-                visit(child, chain, cls, main)
+                function(n, inner, None, main)
 
-    visit(tree, [], None, False)
+    def statements(body: list[ast.stmt], chain: list, cls: Optional[str], main: bool) -> None:
+        """Functions defined in a module or class body (through if/try/with/...)."""
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                function(stmt, chain, cls, main)
+            elif isinstance(stmt, ast.ClassDef):
+                statements(stmt.body, chain, stmt.name, main)
+            else:
+                guarded = main or (isinstance(stmt, ast.If) and _is_main_guard(stmt.test))
+                for attr in ("body", "orelse", "finalbody"):
+                    sub = getattr(stmt, attr, None)
+                    if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                        statements(sub, chain, cls, guarded if attr == "body" else main)
+                for h in getattr(stmt, "handlers", None) or ():
+                    statements(h.body, chain, cls, main)
+                for case in getattr(stmt, "cases", None) or ():
+                    statements(case.body, chain, cls, main)
+
+    statements(tree.body, [], None, False)
     return Facts(info, functions, lock_withs)
 
 

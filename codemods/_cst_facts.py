@@ -24,7 +24,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from codemods._analysis import LOCAL_QNAMES, LOCK_QNAMES, Facts, FnFacts, ModuleInfo, is_main_guard, lockish
+from codemods._analysis import LOCAL_QNAMES, LOCK_QNAMES, Facts, FnFacts, ModuleInfo, lockish
 
 def _literal(value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value, (cst.List, cst.ListComp)):
@@ -34,6 +34,16 @@ def _literal(value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value, (cst.Set, cst.SetComp)):
         return "set"
     return None
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"`` either way round."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.Equal)):
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    return any(isinstance(a, cst.Name) and a.value == "__name__" and isinstance(b, cst.SimpleString)
+               and b.evaluated_value == "__main__" for a, b in (sides, sides[::-1]))
 
 
 class _FactsVisitor(cst.CSTVisitor):
@@ -130,16 +140,16 @@ class _FactsVisitor(cst.CSTVisitor):
                 local.update(a.name for a in s.assignments)
                 local.update(self.match_names.get(id(s), ()))
             s = s.parent
-        cls, main, p, direct = None, False, self._parent(node), True
+        cls, main, prev, p, direct = None, False, node, self._parent(node), True
         while p is not None:
             if isinstance(p, (cst.FunctionDef, cst.Lambda)):
                 direct = False
             elif isinstance(p, cst.ClassDef) and direct and cls is None:
                 cls = p.name.value
                 direct = False
-            elif isinstance(p, cst.If) and is_main_guard(self.module.code_for_node(p.test)):
+            elif isinstance(p, cst.If) and prev is p.body and _is_main_guard(p.test):
                 main = True
-            p = self._parent(p)
+            prev, p = p, self._parent(p)
         globals_ = frozenset(self.globals_.get(id(scope), set()))
         return FnFacts(globals_, frozenset(local - globals_), cls, main)
 

@@ -170,6 +170,8 @@ class GlobalReadModifyWrite(Rule):
     ]
 
     def check(self, body, i, ctx):
+        if not ctx.globals_:
+            return None  # without `global`, assigning a name makes it local
         stmt = body[i]
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id in ctx.globals_:
             return self.finding(stmt, stmt.target.id, calls=has_call([stmt.value]))

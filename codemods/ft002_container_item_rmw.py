@@ -159,6 +159,8 @@ class ContainerItemReadModifyWrite(Rule):
     ]
 
     def check(self, body, i, ctx):
+        if not ctx.info.containers:
+            return None
         stmt = body[i]
         if isinstance(stmt, ast.AugAssign):
             name = _container_of(stmt.target, ctx)

@@ -85,7 +85,7 @@ class IterateSharedContainer(Rule):
         name = it.id
         if name not in ctx.info.containers or not shared(name, ctx):
             return None
-        writers = ctx.info.mutated_in.get(name, set()) - {ctx.fn.name}
+        writers = ctx.writers.of(name) - {ctx.fn.name}
         if writers:
             return self.finding(stmt, name, span=(stmt.lineno, stmt.lineno))
         return None

@@ -17,7 +17,8 @@ from typing import Any
 from migrate.diagnostics import MigrateError
 from migrate.discover import SKIP_DIRS
 
-PARALLEL_THRESHOLD = 150  # files; below this, worker start-up costs more than it saves
+# below this much source, starting worker processes costs more than it saves
+PARALLEL_MIN_FILES, PARALLEL_MIN_BYTES = 8, 300_000
 
 
 @dataclass
@@ -70,7 +71,7 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
 
         tree = ast.parse(source)  # always: a broken file is reported even when nothing else is
         findings = (codemods.analyze(source, set(select or ()), set(ignore or ()), tree=tree)
-                    if codemods.PREFILTER.search(source) else [])
+                    if codemods.may_have_findings(source) else [])
     except SyntaxError as exc:
         return FileResult(path, [], error=f"{exc.lineno or 1}:{(exc.offset or 0) or 1}: SyntaxError: {exc.msg}")
     except RecursionError:
@@ -95,12 +96,21 @@ def _records(path: str, findings, fixed_lines: set[int]) -> list[dict[str, Any]]
 
 def _check_many(files: list[Path], fix: bool, select, ignore) -> list[FileResult]:
     args = [(str(p), fix, select, ignore) for p in files]
-    if len(files) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
+    workers = min(os.cpu_count() or 1, len(files) // 4 or 1)
+    if (workers < 2 or len(files) < PARALLEL_MIN_FILES
+            or sum(_size(p) for p in files) < PARALLEL_MIN_BYTES):
         return [check_file(*a) for a in args]
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        return list(pool.map(_star, args, chunksize=32))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_star, args, chunksize=max(1, min(32, len(files) // (workers * 4)))))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _star(a):
