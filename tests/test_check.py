@@ -49,16 +49,59 @@ def test_json_fields(tmp_path):
                      "fixable": True}]
 
 
+# The parts of the SARIF 2.1.0 schema (docs.oasis-open.org/sarif/sarif/v2.1.0) a log like ours must meet.
+_MESSAGE = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
+SARIF_SUBSET = {
+    "type": "object", "required": ["version", "runs"],
+    "properties": {
+        "version": {"enum": ["2.1.0"]}, "$schema": {"type": "string", "format": "uri"},
+        "runs": {"type": "array", "items": {
+            "type": "object", "required": ["tool"],
+            "properties": {
+                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
+                    "type": "object", "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "version": {"type": "string"},
+                                   "rules": {"type": "array", "items": {
+                                       "type": "object", "required": ["id"],
+                                       "properties": {"id": {"type": "string"}, "shortDescription": _MESSAGE,
+                                                      "defaultConfiguration": {"type": "object", "properties": {
+                                                          "level": {"enum": ["none", "note", "warning", "error"]}}}}}}}}}},
+                "results": {"type": "array", "items": {
+                    "type": "object", "required": ["message"],
+                    "properties": {
+                        "ruleId": {"type": "string"}, "ruleIndex": {"type": "integer", "minimum": -1},
+                        "level": {"enum": ["none", "note", "warning", "error"]}, "message": _MESSAGE,
+                        "locations": {"type": "array", "items": {"type": "object", "properties": {
+                            "physicalLocation": {"type": "object", "properties": {
+                                "artifactLocation": {"type": "object", "properties": {"uri": {"type": "string"}}},
+                                "region": {"type": "object", "properties": {
+                                    "startLine": {"type": "integer", "minimum": 1},
+                                    "startColumn": {"type": "integer", "minimum": 1}}}}}}}},
+                        "properties": {"type": "object"}}}}}}},
+    },
+}
+
+
 def test_sarif(tmp_path):
+    import fastjsonschema
+
     root = tree(tmp_path)
-    proc = run_migrate("check", str(root / "pkg"), "--format", "sarif")
+    proc = run_migrate("check", "pkg", "--format", "sarif", cwd=root)
+    assert proc.returncode == 1
     log = json.loads(proc.stdout)
+    fastjsonschema.validate(SARIF_SUBSET, log)
     assert log["version"] == "2.1.0" and "sarif" in log["$schema"]
     run = log["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [f"FT00{i}" for i in range(1, 10)]
     res = run["results"][0]
     assert res["ruleId"] == "FT002" and run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == "FT002"
-    assert res["locations"][0]["physicalLocation"]["region"] == {"startLine": 5, "startColumn": 5}
+    assert res["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "pkg/a.py"}, "region": {"startLine": 5, "startColumn": 5}}
+    assert res["properties"] == {"fixable": True}
+    # outside the current directory: an absolute file URI
+    log = json.loads(run_migrate("check", str(root / "pkg"), "--format", "sarif", cwd=tmp_path.parent).stdout)
+    uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.startswith("file:///") or uri == f"{root.name}/pkg/a.py"
 
 
 def test_diff_writes_nothing(tmp_path):
@@ -80,9 +123,33 @@ def test_fix_then_only_report_only_findings_remain(tmp_path):
     assert proc.returncode == 0 and proc.stdout == ""
 
 
+def test_diff_wins_over_fix_like_ruff(tmp_path):
+    root = tree(tmp_path)
+    before = tree_digest(root)
+    proc = run_migrate("check", str(root / "pkg"), "--diff", "--fix")
+    assert "+    with _counts_lock:" in proc.stdout
+    assert tree_digest(root) == before
+
+
+def test_line_endings_and_encoding_are_kept(tmp_path):
+    crlf = UNSAFE.replace("\n", "\r\n").encode()
+    latin = ("# -*- coding: latin-1 -*-\n# café\n" + UNSAFE).encode("latin-1")
+    bom = b"\xef\xbb\xbf" + UNSAFE.encode()
+    for name, data in (("crlf.py", crlf), ("latin.py", latin), ("bom.py", bom)):
+        (tmp_path / name).write_bytes(data)
+    proc = run_migrate("check", str(tmp_path), "--fix")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    fixed_crlf = (tmp_path / "crlf.py").read_bytes()
+    assert b"with _counts_lock:\r\n" in fixed_crlf and b"\n" not in fixed_crlf.replace(b"\r\n", b"")
+    assert (tmp_path / "latin.py").read_bytes().decode("latin-1").startswith("# -*- coding: latin-1 -*-\n# café\n")
+    assert (tmp_path / "bom.py").read_bytes().startswith(b"\xef\xbb\xbfimport threading")
+
+
 def test_select_ignore_exclude(tmp_path):
     root = tree(tmp_path)
     assert run_migrate("check", str(root / "pkg"), "--select", "FT008").stdout.count("FT008") == 1
+    assert run_migrate("check", str(root / "pkg"), "--select", "ft00").stdout.count("FT0") == 2  # a prefix
+    assert run_migrate("check", str(root / "pkg"), "--select", "FT00", "--ignore", "FT002").stdout.count("FT0") == 1
     assert "FT008" not in run_migrate("check", str(root / "pkg"), "--ignore", "FT008").stdout
     proc = run_migrate("check", str(root / "pkg"), "--exclude", "b.py", "--exclude", "a.py")
     assert proc.returncode == 0 and proc.stdout == ""
@@ -91,6 +158,10 @@ def test_select_ignore_exclude(tmp_path):
 def test_bad_usage_exits_2(tmp_path):
     proc = run_migrate("check", str(tmp_path), "--select", "FT999")
     assert proc.returncode == 2 and "FT999" in proc.stderr
+    proc = run_migrate("check", str(tmp_path), "--diff", "--format", "json")
+    assert proc.returncode == 2 and "--diff" in proc.stderr
+    proc = run_migrate("check", str(tmp_path), "--format", "xml")
+    assert proc.returncode == 2
     proc = run_migrate("check", str(tmp_path / "missing"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
 

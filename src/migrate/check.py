@@ -1,8 +1,9 @@
 """`migrate check`: thread-safety findings in Python sources (the codemods in report mode).
 
 Files are found like ruff does (skipping .git, virtualenvs, build folders and ``--exclude`` globs), read
-once, pre-filtered with a regular expression, analysed with ``ast``; libcst is used only to write fixes.
-Large trees are analysed in worker processes.
+once (encoding and line endings kept), pre-filtered with a regular expression and analysed with the
+``ast`` engine; libcst metadata is paid for only in files where a fix is written. Large trees are
+analysed in worker processes. Exit 0: no findings; 1: findings remain; 2: bad usage.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class FileResult:
     new_source: str | None = None  # with fixes applied (when asked and something changed)
     old_source: str | None = None
     error: str | None = None
+    #: the file's encoding (PEP 263 / BOM), used to write it back
+    encoding: str = "utf-8"
 
 
 def iter_python_files(paths: list[Path], exclude: list[str] | None = None,
@@ -63,8 +66,8 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
     import codemods
 
     try:
-        source = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        source, encoding = read_source(Path(path))
+    except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
         return FileResult(path, [], error=f"cannot read: {exc}")
     try:
         import ast
@@ -86,7 +89,17 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
         fixed_lines = {f.line for f in applied}
         if new == source:
             new = None
-    return FileResult(path, _records(path, findings, fixed_lines), new, source if new else None)
+    return FileResult(path, _records(path, findings, fixed_lines), new, source if new else None, encoding=encoding)
+
+
+def read_source(path: Path) -> tuple[str, str]:
+    """Text of a Python file and its encoding; line endings are kept as they are (CRLF stays CRLF)."""
+    import io
+    import tokenize
+
+    data = path.read_bytes()
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding), encoding
 
 
 def _records(path: str, findings, fixed_lines: set[int]) -> list[dict[str, Any]]:
@@ -122,12 +135,13 @@ def _codes(text: str | None, option: str) -> frozenset[str] | None:
         return None
     from codemods import RULES_BY_CODE
 
-    codes = frozenset(c.strip().upper() for c in text.split(",") if c.strip())
-    unknown = sorted(c for c in codes if c not in RULES_BY_CODE)
+    wanted = [c.strip().upper() for c in text.split(",") if c.strip()]
+    unknown = sorted(c for c in wanted if not any(code.startswith(c) for code in RULES_BY_CODE))
     if unknown:
         raise MigrateError(f"unknown rule code(s): {', '.join(unknown)}", key=option,
-                           hint=f"known: {', '.join(RULES_BY_CODE)}")
-    return codes
+                           hint=f"known: {', '.join(RULES_BY_CODE)} (or a prefix such as FT00)")
+    # a prefix selects every rule it starts (like ruff: `FT` is all of them)
+    return frozenset(code for code in RULES_BY_CODE if any(code.startswith(c) for c in wanted))
 
 
 def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, ignore: str | None,
@@ -137,8 +151,9 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
         for p in paths:
             if not p.exists():
                 raise MigrateError("path does not exist", path=p)
-        if fix and diff:
-            raise MigrateError("--fix and --diff exclude each other", key="--diff")
+        if diff and fmt != "text":
+            raise MigrateError("--diff prints a unified diff; it cannot be combined with --format " + fmt,
+                               key="--diff")
     except MigrateError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
@@ -147,6 +162,7 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
     errors = [r for r in results if r.error]
     for r in errors:
         sys.stderr.write(f"{r.path}: {r.error} (skipped)\n")
+    fix = fix and not diff  # like ruff: --diff shows the fixes and writes nothing
     if fix:
         _write_fixes(results)
     findings = [f for r in results for f in r.findings]
@@ -182,7 +198,7 @@ def _write_fixes(results: list[FileResult]) -> None:
     changes = ChangeSet(Path("."))
     for r in results:
         if r.new_source is not None:
-            changes.write(Path(r.path).resolve(), r.new_source.encode("utf-8"))
+            changes.write(Path(r.path).resolve(), r.new_source.encode(r.encoding))
     changes.apply()
 
 
@@ -200,6 +216,19 @@ def _print_diff(results: list[FileResult]) -> None:
     print_diff("".join(out))
 
 
+def _uri(path: str) -> str:
+    """A relative URI for a path under the current directory, else a ``file://`` URI."""
+    from urllib.parse import quote
+
+    p = Path(path)
+    if not p.is_absolute():
+        return quote(p.as_posix())
+    try:
+        return quote(p.relative_to(Path.cwd()).as_posix())
+    except ValueError:
+        return p.as_uri()
+
+
 def sarif(findings: list[dict[str, Any]]) -> dict[str, Any]:
     """A SARIF 2.1.0 log of the findings."""
     from codemods import RULES_BY_CODE
@@ -213,8 +242,9 @@ def sarif(findings: list[dict[str, Any]]) -> dict[str, Any]:
     results = [{
         "ruleId": f["code"], "ruleIndex": index[f["code"]], "level": "warning", "message": {"text": f["message"]},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": Path(f["path"]).as_posix()},
+            "artifactLocation": {"uri": _uri(f["path"])},
             "region": {"startLine": f["line"], "startColumn": f["column"]}}}],
+        "properties": {"fixable": f["fixable"]},
     } for f in findings]
     return {
         "version": "2.1.0",
