@@ -31,6 +31,7 @@ WARNING_CODES: dict[str, str] = {
     "MIG203": "dependency has no wheels for the free-threaded target",
     "MIG204": "dependency only ships an sdist (builds from source)",
     "MIG301": "project skipped in batch",
+    "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",
 }
 
 
