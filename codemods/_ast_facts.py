@@ -134,8 +134,12 @@ class _Scan:
                 self.bound.add(a.arg)
         bound = self.bound
         for node in _own_statements(fn.body):
-            if walrus and _spans(node, walrus):
-                bound.update(_walrus_targets(node))
+            if walrus:
+                if isinstance(node, ast.match_case):
+                    if node.guard is not None and _spans(node.guard, walrus):
+                        bound.update(_walrus_targets(ast.Expr(node.guard)))
+                elif _spans(node, walrus):
+                    bound.update(_walrus_targets(node))
             if isinstance(node, ast.Global):
                 self.globals_.update(node.names)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):

@@ -69,16 +69,21 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
         source, encoding = read_source(Path(path))
     except (OSError, SyntaxError, UnicodeDecodeError, LookupError) as exc:
         return FileResult(path, [], error=f"cannot read: {exc}")
-    try:
-        import ast
+    import ast
 
+    try:
         tree = ast.parse(source)  # always: a broken file is reported even when nothing else is
-        findings = (codemods.analyze(source, set(select or ()), set(ignore or ()), tree=tree)
-                    if codemods.may_have_findings(source) else [])
     except SyntaxError as exc:
         return FileResult(path, [], error=f"{exc.lineno or 1}:{(exc.offset or 0) or 1}: SyntaxError: {exc.msg}")
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return FileResult(path, [], error=f"cannot parse: {exc or type(exc).__name__}")
+    try:
+        findings = (codemods.analyze(source, set(select or ()), set(ignore or ()), tree=tree)
+                    if codemods.may_have_findings(source) else [])
     except RecursionError:
         return FileResult(path, [], error="too deeply nested to analyse")
+    except Exception as exc:  # a bug of ours must not stop the run: the file is reported and skipped
+        return FileResult(path, [], error=f"not analysed (internal error {type(exc).__name__}: {exc})")
     new = None
     fixed_lines: set[int] = set()
     if fix and any(f.fixable for f in findings):
