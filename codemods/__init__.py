@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings
+from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings, source_lines
 from codemods._base import Rule
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
@@ -53,14 +53,14 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         from codemods._cst_facts import cst_facts
 
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
-        return analyze_tree(tree or ast.parse(source), source.splitlines(), facts, _rules(select, ignore))
+        return analyze_tree(tree or ast.parse(source), source_lines(source), facts, _rules(select, ignore))
     if tree is None:
         if not may_have_findings(source):
             return []
         tree = ast.parse(source)
     from codemods._ast_facts import ast_facts
 
-    return analyze_tree(tree, source.splitlines(), ast_facts(tree, source), _rules(select, ignore))
+    return analyze_tree(tree, source_lines(source), ast_facts(tree, source), _rules(select, ignore))
 
 
 def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
@@ -79,7 +79,7 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
     applied: list[Finding] = []
     for _ in range(max_rounds):
         wrapper = MetadataWrapper(libcst.parse_module(source))
-        findings = analyze_tree(ast.parse(source), source.splitlines(), cst_facts(wrapper), rules)
+        findings = analyze_tree(ast.parse(source), source_lines(source), cst_facts(wrapper), rules)
         # fix the outermost findings first; nested ones are re-examined on the next round
         outer = [f for f in findings if f.fixable and not any(
             g is not f and g.fixable and g.span[0] <= f.span[0] and f.span[1] <= g.span[1] for g in findings)]

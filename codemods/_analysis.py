@@ -287,6 +287,18 @@ def _suspends(body: list[ast.stmt], span: Optional[tuple[int, int]]) -> bool:
     return any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for s in stmts for n in ast.walk(s))
 
 
+def source_lines(source: str) -> list[str]:
+    """Lines as Python numbers them (only \\n, \\r\\n and \\r end a line; not form feeds)."""
+    return re.split(r"\r\n|\r|\n", source)
+
+
+def _starts_line(lines: list[str], stmt: ast.stmt) -> bool:
+    """Is ``stmt`` the first thing on its line (in an indented block, not after ``:`` or ``;``)?"""
+    if not 0 < stmt.lineno <= len(lines):
+        return False
+    return not lines[stmt.lineno - 1].encode("utf-8")[:stmt.col_offset].strip()
+
+
 def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) -> list[Finding]:
     """Run ``rules`` over every function of ``tree`` that can run in a thread, outside locks."""
     contexts: list[FunctionContext] = []
@@ -307,6 +319,8 @@ def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) 
                     f = rule.check(body, i, ctx)
                     if f is not None and f.fixable and f.fix in ("lock", "double-checked") and _suspends(body, f.span):
                         f = replace(f, fixable=False)  # a lock held across yield/await can deadlock
+                    if f is not None and f.fixable and not _starts_line(lines, body[i]):
+                        f = replace(f, fixable=False)  # `if x: n += 1` on one line: no block to wrap
                     if f is not None and not suppressed(lines, f.line, f.code):
                         found.setdefault(f.line, f)
                         break

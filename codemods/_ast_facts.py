@@ -13,7 +13,7 @@ import bisect
 import builtins
 from typing import Iterator, Optional
 
-from codemods._analysis import LOCK_QNAMES, LOCAL_QNAMES, Facts, FnFacts, ModuleInfo, lockish
+from codemods._analysis import LOCK_QNAMES, LOCAL_QNAMES, Facts, FnFacts, ModuleInfo, lockish, source_lines
 
 _BUILTINS = frozenset(dir(builtins))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -195,7 +195,7 @@ def _is_main_guard(test: ast.AST) -> bool:
 def ast_facts(tree: ast.Module, source: str) -> Facts:
     """Facts of ``tree`` parsed from ``source``."""
     # lines with `:=` (only statements covering one are searched for walrus targets)
-    walrus = [n for n, line in enumerate(source.splitlines(), 1) if ":=" in line] if ":=" in source else []
+    walrus = [n for n, line in enumerate(source_lines(source), 1) if ":=" in line] if ":=" in source else []
     info = ModuleInfo()
     stmts = list(_module_statements(tree.body))
     aliases: dict[str, set[str]] = {}
