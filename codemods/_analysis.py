@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 CONTAINER_QNAMES = frozenset({
     "builtins.dict", "builtins.list", "builtins.set", "builtins.bytearray",
@@ -112,6 +112,8 @@ class FnFacts:
     main_only: bool
     #: names bound in the function to a lock object
     local_locks: frozenset[str] = frozenset()
+    #: defined at module level (not in a class or another function)
+    module_level: bool = False
 
 
 @dataclass
@@ -121,6 +123,24 @@ class Facts:
     functions: dict[tuple[int, int], FnFacts]
     #: (line, column) of each ``with`` whose items hold a lock, and of each ``<lock>.acquire()`` statement
     lock_withs: set[tuple[int, int]]
+    #: does the module-level function of this name run only at import time? (see ``import_time_candidate``)
+    import_only: Callable[[str], bool] = lambda name: False
+
+
+def fixpoint(needs: dict[str, set[str]]) -> set[str]:
+    """Names whose callers (``needs[name]``) are all themselves in the result."""
+    names = set(needs)
+    while True:
+        drop = {n for n in names if not needs[n] <= names}
+        if not drop:
+            return names
+        names -= drop
+
+
+def import_time_candidate(name: str, decorated: bool) -> bool:
+    """A module-private, undecorated module-level function may run only at import time: when every use of
+    its name in the module is a direct call made at module level (or from another such function)."""
+    return name.startswith("_") and not name.endswith("__") and not decorated
 
 
 @dataclass
@@ -145,14 +165,17 @@ class FunctionContext:
 class Writers:
     """Which functions of the module mutate a module-level container (computed on first use)."""
 
-    def __init__(self, contexts: list[FunctionContext]) -> None:
+    def __init__(self, contexts: list[FunctionContext], import_only: Callable[[FunctionContext], bool]) -> None:
         self.contexts = contexts
+        self.import_only = import_only
         self._map: Optional[dict[str, set[str]]] = None
 
     def of(self, name: str) -> set[str]:
         if self._map is None:
             self._map = {}
             for ctx in self.contexts:
+                if self.import_only(ctx):
+                    continue
                 for node in own_nodes(ctx.fn):
                     n = _mutated_container(node)
                     if n is not None and n in ctx.info.containers and shared(n, ctx):
@@ -302,15 +325,25 @@ def _starts_line(lines: list[str], stmt: ast.stmt) -> bool:
 def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) -> list[Finding]:
     """Run ``rules`` over every function of ``tree`` that can run in a thread, outside locks."""
     contexts: list[FunctionContext] = []
-    writers = Writers(contexts)
+    module_level: set[int] = set()
+
+    def import_only(ctx: FunctionContext) -> bool:
+        return (id(ctx) in module_level and import_time_candidate(ctx.fn.name, bool(ctx.fn.decorator_list))
+                and facts.import_only(ctx.fn.name))
+
+    writers = Writers(contexts, import_only)
     lock_withs = frozenset(facts.lock_withs)
     for fn in functions(tree.body):
         ff = facts.functions.get((fn.lineno, fn.col_offset))
         if ff is None or ff.main_only:
             continue
-        contexts.append(FunctionContext(fn, facts.info, ff.globals_, ff.local_names, ff.cls, lock_withs, writers))
+        ctx = FunctionContext(fn, facts.info, ff.globals_, ff.local_names, ff.cls, lock_withs, writers)
+        contexts.append(ctx)
+        if ff.module_level:
+            module_level.add(id(ctx))
     found: dict[int, Finding] = {}
     for ctx in contexts:
+        here: list[Finding] = []
         for body, locked in blocks(ctx.fn, facts):
             for i in range(len(body)):
                 if locked[i]:
@@ -322,6 +355,9 @@ def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) 
                     if f is not None and f.fixable and not _starts_line(lines, body[i]):
                         f = replace(f, fixable=False)  # `if x: n += 1` on one line: no block to wrap
                     if f is not None and not suppressed(lines, f.line, f.code):
-                        found.setdefault(f.line, f)
+                        here.append(f)
                         break
+        if here and not import_only(ctx):  # a helper that only runs at import time races with nothing
+            for f in here:
+                found.setdefault(f.line, f)
     return sorted(found.values(), key=lambda f: (f.line, f.column))

@@ -13,7 +13,17 @@ import bisect
 import builtins
 from typing import Iterator, Optional
 
-from codemods._analysis import LOCK_QNAMES, LOCAL_QNAMES, Facts, FnFacts, ModuleInfo, lockish, source_lines
+from codemods._analysis import (
+    LOCK_QNAMES,
+    LOCAL_QNAMES,
+    Facts,
+    FnFacts,
+    ModuleInfo,
+    fixpoint,
+    import_time_candidate,
+    lockish,
+    source_lines,
+)
 
 _BUILTINS = frozenset(dir(builtins))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -240,7 +250,7 @@ def ast_facts(tree: ast.Module, source: str) -> Facts:
         local_names = frozenset().union(*(b for b, _ in inner))
         local_locks = frozenset().union(*(lk for _, lk in inner))
         globals_ = frozenset(scan.globals_)
-        ff = FnFacts(globals_, local_names - globals_, cls, main, local_locks)
+        ff = FnFacts(globals_, local_names - globals_, cls, main, local_locks, module_level=not chain and cls is None)
         functions[(fn.lineno, fn.col_offset)] = ff
         for w in scan.withs:
             if _holds_lock(w, ff, info):
@@ -273,7 +283,97 @@ def ast_facts(tree: ast.Module, source: str) -> Facts:
                     statements(case.body, chain, cls, main)
 
     statements(tree.body, [], None, False)
-    return Facts(info, functions, lock_withs)
+    cache: list[set[str]] = []
+
+    def import_only(name: str) -> bool:  # one walk of the whole tree, only if ever asked
+        if not cache:
+            cache.append(_import_only(tree, stmts, functions))
+        return name in cache[0]
+
+    return Facts(info, functions, lock_withs, import_only)
+
+
+def _import_only(tree: ast.Module, stmts: list[ast.stmt], functions: dict[tuple[int, int], FnFacts]) -> set[str]:
+    """The ``ast`` answer to ``_cst_facts.import_only``: every use of the name is a direct call made at
+    module level or in the body of another such function."""
+    defs: dict[str, list] = {}
+    for s in stmts:
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.setdefault(s.name, []).append(s)
+    cands = {n: d[0] for n, d in defs.items() if len(d) == 1 and isinstance(d[0], (ast.FunctionDef, ast.AsyncFunctionDef))
+             and import_time_candidate(n, bool(d[0].decorator_list))}
+    if not cands:
+        return set()
+    bad: set[str] = set()
+    used: set[str] = set()
+    needs: dict[str, set[str]] = {n: set() for n in cands}
+    for s in stmts:  # other module-level bindings of the name
+        if isinstance(s, (ast.Import, ast.ImportFrom)):
+            bad.update((a.asname or a.name).split(".")[0] for a in s.names)
+
+    def use(name: str, where, ff: Optional[FnFacts], call: bool) -> None:
+        """``where``: None (module level), a module-level function node, or "elsewhere"."""
+        if ff is not None and name in ff.local_names:
+            return  # a local of that name, not the module function
+        used.add(name)
+        if not call:
+            bad.add(name)
+        elif where is None:
+            pass
+        elif isinstance(where, ast.AST) and cands.get(where.name) is where:
+            needs[name].add(where.name)
+        else:
+            bad.add(name)
+
+    def scan(node: ast.AST, where, ff: Optional[FnFacts], in_class: bool) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            outer = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+            if not isinstance(node, ast.Lambda):
+                outer += [*node.decorator_list, *(a.annotation for a in args.posonlyargs + args.args
+                                                   + args.kwonlyargs + [args.vararg, args.kwarg]
+                                                   if a is not None and a.annotation is not None)]
+                if node.returns is not None:
+                    outer.append(node.returns)
+            for child in outer:
+                scan(child, where, ff, in_class)
+            inner_ff = functions.get((node.lineno, node.col_offset)) if not isinstance(node, ast.Lambda) else ff
+            inner = node if (where is None and not in_class and not isinstance(node, ast.Lambda)) else "elsewhere"
+            for child in (node.body if isinstance(node.body, list) else [node.body]):
+                scan(child, inner, inner_ff, False)
+            return
+        if isinstance(node, ast.ClassDef):
+            for child in [*node.decorator_list, *node.bases, *node.keywords]:
+                scan(child, where, ff, in_class)
+            for child in node.body:
+                scan(child, "elsewhere", ff, True)
+            return
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            scan(node.generators[0].iter, where, ff, in_class)  # evaluated in the enclosing scope
+            rest = [g for g in node.generators[1:]] + [c for g in node.generators for c in [g.target, *g.ifs]]
+            rest += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            rest += [g.iter for g in node.generators[1:]]
+            for child in rest:
+                if not isinstance(child, ast.comprehension):
+                    scan(child, "elsewhere", ff, in_class)
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in cands:
+            use(node.func.id, where, ff, True)
+            for child in [*node.args, *node.keywords]:
+                scan(child, where, ff, in_class)
+            return
+        if isinstance(node, ast.Name) and node.id in cands:
+            if isinstance(node.ctx, ast.Load):
+                use(node.id, where, ff, False)
+            elif ff is None and not in_class or (ff is not None and node.id in ff.globals_):
+                bad.add(node.id)  # rebound at module level
+            return
+        for child in ast.iter_child_nodes(node):
+            scan(child, where, ff, in_class)
+
+    for s in tree.body:
+        scan(s, None, None, False)
+    return fixpoint({n: deps for n, deps in needs.items() if n in used and n not in bad})
 
 
 def res_locks(res: _Resolver, call: ast.Call) -> bool:

@@ -24,7 +24,16 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from codemods._analysis import LOCAL_QNAMES, LOCK_QNAMES, Facts, FnFacts, ModuleInfo, lockish
+from codemods._analysis import (
+    LOCAL_QNAMES,
+    LOCK_QNAMES,
+    Facts,
+    FnFacts,
+    ModuleInfo,
+    fixpoint,
+    import_time_candidate,
+    lockish,
+)
 
 def _literal(value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value, (cst.List, cst.ListComp)):
@@ -151,7 +160,37 @@ class _FactsVisitor(cst.CSTVisitor):
                 main = True
             prev, p = p, self._parent(p)
         globals_ = frozenset(self.globals_.get(id(scope), set()))
-        return FnFacts(globals_, frozenset(local - globals_), cls, main)
+        return FnFacts(globals_, frozenset(local - globals_), cls, main,
+                       module_level=self._at_module_level(node))
+
+    def import_only(self, module: cst.Module) -> set[str]:
+        """Module-level private functions only ever called at module level (or from such functions):
+        every reference (ScopeProvider) is the callee of a call (ParentNodeProvider) in the global scope
+        or in the body of another such function."""
+        glob = self.get_metadata(ScopeProvider, module)
+        cands = {fn.name.value: fn for fn in self.fns if self._at_module_level(fn)
+                 and import_time_candidate(fn.name.value, bool(fn.decorators))}
+        needs: dict[str, set[str]] = {}
+        for name, fn in cands.items():
+            assignments = list(glob.assignments[name])
+            if len(assignments) != 1 or assignments[0].node is not fn or not assignments[0].references:
+                continue
+            deps: set[str] = set()
+            for access in assignments[0].references:
+                parent = self._parent(access.node)
+                if not (isinstance(parent, cst.Call) and parent.func is access.node):
+                    break
+                scope = access.scope
+                if isinstance(scope, GlobalScope):
+                    continue
+                caller = getattr(scope, "node", None)
+                if isinstance(caller, cst.FunctionDef) and cands.get(caller.name.value) is caller:
+                    deps.add(caller.name.value)
+                    continue
+                break
+            else:
+                needs[name] = deps
+        return fixpoint(needs)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
@@ -208,7 +247,8 @@ class _FactsVisitor(cst.CSTVisitor):
             if self.is_lock(e.value.func.value):
                 start = self.get_metadata(PositionProvider, e).start
                 lock_withs.add((start.line, start.column))
-        self.facts = Facts(self.info, functions, lock_withs)
+        only = self.import_only(original_node)
+        self.facts = Facts(self.info, functions, lock_withs, only.__contains__)
 
 
 def cst_facts(wrapper: MetadataWrapper) -> Facts:

@@ -69,6 +69,17 @@ class GlobalReadModifyWrite(Rule):
                     global n
                     n += 1
         """),
+        # a private helper that only runs at import time (called only at module level, or from such a helper)
+        src("""
+            _count = 0
+            def _register(name):
+                global _count
+                _count += 1
+            def _register_all():
+                for name in ("a", "b"):
+                    _register(name)
+            _register_all()
+        """),
         # a closure variable, not a module global
         src("""
             def outer():
@@ -120,6 +131,28 @@ class GlobalReadModifyWrite(Rule):
                     tmp = total
                     tmp = tmp + x
                     total = tmp
+         """)),
+        # the helper is also called from a function any thread may run: not import-time only
+        (src("""
+            _count = 0
+            def _register(name):
+                global _count
+                _count += 1
+            _register("a")
+            def register(name):
+                _register(name)
+         """),
+         src("""
+            import threading
+            _count = 0
+            _count_lock = threading.Lock()
+            def _register(name):
+                global _count
+                with _count_lock:
+                    _count += 1
+            _register("a")
+            def register(name):
+                _register(name)
          """)),
         # the block calls something: RLock (a call may re-enter)
         (src("""

@@ -109,3 +109,31 @@ def test_engines_agree_on_the_standard_library(name):
 def test_the_standard_library_sample_has_findings():
     total = sum(len(analyze((STDLIB / n).read_text(encoding="utf-8"))) for n in STDLIB_FILES)
     assert total >= 5  # so the comparison above compares something
+
+
+IMPORT_TIME = [
+    # passed as a value (a callback): may run anywhere
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\nhandlers = [_bump]\n", [4]),
+    # called from a method, a lambda, a comprehension body, a nested function: not import-time only
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\nclass C:\n    def m(self):\n        _bump()\n", [4]),
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\nf = lambda: _bump()\n", [4]),
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\nxs = [_bump() for i in range(3)]\n", [4]),
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\ndef _outer():\n    def inner():\n        _bump()\n"
+     "    return inner\n_outer()\n", [4]),
+    # the first iterable of a comprehension, a default value and a decorator run at module level
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\n    return []\nxs = [i for i in _bump()]\n"
+     "def g(x=_bump()):\n    pass\n", []),
+    # rebound, decorated, public, never called, shadowed by a local of the caller
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\n_bump()\n_bump = None\n", [4]),
+    ("_n = 0\n@cache\ndef _bump():\n    global _n\n    _n += 1\n_bump()\n", [5]),
+    ("_n = 0\ndef bump():\n    global _n\n    _n += 1\nbump()\n", [4]),
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\n", [4]),
+    ("_n = 0\ndef _bump():\n    global _n\n    _n += 1\ndef _init():\n    _bump = print\n    _bump()\n_init()\n"
+     "_bump()\n", []),
+]
+
+
+@pytest.mark.parametrize("source,lines", IMPORT_TIME)
+def test_import_time_helpers(source, lines):
+    assert [f.line for f in analyze(source)] == lines
+    assert [f.line for f in analyze(source, engine="cst")] == lines
