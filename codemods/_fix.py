@@ -24,8 +24,11 @@ def lock_name(state: str) -> str:
 class _Fixer(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, findings: list[Finding]) -> None:
+    def __init__(self, findings: list[Finding], module: cst.Module) -> None:
         super().__init__()
+        self.module = module
+        #: (class name or None, state) -> the lock's name (``_cache_lock``, or ``_cache_lock2`` if taken)
+        self.names: dict[tuple[str | None, str], str] = {}
         self.by_line = {f.span[0]: f for f in findings if f.fixable and f.span}
         self.applied: list[Finding] = []
         #: module-level lock definitions wanted: state -> lock type
@@ -81,14 +84,29 @@ class _Fixer(cst.CSTTransformer):
             return stmt.with_changes(body=stmt.body.with_changes(body=[inner]), leading_lines=leading)
         return cst.With(items=[cst.WithItem(lock)], body=cst.IndentedBlock(body=group), leading_lines=leading)
 
+    def lock_name_for(self, cls: str | None, state: str) -> str:
+        """``_<state>_lock``, unless the module (or class) already binds that name to something that is
+        not a lock: then ``_<state>_lock2``, ``3``…"""
+        key = (cls, state)
+        if key not in self.names:
+            body = list(self.module.body)
+            if cls is not None:
+                body = next((list(s.body.body) for s in body if isinstance(s, cst.ClassDef) and s.name.value == cls), [])
+            base, k = lock_name(state), 1
+            name = base
+            while _binding(body, name) == "other":
+                k += 1
+                name = f"{base}{k}"
+            self.names[key] = name
+        return self.names[key]
+
     def _lock_expr(self, f: Finding, kind: str) -> cst.BaseExpression:
-        name = lock_name(f.state)
         if f.owner:
             cls, attr = f.state.split(".", 1)
             self.class_locks[(cls, attr)] = _stronger(self.class_locks.get((cls, attr)), kind)
-            return cst.Attribute(value=cst.parse_expression(f.owner), attr=cst.Name(name))
+            return cst.Attribute(value=cst.parse_expression(f.owner), attr=cst.Name(self.lock_name_for(cls, attr)))
         self.module_locks[f.state] = _stronger(self.module_locks.get(f.state), kind)
-        return cst.Name(name)
+        return cst.Name(self.lock_name_for(None, f.state))
 
     def leave_IndentedBlock(self, original, updated):
         if len(original.body) != len(updated.body):
@@ -109,6 +127,30 @@ def _one_call(kind: str, stmt: cst.If) -> cst.SimpleStatementLine:
     trailing = stmt.body.header if stmt.body.header.comment else inner.trailing_whitespace
     return cst.SimpleStatementLine(body=[call], leading_lines=[*stmt.leading_lines, *inner.leading_lines],
                                    trailing_whitespace=trailing)
+
+
+def _binding(body: list, name: str) -> str:
+    """How ``body`` (module or class statements, top level) binds ``name``: "free", "lock" or "other"."""
+    found = "free"
+    for stmt in body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)) and stmt.name.value == name:
+            return "other"
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for s in stmt.body:
+            if isinstance(s, (cst.Import, cst.ImportFrom)) and not isinstance(s.names, cst.ImportStar):
+                if any((a.evaluated_alias or a.evaluated_name).split(".")[0] == name for a in s.names):
+                    return "other"
+            targets = ([t.target for t in s.targets] if isinstance(s, cst.Assign)
+                       else [s.target] if isinstance(s, (cst.AnnAssign, cst.AugAssign)) else [])
+            if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                value = getattr(s, "value", None)
+                func = value.func if isinstance(value, cst.Call) else None
+                last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+                if last not in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"):
+                    return "other"
+                found = "lock"
+    return found
 
 
 def _stronger(a: str | None, b: str) -> str:
@@ -143,18 +185,19 @@ def _add_definitions(module: cst.Module, fixer: _Fixer) -> cst.Module:
             if isinstance(stmt, cst.ClassDef):
                 inner = list(stmt.body.body)
                 for (cls, attr), kind in fixer.class_locks.items():
-                    if cls != stmt.name.value or _defines(inner, lock_name(attr)):
+                    name = fixer.lock_name_for(cls, attr)
+                    if cls != stmt.name.value or _defines(inner, name):
                         continue
                     idx = next((k for k, s in enumerate(inner) if _assigns(s, attr)), None)
                     if idx is None:  # the attribute comes from a base class: after the docstring
                         idx = 0 if inner and _is_docstring(inner[0]) else -1
-                    inner.insert(idx + 1, _lock_line(lock_name(attr), kind))
+                    inner.insert(idx + 1, _lock_line(name, kind))
                 stmt = stmt.with_changes(body=stmt.body.with_changes(body=inner))
             new_body.append(stmt)
         body = new_body
     # module-level locks, right after the state's assignment
     for state, kind in fixer.module_locks.items():
-        name = lock_name(state)
+        name = fixer.lock_name_for(None, state)
         if _defines(body, name):
             continue
         idx = next((k for k, s in enumerate(body) if _assigns(s, state)), None)
@@ -219,7 +262,7 @@ def apply_fixes(wrapper: MetadataWrapper, findings: list[Finding]) -> tuple[str,
     """Source with the fixable findings fixed, and the findings that were applied."""
     if not any(f.fixable for f in findings):
         return wrapper.module.code, []
-    fixer = _Fixer(findings)
+    fixer = _Fixer(findings, wrapper.module)
     fixed = wrapper.visit(fixer)
     fixed = _add_definitions(fixed, fixer)
     return fixed.code, fixer.applied

@@ -151,3 +151,14 @@ def test_acquire_release_counts_as_a_lock():
     )
     assert [f.line for f in analyze(src)] == [11, 16]
     assert [f.line for f in analyze(src, engine="cst")] == [11, 16]
+
+
+def test_lock_name_taken_by_something_else():
+    src = "_cache_lock = None  # not a lock\ncache = {}\ndef f(k):\n    if k not in cache:\n        cache[k] = make(k)\n"
+    new, applied = fix(src)
+    assert "_cache_lock2 = threading.RLock()" in new and "with _cache_lock2:" in new
+    assert new.count("_cache_lock = None") == 1 and fix(new) == (new, [])
+    # an existing lock of that name is used, not defined twice
+    src = "import threading\ncache = {}\n_cache_lock = threading.Lock()\ndef f(k):\n    cache[k] += 1\n"
+    new, _ = fix(src)
+    assert new.count("_cache_lock =") == 1 and "with _cache_lock:" in new
