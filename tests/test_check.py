@@ -153,6 +153,15 @@ def test_select_ignore_exclude(tmp_path):
     assert "FT008" not in run_migrate("check", str(root / "pkg"), "--ignore", "FT008").stdout
     proc = run_migrate("check", str(root / "pkg"), "--exclude", "b.py", "--exclude", "a.py")
     assert proc.returncode == 0 and proc.stdout == ""
+    # globs below the walked root; folders above it (here: named like a build folder) do not count
+    proc = run_migrate("check", str(root), "--exclude", "pkg/a.py", "--format", "json")
+    assert [f["path"] for f in json.loads(proc.stdout)] == [f"{root}/pkg/b.py"]
+    assert run_migrate("check", str(root), "--exclude", "pkg").stdout == ""
+    (root / "pkg" / "build_tools").mkdir()
+    inner = root / "pkg" / "build_tools"
+    (inner / "c.py").write_text(UNSAFE)
+    proc = run_migrate("check", str(inner), "--exclude", "build_tools", "--format", "json")
+    assert [f["path"] for f in json.loads(proc.stdout)] == [f"{inner}/c.py"]
 
 
 def test_bad_usage_exits_2(tmp_path):

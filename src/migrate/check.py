@@ -40,24 +40,26 @@ def iter_python_files(paths: list[Path], exclude: list[str] | None = None,
     exclude = exclude or []
     out: list[Path] = []
 
-    def excluded(p: Path) -> bool:
-        text = p.as_posix()
-        return any(fnmatch.fnmatch(text, pat) or fnmatch.fnmatch(p.name, pat) or
-                   any(fnmatch.fnmatch(part, pat) for part in p.parts) for pat in exclude)
+    def excluded(p: Path, root: Path) -> bool:
+        """``--exclude`` globs match the path as given, the path below the walked root, or one of its
+        components below the root (``tests``, ``tests/*``, ``src/legacy``, ``*_pb2.py``)."""
+        rel = p.relative_to(root) if p != root else Path(p.name)
+        texts = (p.as_posix(), rel.as_posix(), *rel.parts)
+        return any(fnmatch.fnmatch(t, pat) for pat in exclude for t in texts)
 
     for root in paths:
         if root.is_file():
-            if not excluded(root):
+            if not excluded(root, root):
                 out.append(root)
             continue
         for dirpath, dirnames, filenames in os.walk(root):
             d = Path(dirpath)
             dirnames[:] = sorted(n for n in dirnames if n not in SKIP_DIRS and not n.endswith(".egg-info")
-                                 and not (d / n / "pyvenv.cfg").is_file() and not excluded(d / n)
+                                 and not (d / n / "pyvenv.cfg").is_file() and not excluded(d / n, root)
                                  and not (skip_nested_projects and ((d / n / "pyproject.toml").is_file()
                                                                     or (d / n / "Pipfile").is_file())))
             for name in sorted(filenames):
-                if name.endswith((".py", ".pyi")) and not excluded(d / name):
+                if name.endswith((".py", ".pyi")) and not excluded(d / name, root):
                     out.append(d / name)
     return out
 
