@@ -26,6 +26,9 @@ CONTAINER_QNAMES = frozenset({
     "collections.ChainMap", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet",
 })
 LIST_QNAMES = frozenset({"builtins.list", "collections.deque"})
+#: containers whose in-place operators (``+=``, ``|=``, ``-=``) are one atomic C call on the free-threaded build
+INPLACE_ATOMIC_QNAMES = frozenset({"builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray",
+                                   "collections.deque"})
 LOCK_QNAMES = frozenset(f"{m}.{c}" for m in ("threading", "multiprocessing")
                         for c in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"))
 LOCAL_QNAMES = frozenset({"threading.local", "_threading_local.local"})
@@ -81,6 +84,8 @@ class ModuleInfo:
     scalars: set[str] = field(default_factory=set)
     locals_: set[str] = field(default_factory=set)  # threading.local() objects
     locks: set[str] = field(default_factory=set)
+    inplace_atomic: set[str] = field(default_factory=set)
+    inplace_other: set[str] = field(default_factory=set)
     #: top-level class -> names bound in its body
     classes: dict[str, set[str]] = field(default_factory=dict)
     #: module-level classes deriving from threading.local (their instances are thread-local)
@@ -97,8 +102,16 @@ class ModuleInfo:
             self.containers.add(name)
             if literal == "list" or qnames & LIST_QNAMES:
                 self.lists.add(name)
+            if literal or qnames <= INPLACE_ATOMIC_QNAMES:
+                self.inplace_atomic.add(name)
+            else:
+                self.inplace_other.add(name)
         else:
             self.scalars.add(name)
+
+    def atomic_inplace(self, name: str) -> bool:
+        """Is every module-level value of ``name`` a builtin container (``x += [1]`` extends it in place)?"""
+        return name in self.inplace_atomic and name not in self.inplace_other and name not in self.scalars
 
 
 @dataclass(frozen=True)

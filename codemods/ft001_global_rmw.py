@@ -54,6 +54,15 @@ class GlobalReadModifyWrite(Rule):
                 with guard:
                     n += 1
         """),
+        # an in-place operator on a builtin container is one atomic call
+        src("""
+            items = []
+            seen = set()
+            def f(x):
+                global items, seen
+                items += [x]
+                seen |= {x}
+        """),
         # import time: module-level code runs once
         src("""
             n = 0
@@ -154,6 +163,30 @@ class GlobalReadModifyWrite(Rule):
             def register(name):
                 _register(name)
          """)),
+        # `items = items + [x]` builds a new list: updates are lost; so is `+=` on a Counter (Python code)
+        (src("""
+            from collections import Counter
+            items = []
+            tally = Counter()
+            def f(x):
+                global items, tally
+                items = items + [x]
+                tally += Counter([x])
+         """),
+         src("""
+            import threading
+            from collections import Counter
+            items = []
+            _items_lock = threading.Lock()
+            tally = Counter()
+            _tally_lock = threading.RLock()
+            def f(x):
+                global items, tally
+                with _items_lock:
+                    items = items + [x]
+                with _tally_lock:
+                    tally += Counter([x])
+         """)),
         # the block calls something: RLock (a call may re-enter)
         (src("""
             seq = 0
@@ -207,6 +240,8 @@ class GlobalReadModifyWrite(Rule):
             return None  # without `global`, assigning a name makes it local
         stmt = body[i]
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id in ctx.globals_:
+            if ctx.info.atomic_inplace(stmt.target.id):
+                return None  # `items += [x]` on a list is one atomic extend (and rebinds the same object)
             return self.finding(stmt, stmt.target.id, calls=has_call([stmt.value]))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             n = stmt.targets[0].id

@@ -10,10 +10,14 @@ from codemods._base import Rule, src
 
 
 def _container_of(target: ast.AST, ctx) -> str | None:
-    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-        name = target.value.id
-        if name in ctx.info.containers and shared(name, ctx):
-            return name
+    """The module-level container whose item ``target`` is (``counts[k]``, or nested: ``stats[a][b]``)."""
+    if not isinstance(target, ast.Subscript):
+        return None
+    root = target.value
+    while isinstance(root, ast.Subscript):
+        root = root.value
+    if isinstance(root, ast.Name) and root.id in ctx.info.containers and shared(root.id, ctx):
+        return root.id
     return None
 
 
@@ -137,6 +141,22 @@ class ContainerItemReadModifyWrite(Rule):
             def grow(k, n):
                 with _sizes_lock:
                     sizes[k] = sizes[k] + n
+         """)),
+        # an item of an item
+        (src("""
+            from collections import defaultdict
+            stats = defaultdict(lambda: defaultdict(int))
+            def hit(page, status):
+                stats[page][status] += 1
+         """),
+         src("""
+            import threading
+            from collections import defaultdict
+            stats = defaultdict(lambda: defaultdict(int))
+            _stats_lock = threading.Lock()
+            def hit(page, status):
+                with _stats_lock:
+                    stats[page][status] += 1
          """)),
         # read into a temporary, write back later: the whole read..write is guarded
         (src("""

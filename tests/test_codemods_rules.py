@@ -26,11 +26,11 @@ def test_valid_is_not_reported(code, src):
 @pytest.mark.parametrize("code,src,expected", INVALID)
 def test_invalid_is_reported_and_fixed(code, src, expected):
     findings = analyze(src)
-    assert [f.code for f in findings] == [code], findings
+    assert findings and {f.code for f in findings} == {code}, findings
     new, applied = fix(src)
     if expected is None:
         assert new == src and applied == []
-        assert not findings[0].fixable
+        assert not any(f.fixable for f in findings)
         return
     assert new == expected
     compile(new, "<fixed>", "exec")
@@ -40,9 +40,9 @@ def test_invalid_is_reported_and_fixed(code, src, expected):
 
 @pytest.mark.parametrize("code,src,expected", INVALID)
 def test_suppression_comment(code, src, expected):
-    line = analyze(src)[0].line
     lines = src.splitlines()
-    lines[line - 1] += f"  # migrate: ignore[{code}]"
+    for f in analyze(src):
+        lines[f.line - 1] += f"  # migrate: ignore[{code}]"
     assert analyze("\n".join(lines) + "\n") == []
 
 
