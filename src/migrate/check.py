@@ -115,9 +115,13 @@ def _records(path: str, findings, fixed_lines: set[int]) -> list[dict[str, Any]]
 
 
 def _check_many(files: list[Path], fix: bool, select, ignore) -> list[FileResult]:
+    """Every file checked; in worker processes for a large tree, unless called from a worker thread
+    (`migrate batch` runs projects in threads: forking a threaded process is not safe)."""
+    import threading
+
     args = [(str(p), fix, select, ignore) for p in files]
     workers = min(os.cpu_count() or 1, len(files) // 4 or 1)
-    if (workers < 2 or len(files) < PARALLEL_MIN_FILES
+    if (workers < 2 or len(files) < PARALLEL_MIN_FILES or threading.current_thread() is not threading.main_thread()
             or sum(_size(p) for p in files) < PARALLEL_MIN_BYTES):
         return [check_file(*a) for a in args]
     from concurrent.futures import ProcessPoolExecutor
