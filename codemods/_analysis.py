@@ -281,10 +281,12 @@ def _releases(stmt: ast.AST) -> bool:
     return name == "release" or ("release" in name and "lock" in name)
 
 
-def blocks(fn, facts: Facts) -> list[tuple[list[ast.stmt], list[bool]]]:
+def blocks(fn, facts: Facts, parents: Optional[dict[int, tuple[ast.stmt, list[ast.stmt]]]] = None,
+           ) -> list[tuple[list[ast.stmt], list[bool]]]:
     """Every statement list of ``fn`` (bodies of if/for/while/try/with/match) with, per statement, "is it
     under a lock": inside ``with <lock>:``, or after ``<lock>.acquire()`` until the release (a ``try``
-    whose ``finally`` releases ends it)."""
+    whose ``finally`` releases ends it). ``parents`` (if given) receives id(body) -> (statement that
+    holds it, the body that statement is in)."""
     out: list[tuple[list[ast.stmt], list[bool]]] = []
 
     def walk(body: list[ast.stmt], locked: bool) -> None:
@@ -304,6 +306,8 @@ def blocks(fn, facts: Facts) -> list[tuple[list[ast.stmt], list[bool]]]:
             for attr in ("body", "orelse", "finalbody"):
                 sub = getattr(stmt, attr, None)
                 if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                    if parents is not None:
+                        parents[id(sub)] = (stmt, body)
                     walk(sub, inner)
             for h in getattr(stmt, "handlers", []) or []:
                 walk(h.body, inner)
@@ -328,11 +332,42 @@ def source_lines(source: str) -> list[str]:
     return re.split(r"\r\n|\r|\n", source)
 
 
+def _reads(test: ast.AST, state: str) -> bool:
+    """Does an ``if`` test look at ``state`` ("n", "counts" or "Cls.attr": the attribute, or its name as a
+    string, as in ``'attr' in cls.__dict__``)?"""
+    name = state.rsplit(".", 1)[-1]
+    for n in ast.walk(test):
+        if "." in state:
+            if (isinstance(n, ast.Attribute) and n.attr == name) or (isinstance(n, ast.Constant) and n.value == name):
+                return True
+        elif isinstance(n, ast.Name) and n.id == name:
+            return True
+    return False
+
+
+def _widen(f: Finding, body: list[ast.stmt], stmt: ast.stmt, parents) -> tuple[Finding, ast.stmt, list[ast.stmt]]:
+    """Check-then-act: when the read-modify-write sits (at any depth) in an ``if`` whose test reads the same
+    state, the lock covers that ``if`` — the check and the act; the outermost such ``if`` in the function."""
+    first, last = f.span
+    inner = body
+    while id(inner) in parents:
+        parent, outer = parents[id(inner)]
+        if isinstance(parent, ast.If) and _reads(parent.test, f.state):
+            stmt, body = parent, outer
+            first, last = parent.lineno, parent.end_lineno or parent.lineno
+        inner = outer
+    if stmt.lineno == f.span[0] and (stmt.end_lineno or stmt.lineno) <= f.span[1]:
+        return f, stmt, body
+    return replace(f, span=(first, last), calls=f.calls or has_call([stmt])), stmt, body
+
+
 def _starts_line(lines: list[str], stmt: ast.stmt) -> bool:
-    """Is ``stmt`` the first thing on its line (in an indented block, not after ``:`` or ``;``)?"""
+    """Is ``stmt`` a statement of its own in an indented block (not after ``:`` or ``;``, not an ``elif``)?"""
     if not 0 < stmt.lineno <= len(lines):
         return False
-    return not lines[stmt.lineno - 1].encode("utf-8")[:stmt.col_offset].strip()
+    line = lines[stmt.lineno - 1].encode("utf-8")
+    return not line[:stmt.col_offset].strip() and not (isinstance(stmt, ast.If)
+                                                       and line[stmt.col_offset:].startswith(b"elif"))
 
 
 def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) -> list[Finding]:
@@ -357,20 +392,27 @@ def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) 
     found: dict[int, Finding] = {}
     for ctx in contexts:
         here: list[Finding] = []
-        for body, locked in blocks(ctx.fn, facts):
+        parents: dict[int, tuple[ast.stmt, list[ast.stmt]]] = {}
+        for body, locked in blocks(ctx.fn, facts, parents):
             for i in range(len(body)):
                 if locked[i]:
                     continue
                 for rule in rules:
                     f = rule.check(body, i, ctx)
-                    if f is not None and f.fixable and f.fix in ("lock", "double-checked") and _suspends(body, f.span):
+                    body_i, where = body[i], body
+                    if f is not None and f.fix == "lock":
+                        f, body_i, where = _widen(f, body, body[i], parents)
+                    if f is not None and f.fixable and f.fix in ("lock", "double-checked") and _suspends(where, f.span):
                         f = replace(f, fixable=False)  # a lock held across yield/await can deadlock
-                    if f is not None and f.fixable and not _starts_line(lines, body[i]):
+                    if f is not None and f.fixable and not _starts_line(lines, body_i):
                         f = replace(f, fixable=False)  # `if x: n += 1` on one line: no block to wrap
                     if f is not None and not suppressed(lines, f.line, f.code):
                         here.append(f)
                         break
         if here and not import_only(ctx):  # a helper that only runs at import time races with nothing
             for f in here:
-                found.setdefault(f.line, f)
+                # one report per guarded block: a finding inside another's block for the same state goes
+                if not any(g is not f and g.state == f.state and g.span[0] <= f.span[0] and f.span[1] <= g.span[1]
+                           and (g.span != f.span or g.line < f.line) for g in here):
+                    found.setdefault(f.line, f)
     return sorted(found.values(), key=lambda f: (f.line, f.column))

@@ -113,9 +113,32 @@ def test_one_lock_per_state_and_import_added_once():
 
 
 def test_one_line_suites_are_reported_not_fixed():
-    src = "n = 0\ndef f(): global n; n += 1\ndef g():\n    global n\n    if n: n += 1\n"
+    src = "n = 0\ndef f(): global n; n += 1\ndef g():\n    global n\n    while n: n -= 1\n"
     assert [(f.line, f.fixable) for f in analyze(src)] == [(2, False), (5, False)]
     assert fix(src) == (src, [])
+    # ... unless a check of the same state makes the whole `if` the block to guard
+    src = "n = 0\ndef g():\n    global n\n    if n: n -= 1\n"
+    assert fix(src)[0].endswith("    with _n_lock:\n        if n: n -= 1\n")
+
+
+def test_check_then_act_widens_the_lock_to_the_check():
+    src = (
+        "counts = {}\n"
+        "LIMIT = 3\n"
+        "def take(k):\n"
+        "    if counts[k] < LIMIT:\n"
+        "        if k != 'x':\n"
+        "            counts[k] += 1\n"
+        "            return True\n"
+        "    return False\n"
+    )
+    (f,) = analyze(src)
+    assert (f.line, f.span) == (6, (4, 7))
+    new, _ = fix(src)
+    assert "    with _counts_lock:\n        if counts[k] < LIMIT:\n            if k != 'x':" in new
+    # the same with `.get()` as the check is FT003; the item update inside it is not reported twice
+    src = src.replace("counts[k] < LIMIT", "counts.get(k, 0) < LIMIT")
+    assert [(f.line, f.code) for f in analyze(src)] == [(4, "FT003")]
 
 
 def test_lines_are_numbered_like_python():
@@ -162,3 +185,9 @@ def test_lock_name_taken_by_something_else():
     src = "import threading\ncache = {}\n_cache_lock = threading.Lock()\ndef f(k):\n    cache[k] += 1\n"
     new, _ = fix(src)
     assert new.count("_cache_lock =") == 1 and "with _cache_lock:" in new
+
+
+def test_an_elif_is_reported_not_fixed():
+    src = "_p = None\ndef f(x):\n    global _p\n    if x:\n        return ()\n    elif _p is None:\n        _p = {}\n"
+    assert [(f.code, f.fixable) for f in analyze(src)] == [("FT004", False)]
+    assert fix(src) == (src, [])
