@@ -39,6 +39,14 @@ class InstanceAttrReadModifyWrite(Rule):
                 def f(self):
                     self.n += 1
         """),
+        # while the instance is built, no other thread has it
+        src("""
+            class C:
+                def __init__(self, items):
+                    self.n = 0
+                    for _ in items:
+                        self.n += 1
+        """),
         # not a method
         src("""
             def f(self):
@@ -62,6 +70,8 @@ class InstanceAttrReadModifyWrite(Rule):
         stmt = body[i]
         if ctx.cls in ctx.info.local_classes:
             return None  # instances of a threading.local subclass: every thread has its own attributes
+        if ctx.fn.name in ("__init__", "__new__", "__post_init__"):
+            return None  # the instance is not shared with other threads yet
         if (ctx.cls and isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Attribute)
                 and isinstance(stmt.target.value, ast.Name) and stmt.target.value.id == "self"):
             return self.finding(stmt, f"self.{stmt.target.attr}")
