@@ -34,6 +34,12 @@ def test_text_output_like_ruff(tmp_path):
     assert "broken.py" in proc.stderr and "SyntaxError" in proc.stderr  # reported, skipped, no crash
 
 
+def test_a_file_named_twice_is_checked_once(tmp_path):
+    root = tree(tmp_path)
+    proc = run_migrate("check", str(root / "pkg"), str(root / "pkg" / "a.py"), "--format", "json")
+    assert [f["code"] for f in json.loads(proc.stdout)] == ["FT002", "FT008"]
+
+
 def test_skips_virtualenvs_git_and_build_folders(tmp_path):
     root = tree(tmp_path)
     proc = run_migrate("check", str(root), "--format", "json")

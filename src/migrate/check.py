@@ -61,7 +61,14 @@ def iter_python_files(paths: list[Path], exclude: list[str] | None = None,
             for name in sorted(filenames):
                 if name.endswith((".py", ".pyi")) and not excluded(d / name, root):
                     out.append(d / name)
-    return out
+    seen: set[Path] = set()  # a file named twice (or under two given folders) is checked once
+    unique = []
+    for p in out:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
 
 
 def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: frozenset[str] | None) -> FileResult:
