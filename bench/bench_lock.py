@@ -83,7 +83,7 @@ def main() -> int:
     ap.add_argument("--pypi", action="store_true", help="the corpus project against PyPI (network)")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    from migrate.lock import find_interpreter, uv_bin
+    from migrate.lock.lock import find_interpreter, uv_bin
 
     python, _ = find_interpreter(">=3.10", prefer="3.13")
     results: dict[str, list[float]] = {k: [] for k in ("ours", "bare", "ours-warm", "bare-warm")}

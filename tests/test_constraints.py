@@ -18,7 +18,7 @@ from poetry.core.constraints.version import parse_constraint
 
 from conftest import CORPUS
 
-from migrate.constraints import (
+from migrate.readers.constraints import (
     ConstraintError,
     Converted,
     _cover,

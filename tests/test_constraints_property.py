@@ -26,7 +26,7 @@ from packaging.version import Version
 from poetry.core.constraints.version import Version as PV
 from poetry.core.constraints.version import parse_constraint
 
-from migrate.constraints import ConstraintError, convert_constraint, python_constraint_to_marker, requires_python
+from migrate.readers.constraints import ConstraintError, convert_constraint, python_constraint_to_marker, requires_python
 from test_constraints import PYTHONS, marker_admits, poetry_reads_python
 
 EXAMPLES = int(os.environ.get("MIGRATE_HYPOTHESIS_EXAMPLES", 400))

@@ -12,7 +12,7 @@ import pytest
 
 from wheelhouse import LINUX, demo_wheelhouse
 
-from migrate.freethreading import (
+from migrate.lock.freethreading import (
     LockedPackage,
     assess,
     classify,
@@ -21,7 +21,7 @@ from migrate.freethreading import (
     read_poetry_lock,
     read_uv_lock,
 )
-from migrate.index import IndexClient, parse_simple_html
+from migrate.lock.index import IndexClient, parse_simple_html
 
 # real numpy file names (PyPI): 2.4.x ships cp313t wheels, 2.5.x only cp314t ones
 NUMPY = {
@@ -111,7 +111,7 @@ class Files:
         self._files = files
 
     def files(self, name, index=None):
-        from migrate.freethreading import version_of
+        from migrate.lock.freethreading import version_of
 
         return [(f, version_of(f)) for f in self._files.get(name, [])]
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES, run_migrate, tree_digest
 from wheelhouse import demo_wheelhouse
 
-from migrate.lock import _strip_manifest, find_interpreter, pin_requirements, uv_bin
+from migrate.lock.lock import _strip_manifest, find_interpreter, pin_requirements, uv_bin
 from migrate.model import Pin
 
 
@@ -235,7 +235,7 @@ def test_pin_requirements_markers_only_where_a_package_has_several_versions():
 
 
 def test_pin_markers_lose_their_extra_terms():
-    from migrate.lock import environment_marker
+    from migrate.lock.lock import environment_marker
 
     pins = [Pin("o", "1.23", 'python_version == "3.10" and extra == "fastembed"'),
             Pin("o", "1.26", 'python_version >= "3.11" and (extra == "fastembed" or extra == "gpu")'),
@@ -275,6 +275,6 @@ def test_strip_manifest_keeps_the_projects_own_constraints(tmp_path):
     ("extra == 'x'", ">=3.10", True),
 ])
 def test_pins_for_environments_outside_requires_python_are_not_reported(marker, requires_python, possible):
-    from migrate.lock import _possible
+    from migrate.lock.lock import _possible
 
     assert _possible(marker, requires_python) is possible

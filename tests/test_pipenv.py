@@ -13,7 +13,7 @@ from conftest import FIXTURES
 
 from migrate.diagnostics import MigrateError
 from migrate.discover import detect
-from migrate.pipenv import read_pipenv, read_pipfile_lock
+from migrate.readers.pipenv import read_pipenv, read_pipfile_lock
 
 META = {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {}, "sources": []}
 

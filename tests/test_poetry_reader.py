@@ -10,7 +10,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 from migrate.diagnostics import MigrateError
-from migrate.poetry import git_url, read_poetry
+from migrate.readers.poetry import git_url, read_poetry
 
 
 def project(tmp_path: Path, body: str, lock: str | None = None):
@@ -362,7 +362,7 @@ def test_fast_poetry_lock_scan_matches_a_full_toml_parse():
     import tomllib
 
     from conftest import CORPUS
-    from migrate.poetry import _scan_poetry_lock
+    from migrate.readers.poetry import _scan_poetry_lock
 
     locks = sorted(CORPUS.rglob("poetry.lock")) if CORPUS.is_dir() else []
     if not locks:

@@ -196,7 +196,8 @@ def test_dirty_git_tree_is_refused_unless_allowed(tmp_path):
 
 def test_failure_half_way_restores_everything(tmp_path, monkeypatch):
     """os.replace fails on the second file (disk full): the first is put back, temp files are gone."""
-    from migrate import changeset, pipeline
+    from migrate import pipeline
+    from migrate.apply import changeset
     from migrate.pipeline import RunOptions
 
     root = make(tmp_path)
@@ -220,7 +221,8 @@ def test_failure_half_way_restores_everything(tmp_path, monkeypatch):
 
 
 def test_ctrl_c_during_apply_restores_everything(tmp_path, monkeypatch):
-    from migrate import changeset, pipeline
+    from migrate import pipeline
+    from migrate.apply import changeset
     from migrate.pipeline import RunOptions
 
     root = make(tmp_path)
@@ -242,7 +244,8 @@ def test_ctrl_c_during_apply_restores_everything(tmp_path, monkeypatch):
 
 
 def test_disk_full_while_staging_leaves_no_temp_files(tmp_path, monkeypatch):
-    from migrate import changeset, pipeline
+    from migrate import pipeline
+    from migrate.apply import changeset
     from migrate.pipeline import RunOptions
 
     root = make(tmp_path)

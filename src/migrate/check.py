@@ -211,7 +211,7 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
 
 
 def _write_fixes(results: list[FileResult]) -> None:
-    from migrate.changeset import ChangeSet
+    from migrate.apply.changeset import ChangeSet
 
     changes = ChangeSet(Path("."))
     for r in results:

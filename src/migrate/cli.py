@@ -181,7 +181,7 @@ def deps(
 
     Example: migrate deps . --target 3.13t
     """
-    from migrate.freethreading import deps_command
+    from migrate.lock.freethreading import deps_command
 
     code = deps_command(
         path=path,

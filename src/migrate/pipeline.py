@@ -1,7 +1,7 @@
 """One project, start to finish: detect → read → write pyproject → lock → codemods → ChangeSet.
 
 Stages talk through plain data. Each stage gets a :class:`StageContext`: the model, the options,
-the staged :class:`~migrate.changeset.ChangeSet` (read with ``changes.current(path)``, write with
+the staged :class:`~migrate.apply.changeset.ChangeSet` (read with ``changes.current(path)``, write with
 ``changes.write(path, data)``) and the :class:`RunResult` it reports into. Nothing touches the
 user's tree before every stage has succeeded.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from migrate.changeset import ChangeSet
+from migrate.apply.changeset import ChangeSet
 from migrate.diagnostics import Diagnostic, MigrateError, StageError
 from migrate.model import Project
 from migrate.target import Target
@@ -96,10 +96,10 @@ def read_project(path: Path, options: RunOptions, fmt: str | None = None) -> Pro
     if fmt == "migrated":
         raise MigrateError("already migrated: no Poetry or Pipenv metadata left", path=Path(path) / "pyproject.toml")
     if fmt == "poetry":
-        from migrate.poetry import read_poetry
+        from migrate.readers.poetry import read_poetry
 
         return read_poetry(path)
-    from migrate.pipenv import read_pipenv
+    from migrate.readers.pipenv import read_pipenv
 
     return read_pipenv(path, name=options.name)
 
@@ -142,7 +142,7 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
         say("converting metadata")
         write_stage(ctx)
         if options.lock:
-            from migrate.lock import lock_stage
+            from migrate.lock.lock import lock_stage
 
             say("locking with uv")
             lock_stage(ctx)

@@ -17,7 +17,7 @@ from typing import Any
 
 import tomlkit
 
-from migrate.changeset import ChangeSet
+from migrate.apply.changeset import ChangeSet
 from migrate.diagnostics import Diagnostic, StageError
 
 
@@ -118,7 +118,7 @@ def _subset(changes: ChangeSet, folder: Path, only_top: bool = False) -> ChangeS
 
 
 def _lock_workspace(root: Path, combined: ChangeSet, members: list, options) -> None:
-    from migrate.lock import _pin_req, _with_constraints, find_interpreter, run_uv_lock, stage_project
+    from migrate.lock.lock import _pin_req, _with_constraints, find_interpreter, run_uv_lock, stage_project
 
     specs = [m.lock.get("requires_python") or _requires_python(m) for m in members]
     spec = ",".join(s for s in specs if s)

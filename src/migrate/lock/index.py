@@ -33,7 +33,7 @@ class IndexClient:
 
     def _folder(self, folder: Path) -> dict[str, list[tuple[str, Version | None]]]:
         """A local folder's wheels and sdists by project name, listed once."""
-        from migrate.freethreading import name_of, version_of
+        from migrate.lock.freethreading import name_of, version_of
 
         if folder not in self._folders:
             by_name: dict[str, list[tuple[str, Version | None]]] = {}
@@ -47,7 +47,7 @@ class IndexClient:
 
     def files(self, name: str, index: str | None = None) -> list[tuple[str, Version | None]]:
         """(file name, version) of every artefact of ``name`` the configured sources know."""
-        from migrate.freethreading import version_of
+        from migrate.lock.freethreading import version_of
 
         key = (canonicalize_name(name), index)
         if key in self._cache:

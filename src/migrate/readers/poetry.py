@@ -13,7 +13,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from migrate import markers
+from migrate.readers import markers
 from migrate.diagnostics import MigrateError, describe, requirement_name
 from migrate.discover import load_toml
 from migrate.model import (
@@ -199,7 +199,7 @@ def _person(text: str) -> Person:
 
 # -- dependencies --------------------------------------------------------------------------------
 def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) -> None:
-    from migrate.constraints import ConstraintError, requires_python
+    from migrate.readers.constraints import ConstraintError, requires_python
 
     p = ctx.project
     deps_table = consume("dependencies")
@@ -391,7 +391,7 @@ def _attach_comments(table: Any, deps: list[Dependency]) -> None:
 
 
 def _convert_dependency(ctx: _Ctx, name: str, spec: Any, key: str) -> list[Dependency]:
-    from migrate.constraints import ConstraintError, convert_constraint
+    from migrate.readers.constraints import ConstraintError, convert_constraint
 
     if isinstance(spec, list):
         if not spec:
@@ -446,7 +446,7 @@ def _convert_dependency(ctx: _Ctx, name: str, spec: Any, key: str) -> list[Depen
 
 
 def _markers(ctx: _Ctx, spec: dict, key: str) -> str | None:
-    from migrate.constraints import (
+    from migrate.readers.constraints import (
         ConstraintError,
         normalize_marker,
         platform_to_marker,

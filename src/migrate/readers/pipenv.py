@@ -32,7 +32,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from migrate import markers
+from migrate.readers import markers
 from migrate.diagnostics import MigrateError, describe
 from migrate.discover import load_toml, load_toml_fast, read_text
 from migrate.model import Dependency, DependencySource, Index, Pin, Project
@@ -322,7 +322,7 @@ def _source(project: Project, sources: dict, spec: dict, key: str) -> Dependency
         raise MigrateError("expected a string", path=PIPFILE, key=f"{key}.{kind}")
     src = DependencySource()
     if kind == "git":
-        from migrate.poetry import git_url
+        from migrate.readers.poetry import git_url
 
         src.git = git_url(value)
         if "ref" in spec:

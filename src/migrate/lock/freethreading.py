@@ -118,7 +118,7 @@ def read_poetry_lock(path: Path) -> list[LockedPackage]:
 
 def read_pipfile_lock(path: Path) -> list[LockedPackage]:
     """Packages of a Pipfile.lock (hashes only: the file names come from the index)."""
-    from migrate.pipenv import read_pipfile_lock as pins
+    from migrate.readers.pipenv import read_pipfile_lock as pins
 
     seen: set[tuple[str, str]] = set()
     out = []
@@ -223,7 +223,7 @@ def project_requirements(root: Path) -> dict[str, str]:
     try:
         fmt = detect(root)
         if fmt in ("poetry", "pipenv"):
-            from migrate.lock import _requirements
+            from migrate.lock.lock import _requirements
             from migrate.pipeline import RunOptions, read_project
 
             return _requirements(read_project(root, RunOptions(), fmt))
@@ -252,7 +252,7 @@ def project_requirements(root: Path) -> dict[str, str]:
 def deps_command(path: Path, target: str, offline: bool, index_url: str | None, find_links: list[str],
                  fmt: str) -> int:
     """`migrate deps`: print the readiness table (or JSON); 1 when a blocker remains, 2 on bad input."""
-    from migrate.index import IndexClient
+    from migrate.lock.index import IndexClient
     from migrate.report import print_json
     from migrate.target import Target
 

@@ -436,8 +436,8 @@ def lock_stage(ctx) -> None:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         dropped = lock_with_pins(stage, text, pins, python, options, root)
 
-        from migrate.freethreading import assess, read_uv_lock
-        from migrate.index import IndexClient
+        from migrate.lock.freethreading import assess, read_uv_lock
+        from migrate.lock.index import IndexClient
 
         indexes = [i.url for i in project.indexes if i.default] or None
         client = IndexClient(index_urls=[options.index_url] if options.index_url else indexes,

@@ -1,0 +1,1 @@
+"""Applying a ChangeSet to the user's tree."""

@@ -1,0 +1,1 @@
+"""Lock stage: uv on a staging copy, package indexes, free-threading readiness."""
