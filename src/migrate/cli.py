@@ -76,6 +76,23 @@ NameOpt = Annotated[
     Optional[str], typer.Option("--name", metavar="NAME", help="Project name when neither pyproject.toml nor the folder gives one.")
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+NoRepoFiles = Annotated[
+    bool,
+    typer.Option("--no-repo-files", help="Do not rewrite CI, Docker, Make, tox, pre-commit, bot and docs files."),
+]
+AddFtCi = Annotated[
+    bool, typer.Option("--add-ft-ci", help="Add a CI job that runs the tests on the free-threaded target.")
+]
+LockDiff = Annotated[
+    bool, typer.Option("--lock-diff", help="Show the raw uv.lock diff instead of the per-package summary.")
+]
+ToPep621 = Annotated[
+    bool,
+    typer.Option("--to-pep621", help="Move setuptools metadata (setup.py/setup.cfg) into static [project] fields."),
+]
+Verify = Annotated[
+    bool, typer.Option("--verify", help="After migrating, prove the result on a real free-threaded interpreter.")
+]
 
 
 def _options(**kw) -> "object":
@@ -95,6 +112,11 @@ def _options(**kw) -> "object":
         ft_upgrade=not kw["no_ft_upgrade"],
         name=kw["name"],
         dry_run=kw["dry_run"],
+        repo_files=not kw.get("no_repo_files", False),
+        add_ft_ci=kw.get("add_ft_ci", False),
+        lock_diff=kw.get("lock_diff", False),
+        to_pep621=kw.get("to_pep621", False),
+        verify=kw.get("verify", False),
     )
 
 
@@ -114,6 +136,11 @@ def run(
     find_links: FindLinks = None,
     no_ft_upgrade: NoFtUpgrade = False,
     name: NameOpt = None,
+    no_repo_files: NoRepoFiles = False,
+    add_ft_ci: AddFtCi = False,
+    lock_diff: LockDiff = False,
+    to_pep621: ToPep621 = False,
+    verify: Verify = False,
     format: FormatOpt = Format.text,
 ) -> None:
     """Migrate one Poetry or Pipenv project to uv.
@@ -219,6 +246,10 @@ def batch(
     index_url: IndexUrl = None,
     find_links: FindLinks = None,
     no_ft_upgrade: NoFtUpgrade = False,
+    no_repo_files: NoRepoFiles = False,
+    add_ft_ci: AddFtCi = False,
+    lock_diff: LockDiff = False,
+    to_pep621: ToPep621 = False,
     format: FormatOpt = Format.text,
 ) -> None:
     """Migrate every Poetry and Pipenv project under ROOT.

@@ -35,6 +35,16 @@ class RunOptions:
     ft_upgrade: bool = True
     name: str | None = None
     dry_run: bool = False
+    #: rewrite CI, Docker, Make, tox, pre-commit, bots and docs (issue 11; `--no-repo-files`)
+    repo_files: bool = True
+    #: add a free-threaded CI job (`--add-ft-ci`)
+    add_ft_ci: bool = False
+    #: print the raw uv.lock diff instead of the per-package summary (`--lock-diff`)
+    lock_diff: bool = False
+    #: move setuptools metadata into static [project] fields (`--to-pep621`)
+    to_pep621: bool = False
+    #: end with the verify report on a real free-threaded interpreter (`--verify`)
+    verify: bool = False
 
 
 @dataclass
