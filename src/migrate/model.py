@@ -210,6 +210,8 @@ class Project:
     package: bool = True
     #: the project already has a build system that must stay (e.g. setup.py, custom backend)
     keep_build_system: bool = False
+    #: setup.py / setup.cfg that define the package (setuptools builds it; [project] lists their fields as dynamic)
+    setuptools_files: list[str] = field(default_factory=list)
     #: uv's prerelease strategy for the whole project ("allow", "if-necessary-or-explicit", ...)
     prerelease: str | None = None
 

@@ -74,6 +74,7 @@ def render_pyproject(doc: Any, project: Project, *, build_backend: str = "hatchl
     groups = _dependency_groups(doc, project)
     _remove_keys(doc, consumed)
     _write_build_system(doc, project, build_backend, warnings)
+    _write_setuptools_build_system(doc, project)
     _write_tool_uv(doc, project)
     if new_project:
         doc = _with_leading_tables(doc, [("project", proj)] + ([("dependency-groups", groups)] if groups else []))
@@ -158,6 +159,8 @@ def _fill_project(proj: Table, p: Project, warnings: list) -> None:
             proj["dynamic"] = dyn
         else:
             del proj["dynamic"]
+    elif p.dynamic:
+        values["dynamic"] = list(p.dynamic)  # e.g. fields setup.py/setup.cfg provide
     deps = [d for d in p.dependencies if not d.source_only]
     if "dependencies" in existing:
         # keep the existing list; add what it does not name yet
@@ -165,7 +168,7 @@ def _fill_project(proj: Table, p: Project, warnings: list) -> None:
         for d in deps:
             if canonicalize_name(d.name) not in have:
                 proj["dependencies"].append(_quote_style(d.requirement()))
-    else:
+    elif "dependencies" not in p.dynamic:
         values["dependencies"] = _requirements(deps)
     for key in _PROJECT_ORDER:
         if key in values and key not in existing:
@@ -336,6 +339,23 @@ def _write_build_system(doc: Any, p: Project, backend: str, warnings: list) -> N
             _uv_build_config(doc, p, p.build, warnings)
         else:
             _hatch_config(doc, p, p.build, warnings)
+
+
+SETUPTOOLS_REQUIRES = "setuptools>=61.0"  # reads [project] (PEP 621)
+
+
+def _write_setuptools_build_system(doc: Any, p: Project) -> None:
+    """A package built by setuptools from setup.py/setup.cfg, with no [build-system]: name setuptools, which
+    reads a [project] table from 61.0 on. The ``__legacy__`` backend is what pip and uv use without a
+    [build-system] table (setup.py runs with its own folder on sys.path, so ``from mypkg import __version__``
+    keeps working)."""
+    if not p.setuptools_files or not p.package or "build-system" in doc:
+        return
+    bs = tomlkit.table()
+    bs["requires"] = [SETUPTOOLS_REQUIRES]
+    bs["build-backend"] = "setuptools.build_meta:__legacy__" if "setup.py" in p.setuptools_files \
+        else "setuptools.build_meta"
+    doc.add("build-system", _blank_after(bs))
 
 
 def _uv_build_requirement() -> str:

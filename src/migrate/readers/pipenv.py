@@ -20,6 +20,15 @@ Mapping (see the README for the full table):
 * A Pipenv application is not a package (``[tool.uv] package = false``) unless it already builds
   (``setup.py``/``setup.cfg`` or a ``[build-system]`` table) or installs itself (``x = {path = "."}``).
 * The name: an existing ``[project] name``, else ``--name``, else the folder name made valid and normalised.
+* A library packaged by setuptools (``setup.py``/``setup.cfg``, no ``[project]``) stays defined by setuptools:
+  ``[project]`` gets the real name (read statically, see ``readers/setuptools.py``), ``requires-python`` from
+  ``python_requires`` and every other field setuptools provides in ``dynamic``. When the package's own
+  requirements live elsewhere (setuptools, or ``[project]`` lists them), Pipfile ``[packages]`` go to the
+  dependency group ``packages`` (installed by default, MIG110), never into the wheel's requirements; the
+  self-reference ``x = {path = ".", extras = [...]}`` becomes ``name[extras]`` in that group (uv installs
+  the project's own extras from a group).
+* No Python version anywhere (``python_requires``, ``[requires]``, Pipfile.lock ``_meta.requires``):
+  ``requires-python = ">=3.9"`` with MIG112 (uv would otherwise lock for >= the interpreter it runs with).
 """
 
 from __future__ import annotations
@@ -49,6 +58,10 @@ _PACKAGE_KEYS = {
 _MARKER_KEYS = sorted(k for k in _PACKAGE_KEYS if k.startswith(("os_", "sys_", "platform_", "python_", "implementation_")))
 _NAME_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 _ENV_VAR_RE = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+#: the dependency group for a package's Pipfile [packages] (the package's requirements are its own)
+PACKAGES_GROUP = "packages"
+#: requires-python written when nothing names one (admits every supported target, 3.13t and 3.14t)
+FALLBACK_REQUIRES_PYTHON = ">=3.9"
 _PYPI_RE = re.compile(r"^https?://(pypi\.org|pypi\.python\.org|files\.pythonhosted\.org)(/|$)")
 
 
@@ -63,9 +76,11 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
     pyproject = root / "pyproject.toml"
     existing: dict = {}
     has_build_system = False
+    has_project = False
     if pyproject.is_file():
         doc = load_toml(pyproject)
         existing = doc.get("project") or {}
+        has_project = "project" in doc
         if not isinstance(existing, dict):
             raise MigrateError("expected a table", path="pyproject.toml", key="project")
         project.existing_project_keys = set(existing.keys())
@@ -73,12 +88,18 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
             raise MigrateError(f"expected a string, got {describe(existing['name'])}", path="pyproject.toml",
                                key="project.name")
         has_build_system = isinstance(doc.get("build-system"), dict)
-    project.name = existing.get("name") or name or _folder_name(root)
-    dynamic = existing.get("dynamic")
-    if "version" not in existing and not (isinstance(dynamic, list) and "version" in dynamic):
-        project.version = "0.1.0"
+    setuptools_meta = None if has_project else _setuptools_package(project, root, name)
+    if setuptools_meta is None:
+        project.name = existing.get("name") or name or _folder_name(root)
+        dynamic = existing.get("dynamic")
+        if "version" not in existing and not (isinstance(dynamic, list) and "version" in dynamic):
+            project.version = "0.1.0"
     builds = has_build_system or (root / "setup.py").is_file() or (root / "setup.cfg").is_file()
     project.package = builds
+    # the package's requirements are defined elsewhere (setup.py/setup.cfg, or [project] lists them): the
+    # Pipfile's packages must not change what it builds
+    own_requirements = builds and (setuptools_meta is not None or "dependencies" in existing
+                                   or "dependencies" in (existing.get("dynamic") or []))
     project.keep_build_system = True  # never replace (or invent) a build system for a Pipenv project
 
     sources = _read_sources(project, data)
@@ -87,17 +108,26 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
             continue
         if not isinstance(table, dict):
             raise MigrateError(f"expected a table of packages, got {describe(table)}", path=PIPFILE, key=category)
-        deps = [d for n, spec in table.items() for d in _convert(project, sources, str(n), spec, f"{category}.{n}")]
-        if category == "packages":
+        deps = [d for n, spec in table.items() for d in _convert(project, sources, str(n), spec, f"{category}.{n}",
+                                                                 group_of_package=own_requirements)]
+        if category == "packages" and not own_requirements:
             project.dependencies.extend(deps)
-        else:
-            group = "dev" if category == "dev-packages" else _valid_name(category, key=category)
+        elif deps:
+            group = (PACKAGES_GROUP if category == "packages" else "dev" if category == "dev-packages"
+                     else _valid_name(category, key=category))
             project.groups.setdefault(group, []).extend(deps)
-    scoped = _scope_group_sources(project)
-    if "dependencies" in existing:
+    if own_requirements and project.groups.get(PACKAGES_GROUP):
+        # the package's own requirements stay where its build system has them; what the Pipfile installs
+        # on top goes to a group uv installs by default
+        project.default_groups = [PACKAGES_GROUP] + (["dev"] if "dev" in project.groups else [])
+        project.warn("MIG110", f"the project is a package built from its own metadata: Pipfile [packages] go to "
+                     f"the dependency group {PACKAGES_GROUP!r} (installed by default), not into the package's "
+                     "requirements", key="packages", path=PIPFILE)
+    if "dependencies" in existing and not own_requirements:
         # an existing [project].dependencies stays; Pipfile packages are added to it by the writer
         project.warn("MIG102", "pyproject.toml already lists dependencies; Pipfile [packages] are added to them",
                      key="packages", path=PIPFILE)
+    scoped = _scope_group_sources(project)
     _read_requires(project, data)
     _read_pipenv_settings(project, data)
     _read_scripts(project, data)
@@ -107,12 +137,81 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         project.lock_file = LOCK
         project.old_files.append(LOCK)
         project.pins = read_pipfile_lock(lock)
+    _fallback_requires_python(project, lock)
+    if lock.is_file():
         for pin in [x for x in project.pins if canonicalize_name(x.name) in scoped]:
             # a constraint applies to every group: it would force one group's build onto the other
             project.pins.remove(pin)
             project.warn("MIG102", f"pin {pin.name}=={pin.version} not kept: {pin.name} comes from a different "
                          "index in each of its groups, uv locks each", key=pin.name, path=LOCK)
     return project
+
+
+def _setuptools_package(project: Project, root: Path, name: str | None):
+    """setup.py / setup.cfg define the package: [project] names it and lists, in ``dynamic``, every field
+    setuptools provides, so setup.py/setup.cfg keep providing them (a static field would shadow them)."""
+    from migrate.readers.setuptools import read_setuptools
+
+    meta = read_setuptools(root)
+    if meta is None:
+        return None
+    file = meta.origin.get("name", meta.files[-1])
+    if meta.name is None:
+        if not name:
+            why = "is computed" if meta.computed("name") or meta.opaque else "is not given"
+            raise MigrateError(f"the package name {why} in {' / '.join(meta.files)}; PEP 621 needs a static name",
+                               path=file, key="name", hint="pass --name NAME (the name setuptools builds)")
+        project.name = name
+    else:
+        project.name = meta.name.strip()
+    project.setuptools_files = list(meta.files)
+    python_requires = meta.literal("python_requires")
+    exclude = set()
+    if isinstance(python_requires, str) and python_requires.strip():
+        try:
+            project.requires_python = str(SpecifierSet(python_requires.strip()))
+        except InvalidSpecifier:
+            raise MigrateError(f"invalid python_requires {python_requires!r}", path=meta.origin["python_requires"],
+                               key="python_requires", hint="use PEP 440, e.g. \">=3.9\"") from None
+        exclude.add("requires-python")
+    project.dynamic = meta.dynamic(exclude=exclude)
+    if "requires-python" in project.dynamic:
+        project.warn("MIG111", "python_requires is computed by setup.py: requires-python stays dynamic and uv "
+                     "locks for the Python it runs with; write the bound in [project] requires-python",
+                     key="python_requires", path=file)
+    return meta
+
+
+def _lock_python(lock: Path) -> str | None:
+    """Pipfile.lock ``_meta.requires.python_version`` / ``python_full_version``."""
+    try:
+        meta = json.loads(read_text(lock)).get("_meta", {})
+        req = meta.get("requires", {}) if isinstance(meta, dict) else {}
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(req, dict):
+        return None
+    for key in ("python_full_version", "python_version"):
+        v = req.get(key)
+        if isinstance(v, str) and re.fullmatch(r"\d+(\.\d+){0,2}", v.strip()):
+            return v.strip()
+    return None
+
+
+def _fallback_requires_python(project: Project, lock: Path) -> None:
+    """No requires-python from [project], setup.py/setup.cfg or [requires]: Pipfile.lock's ``_meta``, else a
+    bound that admits the target (without one, uv locks for >= the interpreter it runs with)."""
+    if project.requires_python or {"requires-python"} & (project.existing_project_keys | set(project.dynamic)):
+        return
+    version = _lock_python(lock) if lock.is_file() else None
+    if version:
+        project.requires_python = f">={version}"
+        return
+    project.requires_python = FALLBACK_REQUIRES_PYTHON
+    note = " (the built package gains this Requires-Python)" if project.package else ""
+    project.warn("MIG112", f"no Python version in setup.py/setup.cfg, [requires] or Pipfile.lock: wrote "
+                 f"requires-python = {FALLBACK_REQUIRES_PYTHON!r}{note}; narrow it to what the project supports",
+                 key="requires", path=PIPFILE)
 
 
 def _scope_group_sources(project: Project) -> set[str]:
@@ -230,7 +329,8 @@ def _specifier(project: Project, text: str, key: str) -> str:
                            hint="use PEP 440, e.g. \">=1.2,<2\" or \"*\"") from None
 
 
-def _convert(project: Project, sources: dict, name: str, spec: Any, key: str) -> list[Dependency]:
+def _convert(project: Project, sources: dict, name: str, spec: Any, key: str, *,
+             group_of_package: bool = False) -> list[Dependency]:
     m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]\s*", name)
     key_extras: tuple[str, ...] = ()
     if m:  # "name[extra]" = "*" is accepted by Pipenv
@@ -277,6 +377,9 @@ def _convert(project: Project, sources: dict, name: str, spec: Any, key: str) ->
     if dep.source is not None and dep.source.path is not None and _is_root(project.root, dep.source.path):
         # the project installs itself (`-e .`): that makes it a package, not a dependency
         project.package = True
+        if dep.extras and group_of_package and project.name:
+            # uv installs the project's own extras when a dependency group names them (astral-sh/uv#7033)
+            return [Dependency(name=project.name, extras=dep.extras, marker=dep.marker)]
         if dep.extras:
             flags = " ".join(f"--extra {e}" for e in dep.extras)
             project.warn("MIG102", f"the project installs itself with extras {list(dep.extras)}; uv installs the "
@@ -367,8 +470,9 @@ def _read_requires(project: Project, data: dict) -> None:
     req = data.get("requires", {})
     if not isinstance(req, dict):
         raise MigrateError("expected a table", path=PIPFILE, key="requires")
-    if "requires-python" in project.existing_project_keys:
-        return
+    if "requires-python" in project.existing_project_keys or project.requires_python or (
+            "requires-python" in project.dynamic):
+        return  # [project] or setup.py/setup.cfg python_requires wins over the Pipfile's interpreter
     full = req.get("python_full_version")
     short = req.get("python_version")
     for k, v in (("python_full_version", full), ("python_version", short)):
