@@ -1,0 +1,49 @@
+"""The oracle: the migrated project builds the same wheel as the original.
+
+For each layout in ``fixtures/build/`` a wheel is built with the real ``uv build`` (offline, build isolation,
+backends from a wheelhouse packed from the test venv: see ``tests/backends.py``) from the original project and
+from the migrated one, and name, version, Requires-Python, Requires-Dist, Provides-Extra, entry points and the
+list of files must be equal.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+
+import pytest
+
+from backends import backend_wheelhouse, uv_build_wheel, wheel_facts
+from conftest import FIXTURES, run_migrate
+
+BUILD = FIXTURES / "build"
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory):
+    return backend_wheelhouse(tmp_path_factory.mktemp("backends"))
+
+
+def migrated_copy(src, dest, *args):
+    shutil.copytree(src, dest)
+    proc = run_migrate("run", str(dest), "--no-lock", "--no-codemods", "--allow-dirty", *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return dest
+
+
+def both_wheels(layout, tmp_path, wheelhouse, *args):
+    before = wheel_facts(uv_build_wheel(BUILD / layout, wheelhouse, tmp_path / "before"))
+    root = migrated_copy(BUILD / layout, tmp_path / "migrated", *args)
+    after = wheel_facts(uv_build_wheel(root, wheelhouse, tmp_path / "after"))
+    return before, after, root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["setuppy-computed-version", "setupcfg-src-attr"])
+def test_setuptools_package_builds_the_same_wheel(layout, tmp_path, wheelhouse):
+    before, after, root = both_wheels(layout, tmp_path, wheelhouse)
+    assert after == before
+    assert before["requires-dist"] and before["entry-points"]  # the oracle compares something real
+    doc = tomllib.loads((root / "pyproject.toml").read_text())
+    assert "version" in doc["project"]["dynamic"] and "dependencies" not in doc["project"]
+    assert doc["build-system"]["requires"] == ["setuptools>=61.0"]
