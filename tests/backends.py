@@ -140,9 +140,44 @@ def wheel_facts(wheel: Path) -> dict:
     return {
         "name": canonicalize_name(meta["Name"]),
         "version": meta["Version"],
-        "requires-python": meta.get("Requires-Python"),
-        "requires-dist": sorted(str(Requirement(r)) for r in meta.get_all("Requires-Dist") or []),
+        "requires-python": _python_set(meta.get("Requires-Python")),
+        "requires-dist": sorted(_requirement(r) for r in meta.get_all("Requires-Dist") or []),
         "provides-extra": sorted(canonicalize_name(e) for e in meta.get_all("Provides-Extra") or []),
         "entry-points": {s: {k: v.replace(" ", "") for k, v in eps.items(s)} for s in eps.sections()},
         "files": sorted(n for n in names if not n.split("/")[0].endswith(".dist-info") and not n.endswith("/")),
     }
+
+
+#: environments a marker is evaluated in: equal truth tables = the same requirement
+_PYTHONS = [f"3.{m}.{p}" for m in range(6, 16) for p in (0, 1, 9)]
+_PLATFORMS = [("linux", "posix", "Linux"), ("win32", "nt", "Windows"), ("darwin", "posix", "Darwin")]
+_EXTRAS = ["", "pandas", "pg", "socks", "all", "pretty", "fast", "test"]
+
+
+def _python_set(text: str | None) -> str | None:
+    """Requires-Python as the set of versions it admits (``>=3.8, <4.0`` == ``<4.0,>=3.8``)."""
+    if text is None:
+        return None
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(text)
+    return "admits " + ",".join(v for v in _PYTHONS if spec.contains(v, prereleases=True))
+
+
+def _requirement(text: str) -> str:
+    """A requirement with its marker replaced by its truth table over Python versions × platforms × extras
+    (so ``python_version < "3.11"`` and ``python_full_version < "3.11"`` compare equal)."""
+    req = Requirement(text)
+    marker = req.marker
+    req.marker = None
+    if marker is None:
+        return str(req)
+    table = []
+    for v in _PYTHONS:
+        for sys_platform, os_name, system in _PLATFORMS:
+            for extra in _EXTRAS:
+                env = {"python_version": ".".join(v.split(".")[:2]), "python_full_version": v,
+                       "sys_platform": sys_platform, "os_name": os_name, "platform_system": system,
+                       "extra": extra}
+                table.append("1" if marker.evaluate(env) else "0")
+    return f"{req}; <marker truth table {hashlib.sha256(''.join(table).encode()).hexdigest()[:12]}>"

@@ -39,11 +39,28 @@ def both_wheels(layout, tmp_path, wheelhouse, *args):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("to_pep621", [False, True], ids=["dynamic", "to-pep621"])
 @pytest.mark.parametrize("layout", ["setuppy-computed-version", "setupcfg-src-attr"])
-def test_setuptools_package_builds_the_same_wheel(layout, tmp_path, wheelhouse):
-    before, after, root = both_wheels(layout, tmp_path, wheelhouse)
+def test_setuptools_package_builds_the_same_wheel(layout, to_pep621, tmp_path, wheelhouse):
+    before, after, root = both_wheels(layout, tmp_path, wheelhouse, *(["--to-pep621"] if to_pep621 else []))
     assert after == before
     assert before["requires-dist"] and before["entry-points"]  # the oracle compares something real
     doc = tomllib.loads((root / "pyproject.toml").read_text())
-    assert "version" in doc["project"]["dynamic"] and "dependencies" not in doc["project"]
+    assert "version" in doc["project"]["dynamic"]  # computed (exec / attr:) in both layouts
+    assert ("dependencies" in doc["project"]) is to_pep621
     assert doc["build-system"]["requires"] == ["setuptools>=61.0"]
+    if to_pep621:  # moved, not copied: setup.py / setup.cfg no longer name the requirements
+        assert "install_requires" not in "".join(
+            (root / f).read_text() for f in ("setup.py", "setup.cfg") if (root / f).is_file())
+
+
+POETRY_LAYOUTS = ["poetry-namespace-src", "poetry-single-module", "poetry-packages-from", "poetry-include-format"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["hatchling", "uv"])
+@pytest.mark.parametrize("layout", POETRY_LAYOUTS)
+def test_poetry_package_builds_the_same_wheel(layout, backend, tmp_path, wheelhouse):
+    before, after, root = both_wheels(layout, tmp_path, wheelhouse, "--build-backend", backend)
+    assert before["files"]  # the oracle compares something real
+    assert after == before

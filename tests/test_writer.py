@@ -192,6 +192,8 @@ def test_non_poetry_backend_is_kept(tmp_path):
 
 @pytest.mark.parametrize("core,expected", [("poetry-core>=1.0,<2", ["x.txt"]), ("poetry-core>=2", [])])
 def test_include_default_format_follows_poetry_core_version(tmp_path, core, expected):
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "__init__.py").write_text("")
     _, data = migrate(tmp_path, f"""
         [tool.poetry]
         name = "inc"

@@ -134,6 +134,8 @@ class PackageSpec:
     from_: str | None = None
     to: str | None = None
     formats: tuple[str, ...] = ()
+    #: not written in the old metadata: what Poetry's default discovery ships (see readers/poetry.py)
+    discovered: bool = False
 
 
 @dataclass

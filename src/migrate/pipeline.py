@@ -150,6 +150,10 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
         from migrate.writer import write_stage
 
         say("converting metadata")
+        if options.to_pep621:
+            from migrate.to_pep621 import to_pep621_stage
+
+            to_pep621_stage(ctx)
         write_stage(ctx)
         if options.lock:
             from migrate.lock.lock import lock_stage

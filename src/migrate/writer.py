@@ -71,6 +71,7 @@ def render_pyproject(doc: Any, project: Project, *, build_backend: str = "hatchl
     new_project = "project" not in doc
     proj = doc["project"] if not new_project else tomlkit.table()
     _fill_project(proj, project, warnings)
+    _repair_project_keys(proj, warnings)
     groups = _dependency_groups(doc, project)
     _remove_keys(doc, consumed)
     _write_build_system(doc, project, build_backend, warnings)
@@ -202,6 +203,37 @@ def _fill_project(proj: Table, p: Project, warnings: list) -> None:
         proj["entry-points"] = ep
 
 
+#: keys Poetry had and PEP 621 does not: their [project.urls] label
+_URL_KEYS = {"homepage": "Homepage", "repository": "Repository", "documentation": "Documentation"}
+
+
+def _repair_project_keys(proj: Table, warnings: list) -> None:
+    """``homepage``/``repository``/``documentation`` in an existing [project] (written by hand in Poetry's
+    style; validate-pyproject rejects them) → ``[project.urls]``, an existing label kept."""
+    bad = [k for k in list(proj.keys()) if k in _URL_KEYS]
+    if not bad:
+        return
+    if "urls" not in proj:
+        proj["urls"] = _blank_after(tomlkit.table())
+    urls = proj["urls"]
+    have = {str(k).lower() for k in urls.keys()}
+    for key in bad:
+        value = proj[key]
+        del proj[key]
+        label = _URL_KEYS[key]
+        if not isinstance(value, str):
+            warnings.append(Diagnostic("MIG011", f"[project] {key} is not a PEP 621 key and not a URL string; "
+                                       "removed", path=PYPROJECT, key=f"project.{key}"))
+        elif label.lower() in have:
+            warnings.append(Diagnostic("MIG011", f"[project] {key} is not a PEP 621 key; removed ([project.urls] "
+                                       f"already has {label!r})", path=PYPROJECT, key=f"project.{key}"))
+        else:
+            urls[label] = str(value)
+            have.add(label.lower())
+            warnings.append(Diagnostic("MIG011", f"[project] {key} is not a PEP 621 key; moved to "
+                                       f"[project.urls] {label}", path=PYPROJECT, key=f"project.{key}"))
+
+
 def _license(p: Project) -> Any:
     lic = p.license
     if isinstance(lic, dict):
@@ -317,6 +349,13 @@ def _write_build_system(doc: Any, p: Project, backend: str, warnings: list) -> N
         return
     if "build-system" in doc and not _is_poetry_backend(doc):
         return
+    if backend == "uv" and p.build is not None:
+        limit = _uv_build_limit(p, p.build)
+        if limit:
+            warnings.append(Diagnostic("MIG007", f"uv_build cannot build this package ({limit}); hatchling is "
+                                       "written instead, so the wheel keeps its files", path=PYPROJECT,
+                                       key="build-system"))
+            backend = "hatchling"
     bs = tomlkit.table()
     if backend == "uv":
         bs["requires"] = [_uv_build_requirement()]
@@ -335,10 +374,59 @@ def _write_build_system(doc: Any, p: Project, backend: str, warnings: list) -> N
     else:
         doc.add("build-system", _blank_after(bs))
     if p.build is not None:
+        build = _without_backend_defaults(p, p.build, backend)
         if backend == "uv":
-            _uv_build_config(doc, p, p.build, warnings)
+            _uv_build_config(doc, p, build, warnings)
         else:
-            _hatch_config(doc, p, p.build, warnings)
+            _hatch_config(doc, p, build, warnings)
+
+
+def _uv_build_limit(p: Project, build: BuildConfig) -> str | None:
+    """Why uv_build cannot ship what Poetry ships, or None."""
+    wheel = [s for s in build.packages if not s.formats or "wheel" in s.formats]
+    for spec in wheel:
+        path = f"{spec.from_.rstrip('/')}/{spec.include}" if spec.from_ else spec.include
+        if spec.include.endswith(".py") or (p.root / path).is_file():
+            return f"{path} is a single-file module (astral-sh/uv#16766)"
+        if _has_glob(spec.include):
+            return f"packages glob {spec.include!r}"
+        if spec.to:
+            return f"packages 'to = {spec.to}'"
+    if len({s.from_ or "" for s in wheel}) > 1:
+        return "packages from several folders"
+    extra = [f.path for f in build.include if "wheel" in f.formats]
+    if extra:
+        return f"files outside the package in the wheel ({', '.join(extra)})"
+    return None
+
+
+def _backend_default(p: Project, backend: str) -> str | None:
+    """The package the backend finds by itself (path relative to the root), or None.
+
+    hatchling: ``src/<name>/__init__.py``, ``<name>/__init__.py``, ``<name>.py`` in that order; uv_build:
+    ``src/<name>/__init__.py`` only (module-root "src")."""
+    if not p.name:
+        return None
+    name = canonicalize_name(p.name).replace("-", "_")
+    candidates = [f"src/{name}", name, f"{name}.py"] if backend != "uv" else [f"src/{name}"]
+    for rel in candidates:
+        path = p.root / rel
+        if (rel.endswith(".py") and path.is_file()) or (path / "__init__.py").is_file():
+            return rel
+    return None
+
+
+def _without_backend_defaults(p: Project, build: BuildConfig, backend: str) -> BuildConfig:
+    """Drop the package Poetry's discovery found when the backend's own defaults find exactly that one:
+    explicit configuration only where the backends would differ."""
+    discovered = [s for s in build.packages if s.discovered]
+    if not discovered:
+        return build
+    paths = [f"{s.from_.rstrip('/')}/{s.include}" if s.from_ else s.include for s in discovered]
+    if len(paths) == 1 and paths[0] == _backend_default(p, backend):
+        return BuildConfig(packages=[s for s in build.packages if not s.discovered], include=build.include,
+                           exclude=build.exclude)
+    return build
 
 
 SETUPTOOLS_REQUIRES = "setuptools>=61.0"  # reads [project] (PEP 621)
@@ -394,6 +482,16 @@ def _has_glob(path: str) -> bool:
     return any(ch in path for ch in "*?[")
 
 
+def _static_prefix(glob: str) -> str:
+    """The folders of a glob before its first wildcard part (``data/*.txt`` → ``data``)."""
+    parts = []
+    for part in glob.strip("/").split("/")[:-1]:
+        if _has_glob(part):
+            break
+        parts.append(part)
+    return "/".join(parts)
+
+
 def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> None:
     """Poetry ``packages``/``include``/``exclude`` → hatchling's wheel/sdist target options."""
     wheel_paths: list[str] = []
@@ -419,6 +517,7 @@ def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> N
     wheel_include: list[str] = []
     wheel_artifacts: list[str] = []
     force: dict[str, str] = {}
+    wheel_patterns: list[str] = []
     for f in build.include:
         fmts = f.formats
         if "sdist" in fmts:
@@ -430,6 +529,15 @@ def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> N
             elif not _has_glob(f.path):
                 force[f.path] = f.path
             else:
+                prefix = _static_prefix(f.path)
+                if prefix:
+                    # only-include walks the glob's folder (hatchling applies no include patterns there, only
+                    # excludes): exclude the folder but the files the glob names (gitignore-style, anchored)
+                    if prefix not in wheel_include:
+                        wheel_include.append(prefix)
+                        wheel_patterns.append(f"/{prefix}/**")
+                    wheel_patterns.append("!/" + f.path.lstrip("/"))
+                    continue
                 wheel_include.append(f.path)
                 warnings.append(Diagnostic(
                     "MIG007", f"wheel include glob {f.path!r} outside the packages: check the wheel's content",
@@ -451,8 +559,8 @@ def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> N
                 wheel["sources"] = src
         if wheel_artifacts:
             wheel["artifacts"] = wheel_artifacts
-        if excludes:
-            wheel["exclude"] = excludes
+        if excludes or wheel_patterns:
+            wheel["exclude"] = wheel_patterns + excludes
         _finish(wheel)
         if force:
             fi = tomlkit.table()
@@ -480,6 +588,9 @@ def _uv_build_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -
         names = [m[:-3] if m.endswith(".py") else m.replace("/", ".") for m in modules]
         cfg["module-name"] = names[0] if len(names) == 1 else names
         cfg["module-root"] = next(iter(roots)) if roots else ""
+        root = p.root / cfg["module-root"]
+        if any((root / m).is_dir() and not (root / m / "__init__.py").is_file() for m in modules):
+            cfg["namespace"] = True  # a folder without __init__.py (PEP 420): uv_build ships it whole
     elif p.name:
         name = canonicalize_name(p.name).replace("-", "_")
         if (p.root / name).is_dir() and not (p.root / "src" / name).is_dir():

@@ -112,6 +112,7 @@ def read_poetry(root: Path) -> Project:
     _read_entry_points(ctx, consume)
     _read_sources(ctx, consume)
     _read_build(ctx, doc, consume)
+    _discover_package(ctx)
 
     _report_poetry_toml(project, root)
     lock = root / "poetry.lock"
@@ -699,6 +700,39 @@ def _read_build(ctx: _Ctx, doc: Any, consume) -> None:
             "(hatchling users: consider hatch-vcs)",
             key="tool.poetry-dynamic-versioning",
         )
+
+
+def _discover_package(ctx: _Ctx) -> None:
+    """Without ``packages``, Poetry ships what poetry-core's own discovery finds: ``<name>/``, ``<name>.py``,
+    ``src/<name>/`` or ``src/<name>.py`` (``<name>`` = the project name as a module name; a folder needs no
+    ``__init__.py``, so namespace packages count). That becomes an explicit package entry, so every backend
+    ships the same files. Nothing found: Poetry could not build or install the project either, so it is
+    not packaged (``tool.uv.package = false``) rather than left unbuildable."""
+    p = ctx.project
+    if not p.package or p.keep_build_system or p.build is None or p.build.packages or not p.name:
+        return
+    from poetry.core.masonry.utils.module import Module, ModuleOrPackageNotFoundError
+
+    try:
+        module = Module(p.name, str(p.root))
+    except ModuleOrPackageNotFoundError:
+        p.package = False
+        p.warn("MIG012", f"no package or module named {_module_name(p.name)!r} (or under src/) and no "
+               "tool.poetry.packages: Poetry could not build it, so it is not packaged (tool.uv.package = "
+               "false); add [tool.poetry] packages before migrating if it should be", key="tool.poetry.packages")
+        return
+    except ValueError as exc:  # both <name>/ and <name>.py
+        raise ctx.error("tool.poetry.name", str(exc), hint="list the package in tool.poetry.packages") from None
+    for inc in module.includes:
+        include = str(getattr(inc, "_include", None) or inc.package)
+        p.build.packages.append(PackageSpec(include=include, from_=str(inc.source) if inc.source else None,
+                                            discovered=True))
+
+
+def _module_name(name: str) -> str:
+    from poetry.core.utils.helpers import module_name
+
+    return module_name(name)
 
 
 def _builds_with_poetry_core_1(doc: Any) -> bool:
