@@ -185,12 +185,8 @@ def _strip_setup_py(text: str, keywords: set[str]) -> str:
             if not is_setup or self.done:
                 return updated
             self.done = True
+            # each kept argument keeps its own comma (and the comment after it): a trailing comma is valid
             args = [a for a in updated.args if not (a.keyword is not None and a.keyword.value in keywords)]
-            if args and len(args) < len(updated.args):
-                last = args[-1]
-                had_trailing = updated.args[-1].comma is not cst.MaybeSentinel.DEFAULT
-                if not had_trailing:
-                    args[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
             return updated.with_changes(args=args)
 
     module = cst.parse_module(text)
