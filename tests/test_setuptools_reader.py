@@ -220,3 +220,14 @@ def test_computed_python_requires_stays_dynamic(tmp_path):
     p = read_pipenv(root)
     assert p.requires_python is None and "requires-python" in p.dynamic
     assert "MIG111" in {w.code for w in p.warnings}
+
+
+@pytest.mark.parametrize("change", ["reqs.append('b')", "reqs[0] = 'b'", "extend(reqs)", "del reqs[0]"])
+def test_a_name_changed_in_place_is_computed(tmp_path, change):
+    meta = read_setuptools(write(tmp_path, {"setup.py": f"""
+        from setuptools import setup
+        reqs = ["a"]
+        {change}
+        setup(name="x", install_requires=reqs)
+    """}))
+    assert meta.computed("install_requires") and meta.static_fields()[0] == {}

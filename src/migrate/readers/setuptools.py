@@ -254,14 +254,17 @@ def _read_setup_py(path: Path) -> tuple[dict[str, Any], bool]:
     return values, opaque
 
 
+def _is_setup(node: ast.Call) -> bool:
+    f = node.func
+    return (isinstance(f, ast.Name) and f.id == "setup") or (
+        isinstance(f, ast.Attribute) and f.attr == "setup" and isinstance(f.value, ast.Name)
+        and f.value.id in ("setuptools", "core"))
+
+
 def _find_setup_call(tree: ast.AST) -> ast.Call | None:
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            f = node.func
-            if (isinstance(f, ast.Name) and f.id == "setup") or (isinstance(f, ast.Attribute) and f.attr == "setup"
-                                                                 and isinstance(f.value, ast.Name)
-                                                                 and f.value.id in ("setuptools", "core")):
-                return node
+        if isinstance(node, ast.Call) and _is_setup(node):
+            return node
     return None
 
 
@@ -284,6 +287,18 @@ def _module_literals(tree: ast.Module) -> dict[str, Any]:
             for alias in node.names:
                 name = (alias.asname or alias.name).split(".")[0]
                 counts[name] = counts.get(name, 0) + 2
+        # changed in place: reqs.append(...), about["x"] = ..., del d[k], exec(code, about), f(reqs)
+        mutated: list[ast.AST] = []
+        if isinstance(node, ast.Attribute):
+            mutated.append(node.value)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            mutated.append(node.value)
+        elif isinstance(node, ast.Call) and not _is_setup(node):
+            mutated.extend(node.args)
+            mutated.extend(kw.value for kw in node.keywords)
+        for m in mutated:
+            if isinstance(m, ast.Name):
+                counts[m.id] = counts.get(m.id, 0) + 2
     env: dict[str, Any] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -297,9 +312,8 @@ def _module_literals(tree: ast.Module) -> dict[str, Any]:
 
 
 def _eval(node: ast.AST, env: dict[str, Any]) -> Any:
-    """A literal value, or a :class:`_Computed` marker. Mutating methods on names are not followed:
-    a name that is changed later (``reqs.append``) is caught by the caller's single-assignment rule only
-    for rebinding, so calls on a name make the *call* computed, and the literal stays what it was bound to."""
+    """A literal value, or a :class:`_Computed` marker. ``env`` holds only names that are bound once and
+    never changed in place (see :func:`_module_literals`), so a name's literal is its value at setup()."""
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
