@@ -206,7 +206,7 @@ def test_requires_python_from_the_lock_meta_or_a_default(tmp_path):
             "default": {}, "develop": {}}
     (root / "Pipfile.lock").write_text(json.dumps(lock))
     p = read_pipenv(root)
-    assert p.requires_python == ">=3.10" and "MIG112" not in {w.code for w in p.warnings}
+    assert p.requires_python == ">=3.10" and {w.code for w in p.warnings} == {"MIG110", "MIG113"}
     (root / "Pipfile.lock").unlink()
     p = read_pipenv(root)
     assert p.requires_python == FALLBACK_REQUIRES_PYTHON

@@ -32,6 +32,7 @@ WARNING_CODES: dict[str, str] = {
     "MIG110": "Pipfile [packages] of a package go to a default dependency group, not into its requirements",
     "MIG111": "python_requires is computed by setup.py; requires-python stays dynamic",
     "MIG112": "no Python version found; a default requires-python was written",
+    "MIG113": "requires-python of a setuptools package taken from the Pipfile; the wheel gains Requires-Python",
     "MIG201": "locked version changed from the old lock",
     "MIG202": "no free-threaded interpreter found for the target",
     "MIG203": "dependency has no wheels for the free-threaded target",

@@ -138,6 +138,11 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
         project.old_files.append(LOCK)
         project.pins = read_pipfile_lock(lock)
     _fallback_requires_python(project, lock)
+    if (setuptools_meta is not None and project.requires_python and not setuptools_meta.values.get("python_requires")
+            and not any(w.code == "MIG112" for w in project.warnings)):
+        project.warn("MIG113", f"requires-python = {project.requires_python!r} comes from the Pipfile (setup.py/"
+                     "setup.cfg have no python_requires): the built package gains this Requires-Python",
+                     key="requires", path=PIPFILE)
     if lock.is_file():
         for pin in [x for x in project.pins if canonicalize_name(x.name) in scoped]:
             # a constraint applies to every group: it would force one group's build onto the other
@@ -169,7 +174,8 @@ def _setuptools_package(project: Project, root: Path, name: str | None):
     exclude = set()
     if isinstance(python_requires, str) and python_requires.strip():
         try:
-            project.requires_python = str(SpecifierSet(python_requires.strip()))
+            SpecifierSet(python_requires.strip())  # validates; the text stays as the author wrote it
+            project.requires_python = python_requires.strip()
         except InvalidSpecifier:
             raise MigrateError(f"invalid python_requires {python_requires!r}", path=meta.origin["python_requires"],
                                key="python_requires", hint="use PEP 440, e.g. \">=3.9\"") from None
@@ -178,7 +184,7 @@ def _setuptools_package(project: Project, root: Path, name: str | None):
     if "requires-python" in project.dynamic:
         project.warn("MIG111", "python_requires is computed by setup.py: requires-python stays dynamic and uv "
                      "locks for the Python it runs with; write the bound in [project] requires-python",
-                     key="python_requires", path=file)
+                     key="python_requires", path=meta.origin.get("python_requires", file))
     return meta
 
 
