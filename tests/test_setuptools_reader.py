@@ -231,3 +231,25 @@ def test_a_name_changed_in_place_is_computed(tmp_path, change):
         setup(name="x", install_requires=reqs)
     """}))
     assert meta.computed("install_requires") and meta.static_fields()[0] == {}
+
+
+def test_written_pyproject_is_valid_and_leaves_setup_py_alone(tmp_path):
+    import tomllib
+
+    from validate_pyproject.api import Validator
+
+    from migrate.pipeline import RunOptions, run
+
+    root = write(tmp_path / "lib", {"setup.py": SETUP_PY, "Pipfile": PIPFILE})
+    before = (root / "setup.py").read_bytes()
+    result = run(root, RunOptions(lock=False, codemods=False, allow_dirty=True))
+    assert result.exit_code == 0, result.error
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    Validator()(data)
+    assert data["build-system"] == {"requires": ["setuptools>=61.0"],
+                                    "build-backend": "setuptools.build_meta:__legacy__"}
+    assert data["project"] == {"name": "my-lib", "requires-python": ">=3.8", "dynamic": [
+        "version", "description", "readme", "classifiers", "scripts", "dependencies", "optional-dependencies"]}
+    assert data["dependency-groups"] == {"packages": ["my-lib[socks]", "requests"], "dev": ["pytest"]}
+    assert data["tool"]["uv"] == {"default-groups": ["packages", "dev"]}
+    assert (root / "setup.py").read_bytes() == before and not (root / "Pipfile").exists()
