@@ -253,3 +253,16 @@ def test_written_pyproject_is_valid_and_leaves_setup_py_alone(tmp_path):
     assert data["dependency-groups"] == {"packages": ["my-lib[socks]", "requests"], "dev": ["pytest"]}
     assert data["tool"]["uv"] == {"default-groups": ["packages", "dev"]}
     assert (root / "setup.py").read_bytes() == before and not (root / "Pipfile").exists()
+
+
+def test_setup_cfg_alone_gets_the_standard_setuptools_backend(tmp_path):
+    import tomllib
+
+    from migrate.pipeline import RunOptions, run
+
+    root = write(tmp_path / "lib", {"setup.cfg": SETUP_CFG, "Pipfile": '[packages]\ncfg-lib = {path = "."}\n'})
+    result = run(root, RunOptions(lock=False, codemods=False, allow_dirty=True))
+    assert result.exit_code == 0, result.error
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    assert data["build-system"]["build-backend"] == "setuptools.build_meta"
+    assert data["project"]["requires-python"] == ">=3.9" and "dependency-groups" not in data
