@@ -192,10 +192,20 @@ def test_pipenv_library_keeps_its_setuptools_metadata(tmp_path):
 
 
 def test_computed_name_needs_the_name_option(tmp_path):
-    root = write(tmp_path / "x", {"setup.py": "from setuptools import setup\nsetup(name=NAME)\n", "Pipfile": PIPFILE})
+    pipfile = '[packages]\ne1839a8 = {path = ".", editable = true}\n'  # Pipenv's placeholder: no name
+    root = write(tmp_path / "x", {"setup.py": "from setuptools import setup\nsetup(name=NAME)\n", "Pipfile": pipfile})
     with pytest.raises(MigrateError) as exc:
         read_pipenv(root)
     assert (exc.value.path, exc.value.key) == ("setup.py", "name") and "--name" in exc.value.hint
+    assert read_pipenv(root, name="given").name == "given"
+
+
+def test_computed_name_from_the_pipfile_self_reference(tmp_path):
+    # psf/requests: name=about["__title__"], Pipfile `"requests" = {path = ".", editable = true, extras = ["socks"]}`
+    root = write(tmp_path / "x", {"setup.py": "from setuptools import setup\nsetup(name=NAME)\n",
+                                  "Pipfile": PIPFILE.replace("my-lib", "the-lib")})
+    p = read_pipenv(root)
+    assert p.name == "the-lib" and [w.key for w in p.warnings if w.code == "MIG114"] == ["name"]
     assert read_pipenv(root, name="given").name == "given"
 
 

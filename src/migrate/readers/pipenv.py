@@ -88,7 +88,7 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
             raise MigrateError(f"expected a string, got {describe(existing['name'])}", path="pyproject.toml",
                                key="project.name")
         has_build_system = isinstance(doc.get("build-system"), dict)
-    setuptools_meta = None if has_project else _setuptools_package(project, root, name)
+    setuptools_meta = None if has_project else _setuptools_package(project, root, name, _self_name(root, data))
     if setuptools_meta is None:
         project.name = existing.get("name") or name or _folder_name(root)
         dynamic = existing.get("dynamic")
@@ -152,7 +152,21 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
     return project
 
 
-def _setuptools_package(project: Project, root: Path, name: str | None):
+def _self_name(root: Path, data: dict) -> str | None:
+    """The key of the Pipfile's self-reference (``requests = {path = ".", editable = true}``): Pipenv names it
+    after the name setuptools computed when it was added (``e1839a8``-style keys: it could not; None)."""
+    for category, table in data.items():
+        if category in _NON_PACKAGE_TABLES or not isinstance(table, dict):
+            continue
+        for key, spec in table.items():
+            if isinstance(spec, dict) and isinstance(spec.get("path"), str) and _is_root(root, spec["path"]):
+                bare = re.sub(r"\[.*\]$", "", str(key)).strip()
+                if _NAME_RE.fullmatch(bare) and not re.fullmatch(r"[0-9a-f]{7}", bare):
+                    return bare
+    return None
+
+
+def _setuptools_package(project: Project, root: Path, name: str | None, self_name: str | None = None):
     """setup.py / setup.cfg define the package: [project] names it and lists, in ``dynamic``, every field
     setuptools provides, so setup.py/setup.cfg keep providing them (a static field would shadow them)."""
     from migrate.readers.setuptools import read_setuptools
@@ -162,8 +176,13 @@ def _setuptools_package(project: Project, root: Path, name: str | None):
         return None
     file = meta.origin.get("name", meta.files[-1])
     if meta.name is None:
+        why = "is computed" if meta.computed("name") or meta.opaque else "is not given"
+        if not name and self_name:
+            project.warn("MIG114", f"the package name {why} in {' / '.join(meta.files)}: took {self_name!r} from the "
+                         "Pipfile's self-reference (the name Pipenv got from setuptools); pass --name if it is not",
+                         key="name", path=file)
+            name = self_name
         if not name:
-            why = "is computed" if meta.computed("name") or meta.opaque else "is not given"
             raise MigrateError(f"the package name {why} in {' / '.join(meta.files)}; PEP 621 needs a static name",
                                path=file, key="name", hint="pass --name NAME (the name setuptools builds)")
         project.name = name
