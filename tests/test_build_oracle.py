@@ -1,6 +1,6 @@
 """The oracle: the migrated project builds the same wheel as the original.
 
-For each layout in ``fixtures/build/`` a wheel is built with the real ``uv build`` (offline, build isolation,
+For each layout in ``fixtures/wheel-oracle/`` a wheel is built with the real ``uv build`` (offline, build isolation,
 backends from a wheelhouse packed from the test venv: see ``tests/backends.py``) from the original project and
 from the migrated one, and name, version, Requires-Python, Requires-Dist, Provides-Extra, entry points and the
 list of files must be equal.
@@ -16,7 +16,7 @@ import pytest
 from backends import backend_wheelhouse, uv_build_wheel, wheel_facts
 from conftest import FIXTURES, run_migrate
 
-BUILD = FIXTURES / "build"
+BUILD = FIXTURES / "wheel-oracle"
 
 
 @pytest.fixture(scope="session")
