@@ -12,13 +12,12 @@ import pytest
 
 from wheelhouse import LINUX, demo_wheelhouse
 
+from migrate.deps import read_pipfile_lock, read_poetry_lock
 from migrate.lock.freethreading import (
     LockedPackage,
     assess,
     classify,
     find_fix,
-    read_pipfile_lock,
-    read_poetry_lock,
     read_uv_lock,
 )
 from migrate.lock.index import IndexClient, parse_simple_html
@@ -95,7 +94,8 @@ def index(wheels):
     ([f"a-1-cp313-cp313-{LINUX}.whl"], "cp313", "ft-wheels"),  # a GIL target: its own ABI
     (["a-1.tar.gz"], "cp313t", "sdist-only"),
     (["a-1.zip"], "cp313t", "sdist-only"),
-    ([f"a-1-py3-none-{LINUX}.whl"], "cp313t", "pure"),  # ABI-independent platform binaries
+    # ABI-independent platform binaries: installable on 3.13t, but not everywhere (so not "pure")
+    ([f"a-1-py3-none-{LINUX}.whl"], "cp313t", "ft-wheels"),
     ([f"a-1-cp314-cp314t-{LINUX}.whl"], "cp313t", "blocker"),
     ([f"a-1-cp314-cp314t-{LINUX}.whl"], "cp314t", "ft-wheels"),
     ([f"a-1-cp313-cp313t-{LINUX}.manylinux_2_28_x86_64.whl"], "cp313t", "ft-wheels"),  # compressed tag set
@@ -157,7 +157,8 @@ def test_assess_asks_the_lock_registry_for_files_and_fixes(index, wheels):
                 LockedPackage("alpha", "1.0", [], str(wheels)),
                 LockedPackage("app", "0.1", [], None, local=True)]
     assert assess(packages, "cp313t", client, {"numpy": ">=2"}) == [
-        {"name": "numpy", "version": "2.5.0", "status": "blocker", "fix": "numpy==2.4.1"},
+        {"name": "numpy", "version": "2.5.0", "status": "blocker", "fix": "numpy==2.4.1",
+         "move": {"to": "2.4.1", "direction": "downgrade", "major": False}},
         {"name": "alpha", "version": "1.0", "status": "pure", "fix": None}]
 
 
