@@ -141,7 +141,8 @@ class IndexClient:
         for folder in folders:
             out += self._folder(folder).get(cname, [])
         if not self.offline:
-            urls = [index.rstrip("/")] if index and "://" in index else self.index_urls
+            # the lock's own registry wins: a local folder there means no remote index is asked
+            urls = ([index.rstrip("/")] if "://" in index else []) if index else self.index_urls
             for url in urls:
                 for f in self._page(url, cname):
                     out.append((f, version_of(f)))
