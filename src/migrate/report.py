@@ -86,6 +86,19 @@ def print_run_result(result, options, fmt: str = "text") -> None:
         console.print("[dim]uv.lock was not regenerated (--no-lock): run `uv lock` next.[/]")
     if options.dry_run and result.status != "unchanged":
         console.print("[dim]Dry run: nothing was written. Run again without --dry-run to apply.[/]")
+    print_next(result.next, console, options.dry_run)
+
+
+def print_next(steps, console=None, dry_run: bool = False) -> None:
+    """The exact commands to type next (see migrate.nextsteps), and their notes."""
+    if not steps or not steps.get("commands"):
+        return
+    console = console or _console()
+    console.print("Next" + (", once applied" if dry_run else "") + ":")
+    for cmd in steps["commands"]:
+        console.print(f"  $ {_esc(cmd)}")
+    for note in steps.get("notes", []):
+        console.print(f"[yellow]note[/][bold]\\[{note['code']}][/] {_esc(note['message'])}")
 
 
 def print_warnings(warnings, console=None) -> None:
