@@ -253,3 +253,230 @@ def test_numpy_on_pypi_newest_with_cp313t_is_not_the_newest():
     fix = find_fix("numpy", "cp313t", client)
     assert fix is not None and fix.startswith("2.4.")
     assert find_fix("numpy", "cp314t", client) is not None
+
+
+# -- issue 12: what "pure" means, the nearest fix, index failures, caching, target advice ---------------
+@pytest.mark.parametrize("files, status", [
+    # real file names reported "pure" before: any none-ABI wheel counted, whatever its Python or platform
+    (["pydantic_core-2.14.5-cp311-none-win32.whl", "pydantic_core-2.14.5-cp311-none-win_amd64.whl",
+      "pydantic_core-2.14.5-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+      "pydantic_core-2.14.5.tar.gz"], "blocker"),
+    (["orjson-3.8.12-cp311-none-win_amd64.whl", f"orjson-3.8.12-cp311-cp311-{LINUX}.whl"], "blocker"),
+    (["coverage-6.2-pp36.pp37.pp38-none-any.whl", f"coverage-6.2-cp310-cp310-{LINUX}.whl",
+      "coverage-6.2.tar.gz"], "blocker"),
+    (["a-1-pp36-none-any.whl"], "blocker"),
+    (["a-1-py2-none-any.whl", "a-1.tar.gz"], "blocker"),  # Python 2 only
+    (["a-1-py313-none-any.whl"], "pure"),
+    (["a-1-py30-none-any.whl"], "pure"),
+    (["a-1-cp313-none-any.whl"], "pure"),  # packaging's tag set for cp313t has it
+    (["a-1-cp312-none-any.whl"], "blocker"),  # an interpreter-specific tag of another CPython
+    (["a-1-py3-none-win_amd64.whl"], "ft-wheels"),  # ABI-independent binaries on one platform
+    (["a-1-cp313-none-win_amd64.whl"], "ft-wheels"),
+    (["a-1-cp313-cp313t-win_amd64.whl", "a-1-pp310-none-any.whl"], "ft-wheels"),
+    (["a-1-cp313-cp313t-macosx_11_0_arm64.whl"], "ft-wheels"),
+    ([f"a-1-cp313-abi3-{LINUX}.whl"], "blocker"),
+])
+def test_pure_means_every_cpython_of_the_target_installs_it(files, status):
+    assert classify(files, "cp313t") == status
+
+
+def test_gil_target_accepts_abi3_and_rejects_free_threaded_only_wheels():
+    assert classify([f"a-1-cp39-abi3-{LINUX}.whl"], "cp313") == "ft-wheels"
+    assert classify([f"a-1-cp313-cp313t-{LINUX}.whl"], "cp313") == "blocker"
+
+
+def _files(spec: dict[str, list[str]], name: str) -> list[str]:
+    return [f"{name}-{v}-{tag}.whl" if tag != "sdist" else f"{name}-{v}.tar.gz" for v, tags in spec.items()
+            for tag in tags]
+
+
+# lazy-object-proxy: PyPy pp…-none-any wheels beside cp313t ones (1.11.0, 1.12.0), none before
+LAZY = {"1.9.0": [f"cp311-cp311-{LINUX}", "pp39-none-any", "sdist"],
+        "1.10.0": [f"cp312-cp312-{LINUX}", "pp310-none-any", "sdist"],
+        "1.11.0": [f"cp313-cp313t-{LINUX}", f"cp313-cp313-{LINUX}", "pp310-none-any", "sdist"],
+        "1.12.0": [f"cp313-cp313t-{LINUX}", "cp314-cp314t-win_amd64", "pp311-none-any", "sdist"]}
+# bcrypt: abi3 wheels only up to 4.2, 4.3.0 adds cp313t, 5.0.0 the newest
+BCRYPT = {"3.2.0": [f"cp36-abi3-{LINUX}", "sdist"], "3.2.2": [f"cp36-abi3-{LINUX}", "sdist"],
+          "4.0.1": [f"cp36-abi3-{LINUX}", "sdist"], "4.2.1": [f"cp39-abi3-{LINUX}", "sdist"],
+          "4.3.0": [f"cp39-abi3-{LINUX}", f"cp313-cp313t-{LINUX}", "sdist"],
+          "5.0.0": [f"cp39-abi3-{LINUX}", f"cp313-cp313t-{LINUX}", f"cp314-cp314t-{LINUX}", "sdist"]}
+GREENLET = {"0.4.13": ["sdist"], "3.0.3": [f"cp312-cp312-{LINUX}", "sdist"],
+            "3.1.0": [f"cp313-cp313t-{LINUX}", "sdist"], "3.2.0": [f"cp313-cp313t-{LINUX}", "sdist"]}
+COVERAGE = {"6.5.0": [f"cp311-cp311-{LINUX}", "pp37.pp38.pp39-none-any", "sdist"],
+            "7.5.0": [f"cp313-cp313-{LINUX}", "sdist"], "7.6.0": [f"cp313-cp313t-{LINUX}", "sdist"],
+            "7.8.0": [f"cp313-cp313t-{LINUX}", "sdist"]}
+
+
+def test_lazy_object_proxy_target_wheels_count_beside_pypy_wheels():
+    client = Files({"lazy-object-proxy": _files(LAZY, "lazy_object_proxy")})
+    assert classify(_files({"1.9.0": LAZY["1.9.0"]}, "lazy_object_proxy"), "cp313t") == "blocker"
+    assert find_fix("lazy-object-proxy", "cp313t", client, current="1.9.0") == "1.11.0"
+
+
+def test_target_wheels_are_checked_before_pure():
+    """A version with a pure fallback AND target wheels is a fix even below the pin (a downgrade); a
+    pure-only version below the pin is not."""
+    client = Files({"speedy": ["speedy-1.0-py3-none-any.whl", f"speedy-1.0-cp313-cp313t-{LINUX}.whl",
+                               "speedy-1.5-py3-none-any.whl", f"speedy-2.0-cp313-cp313-{LINUX}.whl"]})
+    assert find_fix("speedy", "cp313t", client, current="2.0") == "1.0"
+
+
+def test_nearest_version_at_or_above_the_pin_and_the_jump():
+    from migrate.lock.freethreading import Fix, search_fix
+
+    client = Files({"bcrypt": _files(BCRYPT, "bcrypt")})
+    assert search_fix("bcrypt", "cp313t", client, current="3.2.0").fix == Fix("4.3.0", "upgrade", True)
+    assert search_fix("bcrypt", "cp313t", client, current="4.2.1").fix == Fix("4.3.0", "upgrade", False)
+    assert find_fix("bcrypt", "cp313t", client) == "5.0.0"  # no pin to stay near: the newest
+    numpy = Files({"numpy": [f for v in NUMPY.values() for f in v]})
+    # nothing at or above 2.5.0 has cp313t wheels: the nearest older one, a downgrade
+    assert search_fix("numpy", "cp313t", numpy, current="2.5.0").fix == Fix("2.4.1", "downgrade", False)
+    assert search_fix("numpy", "cp313t", numpy, current="2.3.5").fix == Fix("2.3.5", "upgrade", False)
+
+
+def test_assess_moves_sdist_only_pins_and_flags_major_jumps():
+    client = Files({"greenlet": _files(GREENLET, "greenlet"), "bcrypt": _files(BCRYPT, "bcrypt")})
+    packages = [LockedPackage("greenlet", "0.4.13", ["greenlet-0.4.13.tar.gz"]),
+                LockedPackage("bcrypt", "3.2.0", _files({"3.2.0": BCRYPT["3.2.0"]}, "bcrypt"))]
+    greenlet, bcrypt = assess(packages, "cp313t", client)
+    assert greenlet == {"name": "greenlet", "version": "0.4.13", "status": "sdist-only", "fix": "greenlet==3.1.0",
+                        "move": {"to": "3.1.0", "direction": "upgrade", "major": True}}
+    assert bcrypt["fix"] == "bcrypt==4.3.0" and bcrypt["move"]["major"]
+    from migrate.lock.freethreading import readiness_warnings
+
+    codes = [(w.code, w.key) for w in readiness_warnings([greenlet, bcrypt], "3.13t", "cp313t")]
+    assert codes == [("MIG204", "greenlet"), ("MIG231", "greenlet"), ("MIG203", "bcrypt"), ("MIG231", "bcrypt")]
+
+
+def test_the_projects_own_constraint_is_named_when_it_excludes_every_fix():
+    from migrate.lock.freethreading import readiness_warnings
+
+    client = Files({"coverage": _files(COVERAGE, "coverage")})
+    (entry,) = assess([LockedPackage("coverage", "6.5.0", _files({"6.5.0": COVERAGE["6.5.0"]}, "coverage"))],
+                      "cp313t", client, {"coverage": ">=6.3.3,<7.0.0"})
+    assert entry["status"] == "blocker" and entry["fix"] is None
+    assert entry["excluded"] == {"constraint": ">=6.3.3,<7.0.0", "first": "7.6.0"}
+    texts = {w.code: w.message for w in readiness_warnings([entry], "3.13t", "cp313t")}
+    assert "7.6.0" in texts["MIG233"] and "coverage>=6.3.3,<7.0.0" in texts["MIG233"]
+    assert "no version with them was found" not in texts["MIG203"]
+
+
+def test_downgrade_is_called_one():
+    from migrate.lock.freethreading import moved_status, readiness_warnings
+
+    client = Files({"numpy": [f for v in NUMPY.values() for f in v]})
+    (entry,) = assess([LockedPackage("numpy", "2.5.0", NUMPY["2.5.0"])], "cp313t", client)
+    assert moved_status(entry) == "downgraded"
+    assert ("MIG232", "numpy") in {(w.code, w.key) for w in readiness_warnings([entry], "3.13t", "cp313t")}
+
+
+def test_successor_target_advice_counts_blockers_with_its_wheels():
+    from migrate.lock.freethreading import readiness_warnings, successor_advice
+
+    client = Files({"later": ["later-1.0-cp313-cp313-win_amd64.whl", "later-1.1-cp314-cp314t-win_amd64.whl"],
+                    "never": ["never-1.0-cp313-cp313-win_amd64.whl"],
+                    "here": ["here-2.0-cp313-cp313-win_amd64.whl", "here-2.0-cp314-cp314t-win_amd64.whl"]})
+    packages = [LockedPackage("later", "1.0", ["later-1.0-cp313-cp313-win_amd64.whl"]),
+                LockedPackage("never", "1.0", ["never-1.0-cp313-cp313-win_amd64.whl"]),
+                LockedPackage("here", "2.0", ["here-2.0-cp313-cp313-win_amd64.whl",
+                                              "here-2.0-cp314-cp314t-win_amd64.whl"])]
+    entries = assess(packages, "cp313t", client)
+    assert [e["status"] for e in entries] == ["blocker"] * 3
+    advice = successor_advice(entries, packages, "cp313t", client)
+    assert advice == {"target": "3.14t", "blockers": 3, "ready": 2, "versions": {"later": "1.1", "here": "2.0"}}
+    (w,) = [w for w in readiness_warnings(entries, "3.13t", "cp313t", advice) if w.code == "MIG235"]
+    assert w.message == "with --target 3.14t, 2 of 3 blockers have free-threaded wheels"
+    assert successor_advice(entries, packages, "cp313", client) is None  # a GIL target: no such advice
+
+
+class _Counting:
+    """A local PEP 691 index that counts requests, answers slowly, and can be told to fail."""
+
+    def __init__(self, pages: dict[str, list[str]], delay: float = 0.0):
+        import time
+
+        self.pages, self.delay, self.hits, self.fail = pages, delay, [], 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                name = self.path.strip("/").split("/")[-1]
+                outer.hits.append(name)
+                time.sleep(outer.delay)
+                if outer.fail:
+                    outer.fail -= 1
+                    self.send_error(503)
+                    return
+                if name not in outer.pages:
+                    self.send_error(404)
+                    return
+                data = json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": [
+                    {"filename": f, "url": f, "hashes": {}} for f in outer.pages[name]]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def counting():
+    servers = []
+
+    def make(pages, delay=0.0):
+        servers.append(_Counting(pages, delay))
+        return servers[-1]
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+def test_index_answers_are_cached_across_clients_and_threads(counting):
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = counting({"bcrypt": _files(BCRYPT, "bcrypt")}, delay=0.2)
+    clients = [IndexClient(index_urls=[srv.url]) for _ in range(3)]  # e.g. three projects of a batch
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda i: find_fix("bcrypt", "cp313t", clients[i % 3], current="3.2.0"),
+                                range(12)))
+    assert answers == ["4.3.0"] * 12 and srv.hits == ["bcrypt"]
+    assert IndexClient(index_urls=[srv.url]).files("nothing-here") == [] and srv.hits == ["bcrypt", "nothing-here"]
+
+
+def test_unreachable_index_is_an_error_not_an_empty_answer(counting):
+    import socket
+
+    from migrate.lock.freethreading import readiness_warnings
+    from migrate.lock.index import IndexUnavailable
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/simple"
+    client = IndexClient(index_urls=[dead], timeout=5)
+    with pytest.raises(IndexUnavailable, match="cannot reach the index"):
+        find_fix("bcrypt", "cp313t", client, current="3.2.0")
+    entries = assess([LockedPackage("bcrypt", "3.2.0", _files({"3.2.0": BCRYPT["3.2.0"]}, "bcrypt")),
+                      LockedPackage("requests", "2.31.0", [])], "cp313t", client)
+    assert [(e["status"], e["fix"], bool(e.get("error"))) for e in entries] == [
+        ("blocker", None, True), ("unknown", None, True)]
+    texts = [str(w) for w in readiness_warnings(entries, "3.13t", "cp313t")]
+    assert not any("no version with them was found" in t for t in texts)
+    assert any(t.startswith("MIG230") and "bcrypt, requests" in t for t in texts)
+
+    # a server error is not remembered as "no files": the next client gets the real answer
+    srv = counting({"bcrypt": _files(BCRYPT, "bcrypt")})
+    srv.fail = 1
+    with pytest.raises(IndexUnavailable, match="HTTP 503"):
+        IndexClient(index_urls=[srv.url]).files("bcrypt")
+    assert find_fix("bcrypt", "cp313t", IndexClient(index_urls=[srv.url]), current="3.2.0") == "4.3.0"
