@@ -271,7 +271,8 @@ def test_numpy_on_pypi_newest_with_cp313t_is_not_the_newest():
     (["a-1-cp313-none-any.whl"], "pure"),  # packaging's tag set for cp313t has it
     (["a-1-cp312-none-any.whl"], "blocker"),  # an interpreter-specific tag of another CPython
     (["a-1-py3-none-win_amd64.whl"], "ft-wheels"),  # ABI-independent binaries on one platform
-    (["a-1-cp313-none-win_amd64.whl"], "ft-wheels"),
+    # a GIL build without its ABI tag (orjson 3.10.6 on Windows): 3.13t installs it, but it is no evidence
+    (["orjson-3.10.6-cp313-none-win_amd64.whl", f"orjson-3.10.6-cp313-cp313-{LINUX}.whl"], "blocker"),
     (["a-1-cp313-cp313t-win_amd64.whl", "a-1-pp310-none-any.whl"], "ft-wheels"),
     (["a-1-cp313-cp313t-macosx_11_0_arm64.whl"], "ft-wheels"),
     ([f"a-1-cp313-abi3-{LINUX}.whl"], "blocker"),
@@ -281,6 +282,7 @@ def test_pure_means_every_cpython_of_the_target_installs_it(files, status):
 
 
 def test_gil_target_accepts_abi3_and_rejects_free_threaded_only_wheels():
+    assert classify(["a-1-cp313-none-win_amd64.whl"], "cp313") == "ft-wheels"
     assert classify([f"a-1-cp39-abi3-{LINUX}.whl"], "cp313") == "ft-wheels"
     assert classify([f"a-1-cp313-cp313t-{LINUX}.whl"], "cp313") == "blocker"
 

@@ -7,7 +7,9 @@ target can install), ``ft-wheels`` (a wheel the target interpreter can install o
 ABI such as ``cp313t``, or an ABI-independent platform wheel like ``py3-none-manylinux…``), ``sdist-only``
 (builds from source), or ``blocker`` (wheels, none installable on the target). Compatibility is
 ``packaging.tags``' tag set for the target interpreter on each wheel's platform: ``cp311-none-win32``,
-``pp36-none-any`` and abi3 wheels (the free-threaded build cannot load the limited API) do not count.
+``pp36-none-any`` and abi3 wheels (the free-threaded build cannot load the limited API) do not count,
+nor, for a free-threaded target, ``cp313-none-<platform>`` wheels (native GIL builds that only lack
+their ABI tag, as orjson 3.10.6 ships them).
 
 For a blocker (or an sdist-only pin) :func:`search_fix` asks the package's index (PEP 691 JSON or PEP 503
 HTML, or a ``--find-links`` folder) for the NEAREST version at or above the pinned one that the project's
@@ -24,8 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from packaging.tags import Tag, compatible_tags, cpython_tags
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from migrate.diagnostics import Diagnostic
@@ -66,22 +68,38 @@ def target_tags(abi: str, platform: str) -> frozenset[Tag]:
     return frozenset(tags)
 
 
+@lru_cache(maxsize=65536)
+def _tag_kind(tagpart: str, abi: str) -> tuple[bool, bool] | None:
+    """(pure, target) for one wheel's compressed tag set (``cp313-cp313t-manylinux_…``); None if invalid."""
+    try:
+        tagset = parse_tag(tagpart)
+    except ValueError:
+        return None
+    free_threaded = abi.endswith("t")
+    pure = target = False
+    for t in tagset:
+        if t not in target_tags(abi, t.platform):
+            continue
+        if t.platform == "any" and t.abi == "none":
+            pure = True
+        elif not (free_threaded and t.abi == "none" and not t.interpreter.startswith("py")):
+            # a ``cp313-none-win32`` wheel is a native build for the GIL ABI without its ABI tag
+            # (orjson 3.10.6): the free-threaded interpreter installs it, but it is no evidence
+            target = True
+    return pure, target
+
+
 def _kinds(files: list[str], abi: str) -> tuple[bool, bool, bool, bool]:
     """(has a pure wheel, has a target wheel, has any wheel, has an sdist) for the target ``abi``."""
     pure = target = wheels = sdist = False
     for f in files:
         if f.endswith(".whl"):
-            try:
-                tagset = parse_wheel_filename(f)[3]
-            except InvalidWheelFilename:
+            parts = f[:-4].split("-")
+            kind = _tag_kind("-".join(parts[-3:]), abi) if len(parts) in (5, 6) else None
+            if kind is None:
                 continue
             wheels = True
-            for t in tagset:
-                if t in target_tags(abi, t.platform):
-                    if t.platform == "any" and t.abi == "none":
-                        pure = True
-                    else:
-                        target = True
+            pure, target = pure or kind[0], target or kind[1]
         elif f.endswith(_SDIST):
             sdist = True
     return pure, target, wheels, sdist

@@ -17,6 +17,7 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.utils import (
@@ -43,7 +44,19 @@ class IndexUnavailable(Exception):
         super().__init__(f"{url}: {reason}")
 
 
+@lru_cache(maxsize=16384)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
 def version_of(filename: str) -> Version | None:
+    if filename.endswith(".whl"):  # fast path: an index page can list thousands of wheels
+        parts = filename[:-4].split("-")
+        if len(parts) in (5, 6):
+            return _version(parts[1])
     try:
         if filename.endswith(".whl"):
             return parse_wheel_filename(filename)[1]
@@ -62,17 +75,17 @@ def name_of(filename: str) -> str | None:
 
 
 class _PageCache:
-    """Process-wide cache of remote project pages: (index URL, name) -> file names. Thread-safe; one
-    request per key even when many threads ask at once."""
+    """Process-wide cache of remote project pages: (index URL, name) -> [(file name, version)].
+    Thread-safe; one request per key even when many threads ask at once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pages: dict[tuple[str, str], list[str]] = {}
+        self._pages: dict[tuple[str, str], list] = {}
         self._inflight: dict[tuple[str, str], threading.Lock] = {}
         #: remote requests made (for tests and benchmarks)
         self.requests = 0
 
-    def get(self, key: tuple[str, str], fetch) -> list[str]:
+    def get(self, key: tuple[str, str], fetch) -> list:
         with self._lock:
             if key in self._pages:
                 return self._pages[key]
@@ -144,16 +157,15 @@ class IndexClient:
             # the lock's own registry wins: a local folder there means no remote index is asked
             urls = ([index.rstrip("/")] if "://" in index else []) if index else self.index_urls
             for url in urls:
-                for f in self._page(url, cname):
-                    out.append((f, version_of(f)))
+                out += self._page(url, cname)
         return out
 
-    def _page(self, url: str, name: str) -> list[str]:
+    def _page(self, url: str, name: str) -> list[tuple[str, Version | None]]:
         down = self._down.get(url)
         if down is not None:
             raise IndexUnavailable(down.url, down.reason)
         try:
-            return PAGES.get((url, name), lambda: self._remote(url, name))
+            return PAGES.get((url, name), lambda: [(f, version_of(f)) for f in self._remote(url, name)])
         except IndexUnavailable as exc:
             if exc.unreachable:
                 with self._lock:
