@@ -482,3 +482,18 @@ def test_unreachable_index_is_an_error_not_an_empty_answer(counting):
     with pytest.raises(IndexUnavailable, match="HTTP 503"):
         IndexClient(index_urls=[srv.url]).files("bcrypt")
     assert find_fix("bcrypt", "cp313t", IndexClient(index_urls=[srv.url]), current="3.2.0") == "4.3.0"
+
+
+def test_readiness_is_a_leaf():
+    """freethreading and index know wheels, indexes and interpreter tags only: no command, pipeline or
+    lock stage import anywhere in them (the old freethreading → pipeline → lock → freethreading circle)."""
+    import ast
+
+    from conftest import REPO
+
+    allowed = {"migrate.diagnostics", "migrate.discover", "migrate.lock.index"}
+    for module in ("freethreading", "index"):
+        tree = ast.parse((REPO / "src" / "migrate" / "lock" / f"{module}.py").read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert {m for m in imported if m.startswith("migrate")} <= allowed, module
