@@ -153,8 +153,8 @@ def print_ft_table(entries, lock_name: str, target: str) -> None:
     table = Table(title=f"Free-threading readiness for {target} ({lock_name})", title_justify="left")
     for col in ("package", "version", "status", "fix"):
         table.add_column(col)
-    style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan"}
-    order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "ft-wheels": 4, "pure": 5}
+    style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan", "downgraded": "cyan"}
+    order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "downgraded": 3, "ft-wheels": 4, "pure": 5}
     for e in sorted(entries, key=lambda e: (order.get(e["status"], 9), e["name"])):
         table.add_row(e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]",
                       _esc(e.get("fix") or ""))
