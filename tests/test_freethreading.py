@@ -253,6 +253,10 @@ def test_numpy_on_pypi_newest_with_cp313t_is_not_the_newest():
     fix = find_fix("numpy", "cp313t", client)
     assert fix is not None and fix.startswith("2.4.")
     assert find_fix("numpy", "cp314t", client) is not None
+    # issue 12's real cases: the nearest version at or above the pin, not the newest
+    assert find_fix("bcrypt", "cp313t", client, current="3.2.0").startswith("4.")
+    assert find_fix("lazy-object-proxy", "cp313t", client, current="1.9.0") == "1.11.0"
+    assert find_fix("greenlet", "cp313t", client, current="0.4.13").startswith("3.")
 
 
 # -- issue 12: what "pure" means, the nearest fix, index failures, caching, target advice ---------------
