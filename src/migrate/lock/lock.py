@@ -10,8 +10,9 @@
    ``uv lock --check`` (else lock again without them: uv prefers the versions already in uv.lock), so the
    pins survive without leftover constraints.
 4. Free-threading readiness of every locked package; each blocker (and sdist-only pin) is moved (unless
-   --no-ft-upgrade) to the nearest version at or above the pinned one with target wheels by a commented ``constraint-dependencies`` entry, and the
-   project is locked once more.
+   --no-ft-upgrade) to the nearest version at or above the pinned one with target wheels (else the
+   nearest below: a downgrade) by a commented ``constraint-dependencies`` entry, and the project is
+   locked once more.
 
 uv never runs on the user's tree and never downloads an interpreter: it runs with an installed one
 that ``requires-python`` admits (``UV_PYTHON_DOWNLOADS=never``). Any uv failure is a StageError (exit 1,
