@@ -139,6 +139,12 @@ def test_find_fix_in_a_find_links_folder(wheels):
     assert find_fix("NativeFT", "cp313t", client, "<1.1") is None
     assert find_fix("nofix", "cp313t", client) is None
     assert IndexClient(offline=True).files("nativeft") == []  # offline: no index is asked
+    from migrate.lock.freethreading import readiness_warnings
+
+    entries = assess([LockedPackage("nofix", "3.0", [f"nofix-3.0-cp313-cp313-{LINUX}.whl"])], "cp313t", client)
+    assert [str(w) for w in readiness_warnings(entries, "3.13t", "cp313t")] == [
+        "MIG203 uv.lock: nofix: nofix 3.0 has no cp313t wheels; no version with them was found "
+        "(offline: local folders only)"]
 
 
 @pytest.mark.parametrize("kind", ["json", "html"])

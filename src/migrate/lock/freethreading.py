@@ -288,6 +288,8 @@ def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[s
                 entry["move"] = {"to": better.version, "direction": better.direction, "major": better.major}
             elif found.excluded_first:
                 entry["excluded"] = {"constraint": spec, "first": found.excluded_first}
+            elif getattr(client, "offline", False):
+                entry["searched"] = "offline: local folders only"
     return out
 
 
@@ -344,7 +346,7 @@ def readiness_warnings(entries: list[dict[str, Any]], target: str, abi: str,
             elif e.get("excluded"):
                 tail = "; the project's own requirement excludes every version with them"
             else:
-                tail = "; no version with them was found"
+                tail = "; no version with them was found" + (f" ({e['searched']})" if e.get("searched") else "")
             out.append(Diagnostic("MIG203", f"{name} {version} has no {abi} wheels{tail}", path=path, key=name))
         elif status == "sdist-only":
             tail = f"; {e['fix']} has {abi} wheels" if e.get("fix") else ""
