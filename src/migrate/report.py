@@ -122,7 +122,7 @@ def print_ft(entries, console=None) -> None:
         "Free-threading readiness: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     )
     for e in interesting:
-        fix = f" → {e['fix']}" if e.get("fix") else ""
+        fix = f" → {e['fix']}{_jump(e)}" if e.get("fix") else ""
         console.print(f"  {e.get('status'):<10} {_esc(e.get('name', '?'))} {_esc(str(e.get('version', '')))}{_esc(fix)}")
 
 
@@ -137,6 +137,14 @@ def print_codemods(entries, console=None) -> None:
         console.print(
             f"  {_esc(e['path'])}:{e['line']}:{e['column']}: {e['code']} {_esc(e['message'])} [dim]({mark})[/]"
         )
+
+
+def _jump(entry) -> str:
+    """The marks of a free-threading fix that goes down or crosses a major version, e.g. " (downgrade)"."""
+    move = entry.get("move") or {}
+    marks = [m for m, on in (("downgrade", move.get("direction") == "downgrade"), ("major", move.get("major")))
+             if on]
+    return f" ({', '.join(marks)})" if marks else ""
 
 
 def _esc(text: str | None) -> str:
@@ -157,7 +165,7 @@ def print_ft_table(entries, lock_name: str, target: str) -> None:
     order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "downgraded": 3, "ft-wheels": 4, "pure": 5}
     for e in sorted(entries, key=lambda e: (order.get(e["status"], 9), e["name"])):
         table.add_row(e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]",
-                      _esc(e.get("fix") or ""))
+                      _esc((e.get("fix") or "") + _jump(e)))
     console.print(table)
     counts: dict[str, int] = {}
     for e in entries:
