@@ -507,3 +507,86 @@ def test_readiness_is_a_leaf():
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         assert {m for m in imported if m.startswith("migrate")} <= allowed, module
+
+
+FORKED_LOCK = '''
+version = 1
+requires-python = ">=3.10"
+resolution-markers = ["python_full_version == '3.13.*'", "python_full_version != '3.13.*'"]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "bcrypt", version = "3.2.0", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version != '3.13.*'" },
+    { name = "bcrypt", version = "4.3.0", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version == '3.13.*'" },
+    { name = "tomli", marker = "python_full_version < '3.11'" },
+    { name = "pywin32", marker = "sys_platform == 'win32'" },
+]
+
+[package.optional-dependencies]
+fast = [{ name = "speedups" }]
+
+[[package]]
+name = "bcrypt"
+version = "3.2.0"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = ["python_full_version != '3.13.*'"]
+dependencies = [{ name = "cffi" }]
+wheels = [{ url = "https://x/bcrypt-3.2.0-cp36-abi3-manylinux_2_17_x86_64.whl", hash = "sha256:0" }]
+
+[[package]]
+name = "bcrypt"
+version = "4.3.0"
+source = { registry = "https://pypi.org/simple" }
+resolution-markers = ["python_full_version == '3.13.*'"]
+wheels = [{ url = "https://x/bcrypt-4.3.0-cp313-cp313t-manylinux_2_17_x86_64.whl", hash = "sha256:0" }]
+
+[[package]]
+name = "cffi"
+version = "2.1.1"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://x/cffi-2.1.1-cp313-cp313-manylinux_2_17_x86_64.whl", hash = "sha256:0" }]
+
+[[package]]
+name = "tomli"
+version = "2.0.1"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://x/tomli-2.0.1.tar.gz", hash = "sha256:0" }
+
+[[package]]
+name = "pywin32"
+version = "311"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://x/pywin32-311-cp313-cp313-win_amd64.whl", hash = "sha256:0" }]
+
+[[package]]
+name = "speedups"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://x/speedups-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", hash = "sha256:0" }]
+'''
+
+
+def test_packages_the_target_python_never_installs_are_not_blockers(tmp_path):
+    """A universal uv.lock keeps other Pythons' forks: cffi is needed only by bcrypt 3.2.0, which only
+    Pythons other than 3.13 install once bcrypt moved; tomli only below 3.11. Platform markers and
+    extras still count (pywin32 on Windows, an optional native dependency)."""
+    from migrate.lock.freethreading import mark_off_target
+
+    (tmp_path / "uv.lock").write_text(FORKED_LOCK)
+    packages = read_uv_lock(tmp_path / "uv.lock", "3.13")
+    assert {(p.name, p.version): p.on_target for p in packages} == {
+        ("app", "0.1.0"): True, ("bcrypt", "3.2.0"): False, ("bcrypt", "4.3.0"): True, ("cffi", "2.1.1"): False,
+        ("tomli", "2.0.1"): False, ("pywin32", "311"): True, ("speedups", "1.0"): True}
+    assert {p.on_target for p in read_uv_lock(tmp_path / "uv.lock")} == {None}  # no Python asked: unknown
+    status = {(e["name"], e["version"]): e["status"] for e in assess(packages, "cp313t", None)}
+    assert status == {("bcrypt", "3.2.0"): "not-on-target", ("bcrypt", "4.3.0"): "ft-wheels",
+                      ("cffi", "2.1.1"): "not-on-target", ("tomli", "2.0.1"): "not-on-target",
+                      ("pywin32", "311"): "blocker", ("speedups", "1.0"): "blocker"}
+    # the lock stage: assessed before the move (cffi a blocker then), marked once bcrypt moved
+    entries = [{"name": "cffi", "version": "2.1.1", "status": "blocker", "fix": None},
+               {"name": "pywin32", "version": "311", "status": "blocker", "fix": None}]
+    mark_off_target(entries, packages)
+    assert [e["status"] for e in entries] == ["not-on-target", "blocker"]

@@ -50,10 +50,12 @@ def read_pipfile_lock(path: Path) -> list[LockedPackage]:
     return out
 
 
-def read_lock(root: Path) -> tuple[str, list[LockedPackage]]:
-    """The project's lock: uv.lock first, else poetry.lock, else Pipfile.lock."""
-    for name, reader in (("uv.lock", read_uv_lock), ("poetry.lock", read_poetry_lock),
-                         ("Pipfile.lock", read_pipfile_lock)):
+def read_lock(root: Path, python: str | None = None) -> tuple[str, list[LockedPackage]]:
+    """The project's lock: uv.lock first (with ``python``: which packages that Python installs), else
+    poetry.lock, else Pipfile.lock."""
+    if (root / "uv.lock").is_file():
+        return "uv.lock", read_uv_lock(root / "uv.lock", python)
+    for name, reader in (("poetry.lock", read_poetry_lock), ("Pipfile.lock", read_pipfile_lock)):
         if (root / name).is_file():
             return name, reader(root / name)
     raise MigrateError("no uv.lock, poetry.lock or Pipfile.lock here", path=root,
@@ -113,7 +115,7 @@ def deps_command(path: Path, target: str, offline: bool, index_url: str | None, 
         root = Path(path)
         if not root.is_dir():
             raise MigrateError("not a folder", path=root)
-        lock_name, packages = read_lock(root)
+        lock_name, packages = read_lock(root, tgt.version)
     except MigrateError as exc:
         if fmt == "json":
             print_json({"error": str(exc)})

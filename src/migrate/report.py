@@ -114,7 +114,7 @@ def print_ft(entries, console=None) -> None:
     if not entries:
         return
     console = console or _console()
-    interesting = [e for e in entries if e.get("status") not in ("pure", "ft-wheels")]
+    interesting = [e for e in entries if e.get("status") not in ("pure", "ft-wheels", "not-on-target")]
     counts: dict[str, int] = {}
     for e in entries:
         counts[e.get("status", "?")] = counts.get(e.get("status", "?"), 0) + 1
@@ -161,8 +161,10 @@ def print_ft_table(entries, lock_name: str, target: str) -> None:
     table = Table(title=f"Free-threading readiness for {target} ({lock_name})", title_justify="left")
     for col in ("package", "version", "status", "fix"):
         table.add_column(col)
-    style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan", "downgraded": "cyan"}
-    order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "downgraded": 3, "ft-wheels": 4, "pure": 5}
+    style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan", "downgraded": "cyan",
+             "not-on-target": "dim"}
+    order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "downgraded": 3, "ft-wheels": 4, "pure": 5,
+             "not-on-target": 6}
     for e in sorted(entries, key=lambda e: (order.get(e["status"], 9), e["name"])):
         table.add_row(e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]",
                       _esc((e.get("fix") or "") + _jump(e)))

@@ -33,7 +33,10 @@ from packaging.version import InvalidVersion, Version
 from migrate.diagnostics import Diagnostic
 from migrate.lock.index import IndexClient, IndexUnavailable, name_of, version_of  # noqa: F401 (re-exported)
 
-STATUSES = ("pure", "ft-wheels", "sdist-only", "blocker", "upgraded", "downgraded", "unknown")
+STATUSES = ("pure", "ft-wheels", "sdist-only", "blocker", "upgraded", "downgraded", "unknown", "not-on-target")
+#: statuses that say something is wrong on the target (and become ``not-on-target`` when the target's
+#: Python does not install the package at all)
+_PROBLEMS = ("blocker", "sdist-only", "unknown")
 _SDIST = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
 
@@ -46,6 +49,9 @@ class LockedPackage:
     index: str | None = None
     #: local/virtual/git packages have no wheels to judge
     local: bool = False
+    #: installed on the target's Python at all (False: only other Pythons' forks of a universal uv.lock
+    #: need it); None when not known
+    on_target: bool | None = None
 
 
 # -- wheel tags ------------------------------------------------------------------------------------
@@ -143,15 +149,96 @@ def _filename(entry: dict) -> str | None:
 
 
 # -- uv.lock -------------------------------------------------------------------------------------
-def read_uv_lock(path: Path) -> list[LockedPackage]:
-    """Packages of a uv.lock; a registry that is a local folder (``--find-links``) is made absolute."""
+_PLATFORMS = (("linux", "posix", "Linux", ("x86_64", "aarch64")), ("win32", "nt", "Windows", ("AMD64", "ARM64")),
+              ("darwin", "posix", "Darwin", ("x86_64", "arm64")))
+
+
+@lru_cache(maxsize=4096)
+def marker_may_hold(marker: str, python: str) -> bool:
+    """Whether ``marker`` can hold on CPython ``python`` (``3.13``) on some common platform. True when
+    it cannot be told (``extra``/group markers, unknown variables, bad syntax)."""
+    from packaging.markers import InvalidMarker, Marker, default_environment
+
+    if not marker or re.search(r"\b(extra|extras|dependency_groups)\b", marker):
+        return True
+    try:
+        m = Marker(marker)
+    except InvalidMarker:
+        return True
+    for micro in ("0", "99"):
+        for sys_platform, os_name, system, machines in _PLATFORMS:
+            for machine in machines:
+                env = dict(default_environment(), python_version=python, python_full_version=f"{python}.{micro}",
+                           implementation_name="cpython", platform_python_implementation="CPython",
+                           sys_platform=sys_platform, os_name=os_name, platform_system=system,
+                           platform_machine=machine)
+                try:
+                    if m.evaluate(env):
+                        return True
+                except Exception:
+                    return True
+    return False
+
+
+def _on_target(packages: list[dict], python: str) -> set[tuple[str, str]]:
+    """(name, version) of every uv.lock package installed on ``python`` somewhere: walked from the local
+    packages (the project, workspace members) along dependency edges whose marker may hold there, into
+    versions whose ``resolution-markers`` (when forked) may hold there. All extras and groups count."""
+    by_name: dict[str, list[dict]] = {}
+    for pkg in packages:
+        by_name.setdefault(canonicalize_name(str(pkg["name"])), []).append(pkg)
+
+    def fork_ok(pkg: dict) -> bool:
+        markers = pkg.get("resolution-markers")
+        return not isinstance(markers, list) or not markers or any(
+            marker_may_hold(str(m), python) for m in markers)
+
+    def edges(pkg: dict):
+        lists = [pkg.get("dependencies")]
+        for key in ("optional-dependencies", "dev-dependencies"):
+            table = pkg.get(key)
+            if isinstance(table, dict):
+                lists += list(table.values())
+        for deps in lists:
+            for dep in deps if isinstance(deps, list) else []:
+                if isinstance(dep, dict) and "name" in dep:
+                    yield dep
+
+    todo = [p for p in packages if isinstance(p.get("source"), dict) and
+            any(k in p["source"] for k in ("virtual", "editable", "directory", "path"))]
+    seen: set[tuple[str, str]] = set()
+    while todo:
+        pkg = todo.pop()
+        key = (canonicalize_name(str(pkg["name"])), str(pkg.get("version", "")))
+        if key in seen:
+            continue
+        seen.add(key)
+        for dep in edges(pkg):
+            if not marker_may_hold(str(dep.get("marker", "")), python):
+                continue
+            for target in by_name.get(canonicalize_name(str(dep["name"])), []):
+                if "version" in dep and str(target.get("version")) != str(dep["version"]):
+                    continue
+                if "version" in dep or fork_ok(target):
+                    todo.append(target)
+    return seen
+
+
+def read_uv_lock(path: Path, python: str | None = None) -> list[LockedPackage]:
+    """Packages of a uv.lock; a registry that is a local folder (``--find-links``) is made absolute.
+    With ``python`` (``3.13``), each package's ``on_target`` says whether that Python installs it."""
     from migrate.discover import load_toml_fast
 
     data = load_toml_fast(path, display=path.name)
+    raw = [p for p in data.get("package", []) if isinstance(p, dict) and "name" in p]
+    reachable = _on_target(raw, python) if python else None
+    if reachable is not None and not any(
+            isinstance(p.get("source"), dict) and any(k in p["source"] for k in ("virtual", "editable",
+                                                                                 "directory", "path"))
+            for p in raw):
+        reachable = None  # no project in the lock to walk from: nothing can be told
     out = []
-    for pkg in data.get("package", []):
-        if not isinstance(pkg, dict) or "name" not in pkg:
-            continue
+    for pkg in raw:
         source = pkg.get("source", {}) if isinstance(pkg.get("source"), dict) else {}
         local = any(k in source for k in ("virtual", "editable", "directory", "path", "git"))
         files = [f for f in (_filename(w) for w in pkg.get("wheels", []) if isinstance(w, dict)) if f]
@@ -161,7 +248,9 @@ def read_uv_lock(path: Path) -> list[LockedPackage]:
         index = source.get("registry") if isinstance(source.get("registry"), str) else None
         if index and "://" not in index:
             index = str((path.parent / index).resolve())
-        out.append(LockedPackage(str(pkg["name"]), str(pkg.get("version", "")), files, index, local))
+        on_target = None if reachable is None else \
+            (canonicalize_name(str(pkg["name"])), str(pkg.get("version", ""))) in reachable
+        out.append(LockedPackage(str(pkg["name"]), str(pkg.get("version", "")), files, index, local, on_target))
     return out
 
 
@@ -269,6 +358,8 @@ def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[s
             except IndexUnavailable as exc:
                 entry["error"] = str(exc)
         entry["status"] = classify(files, abi)
+        if pkg.on_target is False and entry["status"] in _PROBLEMS:
+            entry["status"] = "not-on-target"
         out.append(entry)
     if fix and client is not None:
         todo = [(pkg, e) for pkg, e in zip(packages, out)
@@ -291,6 +382,18 @@ def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[s
             elif getattr(client, "offline", False):
                 entry["searched"] = "offline: local folders only"
     return out
+
+
+def mark_off_target(entries: list[dict[str, Any]], packages: list[LockedPackage]) -> None:
+    """Entries (blockers, sdist-only, unknown) whose package the target's Python no longer installs
+    (per ``packages`` read with ``read_uv_lock(path, python)`` after the free-threading moves, e.g. cffi
+    once bcrypt moved to a version without it) become ``not-on-target``."""
+    off = {(canonicalize_name(p.name), p.version) for p in packages if p.on_target is False}
+    still = {(canonicalize_name(p.name), p.version) for p in packages}
+    for e in entries:
+        key = (canonicalize_name(e["name"]), e["version"])
+        if e["status"] in _PROBLEMS and (key in off or key not in still):
+            e["status"] = "not-on-target"
 
 
 def moved_status(entry: dict[str, Any]) -> str:

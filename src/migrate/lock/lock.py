@@ -437,7 +437,8 @@ def lock_stage(ctx) -> None:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         dropped = lock_with_pins(stage, text, pins, python, options, root)
 
-        from migrate.lock.freethreading import assess, read_uv_lock, readiness_warnings, successor_advice
+        from migrate.lock.freethreading import (assess, mark_off_target, read_uv_lock, readiness_warnings,
+                                                successor_advice)
         from migrate.lock.index import IndexClient
 
         indexes = [i.url for i in project.indexes if i.default] or None
@@ -445,7 +446,7 @@ def lock_stage(ctx) -> None:
                              find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
                              offline=options.offline)
         # the fixes are looked up either way: --no-ft-upgrade reports them without applying them
-        packages = read_uv_lock(stage / UV_LOCK)
+        packages = read_uv_lock(stage / UV_LOCK, target.version)
         requirements = _requirements(project)
         entries = assess(packages, target.abi, client, requirements)
         fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
@@ -453,7 +454,8 @@ def lock_stage(ctx) -> None:
         if fixes and options.ft_upgrade:
             before_fixes = _versions(packages)
             text = _apply_fixes(stage, text, fixes, target, python, options, root)
-            packages = read_uv_lock(stage / UV_LOCK)
+            packages = read_uv_lock(stage / UV_LOCK, target.version)
+            mark_off_target(entries, packages)
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         ctx.result.warnings += readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
         ctx.result.lock["target_advice"] = advice
