@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -590,3 +593,36 @@ def test_packages_the_target_python_never_installs_are_not_blockers(tmp_path):
                {"name": "pywin32", "version": "311", "status": "blocker", "fix": None}]
     mark_off_target(entries, packages)
     assert [e["status"] for e in entries] == ["not-on-target", "blocker"]
+
+
+@pytest.mark.skipif(not os.environ.get("MIGRATE_FT_PYTHON"), reason="MIGRATE_FT_PYTHON (a free-threaded "
+                    "CPython) is not set")
+@pytest.mark.skipif(platform.machine() != "x86_64" or sys.platform != "linux", reason="wheels are built for x86_64 Linux")
+def test_classify_agrees_with_real_uv_on_a_free_threaded_python(tmp_path):
+    """Each wheel alone in a folder: uv installs it into a 3.13t environment exactly when classify says
+    pure or ft-wheels — except a ``cp313-none-<platform>`` wheel, which uv installs but which is a GIL
+    build without its ABI tag (orjson 3.10.6), so it is no evidence of free-threading support."""
+    import subprocess
+
+    from migrate.lock.lock import uv_bin
+
+    from wheelhouse import build_wheel
+
+    tags = ["py3-none-any", "py313-none-any", "cp313-none-any", "cp3-none-any", "cp312-none-any", "pp310-none-any",
+            "py2-none-any", f"cp313-cp313t-{LINUX}", f"cp313-cp313-{LINUX}", f"cp39-abi3-{LINUX}",
+            f"py3-none-{LINUX}", f"cp313-none-{LINUX}"]  # this machine's platform or any
+    env = dict(os.environ, UV_NO_PROGRESS="1", UV_PYTHON_DOWNLOADS="never")
+    venv = tmp_path / "venv"
+    subprocess.run([uv_bin(), "venv", "-q", "--python", os.environ["MIGRATE_FT_PYTHON"], str(venv)], check=True,
+                   env=env)
+    for i, tag in enumerate(tags):
+        folder = tmp_path / f"w{i}"
+        folder.mkdir()
+        wheel = build_wheel(folder, f"pkg{i}", "1.0", tag)
+        proc = subprocess.run([uv_bin(), "pip", "install", "--dry-run", "--offline", "--no-index", "--find-links",
+                               str(folder), "--python", str(venv / "bin" / "python"), f"pkg{i}"],
+                              capture_output=True, text=True, env=env)
+        installs = proc.returncode == 0
+        status = classify([wheel.name], "cp313t")
+        expected = installs and tag != f"cp313-none-{LINUX}"
+        assert (status in ("pure", "ft-wheels")) == expected, (tag, status, proc.stderr[-300:])
