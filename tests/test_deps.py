@@ -139,5 +139,5 @@ def test_run_moves_to_the_nearest_version_and_calls_a_downgrade_one(tmp_path, wh
     assert ("MIG232", "nativeft") in codes and ("MIG204", "sdonly") not in codes  # moved: it has wheels now
     text = (root / "pyproject.toml").read_text()
     assert "nativeft==1.1; python_version == '3.13'" in text and "sdonly==1.2; python_version == '3.13'" in text
-    assert "# free-threading: sdonly 1.0 ships only an sdist; 1.2 is the nearest that does" in text
+    assert "# free-threading: sdonly 1.0 ships only an sdist; 1.2 is the nearest with wheels for 3.13t" in text
     assert report["next"]["commands"][-1].startswith("uv sync")

@@ -496,9 +496,10 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
         if not fixes:
             break
         comments = {f"{e['fix']}; {only_target}": (
-            f"free-threading: {e['name']} {e['version']} "
-            + ("ships only an sdist" if e["status"] == "sdist-only" else f"has no {target.abi} wheels")
-            + f"; {e['fix'].split('==')[1]} is the nearest that does") for e in fixes}
+            f"free-threading: {e['name']} {e['version']} " + (
+                f"ships only an sdist; {e['fix'].split('==')[1]} is the nearest with wheels for {target}"
+                if e["status"] == "sdist-only" else
+                f"has no {target.abi} wheels; {e['fix'].split('==')[1]} is the nearest that does")) for e in fixes}
         fixed = _with_constraints(text, list(comments), comments=comments)
         (stage / PYPROJECT).write_text(fixed)
         proc = run_uv_lock(stage, python, options, root=root)
