@@ -402,6 +402,10 @@ def test_successor_target_advice_counts_blockers_with_its_wheels():
     (w,) = [w for w in readiness_warnings(entries, "3.13t", "cp313t", advice) if w.code == "MIG235"]
     assert w.message == "with --target 3.14t, 2 of 3 blockers have free-threaded wheels"
     assert successor_advice(entries, packages, "cp313", client) is None  # a GIL target: no such advice
+    entries[0]["fix"] = "later==9.0"  # a blocker with a fix for the target is not left
+    assert successor_advice(entries, packages, "cp313t", client)["blockers"] == 2
+    entries[0]["fix"] = "later==9.0 (does not resolve with the other requirements: ...)"  # but this one is
+    assert successor_advice(entries, packages, "cp313t", client)["blockers"] == 3
 
 
 class _Counting:

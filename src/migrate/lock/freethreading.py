@@ -403,13 +403,15 @@ def moved_status(entry: dict[str, Any]) -> str:
 
 def successor_advice(entries: list[dict[str, Any]], packages: list[LockedPackage], abi: str, client,
                      requirements: dict[str, str] | None = None) -> dict[str, Any] | None:
-    """For the blockers left in ``entries``: how many have wheels for the next free-threaded target
-    (the nearest version at or above the locked one the project admits). None when there is nothing to
-    say (no blockers, not a free-threaded target, or the index cannot answer)."""
+    """For the blockers left in ``entries`` (no fix for the target): how many have wheels for the next
+    free-threaded target (the nearest version at or above the locked one the project admits). None when
+    there is nothing to say (no blockers, not a free-threaded target, or the index cannot answer)."""
     nxt = successor(abi)
     if nxt is None or not abi.endswith("t"):
         return None
-    blockers = [e for e in entries if e.get("status") == "blocker"]
+    # blockers left: no fix for the target, or one uv could not resolve (the lock stage appends why)
+    blockers = [e for e in entries if e.get("status") == "blocker"
+                and (not e.get("fix") or "does not resolve" in e["fix"])]
     if not blockers or client is None:
         return None
     index_of = {canonicalize_name(p.name): p.index for p in packages}
