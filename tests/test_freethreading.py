@@ -495,10 +495,13 @@ def test_unreachable_index_is_an_error_not_an_empty_answer(counting):
 
     # a server error is not remembered as "no files": the next client gets the real answer
     srv = counting({"bcrypt": _files(BCRYPT, "bcrypt")})
-    srv.fail = 1
+    srv.fail = 2  # the first answer and its one retry
     with pytest.raises(IndexUnavailable, match="HTTP 503"):
         IndexClient(index_urls=[srv.url]).files("bcrypt")
     assert find_fix("bcrypt", "cp313t", IndexClient(index_urls=[srv.url]), current="3.2.0") == "4.3.0"
+    srv.fail = 1  # one passing failure is retried
+    assert [f for f, _ in IndexClient(index_urls=[srv.url]).files("greenlet")] == []
+    assert srv.hits[-2:] == ["greenlet", "greenlet"]
 
 
 def test_readiness_is_a_leaf():

@@ -189,21 +189,21 @@ class IndexClient:
         with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             list(pool.map(one, todo))
 
-    def _remote(self, base: str, name: str) -> list[str]:
-        """File names on ``base``'s project page (PEP 691 JSON preferred, PEP 503 HTML otherwise)."""
-        req = urllib.request.Request(f"{base}/{name}/", headers={"Accept": _ACCEPT})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                body = resp.read().decode("utf-8", "replace")
-                ctype = resp.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as exc:
-            if exc.code in (404, 410):
-                return []  # an answer: this index does not have the package
-            raise IndexUnavailable(base, f"HTTP {exc.code} {exc.reason} for {name}", unreachable=False) from None
-        except urllib.error.URLError as exc:
-            raise IndexUnavailable(base, f"cannot reach the index ({exc.reason})") from None
-        except (OSError, ValueError) as exc:  # timeouts, resets, bad URLs
-            raise IndexUnavailable(base, f"cannot reach the index ({exc or type(exc).__name__})") from None
+    def _remote(self, base: str, name: str, attempts: int = 2) -> list[str]:
+        """File names on ``base``'s project page (PEP 691 JSON preferred, PEP 503 HTML otherwise).
+
+        A failure that may pass (timeout, reset, HTTP 5xx/429) is tried once more; an index that does
+        not resolve or refuses connections is reported unreachable at once."""
+        import time
+
+        for attempt in range(attempts):
+            try:
+                body, ctype = self._get(base, name)
+                break
+            except IndexUnavailable as exc:
+                if exc.unreachable or attempt == attempts - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
         if "json" in ctype:
             try:
                 return [str(f["filename"]) for f in json.loads(body).get("files", [])
@@ -211,6 +211,26 @@ class IndexClient:
             except (ValueError, AttributeError, TypeError):
                 raise IndexUnavailable(base, f"unreadable PEP 691 answer for {name}", unreachable=False) from None
         return parse_simple_html(body)
+
+
+    def _get(self, base: str, name: str) -> tuple[str, str]:
+        req = urllib.request.Request(f"{base}/{name}/", headers={"Accept": _ACCEPT})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.read().decode("utf-8", "replace"), resp.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            if exc.code in (404, 410):
+                return "", "text/html"  # an answer: this index does not have the package
+            # refused credentials hold for every package; server errors and rate limits may pass
+            raise IndexUnavailable(base, f"HTTP {exc.code} {exc.reason} for {name}",
+                                   unreachable=exc.code in (401, 403)) from None
+        except urllib.error.URLError as exc:
+            timeout = isinstance(exc.reason, (TimeoutError, OSError)) and "timed out" in str(exc.reason)
+            raise IndexUnavailable(base, f"cannot reach the index ({exc.reason})", unreachable=not timeout) \
+                from None
+        except (OSError, ValueError) as exc:  # timeouts and resets while reading, bad URLs
+            raise IndexUnavailable(base, f"no answer for {name} ({exc or type(exc).__name__})",
+                                   unreachable=isinstance(exc, ValueError)) from None
 
 
 def parse_simple_html(body: str) -> list[str]:
