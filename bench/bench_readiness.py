@@ -2,7 +2,7 @@
 version with cp313t wheels (what `migrate` moves to) against the newest (what it moved to before), the
 jump, and whether 3.14t has wheels; then the index cache measured against its peer in the same run.
 
-    uv run python bench/bench_readiness.py [--projects 4]
+    uv run python bench/bench_readiness.py [--projects 4] [--corpus]
 
 Cache: ``--projects`` projects of a batch, each locking the same nine packages, assessed in parallel
 threads: with the process-wide page cache (one request per package) against the same run with the cache
@@ -72,10 +72,69 @@ def batch(projects: int, shared: bool) -> tuple[float, int]:
     return time.perf_counter() - start, requests
 
 
+def corpus(jobs: int) -> None:
+    """`migrate deps` over every corpus project with a poetry.lock or Pipfile.lock, in parallel threads
+    sharing one index cache: statuses, fixes (nearest vs newest), jumps, 3.14t, index errors."""
+    from packaging.utils import canonicalize_name
+
+    from migrate.deps import project_requirements, read_lock
+
+    roots = [p for p in sorted((REPO.parent / "shared" / "corpus").glob("*/*"))
+             if (p / "poetry.lock").is_file() or (p / "Pipfile.lock").is_file()]
+
+    def one(root):
+        try:
+            _, packages = read_lock(root)
+        except Exception:  # noqa: BLE001 - a lock this reader cannot read: not counted
+            return None
+        client, requirements = IndexClient(timeout=30), project_requirements(root)
+        entries = assess(packages, "cp313t", client, requirements)
+        return root, requirements, entries, successor_advice(entries, packages, "cp313t", client, requirements)
+
+    PAGES.clear()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        results = [r for r in pool.map(one, roots) if r]
+    seconds, requests = time.perf_counter() - start, PAGES.requests
+    n = {k: 0 for k in ("packages", "blocker", "sdist-only", "fix", "major", "downgrade", "excluded", "error",
+                        "left", "left-314", "newest-differs", "major-avoided", "ready")}
+    for root, requirements, entries, advice in results:
+        n["packages"] += len(entries)
+        for e in entries:
+            n[e["status"]] = n.get(e["status"], 0) + 1
+            move = e.get("move") or {}
+            n["fix"] += bool(e.get("fix"))
+            n["major"] += bool(move.get("major"))
+            n["downgrade"] += move.get("direction") == "downgrade"
+            n["excluded"] += bool(e.get("excluded"))
+            n["error"] += bool(e.get("error"))
+            if e.get("fix"):
+                spec = requirements.get(canonicalize_name(e["name"]), "")
+                newest = search_fix(e["name"], "cp313t", IndexClient(), spec).fix
+                if newest and newest.version != move["to"]:
+                    n["newest-differs"] += 1
+                    n["major-avoided"] += (newest.version.split(".")[0] != e["version"].split(".")[0]
+                                           and not move.get("major"))
+        if advice:
+            n["left"] += advice["blockers"]
+            n["left-314"] += advice["ready"]
+        n["ready"] += not any(e["status"] == "blocker" and not e.get("fix") for e in entries)
+    print(f"{len(results)} corpus projects, {n['packages']} locked packages: {n['blocker']} blockers, "
+          f"{n['sdist-only']} sdist-only; {n['fix']} fixes ({n['major']} across a major version, "
+          f"{n['downgrade']} downgrades; {n['newest-differs']} differ from the newest, {n['major-avoided']} "
+          f"major jumps avoided); {n['excluded']} excluded by the project's own requirement; {n['error']} on "
+          f"indexes that did not answer; blockers left {n['left']}, {n['left-314']} with 3.14t wheels; "
+          f"{n['ready']} projects with no blocker left")
+    print(f"{requests} index requests, {seconds:.0f} s with --jobs {jobs}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--projects", type=int, default=4)
+    parser.add_argument("--corpus", action="store_true", help="also run over ../shared/corpus (a few minutes)")
     args = parser.parse_args()
+    if args.corpus:
+        corpus(args.projects)
     table()
     alone, alone_requests = batch(args.projects, shared=False)
     cached, cached_requests = batch(args.projects, shared=True)
