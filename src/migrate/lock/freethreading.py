@@ -389,10 +389,8 @@ def mark_off_target(entries: list[dict[str, Any]], packages: list[LockedPackage]
     (per ``packages`` read with ``read_uv_lock(path, python)`` after the free-threading moves, e.g. cffi
     once bcrypt moved to a version without it) become ``not-on-target``."""
     off = {(canonicalize_name(p.name), p.version) for p in packages if p.on_target is False}
-    still = {(canonicalize_name(p.name), p.version) for p in packages}
     for e in entries:
-        key = (canonicalize_name(e["name"]), e["version"])
-        if e["status"] in _PROBLEMS and (key in off or key not in still):
+        if e["status"] in _PROBLEMS and (canonicalize_name(e["name"]), e["version"]) in off:
             e["status"] = "not-on-target"
 
 
