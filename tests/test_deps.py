@@ -93,3 +93,51 @@ def test_ready_project_exits_0(tmp_path, wheels):
 def test_bad_input_exits_2(tmp_path, args, message):
     proc = run_migrate("deps", str(tmp_path), *args)
     assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_unreachable_index_exits_1_and_says_so(tmp_path):
+    import socket
+
+    root = tmp_path / "papp"
+    shutil.copytree(FIXTURES / "lock-pipenv", root)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/simple"
+    proc = run_migrate("deps", str(root), "--index-url", dead, "--format", "json")
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 1
+    assert all(e["status"] == "unknown" and "cannot reach the index" in e["error"] for e in data["packages"])
+    assert [w["code"] for w in data["warnings"]] == ["MIG230"]
+    text = run_migrate("deps", str(root), "--index-url", dead)
+    assert text.returncode == 1 and "MIG230" in text.stderr and "no version with them" not in text.stderr
+
+
+def test_run_moves_to_the_nearest_version_and_calls_a_downgrade_one(tmp_path, wheels):
+    """nativeft pinned at 1.2 (cp314t wheels only): the nearest with cp313t wheels is 1.1, below the pin
+    (a downgrade); sdonly 1.0 has no wheels, 1.2 has cp313t ones, 1.3 too (the nearest is 1.2)."""
+    from wheelhouse import LINUX, build_sdist, build_wheel
+
+    house = tmp_path / "wheels"
+    shutil.copytree(wheels, house)
+    for version in ("1.2", "1.3"):
+        build_sdist(house, "sdonly", version, ["beta"])
+        for tag in (f"cp310-cp310-{LINUX}", f"cp313-cp313-{LINUX}", f"cp313-cp313t-{LINUX}"):
+            build_wheel(house, "sdonly", version, tag, ["beta"])
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURES / "lock-poetry", root)
+    lock = (root / "poetry.lock").read_text()
+    lock = lock.replace('name = "nativeft"\nversion = "1.0"', 'name = "nativeft"\nversion = "1.2"')
+    (root / "poetry.lock").write_text(lock.replace("nativeft-1.0-", "nativeft-1.2-"))
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(house), "--no-codemods",
+                       "--allow-dirty", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    ft = {e["name"]: (e["version"], e["status"], e["fix"]) for e in report["ft"]}
+    assert ft["nativeft"] == ("1.2", "downgraded", "nativeft==1.1")
+    assert ft["sdonly"] == ("1.0", "upgraded", "sdonly==1.2")
+    codes = {(w["code"], w["key"]) for w in report["warnings"]}
+    assert ("MIG232", "nativeft") in codes and ("MIG204", "sdonly") not in codes  # moved: it has wheels now
+    text = (root / "pyproject.toml").read_text()
+    assert "nativeft==1.1; python_version == '3.13'" in text and "sdonly==1.2; python_version == '3.13'" in text
+    assert "# free-threading: sdonly 1.0 ships only an sdist; 1.2 is the nearest with wheels for 3.13t" in text
+    assert report["next"]["commands"][-1].startswith("uv sync")

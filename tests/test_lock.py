@@ -67,7 +67,7 @@ def test_poetry_project_keeps_pins_and_upgrades_the_blocker(tmp_path, wheels):
     text = (root / "pyproject.toml").read_text()
     # only the free-threading fix stays, with its reason: the temporary pins are gone everywhere
     assert tomllib.loads(text)["tool"]["uv"]["constraint-dependencies"] == ["nativeft==1.1; python_version == '3.13'"]
-    assert "# free-threading: nativeft 1.0 has no cp313t wheels; 1.1 is the newest that does" in text
+    assert "# free-threading: nativeft 1.0 has no cp313t wheels; 1.1 is the nearest that does" in text
     manifest = tomllib.loads((root / "uv.lock").read_text()).get("manifest", {})
     assert [c["name"] for c in manifest.get("constraints", [])] == ["nativeft"]
     check = uv_lock_check(root, str(wheels))

@@ -208,7 +208,7 @@ def deps(
 
     Example: migrate deps . --target 3.13t
     """
-    from migrate.lock.freethreading import deps_command
+    from migrate.deps import deps_command
 
     code = deps_command(
         path=path,

@@ -38,6 +38,12 @@ WARNING_CODES: dict[str, str] = {
     "MIG202": "no free-threaded interpreter found for the target",
     "MIG203": "dependency has no wheels for the free-threaded target",
     "MIG204": "dependency only ships an sdist (builds from source)",
+    "MIG230": "package index did not answer: readiness unknown, nothing moved",
+    "MIG231": "free-threading fix crosses a major version",
+    "MIG232": "free-threading fix is a downgrade (no newer version has target wheels)",
+    "MIG233": "the project's own requirement excludes every version with target wheels",
+    "MIG235": "blockers left for the target: how many the next free-threaded target has wheels for",
+    "MIG236": "pyenv shims on PATH read .python-version (note in the next steps)",
     "MIG301": "project skipped in batch",
     "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",
 }

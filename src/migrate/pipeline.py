@@ -68,6 +68,8 @@ class RunResult:
     project_name: str | None = None
     #: versions the old lock pinned (the workspace lock keeps them too)
     pins: list = field(default_factory=list)
+    #: what to type next: {"commands": [...], "notes": [{code, message}]} (see migrate.nextsteps)
+    next: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class RunResult:
             "lock": self.lock,
             "error": self.error,
             "seconds": round(self.seconds, 3),
+            "next": self.next,
         }
 
 
@@ -167,6 +170,10 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
             codemod_stage(ctx)
         result.warnings[:0] = project.warnings
         result.changes = changes
+        if changes:
+            from migrate.nextsteps import next_steps
+
+            result.next = next_steps(project.root, target, changes, result.lock.get("ft_interpreter"))
         if not changes:
             result.status = "unchanged"
         else:

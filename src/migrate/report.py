@@ -86,6 +86,19 @@ def print_run_result(result, options, fmt: str = "text") -> None:
         console.print("[dim]uv.lock was not regenerated (--no-lock): run `uv lock` next.[/]")
     if options.dry_run and result.status != "unchanged":
         console.print("[dim]Dry run: nothing was written. Run again without --dry-run to apply.[/]")
+    print_next(result.next, console, options.dry_run)
+
+
+def print_next(steps, console=None, dry_run: bool = False) -> None:
+    """The exact commands to type next (see migrate.nextsteps), and their notes."""
+    if not steps or not steps.get("commands"):
+        return
+    console = console or _console()
+    console.print("Next" + (", once applied" if dry_run else "") + ":")
+    for cmd in steps["commands"]:
+        console.print(f"  $ {_esc(cmd)}")
+    for note in steps.get("notes", []):
+        console.print(f"[yellow]note[/][bold]\\[{note['code']}][/] {_esc(note['message'])}")
 
 
 def print_warnings(warnings, console=None) -> None:
@@ -101,7 +114,7 @@ def print_ft(entries, console=None) -> None:
     if not entries:
         return
     console = console or _console()
-    interesting = [e for e in entries if e.get("status") not in ("pure", "ft-wheels")]
+    interesting = [e for e in entries if e.get("status") not in ("pure", "ft-wheels", "not-on-target")]
     counts: dict[str, int] = {}
     for e in entries:
         counts[e.get("status", "?")] = counts.get(e.get("status", "?"), 0) + 1
@@ -109,7 +122,7 @@ def print_ft(entries, console=None) -> None:
         "Free-threading readiness: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     )
     for e in interesting:
-        fix = f" → {e['fix']}" if e.get("fix") else ""
+        fix = f" → {e['fix']}{_jump(e)}" if e.get("fix") else ""
         console.print(f"  {e.get('status'):<10} {_esc(e.get('name', '?'))} {_esc(str(e.get('version', '')))}{_esc(fix)}")
 
 
@@ -126,6 +139,14 @@ def print_codemods(entries, console=None) -> None:
         )
 
 
+def _jump(entry) -> str:
+    """The marks of a free-threading fix that goes down or crosses a major version, e.g. " (downgrade)"."""
+    move = entry.get("move") or {}
+    marks = [m for m, on in (("downgrade", move.get("direction") == "downgrade"), ("major", move.get("major")))
+             if on]
+    return f" ({', '.join(marks)})" if marks else ""
+
+
 def _esc(text: str | None) -> str:
     from rich.markup import escape
 
@@ -140,11 +161,13 @@ def print_ft_table(entries, lock_name: str, target: str) -> None:
     table = Table(title=f"Free-threading readiness for {target} ({lock_name})", title_justify="left")
     for col in ("package", "version", "status", "fix"):
         table.add_column(col)
-    style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan"}
-    order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "ft-wheels": 4, "pure": 5}
+    style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan", "downgraded": "cyan",
+             "not-on-target": "dim"}
+    order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "downgraded": 3, "ft-wheels": 4, "pure": 5,
+             "not-on-target": 6}
     for e in sorted(entries, key=lambda e: (order.get(e["status"], 9), e["name"])):
         table.add_row(e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]",
-                      _esc(e.get("fix") or ""))
+                      _esc((e.get("fix") or "") + _jump(e)))
     console.print(table)
     counts: dict[str, int] = {}
     for e in entries:

@@ -1,36 +1,43 @@
 """Free-threading readiness of locked dependencies, from wheel file names.
 
-For every locked package: ``pure`` (a ``py3-none-any`` wheel, or an ABI-independent ``none`` wheel),
-``ft-wheels`` (a wheel for the target ABI, e.g. ``cp313t``), ``sdist-only`` (builds from source), or
-``blocker`` (native wheels, none for the target ABI). abi3 wheels do not count: the free-threaded build
-cannot load the limited API. For a blocker, :func:`find_fix` asks the package's index (PEP 691 JSON or
-PEP 503 HTML, or a ``--find-links`` folder) for the newest version that the project's requirements admit
-and that ships target wheels.
+A leaf module: it knows wheels, indexes and interpreter tags, nothing of projects or commands.
 
-Works on ``uv.lock`` and, before migrating, on ``poetry.lock`` (its ``files`` lists name every artefact)
-and ``Pipfile.lock`` (hashes only: the file names come from the index).
+For every locked package version: ``pure`` (a ``py3-none-any``-style wheel that every CPython of the
+target can install), ``ft-wheels`` (a wheel the target interpreter can install on some platform: its own
+ABI such as ``cp313t``, or an ABI-independent platform wheel like ``py3-none-manylinux…``), ``sdist-only``
+(builds from source), or ``blocker`` (wheels, none installable on the target). Compatibility is
+``packaging.tags``' tag set for the target interpreter on each wheel's platform: ``cp311-none-win32``,
+``pp36-none-any`` and abi3 wheels (the free-threaded build cannot load the limited API) do not count,
+nor, for a free-threaded target, ``cp313-none-<platform>`` wheels (native GIL builds that only lack
+their ABI tag, as orjson 3.10.6 ships them).
+
+For a blocker (or an sdist-only pin) :func:`search_fix` asks the package's index (PEP 691 JSON or PEP 503
+HTML, or a ``--find-links`` folder) for the NEAREST version at or above the pinned one that the project's
+own requirements admit and that has target wheels (least change, like keeping pins); only when none does,
+the nearest older one (a downgrade). When the project's requirement is what excludes every such version,
+it names the first version that would work.
 """
 
 from __future__ import annotations
 
-import json
-import sys
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from migrate.diagnostics import MigrateError
+from migrate.diagnostics import Diagnostic
+from migrate.lock.index import IndexClient, IndexUnavailable, name_of, version_of  # noqa: F401 (re-exported)
 
-STATUSES = ("pure", "ft-wheels", "sdist-only", "blocker", "upgraded", "unknown")
+STATUSES = ("pure", "ft-wheels", "sdist-only", "blocker", "upgraded", "downgraded", "unknown", "not-on-target")
+#: statuses that say something is wrong on the target (and become ``not-on-target`` when the target's
+#: Python does not install the package at all)
+_PROBLEMS = ("blocker", "sdist-only", "unknown")
+_SDIST = (".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
 
 @dataclass
@@ -42,30 +49,95 @@ class LockedPackage:
     index: str | None = None
     #: local/virtual/git packages have no wheels to judge
     local: bool = False
+    #: installed on the target's Python at all (False: only other Pythons' forks of a universal uv.lock
+    #: need it); None when not known
+    on_target: bool | None = None
+
+
+# -- wheel tags ------------------------------------------------------------------------------------
+def _parse_abi(abi: str) -> tuple[tuple[int, int], str] | None:
+    m = re.fullmatch(r"cp(\d)(\d+)(t?)", abi)
+    if not m:
+        return None
+    return (int(m.group(1)), int(m.group(2))), f"cp{m.group(1)}{m.group(2)}"
+
+
+@lru_cache(maxsize=512)
+def target_tags(abi: str, platform: str) -> frozenset[Tag]:
+    """Every wheel tag a CPython with ``abi`` (``cp313t``, ``cp313``) installs on ``platform``."""
+    parsed = _parse_abi(abi)
+    if parsed is None:
+        return frozenset()
+    version, interpreter = parsed
+    tags = set(cpython_tags(version, abis=[abi], platforms=[platform], warn=False))
+    tags |= set(compatible_tags(version, interpreter, [platform]))
+    return frozenset(tags)
+
+
+@lru_cache(maxsize=65536)
+def _tag_kind(tagpart: str, abi: str) -> tuple[bool, bool] | None:
+    """(pure, target) for one wheel's compressed tag set (``cp313-cp313t-manylinux_…``); None if invalid."""
+    try:
+        tagset = parse_tag(tagpart)
+    except ValueError:
+        return None
+    free_threaded = abi.endswith("t")
+    pure = target = False
+    for t in tagset:
+        if t not in target_tags(abi, t.platform):
+            continue
+        if t.platform == "any" and t.abi == "none":
+            pure = True
+        elif not (free_threaded and t.abi == "none" and not t.interpreter.startswith("py")):
+            # a ``cp313-none-win32`` wheel is a native build for the GIL ABI without its ABI tag
+            # (orjson 3.10.6): the free-threaded interpreter installs it, but it is no evidence
+            target = True
+    return pure, target
+
+
+def _kinds(files: list[str], abi: str) -> tuple[bool, bool, bool, bool]:
+    """(has a pure wheel, has a target wheel, has any wheel, has an sdist) for the target ``abi``."""
+    pure = target = wheels = sdist = False
+    for f in files:
+        if f.endswith(".whl"):
+            parts = f[:-4].split("-")
+            kind = _tag_kind("-".join(parts[-3:]), abi) if len(parts) in (5, 6) else None
+            if kind is None:
+                continue
+            wheels = True
+            pure, target = pure or kind[0], target or kind[1]
+        elif f.endswith(_SDIST):
+            sdist = True
+    return pure, target, wheels, sdist
 
 
 def classify(files: list[str], abi: str) -> str:
     """Status of one package version from its artefact file names (see module docstring)."""
-    wheels = []
-    has_sdist = False
-    for f in files:
-        if f.endswith(".whl"):
-            try:
-                wheels.append(parse_wheel_filename(f)[3])
-            except InvalidWheelFilename:
-                continue
-        elif f.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz")):
-            has_sdist = True
-    if not wheels:
-        return "sdist-only" if has_sdist else "unknown"
-    tags = [t for tagset in wheels for t in tagset]
-    if any(t.abi == "none" and t.platform == "any" for t in tags):
+    pure, target, wheels, sdist = _kinds(files, abi)
+    if pure:
         return "pure"
-    if any(t.abi == abi for t in tags):
+    if target:
         return "ft-wheels"
-    if any(t.abi == "none" for t in tags):
-        return "pure"  # platform-specific but ABI-independent (e.g. py3-none-manylinux binaries)
-    return "blocker"
+    if wheels:
+        return "blocker"
+    return "sdist-only" if sdist else "unknown"
+
+
+def has_target_wheels(files: list[str], abi: str) -> bool:
+    """A wheel the target installs that is not merely pure (its own ABI, or ABI-independent binaries)."""
+    return _kinds(files, abi)[1]
+
+
+def successor(abi: str) -> str | None:
+    """The next minor version's ABI of the same kind: ``cp313t`` → ``cp314t``."""
+    m = re.fullmatch(r"cp(\d)(\d+)(t?)", abi)
+    return f"cp{m.group(1)}{int(m.group(2)) + 1}{m.group(3)}" if m else None
+
+
+def abi_target(abi: str) -> str:
+    """``cp314t`` → ``3.14t`` (the --target spelling)."""
+    m = re.fullmatch(r"cp(\d)(\d+)(t?)", abi)
+    return f"{m.group(1)}.{m.group(2)}{m.group(3)}" if m else abi
 
 
 def _filename(entry: dict) -> str | None:
@@ -76,16 +148,97 @@ def _filename(entry: dict) -> str | None:
     return None
 
 
-# -- lock readers ----------------------------------------------------------------------------------
-def read_uv_lock(path: Path) -> list[LockedPackage]:
-    """Packages of a uv.lock; a registry that is a local folder (``--find-links``) is made absolute."""
+# -- uv.lock -------------------------------------------------------------------------------------
+_PLATFORMS = (("linux", "posix", "Linux", ("x86_64", "aarch64")), ("win32", "nt", "Windows", ("AMD64", "ARM64")),
+              ("darwin", "posix", "Darwin", ("x86_64", "arm64")))
+
+
+@lru_cache(maxsize=4096)
+def marker_may_hold(marker: str, python: str) -> bool:
+    """Whether ``marker`` can hold on CPython ``python`` (``3.13``) on some common platform. True when
+    it cannot be told (``extra``/group markers, unknown variables, bad syntax)."""
+    from packaging.markers import InvalidMarker, Marker, default_environment
+
+    if not marker or re.search(r"\b(extra|extras|dependency_groups)\b", marker):
+        return True
+    try:
+        m = Marker(marker)
+    except InvalidMarker:
+        return True
+    for micro in ("0", "99"):
+        for sys_platform, os_name, system, machines in _PLATFORMS:
+            for machine in machines:
+                env = dict(default_environment(), python_version=python, python_full_version=f"{python}.{micro}",
+                           implementation_name="cpython", platform_python_implementation="CPython",
+                           sys_platform=sys_platform, os_name=os_name, platform_system=system,
+                           platform_machine=machine)
+                try:
+                    if m.evaluate(env):
+                        return True
+                except Exception:
+                    return True
+    return False
+
+
+def _on_target(packages: list[dict], python: str) -> set[tuple[str, str]]:
+    """(name, version) of every uv.lock package installed on ``python`` somewhere: walked from the local
+    packages (the project, workspace members) along dependency edges whose marker may hold there, into
+    versions whose ``resolution-markers`` (when forked) may hold there. All extras and groups count."""
+    by_name: dict[str, list[dict]] = {}
+    for pkg in packages:
+        by_name.setdefault(canonicalize_name(str(pkg["name"])), []).append(pkg)
+
+    def fork_ok(pkg: dict) -> bool:
+        markers = pkg.get("resolution-markers")
+        return not isinstance(markers, list) or not markers or any(
+            marker_may_hold(str(m), python) for m in markers)
+
+    def edges(pkg: dict):
+        lists = [pkg.get("dependencies")]
+        for key in ("optional-dependencies", "dev-dependencies"):
+            table = pkg.get(key)
+            if isinstance(table, dict):
+                lists += list(table.values())
+        for deps in lists:
+            for dep in deps if isinstance(deps, list) else []:
+                if isinstance(dep, dict) and "name" in dep:
+                    yield dep
+
+    todo = [p for p in packages if isinstance(p.get("source"), dict) and
+            any(k in p["source"] for k in ("virtual", "editable", "directory", "path"))]
+    seen: set[tuple[str, str]] = set()
+    while todo:
+        pkg = todo.pop()
+        key = (canonicalize_name(str(pkg["name"])), str(pkg.get("version", "")))
+        if key in seen:
+            continue
+        seen.add(key)
+        for dep in edges(pkg):
+            if not marker_may_hold(str(dep.get("marker", "")), python):
+                continue
+            for target in by_name.get(canonicalize_name(str(dep["name"])), []):
+                if "version" in dep and str(target.get("version")) != str(dep["version"]):
+                    continue
+                if "version" in dep or fork_ok(target):
+                    todo.append(target)
+    return seen
+
+
+def read_uv_lock(path: Path, python: str | None = None) -> list[LockedPackage]:
+    """Packages of a uv.lock; a registry that is a local folder (``--find-links``) is made absolute.
+    With ``python`` (``3.13``), each package's ``on_target`` says whether that Python installs it."""
     from migrate.discover import load_toml_fast
 
     data = load_toml_fast(path, display=path.name)
+    raw = [p for p in data.get("package", []) if isinstance(p, dict) and "name" in p]
+    reachable = _on_target(raw, python) if python else None
+    if reachable is not None and not any(
+            isinstance(p.get("source"), dict) and any(k in p["source"] for k in ("virtual", "editable",
+                                                                                 "directory", "path"))
+            for p in raw):
+        reachable = None  # no project in the lock to walk from: nothing can be told
     out = []
-    for pkg in data.get("package", []):
-        if not isinstance(pkg, dict) or "name" not in pkg:
-            continue
+    for pkg in raw:
         source = pkg.get("source", {}) if isinstance(pkg.get("source"), dict) else {}
         local = any(k in source for k in ("virtual", "editable", "directory", "path", "git"))
         files = [f for f in (_filename(w) for w in pkg.get("wheels", []) if isinstance(w, dict)) if f]
@@ -95,186 +248,230 @@ def read_uv_lock(path: Path) -> list[LockedPackage]:
         index = source.get("registry") if isinstance(source.get("registry"), str) else None
         if index and "://" not in index:
             index = str((path.parent / index).resolve())
-        out.append(LockedPackage(str(pkg["name"]), str(pkg.get("version", "")), files, index, local))
+        on_target = None if reachable is None else \
+            (canonicalize_name(str(pkg["name"])), str(pkg.get("version", ""))) in reachable
+        out.append(LockedPackage(str(pkg["name"]), str(pkg.get("version", "")), files, index, local, on_target))
     return out
 
 
-def read_poetry_lock(path: Path) -> list[LockedPackage]:
-    """Packages of a poetry.lock (``files`` names every artefact; legacy sources give the index)."""
-    from migrate.discover import load_toml_fast
-
-    data = load_toml_fast(path, display=path.name)
-    out = []
-    for pkg in data.get("package", []):
-        if not isinstance(pkg, dict) or "name" not in pkg:
-            continue
-        source = pkg.get("source") if isinstance(pkg.get("source"), dict) else {}
-        local = source.get("type") in ("directory", "file", "git", "url")
-        files = [str(f["file"]) for f in pkg.get("files", []) if isinstance(f, dict) and "file" in f]
-        index = source.get("url") if source.get("type") == "legacy" else None
-        out.append(LockedPackage(str(pkg["name"]), str(pkg.get("version", "")), files, index, local))
-    return out
+# -- the fix search ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fix:
+    version: str
+    #: "upgrade" | "downgrade" | None (no pinned version to compare with)
+    direction: str | None = None
+    #: the major version changes (review the changelog)
+    major: bool = False
 
 
-def read_pipfile_lock(path: Path) -> list[LockedPackage]:
-    """Packages of a Pipfile.lock (hashes only: the file names come from the index)."""
-    from migrate.readers.pipenv import read_pipfile_lock as pins
-
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for pin in pins(path):
-        if (pin.name, pin.version) not in seen:
-            seen.add((pin.name, pin.version))
-            out.append(LockedPackage(pin.name, pin.version, [], None, False))
-    return out
+@dataclass(frozen=True)
+class FixSearch:
+    fix: Fix | None
+    #: when the project's own requirement excludes every version that works: the first one that would
+    excluded_first: str | None = None
 
 
-def read_lock(root: Path) -> tuple[str, list[LockedPackage]]:
-    """The project's lock: uv.lock first, else poetry.lock, else Pipfile.lock."""
-    for name, reader in (("uv.lock", read_uv_lock), ("poetry.lock", read_poetry_lock),
-                         ("Pipfile.lock", read_pipfile_lock)):
-        if (root / name).is_file():
-            return name, reader(root / name)
-    raise MigrateError("no uv.lock, poetry.lock or Pipfile.lock here", path=root,
-                       hint="run `migrate run` (or `uv lock`) first")
+def _norm(version: str | None) -> Version | None:
+    try:
+        return Version(version) if version else None
+    except InvalidVersion:
+        return None
+
+
+def _by_version(client, name: str, index: str | None) -> dict[Version, list[str]]:
+    by_version: dict[Version, list[str]] = {}
+    for filename, version in client.files(name, index):
+        if version is not None:
+            by_version.setdefault(version, []).append(filename)
+    return by_version
+
+
+def _pick(by_version: dict[Version, list[str]], abi: str, spec, floor: Version | None) -> Fix | None:
+    def works(v: Version) -> bool:
+        pure, target, _, _ = _kinds(by_version[v], abi)
+        # target wheels first: a version with pure fallbacks AND target wheels is a fix at any distance;
+        # a pure-only release counts only above the pin (old pure placeholders of native packages do not)
+        return target or (pure and floor is not None and v > floor)
+
+    candidates = [v for v in by_version if not v.is_prerelease and spec.contains(v)]
+    if floor is None:
+        order = sorted(candidates, reverse=True)
+    else:
+        order = sorted(v for v in candidates if v >= floor) + sorted((v for v in candidates if v < floor),
+                                                                     reverse=True)
+    for v in order:
+        if works(v):
+            if floor is None:
+                return Fix(str(v))
+            return Fix(str(v), "upgrade" if v >= floor else "downgrade", v.major != floor.major)
+    return None
+
+
+def search_fix(name: str, abi: str, client, specifier: str = "", index: str | None = None,
+               current: str | None = None) -> FixSearch:
+    """The nearest version at or above ``current`` (else the nearest below it; with no ``current`` the
+    newest) that ``specifier`` admits, not a pre-release, with wheels for ``abi``; and, when
+    ``specifier`` is what excludes every such version, the first version that would work.
+
+    Raises :class:`~migrate.lock.index.IndexUnavailable` when the index cannot answer."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(specifier or "")
+    except InvalidSpecifier:
+        spec = SpecifierSet("")
+    floor = _norm(current)
+    by_version = _by_version(client, name, index)
+    fix = _pick(by_version, abi, spec, floor)
+    if fix is not None or not str(spec):
+        return FixSearch(fix)
+    outside = _pick(by_version, abi, SpecifierSet(""), floor)
+    return FixSearch(None, outside.version if outside else None)
+
+
+def find_fix(name: str, abi: str, client, specifier: str = "", index: str | None = None,
+             current: str | None = None) -> str | None:
+    """The version :func:`search_fix` finds, or None."""
+    found = search_fix(name, abi, client, specifier, index, current).fix
+    return found.version if found else None
 
 
 # -- the report ------------------------------------------------------------------------------------
 def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[str, str] | None = None,
            fix: bool = True) -> list[dict[str, Any]]:
-    """One entry per locked package: {name, version, status, fix}."""
+    """One entry per locked package: {name, version, status, fix}, plus, where they apply:
+    ``move`` {to, direction, major} for a fix, ``excluded`` {constraint, first} when the project's own
+    requirement excludes every version with target wheels, ``error`` when the index could not answer.
+
+    Blockers and sdist-only pins get a fix search. Index failures never read as "no version"."""
     packages = [p for p in packages if not p.local]
     if client is not None and hasattr(client, "prefetch"):
         client.prefetch([(p.name, p.index) for p in packages if not p.files])
     out = []
     for pkg in packages:
+        entry: dict[str, Any] = {"name": pkg.name, "version": pkg.version, "status": "unknown", "fix": None}
         files = pkg.files
         if not files and client is not None:
-            files = [f for f, v in client.files(pkg.name, pkg.index) if v == _norm(pkg.version)]
-        out.append({"name": pkg.name, "version": pkg.version, "status": classify(files, abi), "fix": None})
+            current = _norm(pkg.version)
+            try:
+                files = [f for f, v in client.files(pkg.name, pkg.index) if v is not None and v == current]
+            except IndexUnavailable as exc:
+                entry["error"] = str(exc)
+        entry["status"] = classify(files, abi)
+        if pkg.on_target is False and entry["status"] in _PROBLEMS:
+            entry["status"] = "not-on-target"
+        out.append(entry)
     if fix and client is not None:
-        blockers = [(pkg, e) for pkg, e in zip(packages, out) if e["status"] == "blocker"]
+        todo = [(pkg, e) for pkg, e in zip(packages, out)
+                if e["status"] in ("blocker", "sdist-only") and "error" not in e]
         if hasattr(client, "prefetch"):
-            client.prefetch([(pkg.name, pkg.index) for pkg, _ in blockers])
-        for pkg, entry in blockers:
+            client.prefetch([(pkg.name, pkg.index) for pkg, _ in todo])
+        for pkg, entry in todo:
             spec = (requirements or {}).get(canonicalize_name(pkg.name), "")
-            better = find_fix(pkg.name, abi, client, spec, pkg.index, pkg.version)
-            if better is not None and _norm(better) != _norm(pkg.version):
-                entry["fix"] = f"{pkg.name}=={better}"
+            try:
+                found = search_fix(pkg.name, abi, client, spec, pkg.index, pkg.version)
+            except IndexUnavailable as exc:
+                entry["error"] = str(exc)
+                continue
+            better = found.fix
+            if better is not None and _norm(better.version) != _norm(pkg.version):
+                entry["fix"] = f"{pkg.name}=={better.version}"
+                entry["move"] = {"to": better.version, "direction": better.direction, "major": better.major}
+            elif found.excluded_first:
+                entry["excluded"] = {"constraint": spec, "first": found.excluded_first}
+            elif getattr(client, "offline", False):
+                entry["searched"] = "offline: local folders only"
     return out
 
 
-def _norm(version: str) -> Version | None:
-    try:
-        return Version(version)
-    except InvalidVersion:
+def mark_off_target(entries: list[dict[str, Any]], packages: list[LockedPackage]) -> None:
+    """Entries (blockers, sdist-only, unknown) whose package the target's Python no longer installs
+    (per ``packages`` read with ``read_uv_lock(path, python)`` after the free-threading moves, e.g. cffi
+    once bcrypt moved to a version without it) become ``not-on-target``."""
+    off = {(canonicalize_name(p.name), p.version) for p in packages if p.on_target is False}
+    for e in entries:
+        if e["status"] in _PROBLEMS and (canonicalize_name(e["name"]), e["version"]) in off:
+            e["status"] = "not-on-target"
+
+
+def moved_status(entry: dict[str, Any]) -> str:
+    """The status of an entry whose fix was applied: ``upgraded`` or ``downgraded``."""
+    return "downgraded" if (entry.get("move") or {}).get("direction") == "downgrade" else "upgraded"
+
+
+def successor_advice(entries: list[dict[str, Any]], packages: list[LockedPackage], abi: str, client,
+                     requirements: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """For the blockers left in ``entries`` (no fix for the target): how many have wheels for the next
+    free-threaded target (the nearest version at or above the locked one the project admits). None when
+    there is nothing to say (no blockers, not a free-threaded target, or the index cannot answer)."""
+    nxt = successor(abi)
+    if nxt is None or not abi.endswith("t"):
         return None
-
-
-def find_fix(name: str, abi: str, client, specifier: str = "", index: str | None = None,
-             current: str | None = None) -> str | None:
-    """The newest version (admitted by ``specifier``, not a pre-release) with a wheel for ``abi``, or None.
-
-    A pure-Python version counts too, but only newer than ``current``: an old pure release of a package
-    that is native now (``0.0.1`` placeholders) is not a fix."""
-    from packaging.specifiers import SpecifierSet
-
-    spec = SpecifierSet(specifier or "")
-    floor = _norm(current) if current else None
-    by_version: dict[Version, list[str]] = {}
-    for filename, version in client.files(name, index):
-        if version is not None:
-            by_version.setdefault(version, []).append(filename)
-    for version in sorted(by_version, reverse=True):
-        if version.is_prerelease or not spec.contains(version):
+    # blockers left: no fix for the target, or one uv could not resolve (the lock stage appends why)
+    blockers = [e for e in entries if e.get("status") == "blocker"
+                and (not e.get("fix") or "does not resolve" in e["fix"])]
+    if not blockers or client is None:
+        return None
+    index_of = {canonicalize_name(p.name): p.index for p in packages}
+    ready: dict[str, str] = {}
+    for e in blockers:
+        cname = canonicalize_name(e["name"])
+        files = [f for p in packages if canonicalize_name(p.name) == cname and p.version == e["version"]
+                 for f in p.files]
+        if has_target_wheels(files, nxt):
+            ready[e["name"]] = e["version"]
             continue
-        status = classify(by_version[version], abi)
-        if status == "ft-wheels" or (status == "pure" and floor is not None and version > floor):
-            return str(version)
-    return None
-
-
-def version_of(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-
-
-def name_of(filename: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[0]
-        return parse_sdist_filename(filename)[0]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-
-
-def project_requirements(root: Path) -> dict[str, str]:
-    """The version ranges the project itself sets per package (PEP 621 / PEP 735 tables, or the Poetry or
-    Pipenv metadata read through the model), all groups together; empty when there is nothing readable."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    from migrate.discover import detect
-
-    out: dict[str, list[str]] = {}
-    try:
-        fmt = detect(root)
-        if fmt in ("poetry", "pipenv"):
-            from migrate.lock.lock import _requirements
-            from migrate.pipeline import RunOptions, read_project
-
-            return _requirements(read_project(root, RunOptions(), fmt))
-        import tomllib
-
-        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (MigrateError, OSError, ValueError):
-        return {}
-    project = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
-    reqs = list(project.get("dependencies", []) or [])
-    for extra in (project.get("optional-dependencies") or {}).values():
-        reqs += list(extra or [])
-    for group in (data.get("dependency-groups") or {}).values():
-        reqs += [r for r in group or [] if isinstance(r, str)]
-    for text in reqs:
+        spec = (requirements or {}).get(cname, "")
         try:
-            req = Requirement(str(text))
-        except InvalidRequirement:
-            continue
-        if str(req.specifier):
-            out.setdefault(canonicalize_name(req.name), []).append(str(req.specifier))
-    return {name: ",".join(specs) for name, specs in out.items()}
+            found = search_fix(e["name"], nxt, client, spec, index_of.get(cname), e["version"]).fix
+        except IndexUnavailable:
+            return None
+        if found is not None:
+            ready[e["name"]] = found.version
+    return {"target": abi_target(nxt), "blockers": len(blockers), "ready": len(ready), "versions": ready}
 
 
-# -- `migrate deps` ----------------------------------------------------------------------------------
-def deps_command(path: Path, target: str, offline: bool, index_url: str | None, find_links: list[str],
-                 fmt: str) -> int:
-    """`migrate deps`: print the readiness table (or JSON); 1 when a blocker remains, 2 on bad input."""
-    from migrate.lock.index import IndexClient
-    from migrate.report import print_json
-    from migrate.target import Target
-
-    try:
-        tgt = Target.parse(target)
-        root = Path(path)
-        if not root.is_dir():
-            raise MigrateError("not a folder", path=root)
-        lock_name, packages = read_lock(root)
-    except MigrateError as exc:
-        if fmt == "json":
-            print_json({"error": str(exc)})
-        else:
-            sys.stderr.write(f"error: {exc}\n")
-        return 2
-    client = IndexClient(index_urls=[index_url] if index_url else None, find_links=find_links, offline=offline)
-    entries = assess(packages, tgt.abi, client, project_requirements(root))
-    blockers = [e for e in entries if e["status"] == "blocker"]
-    if fmt == "json":
-        print_json({"lock": lock_name, "target": str(tgt), "packages": entries})
-    else:
-        from migrate.report import print_ft_table
-
-        print_ft_table(entries, lock_name, str(tgt))
-    return 1 if blockers else 0
+def readiness_warnings(entries: list[dict[str, Any]], target: str, abi: str,
+                       advice: dict[str, Any] | None = None, path: str = "uv.lock") -> list[Diagnostic]:
+    """The warnings for an assessed lock (MIG203/204 and MIG230–235), in a stable order."""
+    out: list[Diagnostic] = []
+    errors: dict[str, list[str]] = {}
+    for e in entries:
+        name, version, status = e["name"], e["version"], e["status"]
+        if e.get("error"):
+            errors.setdefault(e["error"].split(": ", 1)[0], []).append(name)
+        move = e.get("move") or {}
+        if status == "blocker":
+            if e.get("fix"):
+                tail = f"; {e['fix']}"
+            elif e.get("error"):
+                tail = "; the index could not be asked for a version with them"
+            elif e.get("excluded"):
+                tail = "; the project's own requirement excludes every version with them"
+            else:
+                tail = "; no version with them was found" + (f" ({e['searched']})" if e.get("searched") else "")
+            out.append(Diagnostic("MIG203", f"{name} {version} has no {abi} wheels{tail}", path=path, key=name))
+        elif status == "sdist-only":
+            tail = f"; {e['fix']} has {abi} wheels" if e.get("fix") else ""
+            out.append(Diagnostic("MIG204", f"{name} {version} ships only an sdist: it builds from source on "
+                                  f"{target}{tail}", path=path, key=name))
+        if move.get("direction") == "downgrade":
+            out.append(Diagnostic("MIG232", f"{name} {version} -> {move['to']} is a downgrade: no version at or "
+                                  f"above {version} has {abi} wheels", path=path, key=name))
+        if move.get("major"):
+            out.append(Diagnostic("MIG231", f"{name} {version} -> {move['to']} crosses a major version (the "
+                                  f"nearest with {abi} wheels): check its changelog", path=path, key=name))
+        if e.get("excluded"):
+            ex = e["excluded"]
+            out.append(Diagnostic("MIG233", f"the project requires {name}{ex['constraint']}, which excludes every "
+                                  f"version with {abi} wheels; the first that would work is {ex['first']}: widen "
+                                  "the requirement", path=path, key=name))
+    for url, names in errors.items():
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        reason = next(e["error"] for e in entries if e.get("error", "").startswith(url + ": "))
+        out.append(Diagnostic("MIG230", f"the package index did not answer ({reason}): readiness of {shown} "
+                              "is unknown and nothing was moved", path=path))
+    if advice and advice["ready"]:
+        out.append(Diagnostic("MIG235", f"with --target {advice['target']}, {advice['ready']} of "
+                              f"{advice['blockers']} blockers have free-threaded wheels", path=path))
+    return out

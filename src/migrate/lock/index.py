@@ -1,22 +1,116 @@
 """A small package-index client: the file names a package has, per version.
 
 Reads ``--find-links`` folders (local wheels and sdists) and PEP 691 JSON / PEP 503 HTML simple indexes.
-With ``offline`` only local folders are read. Results are cached per package for the process.
+With ``offline`` only local folders are read.
+
+Answers from remote indexes are cached for the whole process, shared by every client and thread (a
+batch asks PyPI once per package, whichever project asks first; concurrent askers of one page wait for
+the one request in flight). Only answers are cached: an index that cannot be reached (connection
+refused, DNS, timeout, HTTP 5xx/401/403) raises :class:`IndexUnavailable`, never reads as "no files",
+and is asked again by the next run. A 404 is an answer: the index does not have the package.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
+from functools import lru_cache
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 PYPI = "https://pypi.org/simple"
 _ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+
+
+class IndexUnavailable(Exception):
+    """An index could not answer (unreachable, timed out, server error): the answer is unknown."""
+
+    def __init__(self, url: str, reason: str, unreachable: bool = True) -> None:
+        self.url = url
+        self.reason = reason
+        #: the whole index is out of reach (not one page's server error)
+        self.unreachable = unreachable
+        super().__init__(f"{url}: {reason}")
+
+
+@lru_cache(maxsize=16384)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def version_of(filename: str) -> Version | None:
+    if filename.endswith(".whl"):  # fast path: an index page can list thousands of wheels
+        parts = filename[:-4].split("-")
+        if len(parts) in (5, 6):
+            return _version(parts[1])
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+
+
+def name_of(filename: str) -> str | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[0]
+        return parse_sdist_filename(filename)[0]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+
+
+class _PageCache:
+    """Process-wide cache of remote project pages: (index URL, name) -> [(file name, version)].
+    Thread-safe; one request per key even when many threads ask at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[tuple[str, str], list] = {}
+        self._inflight: dict[tuple[str, str], threading.Lock] = {}
+        #: remote requests made (for tests and benchmarks)
+        self.requests = 0
+
+    def get(self, key: tuple[str, str], fetch) -> list:
+        with self._lock:
+            if key in self._pages:
+                return self._pages[key]
+            gate = self._inflight.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._pages:
+                    return self._pages[key]
+                self.requests += 1
+            try:
+                files = fetch()  # raises IndexUnavailable: nothing is cached
+            finally:
+                with self._lock:
+                    self._inflight.pop(key, None)
+            with self._lock:
+                self._pages[key] = files
+            return files
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self.requests = 0
+
+
+PAGES = _PageCache()
 
 
 class IndexClient:
@@ -28,30 +122,30 @@ class IndexClient:
         self.find_links = [Path(p).resolve() for p in (find_links or []) if not re.match(r"^[a-z]+://", str(p))]
         self.offline = offline
         self.timeout = timeout
-        self._cache: dict[tuple[str, str | None], list[tuple[str, Version | None]]] = {}
+        self._lock = threading.Lock()
         self._folders: dict[Path, dict[str, list[tuple[str, Version | None]]]] = {}
+        #: indexes that failed during this client's run: asked once, then failed fast with the same reason
+        self._down: dict[str, IndexUnavailable] = {}
 
     def _folder(self, folder: Path) -> dict[str, list[tuple[str, Version | None]]]:
-        """A local folder's wheels and sdists by project name, listed once."""
-        from migrate.lock.freethreading import name_of, version_of
-
-        if folder not in self._folders:
-            by_name: dict[str, list[tuple[str, Version | None]]] = {}
-            if folder.is_dir():
-                for f in sorted(p.name for p in folder.iterdir()):
-                    n = name_of(f)
-                    if n is not None:
-                        by_name.setdefault(canonicalize_name(n), []).append((f, version_of(f)))
+        """A local folder's wheels and sdists by project name, listed once per client."""
+        with self._lock:
+            if folder in self._folders:
+                return self._folders[folder]
+        by_name: dict[str, list[tuple[str, Version | None]]] = {}
+        if folder.is_dir():
+            for f in sorted(p.name for p in folder.iterdir()):
+                n = name_of(f)
+                if n is not None:
+                    by_name.setdefault(canonicalize_name(n), []).append((f, version_of(f)))
+        with self._lock:
             self._folders[folder] = by_name
-        return self._folders[folder]
+        return by_name
 
     def files(self, name: str, index: str | None = None) -> list[tuple[str, Version | None]]:
-        """(file name, version) of every artefact of ``name`` the configured sources know."""
-        from migrate.lock.freethreading import version_of
+        """(file name, version) of every artefact of ``name`` the configured sources know.
 
-        key = (canonicalize_name(name), index)
-        if key in self._cache:
-            return self._cache[key]
+        Raises :class:`IndexUnavailable` when a remote index that should answer cannot."""
         out: list[tuple[str, Version | None]] = []
         cname = canonicalize_name(name)
         folders = list(self.find_links)
@@ -60,40 +154,83 @@ class IndexClient:
         for folder in folders:
             out += self._folder(folder).get(cname, [])
         if not self.offline:
-            urls = [index.rstrip("/")] if index and "://" in index else self.index_urls
+            # the lock's own registry wins: a local folder there means no remote index is asked
+            urls = ([index.rstrip("/")] if "://" in index else []) if index else self.index_urls
             for url in urls:
-                for f in self._remote(url, cname):
-                    out.append((f, version_of(f)))
-        self._cache[key] = out
+                out += self._page(url, cname)
         return out
 
+    def _page(self, url: str, name: str) -> list[tuple[str, Version | None]]:
+        down = self._down.get(url)
+        if down is not None:
+            raise IndexUnavailable(down.url, down.reason)
+        try:
+            return PAGES.get((url, name), lambda: [(f, version_of(f)) for f in self._remote(url, name)])
+        except IndexUnavailable as exc:
+            if exc.unreachable:
+                with self._lock:
+                    self._down.setdefault(url, exc)
+            raise
+
     def prefetch(self, wanted: list[tuple[str, str | None]], workers: int = 8) -> None:
-        """Fetch several packages' pages at once (remote indexes answer in parallel)."""
+        """Fetch several packages' pages at once (remote indexes answer in parallel). Failures are
+        left for :meth:`files` to raise."""
         todo = list(dict.fromkeys((canonicalize_name(n), i) for n, i in wanted))
-        todo = [(n, i) for n, i in todo if (n, i) not in self._cache]
         if self.offline or len(todo) < 2:
             return
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            list(pool.map(lambda item: self.files(*item), todo))
+        def one(item):
+            try:
+                self.files(*item)
+            except IndexUnavailable:
+                pass
 
-    def _remote(self, base: str, name: str) -> list[str]:
-        """File names on ``base``'s project page (PEP 691 JSON preferred, PEP 503 HTML otherwise)."""
-        req = urllib.request.Request(f"{base}/{name}/", headers={"Accept": _ACCEPT})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                body = resp.read().decode("utf-8", "replace")
-                ctype = resp.headers.get("Content-Type", "")
-        except (urllib.error.URLError, OSError, ValueError):
-            return []
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            list(pool.map(one, todo))
+
+    def _remote(self, base: str, name: str, attempts: int = 2) -> list[str]:
+        """File names on ``base``'s project page (PEP 691 JSON preferred, PEP 503 HTML otherwise).
+
+        A failure that may pass (timeout, reset, HTTP 5xx/429) is tried once more; an index that does
+        not resolve or refuses connections is reported unreachable at once."""
+        import time
+
+        for attempt in range(attempts):
+            try:
+                body, ctype = self._get(base, name)
+                break
+            except IndexUnavailable as exc:
+                if exc.unreachable or attempt == attempts - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
         if "json" in ctype:
             try:
                 return [str(f["filename"]) for f in json.loads(body).get("files", [])
                         if isinstance(f, dict) and "filename" in f and not f.get("yanked")]
             except (ValueError, AttributeError, TypeError):
-                return []
+                raise IndexUnavailable(base, f"unreadable PEP 691 answer for {name}", unreachable=False) from None
         return parse_simple_html(body)
+
+
+    def _get(self, base: str, name: str) -> tuple[str, str]:
+        req = urllib.request.Request(f"{base}/{name}/", headers={"Accept": _ACCEPT})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.read().decode("utf-8", "replace"), resp.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            if exc.code in (404, 410):
+                return "", "text/html"  # an answer: this index does not have the package
+            # refused credentials hold for every package; server errors and rate limits may pass
+            raise IndexUnavailable(base, f"HTTP {exc.code} {exc.reason} for {name}",
+                                   unreachable=exc.code in (401, 403)) from None
+        except urllib.error.URLError as exc:
+            timeout = isinstance(exc.reason, (TimeoutError, OSError)) and "timed out" in str(exc.reason)
+            raise IndexUnavailable(base, f"cannot reach the index ({exc.reason})", unreachable=not timeout) \
+                from None
+        except (OSError, ValueError) as exc:  # timeouts and resets while reading, bad URLs
+            raise IndexUnavailable(base, f"no answer for {name} ({exc or type(exc).__name__})",
+                                   unreachable=isinstance(exc, ValueError)) from None
 
 
 def parse_simple_html(body: str) -> list[str]:

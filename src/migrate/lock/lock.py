@@ -9,9 +9,10 @@
 3. Drop the temporary constraints from pyproject.toml and from uv.lock's manifest, checked with
    ``uv lock --check`` (else lock again without them: uv prefers the versions already in uv.lock), so the
    pins survive without leftover constraints.
-4. Free-threading readiness of every locked package; each blocker is moved (unless --no-ft-upgrade)
-   to the newest version with target wheels by a commented ``constraint-dependencies`` entry, and the
-   project is locked once more.
+4. Free-threading readiness of every locked package; each blocker (and sdist-only pin) is moved (unless
+   --no-ft-upgrade) to the nearest version at or above the pinned one with target wheels (else the
+   nearest below: a downgrade) by a commented ``constraint-dependencies`` entry, and the project is
+   locked once more.
 
 uv never runs on the user's tree and never downloads an interpreter: it runs with an installed one
 that ``requires-python`` admits (``UV_PYTHON_DOWNLOADS=never``). Any uv failure is a StageError (exit 1,
@@ -436,7 +437,8 @@ def lock_stage(ctx) -> None:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         dropped = lock_with_pins(stage, text, pins, python, options, root)
 
-        from migrate.lock.freethreading import assess, read_uv_lock
+        from migrate.lock.freethreading import (assess, mark_off_target, read_uv_lock, readiness_warnings,
+                                                successor_advice)
         from migrate.lock.index import IndexClient
 
         indexes = [i.url for i in project.indexes if i.default] or None
@@ -444,24 +446,19 @@ def lock_stage(ctx) -> None:
                              find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
                              offline=options.offline)
         # the fixes are looked up either way: --no-ft-upgrade reports them without applying them
-        packages = read_uv_lock(stage / UV_LOCK)
-        entries = assess(packages, target.abi, client, _requirements(project))
-        fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
+        packages = read_uv_lock(stage / UV_LOCK, target.version)
+        requirements = _requirements(project)
+        entries = assess(packages, target.abi, client, requirements)
+        fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
         before_fixes: dict[str, list[str]] | None = None
         if fixes and options.ft_upgrade:
             before_fixes = _versions(packages)
             text = _apply_fixes(stage, text, fixes, target, python, options, root)
-            packages = read_uv_lock(stage / UV_LOCK)
-        for e in entries:
-            if e["status"] == "blocker":
-                ctx.result.warnings.append(Diagnostic(
-                    "MIG203", f"{e['name']} {e['version']} has no {target.abi} wheels"
-                    + (f"; {e['fix']}" if e.get("fix") else "; no version with them was found"),
-                    path=UV_LOCK, key=e["name"]))
-            elif e["status"] == "sdist-only":
-                ctx.result.warnings.append(Diagnostic(
-                    "MIG204", f"{e['name']} {e['version']} ships only an sdist: it builds from source on {target}",
-                    path=UV_LOCK, key=e["name"]))
+            packages = read_uv_lock(stage / UV_LOCK, target.version)
+            mark_off_target(entries, packages)
+        advice = successor_advice(entries, packages, target.abi, client, requirements)
+        ctx.result.warnings += readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
+        ctx.result.lock["target_advice"] = advice
         ctx.result.ft = entries
         lock_bytes = (stage / UV_LOCK).read_bytes()
         final = _versions(packages)
@@ -470,7 +467,8 @@ def lock_stage(ctx) -> None:
         ctx.changes.write(PYPROJECT, text.encode("utf-8"))
     ctx.changes.write(UV_LOCK, lock_bytes)
     _report_pins(ctx, pins, final, dropped,
-                 {canonicalize_name(e["name"]) for e in entries if e["status"] == "upgraded"}, before_fixes)
+                 {canonicalize_name(e["name"]) for e in entries if e["status"] in ("upgraded", "downgraded")},
+                 before_fixes)
 
 
 def _versions(packages) -> dict[str, list[str]]:
@@ -498,14 +496,18 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
         if not fixes:
             break
         comments = {f"{e['fix']}; {only_target}": (
-            f"free-threading: {e['name']} {e['version']} has no {target.abi} wheels; "
-            f"{e['fix'].split('==')[1]} is the newest that does") for e in fixes}
+            f"free-threading: {e['name']} {e['version']} " + (
+                f"ships only an sdist; {e['fix'].split('==')[1]} is the nearest with wheels for {target}"
+                if e["status"] == "sdist-only" else
+                f"has no {target.abi} wheels; {e['fix'].split('==')[1]} is the nearest that does")) for e in fixes}
         fixed = _with_constraints(text, list(comments), comments=comments)
         (stage / PYPROJECT).write_text(fixed)
         proc = run_uv_lock(stage, python, options, root=root)
         if proc.returncode == 0:
+            from migrate.lock.freethreading import moved_status
+
             for e in fixes:
-                e["status"] = "upgraded"
+                e["status"] = moved_status(e)
             return fixed
         named = _names_in(proc.stderr, {canonicalize_name(e["name"]) for e in fixes}) if attempt == 0 else set()
         why = _first_error(proc.stderr)
