@@ -161,6 +161,11 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
 
             say("checking Python sources for thread-safety")
             codemod_stage(ctx)
+        if options.repo_files:
+            from migrate.repofiles import repo_files_stage
+
+            say("rewriting CI, Docker, Make, tox, pre-commit, bot and docs files")
+            repo_files_stage(ctx)
         result.warnings[:0] = project.warnings
         result.changes = changes
         if not changes:

@@ -58,9 +58,10 @@ class Unknown(Exception):
 
 
 class NoEquivalent(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "MIG320") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 # -- entry point -----------------------------------------------------------------------------
@@ -75,6 +76,8 @@ def translate_shell(
     end: int | None = None,
     system_env: bool = False,
     newline_space: bool = False,
+    keep_alias: bool = False,
+    prefix: bool = False,
 ) -> Result:
     """Rewrite the invocations in ``text[start:end]``; offsets in notes are absolute in ``text``.
 
@@ -91,6 +94,9 @@ def translate_shell(
             res.notes.append(Note(start, "MIG321", f"shell text not understood ({exc}); left alone"))
         return res
     tr = _Translator(text, cmds, info, flavor, make, aliases or {}, system_env)
+    tr.keep_alias = keep_alias
+    tr.prefix = prefix
+    tr.lo, tr.hi = start, end
     return tr.run()
 
 
@@ -117,6 +123,10 @@ class _Translator:
         self.edits: list[_Edit] = []
         self.res = Result(text)
         self.skip: set[int] = set()
+        self.keep_alias = False
+        self.prefix = False
+        self.lo = 0
+        self.hi = len(text)
 
     def _detect_system(self) -> bool:
         for c in self.cmds:
@@ -137,7 +147,7 @@ class _Translator:
             except Unknown as exc:
                 self.note(cmd.start, "MIG321", f"`{self.src(cmd)}` not recognised as a whole ({exc}); left alone")
             except NoEquivalent as exc:
-                self.note(cmd.start, "MIG320", f"`{self.src(cmd)}` left alone: {exc.message}")
+                self.note(cmd.start, exc.code, f"`{self.src(cmd)}` left alone: {exc.message}")
         text = self.t
         for e in sorted(self.edits, key=lambda e: e.start, reverse=True):
             text = text[: e.start] + e.text + text[e.end :]
@@ -235,6 +245,8 @@ class _Translator:
                     out.append((" " if out else "") + item)
                 prev = None
         replacement = "".join(out)
+        if self.keep_alias and words[ti].value in self.aliases and replacement.startswith("uv"):
+            replacement = self.t[words[ti].start : words[ti].end] + replacement[2:]
         first = words[ti].start
         # python -m poetry: replace from the interpreter word
         if ti >= 2 and words[ti - 1].value == "-m" and re.fullmatch(r"python[0-9.]*", words[ti - 2].value):
@@ -299,7 +311,7 @@ class _Translator:
             if end == len(t) and line_start > 0 and line_end == len(t):
                 start = line_start - 1  # last line without a newline: eat the previous newline
                 end = line_end
-            self.edits.append(_Edit(start, end, ""))
+            self.edits.append(_Edit(max(start, self.lo), min(end, self.hi), ""))
         else:
             self.edits.append(_Edit(cmd.start, cmd.end, "true"))
         self.note(cmd.start, "MIG312", f"`{self.src(cmd)}` removed" + (f": {why}" if why else ""))
@@ -313,14 +325,36 @@ class _Translator:
             if v and v[0] in ("curl", "wget") and cmd.sep == "|" and k + 1 < len(self.cmds):
                 py = self.cmds[k + 1]
                 if py.words and re.fullmatch(r"(python[0-9.]*|sh|bash)", py.words[0].value.rsplit("/", 1)[-1]):
-                    self.edits.append(_Edit(cmd.start, py.end, UV_INSTALL_SH))
+                    inst = "pip install uv" if self.flavor == "docker" else UV_INSTALL_SH
+                    self.edits.append(_Edit(cmd.start, py.end, inst))
                     self.skip.add(k + 1)
                     self.res.installs.append((cmd.start, py.end))
                     self.res.uses_uv = True
-                    self.note(cmd.start, "MIG311", "Poetry installer → uv installer (`" + UV_INSTALL_SH + "`)")
+                    self.note(cmd.start, "MIG311", "Poetry installer → `" + inst + "`")
                     return True
             self.note(cmd.start, "MIG321", f"`{self.src(cmd)}`: Poetry installer download not recognised as a whole; left alone")
             return True
+        # asdf / mise / brew installing the tool: same tool manager, uv instead
+        if len(v) >= 3 and v[0] in ("asdf", "mise", "brew", "rtx") and v[-1] not in TOOLS:
+            tw = [n for n, x in enumerate(v) if n >= 2 and (x in TOOLS or re.fullmatch(r"(poetry|pipenv)@\S+", x))]
+            if tw and v[1] in ("plugin", "install", "global", "local", "set", "use", "upgrade", "reinstall"):
+                for n in tw:
+                    w = words[n]
+                    self.edits.append(_Edit(w.start, w.end, re.sub(r"^(poetry|pipenv)", "uv", v[n])))
+                self.res.installs.append((cmd.start, cmd.end))
+                self.res.uses_uv = True
+                self.note(cmd.start, "MIG311", f"`{self.src(cmd)}`: {v[0]} installs uv instead")
+                return True
+        if len(v) >= 3 and v[0] in ("asdf", "mise", "brew", "rtx") and any(x in TOOLS for x in v[2:]):
+            tw = [n for n, x in enumerate(v) if n >= 2 and x in TOOLS]
+            if v[1] in ("plugin", "install", "global", "local", "set", "use", "upgrade", "reinstall") or v[1:3] == ["plugin", "add"]:
+                for n in tw:
+                    w = words[n]
+                    self.edits.append(_Edit(w.start, w.end, "uv"))
+                self.res.installs.append((cmd.start, cmd.end))
+                self.res.uses_uv = True
+                self.note(cmd.start, "MIG311", f"`{self.src(cmd)}`: {v[0]} installs uv instead")
+                return True
         # pip / pip3 / python -m pip / pipx install|inject
         i = 0
         while i < len(v) and (_ASSIGN.match(v[i]) or v[i] in ("sudo",)):
@@ -398,9 +432,12 @@ class _Translator:
         verb, rest = v[i], list(range(i + 1, len(v)))
         P = _Parse(v, rest)
         if verb == "run":
-            if not rest:
+            if not rest and not self.prefix:
                 raise Unknown("nothing to run")
-            return ["uv", *lead, "run", *rest], "MIG310", self._dotenv_note()
+            pip = self._pip(v, rest)
+            if pip:
+                return ["uv", *lead, *pip], "MIG313", "uv's environments have no pip: `uv pip` works on the project's .venv"
+            return ["uv", *lead, "run", *self._active(), *rest], "MIG310", self._dotenv_note()
         if verb == "install":
             return self.install_poetry(P, lead)
         if verb == "lock":
@@ -425,9 +462,9 @@ class _Translator:
             out: list = ["uv", *lead, "build"]
             fmt = flags.get("--format") or flags.get("-f")
             if fmt:
-                if fmt[0] not in ("sdist", "wheel"):
-                    raise Unknown(f"--format {fmt[0]}")
-                out.append(f"--{fmt[0]}")
+                if fmt[1] not in ("sdist", "wheel"):
+                    raise Unknown(f"--format {fmt[1]}")
+                out.append(f"--{fmt[1]}")
             dest = flags.get("--output") or flags.get("-o")
             if dest:
                 out += ["--out-dir", dest[1]]
@@ -516,7 +553,7 @@ class _Translator:
                 return ["uv", *lead, "venv", "--python", rest[1]], "MIG313", "`uv sync` creates .venv itself; this only matters when the interpreter does"
             raise NoEquivalent("the project environment is .venv (or $UV_PROJECT_ENVIRONMENT)")
         if verb in ("add", "remove"):
-            raise NoEquivalent("changes the dependencies (`uv add`/`uv remove` are the equivalents); left for a person to decide")
+            raise NoEquivalent("changes the dependencies (`uv add`/`uv remove` are the equivalents); left for a person to decide", "MIG324")
         if verb == "exec":
             if rest and v[rest[0]] in self.info.exec_commands:
                 return ["uv", *lead, "run", "--", "sh", "-c", quote(self.info.exec_commands[v[rest[0]]]), *rest[1:]] if False else None, "MIG320", None
@@ -528,6 +565,21 @@ class _Translator:
         raise NoEquivalent(f"`poetry {verb}` has no exact uv equivalent")
 
     def _dotenv_note(self) -> str | None:
+        return None
+
+    def _active(self) -> list[str]:
+        """In tox the packages belong in tox's own environment, as Poetry put them there."""
+        return ["--active"] if self.flavor == "tox" else []
+
+    @staticmethod
+    def _pip(v: list[str], rest: list[int]) -> list | None:
+        """`poetry run pip install X` → `uv pip install X` (uv's .venv has no pip)."""
+        if len(rest) >= 2 and v[rest[0]] in ("pip", "pip3") and v[rest[1]] in (
+            "install", "uninstall", "check", "list", "freeze", "show"
+        ):
+            return ["pip", *rest[1:]]
+        if len(rest) >= 2 and v[rest[0]] in ("pip", "pip3") and v[rest[1]] not in ("--version", "-V"):
+            raise NoEquivalent(f"uv's environments have no pip and uv has no `pip {v[rest[1]]}`")
         return None
 
     def _groups(self, P: "_Parse", export: bool) -> list:
@@ -596,7 +648,7 @@ class _Translator:
             out += ["|", "uv", "pip", "install", "--system", "-r", "-"]
             return out, "MIG313", ("Poetry installed into the system interpreter (virtualenvs.create false): the locked "
                                    "requirements go there with `uv pip install --system`")
-        out = ["uv", *lead, "sync", "--locked", *group_flags]
+        out = ["uv", *lead, "sync", "--locked", *self._active(), *group_flags]
         if "--no-root" in flags:
             out.append("--no-install-project")
         if "--compile" in flags:
@@ -694,17 +746,20 @@ class _Translator:
         verb, rest = v[i], list(range(i + 1, len(v)))
         P = _Parse(v, rest)
         if verb == "run":
-            if not rest:
+            if not rest and not self.prefix:
                 raise Unknown("nothing to run")
-            if v[rest[0]] in self.info.pipenv_scripts:
+            if rest and v[rest[0]] in self.info.pipenv_scripts:
                 raise NoEquivalent(
                     f"`{v[rest[0]]}` is a Pipenv [scripts] entry; uv has no scripts table: use "
                     f"`uv run {self.info.pipenv_scripts[v[rest[0]]]}`"
                 )
+            pip = self._pip(v, rest)
+            if pip:
+                return ["uv", *pip, *py], "MIG313", "uv's environments have no pip: `uv pip` works on the project's .venv"
             note = None
             if self.info.has_dotenv:
                 note = "Pipenv loaded .env automatically: add `--env-file .env` if the command needs it"
-            return ["uv", "run", *py, *rest], ("MIG313" if note else "MIG310"), note
+            return ["uv", "run", *self._active(), *py, *rest], ("MIG313" if note else "MIG310"), note
         if verb in ("install", "sync"):
             flags = P.flags({"--dev": 0, "-d": 0, "--deploy": 0, "--ignore-pipfile": 0, "--system": 0,
                              "--skip-lock": 0, "--categories": 1, "--keep-outdated": 0, "--clear": 0,
@@ -712,7 +767,7 @@ class _Translator:
             pkgs = P.positional()
             P.done()
             if pkgs:
-                raise NoEquivalent("adds a package (`uv add` is the equivalent); left for a person to decide")
+                raise NoEquivalent("adds a package (`uv add` is the equivalent); left for a person to decide", "MIG324")
             if "--skip-lock" in flags or "--categories" in flags or "--selective-upgrade" in flags:
                 raise Unknown("--skip-lock/--categories")
             dev = "--dev" in flags or "-d" in flags
@@ -722,7 +777,7 @@ class _Translator:
                 out = ["uv", "export", mode or "--locked", *([] if dev else ["--no-dev"]), "--no-emit-project",
                        "--no-hashes", *py, "|", "uv", "pip", "install", "--system", "-r", "-"]
                 return out, "MIG313", "Pipenv installed into the system interpreter: the locked requirements go there with `uv pip install --system`"
-            out = ["uv", "sync", *([mode] if mode else []), *([] if dev else ["--no-dev"]), *py]
+            out = ["uv", "sync", *([mode] if mode else []), *self._active(), *([] if dev else ["--no-dev"]), *py]
             return out, "MIG310", None
         if verb == "lock":
             flags = P.flags({"-r": 0, "--requirements": 0, "--dev": 0, "-d": 0, "--keep-outdated": 0,

@@ -132,19 +132,21 @@ class _Lexer:
                 continue
             if t.startswith("<<", i) and not t.startswith("<<<", i):
                 raise ShellSyntax("heredoc")
-            i = self.word(i, end, depth, cur, nested)
+            i = self.word(i, end, depth, cur, nested, closer)
         finish("", end, end)
         if closer is not None:
             raise ShellSyntax(f"unterminated {closer!r}")
         return end
 
-    def word(self, i: int, end: int, depth: int, cur: Command, nested: list[Command]) -> int:
+    def word(self, i: int, end: int, depth: int, cur: Command, nested: list[Command], closer: str | None = None) -> int:
         t = self.t
         start = i
         val: list[str] = []
         while i < end:
             c = t[i]
             if c in " \t\r\n;&|()<>" or (c == "`"):
+                if c == "`" and closer == "`":
+                    break
                 if c == "`":
                     j = self.run(i + 1, end, depth + 1, nested, closer="`")
                     val.append(t[i:j])

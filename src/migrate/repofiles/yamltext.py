@@ -153,7 +153,12 @@ class YamlDoc:
             if style in ('"', "'") and (style in new_region):
                 self.notes.append(Note(s, "MIG321", "rewrite would need a quote inside a quoted YAML string; left alone"))
                 return None
-            self.edits.append(Edit(start, e, new_region))
+            ls, _ = self.line_span(node.start_mark.index)
+            if new_region.strip() in ("true", "") and self.text[ls : node.start_mark.index].strip() == "-":
+                # a list item whose only command was dropped: remove the item
+                self.edits.append(Edit(ls, self.end_of_line(node), ""))
+            else:
+                self.edits.append(Edit(start, e, new_region))
         self.notes.extend(res.notes)
         return res
 
