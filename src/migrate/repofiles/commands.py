@@ -204,11 +204,17 @@ class _Translator:
     # -- one command -------------------------------------------------------------------------
     def command(self, k: int, cmd: Command) -> None:
         words = cmd.words
+        if self.shell_c(cmd):
+            return
         self.env_assignments(cmd)
         if self.installer(k, cmd):
             return
         found = self.find_tool(words)
         if found is None:
+            for j in range(1, len(words) - 1):
+                tool = self.tool_of(words[j])
+                if tool and self._is_verb(tool, words[j + 1].value):
+                    raise Unknown(f"{tool} runs inside `{words[0].value}` (a container or another tool); rewrite it where that runs")
             return
         ti, tool = found
         if ti + 1 >= len(words) and tool == "poetry" and words[ti].value == "poetry":
@@ -228,6 +234,12 @@ class _Translator:
         if new == "DROP":
             self.drop(k, cmd, note)
             return
+        # a tail of original words kept in order stays where it is (edits inside it, e.g. a
+        # backtick substitution, survive)
+        tail0 = len(args)
+        while new and isinstance(new[-1], int) and new[-1] == tail0 - 1:
+            new = new[:-1]
+            tail0 -= 1
         # assemble: items are str (new text) or int (index into args: keep the original word)
         out: list[str] = []
         prev: int | None = None
@@ -251,14 +263,42 @@ class _Translator:
         # python -m poetry: replace from the interpreter word
         if ti >= 2 and words[ti - 1].value == "-m" and re.fullmatch(r"python[0-9.]*", words[ti - 2].value):
             first = words[ti - 2].start
-        last = args[-1].end if args else words[ti].end
+        last = args[tail0 - 1].end if tail0 > 0 else words[ti].end
         self.edits.append(_Edit(first, last, replacement))
         self.res.uses_uv = True
-        msg = f"`{self.src(cmd)}` → `{' '.join(replacement.split())}`"
+        shown = replacement + (" " + " ".join(a.value for a in args[tail0:]) if tail0 < len(args) else "")
+        msg = f"`{self.src(cmd)}` → `{' '.join(shown.split())}`"
         if note:
             msg += f" ({note})"
         self.note(cmd.start, code, msg)
         del tail_redirect
+
+    def shell_c(self, cmd: Command) -> bool:
+        """`bash -c "poetry version | awk …"`: translate the quoted script in place."""
+        v = cmd.values()
+        if not v or v[0].rsplit("/", 1)[-1] not in ("sh", "bash", "zsh", "dash") or "-c" not in v:
+            return False
+        i = v.index("-c") + 1
+        if i >= len(v):
+            return False
+        w = cmd.words[i]
+        raw = self.t[w.start : w.end]
+        q = raw[:1]
+        if q not in ("'", '"') or len(raw) < 2 or raw[-1] != q or q in raw[1:-1].replace("\\" + q, ""):
+            return False
+        res = translate_shell(self.t, self.info, flavor=self.flavor, make=self.make, aliases=self.aliases,
+                              start=w.start + 1, end=w.end - 1, system_env=self.system)
+        if res.text != self.t:
+            tail = len(self.t) - (w.end - 1)
+            new = res.text[w.start + 1 : len(res.text) - tail]
+            if q in new:
+                self.note(cmd.start, "MIG321", f"`{self.src(cmd)}`: the rewrite would need a {q} inside the {q}-quoted script; left alone")
+                return True
+            self.edits.append(_Edit(w.start + 1, w.end - 1, new))
+            self.res.uses_uv = self.res.uses_uv or res.uses_uv
+        for n in res.notes:
+            self.note(cmd.start, n.code, n.message)
+        return True
 
     def env_assignments(self, cmd: Command) -> None:
         """``POETRY_X=… cmd`` and ``export POETRY_X=…``: rename or drop the variable."""

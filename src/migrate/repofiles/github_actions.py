@@ -90,6 +90,12 @@ def _job(doc: YamlDoc, job, steps, pinned: bool) -> None:
                             doc.delete_pair(*p)
                     doc.notes.append(Note(cache.start_mark.index, "MIG314",
                                           f"setup-python `cache: {cache.value}` removed: setup-uv caches uv's downloads (`enable-cache: true`, keyed on uv.lock)"))
+        w = get(step, "with")
+        if isinstance(w, yaml.MappingNode):
+            # action inputs that hold a shell command (version-command:, script:, run:)
+            for k, v in w.value:
+                if isinstance(k, yaml.ScalarNode) and re.search(r"(^|[-_])(command|cmd|script|run)s?$", str(k.value)):
+                    doc.shell(v, flavor="ci")
         run = get_pair(step, "run")
         if run:
             res = doc.shell(run[1], flavor="ci")
