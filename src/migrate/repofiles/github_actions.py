@@ -38,10 +38,6 @@ def rewrite(text: str, info, add_ft_ci: bool = False) -> tuple[str, list[Note]]:
         if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
             _lockfile_refs(doc, node, path)
     _paths_filters(doc, root)
-    if add_ft_ci:
-        from migrate.repofiles.ftci import add_ft_job
-
-        add_ft_job(doc, root)
     return doc.result(), doc.notes
 
 

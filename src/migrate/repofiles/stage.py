@@ -164,6 +164,8 @@ def validate(kind: str, old: str, new: str) -> str | None:
 def plan_files(root: Path, info: RepoInfo, changes, *, add_ft_ci: bool = False) -> list[Diagnostic]:
     """Rewrite every discovered file into ``changes``; return the diagnostics (code, file, line)."""
     diags: list[Diagnostic] = []
+    if add_ft_ci:
+        diags.append(Diagnostic("MIG320", "--add-ft-ci: adding a free-threaded CI job is not implemented yet; nothing added", None, None))
     for rel, kind in discover(root):
         data = changes.current(rel)
         if data is None:

@@ -1,0 +1,118 @@
+"""`migrate ci`: dry-run writes nothing, apply is all-or-nothing, exit codes, JSON, CRLF kept, translator cases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from migrate.repofiles.commands import translate_shell
+from migrate.repofiles.info import RepoInfo, repo_info
+
+
+def _migrate(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "migrate", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def _repo(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "x"\nversion = "0.1.0"\n\n[[tool.poetry.source]]\nname = "corp-pypi"\nurl = "https://example.invalid/simple"\n'
+        '\n[tool.poetry.group.docs]\noptional = true\n[tool.poetry.group.docs.dependencies]\nsphinx = "*"\n'
+    )
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_bytes(
+        b"on: push\r\njobs:\r\n  t:\r\n    runs-on: ubuntu-latest\r\n    env:\r\n      POETRY_HTTP_BASIC_CORP_PYPI_PASSWORD: ${{ secrets.X }}  # token\r\n"
+        b"    steps:\r\n      - run: |\r\n          poetry install --with docs\r\n          poetry run pytest  # tests\r\n"
+    )
+    (tmp_path / "CHANGELOG.md").write_text("- moved to `poetry install`\n")
+    return tmp_path
+
+
+def test_dry_run_writes_nothing_then_apply(tmp_path):
+    root = _repo(tmp_path)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    proc = _migrate("ci", str(root), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "+          uv sync --locked --group docs" in proc.stdout
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
+    proc = _migrate("ci", str(root), "--allow-dirty")
+    assert proc.returncode == 0, proc.stderr
+    new = (root / ".github/workflows/ci.yml").read_bytes()
+    assert new.count(b"\r\n") == new.count(b"\n")  # CRLF stays CRLF
+    assert b"UV_INDEX_CORP_PYPI_PASSWORD: ${{ secrets.X }}  # token" in new
+    assert b"uv run pytest  # tests" in new
+    assert (root / "CHANGELOG.md").read_text() == "- moved to `poetry install`\n"
+    assert _migrate("ci", str(root)).returncode == 0  # second run: nothing to change
+    assert (root / ".github/workflows/ci.yml").read_bytes() == new
+
+
+def test_json_and_missing_path(tmp_path):
+    root = _repo(tmp_path)
+    proc = _migrate("ci", str(root), "--dry-run", "--format", "json")
+    data = json.loads(proc.stdout)
+    assert data["status"] == "would-change"
+    codes = {(w["code"], w["key"]) for w in data["warnings"]}
+    assert ("MIG310", "line 9") in codes and ("MIG315", "line 6") in codes
+    proc = _migrate("ci", str(tmp_path / "nope"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_dirty_git_tree_is_refused(tmp_path):
+    root = _repo(tmp_path)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    before = (root / ".github/workflows/ci.yml").read_bytes()
+    proc = _migrate("ci", str(root))
+    assert proc.returncode == 2
+    assert (root / ".github/workflows/ci.yml").read_bytes() == before
+
+
+@pytest.mark.parametrize("src,want", [
+    ("poetry install --only main,a,b", "uv sync --locked --no-default-groups --group a --group b"),
+    ("poetry install --only docs", "uv sync --locked --only-group docs"),
+    ("poetry install --without dev --no-root", "uv sync --locked --no-dev --no-install-project"),
+    ("poetry export -f requirements.txt --without-hashes | pip install -r /dev/stdin",
+     "uv export --format requirements.txt --no-dev --no-hashes --no-emit-project | pip install -r /dev/stdin"),
+    ("pipenv install --deploy", "uv sync --locked --no-dev"),
+    ("pipenv lock -r > req.txt", "uv export --frozen --no-dev --no-emit-project --format requirements.txt --no-hashes > req.txt"),
+    ("poetry check --lock && poetry build", "uv lock --check && uv build"),
+    ("pip install poetry-dynamic-versioning", "pip install poetry-dynamic-versioning"),
+    ("poetry add requests", "poetry add requests"),
+    ("poetry install --frobnicate", "poetry install --frobnicate"),
+    ("echo 'run poetry install'", "echo 'run poetry install'"),
+])
+def test_translator_cases(src, want):
+    assert translate_shell(src, RepoInfo(Path("."))).text == want
+
+
+def test_uv_flags_exist_in_installed_uv():
+    """Every uv flag the translator emits is in `uv <cmd> --help` of the installed uv."""
+    import re
+
+    import uv
+
+    emitted = {
+        "sync": ["--locked", "--frozen", "--no-install-project", "--group", "--no-default-groups", "--only-group",
+                 "--extra", "--all-extras", "--no-dev", "--no-group", "--active", "--python", "--upgrade",
+                 "--upgrade-package", "--compile-bytecode", "--dry-run"],
+        "export": ["--format", "--no-dev", "--no-hashes", "--no-emit-project", "--output-file", "--frozen",
+                   "--locked", "--group", "--only-dev"],
+        "lock": ["--check", "--upgrade"], "build": ["--sdist", "--wheel", "--out-dir"],
+        "publish": ["--username", "--password", "--index", "--dry-run"],
+        "version": ["--bump", "--short", "--no-sync", "--dry-run"], "run": ["--active", "--python"],
+    }
+    for cmd, flags in emitted.items():
+        out = subprocess.run([uv.find_uv_bin(), cmd, "--help"], capture_output=True, text=True).stdout
+        for f in flags:
+            assert re.search(rf"(^|\s){re.escape(f)}[\s,=<]", out), f"uv {cmd} {f}"
+    out = subprocess.run([uv.find_uv_bin(), "pip", "install", "--help"], capture_output=True, text=True).stdout
+    assert "--system" in out and "--requirements" in out
+
+
+def test_index_names_come_from_metadata(tmp_path):
+    root = _repo(tmp_path)
+    assert repo_info(root).env_name("CORP_PYPI") == "CORP_PYPI"
+    assert repo_info(root).default_groups == []
