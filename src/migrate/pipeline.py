@@ -151,6 +151,9 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
 
         say("converting metadata")
         write_stage(ctx)
+        from migrate.repofiles.stage import versioning_stage
+
+        versioning_stage(ctx)  # Poetry versioning plugins → hatchling version source (issue 11)
         if options.lock:
             from migrate.lock.lock import lock_stage
 

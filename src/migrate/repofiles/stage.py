@@ -198,6 +198,20 @@ def repo_files_stage(ctx) -> None:
     ctx.result.warnings.extend(plan_files(ctx.root, info, ctx.changes, add_ft_ci=ctx.options.add_ft_ci))
 
 
+def versioning_stage(ctx) -> None:
+    """Right after the writer (before the lock, which must see the dynamic version): item 6."""
+    from migrate.repofiles.versioning import convert_versioning
+
+    if ctx.options.build_backend == "keep":
+        return
+    diags = convert_versioning(ctx.root, ctx.changes)
+    if any(d.code == "MIG330" for d in diags):
+        # the writer's "no uv equivalent, static version written" no longer holds
+        ctx.project.warnings[:] = [w for w in ctx.project.warnings
+                                   if not (w.code == "MIG007" and "dynamic-versioning" in (w.key or "") + w.message)]
+    ctx.result.warnings.extend(diags)
+
+
 def plan_ci(path: Path, *, add_ft_ci: bool = False):
     """``migrate ci``: only this stage, on a migrated or never-migrated repository."""
     from migrate.apply.changeset import ChangeSet
