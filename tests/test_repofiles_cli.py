@@ -116,3 +116,32 @@ def test_index_names_come_from_metadata(tmp_path):
     root = _repo(tmp_path)
     assert repo_info(root).env_name("CORP_PYPI") == "CORP_PYPI"
     assert repo_info(root).default_groups == []
+
+
+def test_add_ft_ci_adds_one_job_where_the_tests_run(tmp_path):
+    import shutil
+
+    import yaml
+
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "ci-corpus" / "nsidnev__fastapi-realworld-example-app"
+    if not corpus.is_dir():
+        pytest.skip("ci-corpus not present")
+    root = tmp_path / "r"
+    shutil.copytree(corpus, root)
+    from migrate.repofiles.stage import plan_ci
+
+    res = plan_ci(root, add_ft_ci=True)
+    res.changes.apply()
+    wf = yaml.safe_load((root / ".github/workflows/tests.yml").read_text())
+    job = wf["jobs"]["lint-free-threaded"]
+    setup = [s for s in job["steps"] if str(s.get("uses", "")).startswith("astral-sh/setup-uv")][0]
+    assert setup["with"]["python-version"] == "3.13t"
+    assert job["services"]["postgres"]["image"] == "postgres:11.5-alpine"
+    assert job["steps"][-1]["run"].splitlines() == ["uv run alembic upgrade head", "uv run ./scripts/test"]
+    assert job["steps"][-1]["env"]["SECRET_KEY"] == "secret_key"
+    conduit = yaml.safe_load((root / ".github/workflows/conduit.yml").read_text())
+    assert not any(k.endswith("free-threaded") for k in conduit["jobs"])  # one job, in the tests workflow
+    assert [w.code for w in res.warnings].count("MIG326") == 1
+    # again: the job is there, nothing more is added
+    res2 = plan_ci(root, add_ft_ci=True)
+    assert ".github/workflows/tests.yml" not in {c.path.relative_to(root.resolve()).as_posix() for c in res2.changes.changes}

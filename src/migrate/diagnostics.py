@@ -45,6 +45,7 @@ WARNING_CODES: dict[str, str] = {
     "MIG323": "tox plugin for Poetry/Pipenv: reported, not rewritten",
     "MIG324": "stale reference kept (adds a package, or a user-facing install instruction)",
     "MIG325": "file not rewritten: it could not be parsed, or the rewrite would not parse",
+    "MIG326": "--add-ft-ci: free-threaded CI job added (or none added: no test command found)",
     "MIG330": "Poetry versioning plugin converted to a hatchling version source (settings carried over)",
     "MIG331": "Poetry versioning plugin not converted (backend not hatchling, not enabled, or option without equivalent)",
     "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",

@@ -21,7 +21,7 @@ SETUP_UV = "astral-sh/setup-uv@v6"
 POETRY_ACTIONS = ("snok/install-poetry", "abatilo/actions-poetry", "Gr1N/setup-poetry", "pipenv/setup-pipenv")
 
 
-def rewrite(text: str, info, add_ft_ci: bool = False) -> tuple[str, list[Note]]:
+def rewrite(text: str, info) -> tuple[str, list[Note]]:
     root = compose(text)
     doc = YamlDoc(text, info)
     if root is None:

@@ -85,7 +85,7 @@ def rewrite_file(kind: str, text: str, info: RepoInfo, *, rel: str = "", add_ft_
     if kind in ("github-workflow", "github-action"):
         from migrate.repofiles import github_actions
 
-        return github_actions.rewrite(text, info, add_ft_ci=add_ft_ci and kind == "github-workflow")
+        return github_actions.rewrite(text, info)
     if kind == "gitlab-ci":
         from migrate.repofiles import gitlab
 
@@ -161,11 +161,10 @@ def validate(kind: str, old: str, new: str) -> str | None:
     return None
 
 
-def plan_files(root: Path, info: RepoInfo, changes, *, add_ft_ci: bool = False) -> list[Diagnostic]:
+def plan_files(root: Path, info: RepoInfo, changes, *, add_ft_ci: bool = False, target: str = "3.13t") -> list[Diagnostic]:
     """Rewrite every discovered file into ``changes``; return the diagnostics (code, file, line)."""
     diags: list[Diagnostic] = []
-    if add_ft_ci:
-        diags.append(Diagnostic("MIG320", "--add-ft-ci: adding a free-threaded CI job is not implemented yet; nothing added", None, None))
+    ft_added = False
     for rel, kind in discover(root):
         data = changes.current(rel)
         if data is None:
@@ -189,13 +188,47 @@ def plan_files(root: Path, info: RepoInfo, changes, *, add_ft_ci: bool = False) 
         for n in sorted(notes, key=lambda n: n.offset):
             line = text.count("\n", 0, n.offset) + 1
             diags.append(Diagnostic(n.code, n.message, rel, f"line {line}"))
+    if add_ft_ci:
+        ft_added = _add_ft_ci(root, changes, target, diags)
+    if add_ft_ci and not ft_added:
+        diags.append(Diagnostic("MIG326", "--add-ft-ci: no GitHub Actions job with a recognisable test command "
+                                "(uv run pytest/tox/nox, make test); nothing added", None, None))
     return diags
+
+
+def _add_ft_ci(root: Path, changes, target: str, diags: list[Diagnostic]) -> bool:
+    """Add one free-threaded job, to the workflow whose tests are recognised best (test*.yml first)."""
+    from migrate.repofiles.ftci import add_ft_job
+    from migrate.repofiles.yamltext import parses
+
+    best = None
+    for rel, kind in discover(root):
+        if kind != "github-workflow":
+            continue
+        data = changes.current(rel)
+        try:
+            text = data.decode("utf-8")
+            new, notes, score = add_ft_job(text, target)
+        except Exception:
+            continue
+        if score and parses(new):
+            score = score * 2 + ("test" in rel.rsplit("/", 1)[-1].lower())
+            if best is None or score > best[0]:
+                best = (score, rel, new, notes)
+    if best is None:
+        return False
+    _s, rel, new, notes = best
+    changes.write(rel, new.encode("utf-8"))
+    for n in notes:
+        diags.append(Diagnostic(n.code, n.message, rel, None))
+    return True
 
 
 def repo_files_stage(ctx) -> None:
     """The stage of ``migrate run`` (after codemods): uses the model's groups and index names."""
     info = repo_info(ctx.root, ctx.project)
-    ctx.result.warnings.extend(plan_files(ctx.root, info, ctx.changes, add_ft_ci=ctx.options.add_ft_ci))
+    ctx.result.warnings.extend(plan_files(ctx.root, info, ctx.changes, add_ft_ci=ctx.options.add_ft_ci,
+                                          target=ctx.options.target))
 
 
 def versioning_stage(ctx) -> None:
