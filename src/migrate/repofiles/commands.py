@@ -100,6 +100,12 @@ def translate_shell(
     return tr.run()
 
 
+def system_env_in(text: str) -> bool:
+    """Poetry configured to install into the system interpreter somewhere in the file."""
+    return re.search(r"virtualenvs\.create\s+[\"']?(false|0)\b|POETRY_VIRTUALENVS_CREATE\s*[:=]?\s*[\"']?(false|0)\b",
+                     text, re.I) is not None
+
+
 def _mentions_tool(s: str) -> bool:
     return re.search(r"(?<![\w.-])(poetry|pipenv)(?![\w.-])", s) is not None
 
@@ -120,6 +126,7 @@ class _Translator:
         self.make = make
         self.aliases = aliases
         self.system = system_env or self._detect_system()
+        self.active = self._detect_active()
         self.edits: list[_Edit] = []
         self.res = Result(text)
         self.skip: set[int] = set()
@@ -129,11 +136,16 @@ class _Translator:
         self.hi = len(text)
 
     def _detect_system(self) -> bool:
-        for c in self.cmds:
-            v = c.values()
-            if "virtualenvs.create" in v and any(x.lower() in ("false", "0") for x in v):
+        """The file tells Poetry to install into the interpreter itself (no virtualenv)."""
+        return system_env_in(self.t)
+
+    def _detect_active(self) -> bool:
+        """The file activates a virtualenv other than the project's .venv before Poetry/Pipenv install
+        into it (``. /opt/venv/bin/activate``, ``ENV VIRTUAL_ENV=/opt/venv``): uv needs ``--active``."""
+        for m in re.finditer(r"(?:\bsource|(?:^|[;&|(]|\s)\.)\s+[\"']?([^\s\"';&|]+)/bin/activate\b", self.t):
+            if m.group(1).rstrip("/") not in (".venv", "./.venv", "$VIRTUAL_ENV", "${VIRTUAL_ENV}"):
                 return True
-        return False
+        return re.search(r"(?m)^\s*ENV\s+(?:.*\s)?VIRTUAL_ENV[=\s]", self.t) is not None
 
     def note(self, off: int, code: str, msg: str) -> None:
         self.res.notes.append(Note(off, code, msg))
@@ -608,8 +620,9 @@ class _Translator:
         return None
 
     def _active(self) -> list[str]:
-        """In tox the packages belong in tox's own environment, as Poetry put them there."""
-        return ["--active"] if self.flavor == "tox" else []
+        """In tox (or after activating another virtualenv) the packages belong in that active
+        environment, as Poetry put them there; uv otherwise uses the project's .venv."""
+        return ["--active"] if self.flavor == "tox" or self.active else []
 
     @staticmethod
     def _pip(v: list[str], rest: list[int]) -> list | None:
@@ -944,7 +957,8 @@ def env_rename(name: str, value: str | None, info: RepoInfo, flavor: str) -> str
     if name in ("POETRY_VIRTUALENVS_IN_PROJECT", "PIPENV_VENV_IN_PROJECT", "POETRY_NO_INTERACTION",
                 "POETRY_INSTALLER_PARALLEL", "POETRY_VIRTUALENVS_PREFER_ACTIVE_PYTHON",
                 "PIPENV_NOSPIN", "PIPENV_HIDE_EMOJIS", "PIPENV_YES", "PIPENV_NO_INHERIT",
-                "POETRY_EXPERIMENTAL_NEW_INSTALLER", "POETRY_VIRTUALENVS_OPTIONS_ALWAYS_COPY"):
+                "POETRY_EXPERIMENTAL_NEW_INSTALLER", "POETRY_VIRTUALENVS_OPTIONS_ALWAYS_COPY",
+                "POETRY_VIRTUALENVS_CREATE"):
         return ""
     if name in ("POETRY_CACHE_DIR", "PIPENV_CACHE_DIR"):
         return "UV_CACHE_DIR"

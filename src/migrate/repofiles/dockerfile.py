@@ -88,7 +88,13 @@ def rewrite(text: str, info) -> tuple[str, list[Note]]:
         elif kw in ("ENV", "ARG"):
             _env(text, kw, s, e, info, edits, notes)
     del entry_tool
-    return apply_edits(text, edits), notes
+    new = apply_edits(text, edits)
+    # $POETRY_CACHE_DIR etc. follow the renamed ENV/ARG (UV_CACHE_DIR, …)
+    for n in notes:
+        m = re.match(r"(?:ENV|ARG) ([A-Z0-9_]+) → ([A-Z0-9_]+)$", n.message)
+        if m:
+            new = re.sub(r"\$(\{?)" + m.group(1) + r"\b", lambda mm: "$" + mm.group(1) + m.group(2), new)
+    return new, notes
 
 
 def _copy(text, s, e, edits, notes):
@@ -145,9 +151,14 @@ def _env(text, kw, s, e, info, edits, notes):
                 le = text.find("\n", e)
                 edits.append(Edit(ls, len(text) if le < 0 else le + 1, ""))
             else:
-                # eat the following whitespace/continuation so the instruction stays well-formed
-                mm = re.match(r"[ \t]*(\\\r?\n[ \t]*)?", text[b:e])
-                edits.append(Edit(a, b + (mm.end() if mm else 0), ""))
+                # eat the following whitespace/continuation so the instruction stays well-formed;
+                # the last pair takes the continuation before it instead
+                if text[b:e].strip() == "":
+                    pm = re.search(r"[ \t]*\\\r?\n[ \t]*$|[ \t]+$", text[s:a])
+                    edits.append(Edit(s + pm.start() if pm else a, e, ""))
+                else:
+                    mm = re.match(r"[ \t]*(\\\r?\n[ \t]*)?", text[b:e])
+                    edits.append(Edit(a, b + (mm.end() if mm else 0), ""))
         notes.append(Note(a, "MIG315", f"{kw} {name} dropped: not needed with uv"))
 
 

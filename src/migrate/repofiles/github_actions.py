@@ -38,6 +38,25 @@ def rewrite(text: str, info) -> tuple[str, list[Note]]:
         if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
             _lockfile_refs(doc, node, path)
     _paths_filters(doc, root)
+    new = doc.result()
+    notes = list(doc.notes)
+    if new != text:
+        new, more = _unused_installer_env(new, info)
+        notes += [Note(0, n.code, n.message) for n in more]
+    return new, notes
+
+
+def _unused_installer_env(text: str, info) -> tuple[str, list[Note]]:
+    """POETRY_VERSION/POETRY_HOME/PIPENV_VERSION env entries nothing refers to any more: dropped."""
+    root = compose(text)
+    doc = YamlDoc(text, info)
+    for _p, node, key in walk(root):
+        if key is not None and key.value == "env" and isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value in ("POETRY_VERSION", "POETRY_HOME", "PIPENV_VERSION") \
+                        and not _referenced_elsewhere(doc, k) and len(node.value) > 1:
+                    doc.delete_pair(k, v)
+                    doc.notes.append(Note(k.start_mark.index, "MIG315", f"{k.value} dropped: nothing uses it after the rewrite"))
     return doc.result(), doc.notes
 
 
@@ -177,6 +196,12 @@ def _lockfile_refs(doc: YamlDoc, node, path) -> None:
         if new != raw:
             doc.replace(node.start_mark.index, node.end_mark.index, new)
             doc.notes.append(Note(node.start_mark.index, "MIG314", "cache key hashes uv.lock instead of the old lock file"))
+    elif (path and path[-1] == "path" or (len(path) >= 2 and path[-2] == "path")) and re.fullmatch(
+        r"~/\.cache/pypoetry(/.*)?|~/\.cache/pipenv(/.*)?|~/\.local/share/virtualenvs(/.*)?", val.strip()
+    ):
+        raw = doc.text[node.start_mark.index : node.end_mark.index]
+        doc.replace(node.start_mark.index, node.end_mark.index, raw.replace(val.strip(), "~/.cache/uv"))
+        doc.notes.append(Note(node.start_mark.index, "MIG314", f"cache path {val.strip()} → ~/.cache/uv (uv's cache)"))
     elif path and path[-1] == "cache-dependency-path" or (len(path) >= 2 and path[-2] == "cache-dependency-path"):
         new = lockfile_name(val)
         if new:

@@ -72,6 +72,10 @@ def _pass(text, info, lines, aliases, keep_alias):
                 edits.append(Edit(vs, ve, "uv"))
                 notes.append(Note(vs, "MIG310", f"{name} = {value} → uv (every $({name}) command is rewritten below)"))
             continue
+        if "$(shell " in value or "${shell " in value:
+            res = translate_shell(text, info, flavor="make", make=True, aliases=aliases, start=vs, end=ve)
+            _collect(text, res, vs, ve, edits, notes)
+            continue
         if re.match(r"(poetry|pipenv)\s", value):
             # a command prefix held in a variable: translate it as a command
             res = translate_shell(text, info, flavor="make", make=True, aliases=aliases, start=vs, end=ve, prefix=True)

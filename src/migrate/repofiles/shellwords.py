@@ -218,6 +218,12 @@ class _Lexer:
                     return j
                 val.append("$")
                 return i + 2
+            if t.startswith("$(shell ", i) or t.startswith("${shell ", i):
+                # Make's $(shell …): its text is a shell command line
+                j = _balanced(t, i + 1, end)
+                nested.extend(commands(t, make=True, start=i + 8, end=j - 1))
+                val.append(t[i:j])
+                return j
             if t.startswith("$(", i) or t.startswith("${", i):
                 j = _balanced(t, i + 1, end)
                 val.append(t[i:j])
