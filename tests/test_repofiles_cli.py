@@ -145,3 +145,47 @@ def test_add_ft_ci_adds_one_job_where_the_tests_run(tmp_path):
     # again: the job is there, nothing more is added
     res2 = plan_ci(root, add_ft_ci=True)
     assert ".github/workflows/tests.yml" not in {c.path.relative_to(root.resolve()).as_posix() for c in res2.changes.changes}
+
+
+def test_tox_in_pyproject_native_and_legacy(tmp_path):
+    import tomllib
+
+    from migrate.repofiles import tox
+
+    native = ('[tool.tox.env_run_base]\nallowlist_externals = ["poetry"]\n'
+              'commands = [["poetry", "run", "pytest", "{posargs}"]]\n')
+    new, notes = tox.rewrite_pyproject(native, RepoInfo(tmp_path))
+    env = tomllib.loads(new)["tool"]["tox"]["env_run_base"]
+    assert env == {"allowlist_externals": ["uv"], "commands": [["uv", "run", "--active", "pytest", "{posargs}"]]}
+    legacy = '[tool.tox]\nlegacy_tox_ini = """\n[testenv]\ncommands = poetry run pytest\n"""\n'
+    new, _ = tox.rewrite_pyproject(legacy, RepoInfo(tmp_path))
+    assert "commands = uv run --active pytest\n" in tomllib.loads(new)["tool"]["tox"]["legacy_tox_ini"]
+
+
+def test_poetry_pre_commit_hooks(tmp_path):
+    import yaml
+
+    from migrate.repofiles import precommit
+
+    text = ("repos:\n  - repo: https://github.com/python-poetry/poetry\n    rev: '1.8.0'\n    hooks:\n"
+            "      - id: poetry-check\n      - id: poetry-lock\n        args: [\"--no-update\"]\n"
+            "      - id: poetry-export\n        args: [\"-f\", \"requirements.txt\", \"-o\", \"req.txt\"]\n")
+    new, _ = precommit.rewrite(text, RepoInfo(tmp_path))
+    repo = yaml.safe_load(new)["repos"][0]
+    assert repo["repo"] == "https://github.com/astral-sh/uv-pre-commit"
+    assert [h["id"] for h in repo["hooks"]] == ["uv-lock", "uv-export"]
+    assert repo["hooks"][1]["args"] == ["--format", "requirements.txt", "--no-dev", "--output-file", "req.txt"]
+    # poetry-install has no hook: reported, file unchanged
+    text2 = text.replace("poetry-check", "poetry-install")
+    assert precommit.rewrite(text2, RepoInfo(tmp_path))[0] == text2
+
+
+def test_dockerfile_system_install_and_env(tmp_path):
+    from migrate.repofiles import dockerfile
+
+    d = ("FROM python:3.12\nENV POETRY_VERSION=1.8.3 \\\n    POETRY_VIRTUALENVS_CREATE=false\n"
+         "RUN pip install poetry==$POETRY_VERSION\nCOPY pyproject.toml poetry.lock ./\n"
+         "RUN poetry install --only main --no-root\n")
+    new, _ = dockerfile.rewrite(d, RepoInfo(tmp_path))
+    assert new == ("FROM python:3.12\nRUN pip install uv\nCOPY pyproject.toml uv.lock ./\n"
+                   "RUN uv export --locked --no-default-groups --no-hashes --no-emit-project | uv pip install --system -r -\n")

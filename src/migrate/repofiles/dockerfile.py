@@ -48,6 +48,20 @@ def instructions(text: str):
 
 
 def rewrite(text: str, info) -> tuple[str, list[Note]]:
+    new, notes = _rewrite(text, info)
+    if new != text:
+        # installer variables (POETRY_VERSION, …) the rewritten commands no longer use
+        again, more = _rewrite(new, info)
+        for n in more:
+            if n.code == "MIG315" and "dropped" in n.message:
+                name = n.message.split()[1]
+                n.offset = max(text.find(name), 0)
+                notes.append(n)
+                new = again
+    return new, notes
+
+
+def _rewrite(text: str, info) -> tuple[str, list[Note]]:
     edits: list[Edit] = []
     notes: list[Note] = []
     ins = instructions(text)

@@ -38,6 +38,8 @@ def kind_of(rel: str, path: Path) -> str | None:
         return "pre-commit"
     if low == "tox.ini":
         return "tox"
+    if rel == "pyproject.toml":
+        return "pyproject-tox"
     if low == "noxfile.py":
         return "noxfile"
     if low.startswith(("dockerfile", "containerfile")) or low.endswith((".dockerfile", ".containerfile")):
@@ -122,6 +124,10 @@ def rewrite_file(kind: str, text: str, info: RepoInfo, *, rel: str = "", add_ft_
         from migrate.repofiles import tox
 
         return tox.rewrite(text, info)
+    if kind == "pyproject-tox":
+        from migrate.repofiles import tox
+
+        return tox.rewrite_pyproject(text, info)
     if kind == "noxfile":
         from migrate.repofiles import nox
 
@@ -140,6 +146,13 @@ def validate(kind: str, old: str, new: str) -> str | None:
 
         if parses(old) and not parses(new):
             return "the rewritten YAML does not parse"
+    elif kind == "pyproject-tox":
+        import tomllib
+
+        try:
+            tomllib.loads(new)
+        except tomllib.TOMLDecodeError as exc:
+            return f"the rewritten TOML does not parse: {exc}"
     elif kind == "tox":
         import configparser
 
