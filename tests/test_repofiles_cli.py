@@ -83,6 +83,21 @@ def test_dirty_git_tree_is_refused(tmp_path):
     ("poetry add requests", "poetry add requests"),
     ("poetry install --frobnicate", "poetry install --frobnicate"),
     ("echo 'run poetry install'", "echo 'run poetry install'"),
+    ("if ! command -v poetry >/dev/null; then pip install poetry; fi",
+     "if ! command -v uv >/dev/null; then pip install uv; fi"),
+    ("cat <<EOF > notes.txt && poetry install\npoetry run y\nEOF\n", "cat <<EOF > notes.txt && uv sync --locked\npoetry run y\nEOF\n"),
+    ("VIRTUAL_ENV=$READTHEDOCS_VIRTUALENV_PATH poetry install --with docs",
+     "UV_PROJECT_ENVIRONMENT=$READTHEDOCS_VIRTUALENV_PATH uv sync --locked --group docs"),
+    ("VIRTUAL_ENV=/x python app.py", "VIRTUAL_ENV=/x python app.py"),
+    ("python -m venv /opt/venv && . /opt/venv/bin/activate && poetry install",
+     "python -m venv /opt/venv && . /opt/venv/bin/activate && uv sync --locked --active"),
+    ("bash -c 'poetry run pytest -x'", "bash -c 'uv run pytest -x'"),
+    ("poetry run pip install -U pip", "uv pip install -U pip"),
+    ("pipenv run pip freeze > req.txt", "uv pip freeze > req.txt"),
+    ("poetry publish --build -u __token__ -p $TOKEN", "uv build && uv publish --username __token__ --password $TOKEN"),
+    ("poetry version -s", "uv version --short"),
+    ("pip install --upgrade pip poetry poetry-plugin-export", "pip install --upgrade pip uv"),
+    ("pip install poetry poetry-exec-plugin", "pip install uv poetry-exec-plugin"),
 ])
 def test_translator_cases(src, want):
     assert translate_shell(src, RepoInfo(Path("."))).text == want

@@ -19,6 +19,7 @@ from migrate.repofiles.shellwords import Command, ShellSyntax, Word, commands, q
 
 TOOLS = ("poetry", "pipenv")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_RESERVED = {"if", "then", "else", "elif", "do", "while", "until", "!", "{"}
 _WRAPPERS = {"sudo", "time", "exec", "nohup", "command", "-exec", "-execdir", "xargs", "env"}
 POETRY_VERBS = {
     "install", "run", "lock", "check", "export", "build", "publish", "version", "config", "self", "shell",
@@ -215,11 +216,29 @@ class _Translator:
 
     # -- one command -------------------------------------------------------------------------
     def command(self, k: int, cmd: Command) -> None:
+        n = 0
+        while n < len(cmd.words) - 1 and cmd.words[n].value in _RESERVED and not cmd.words[n].redirect:
+            n += 1
+        if n:
+            # `if poetry check …`, `then pip install poetry`: the command after the shell keyword
+            cmd = Command(words=cmd.words[n:], sep="", sep_start=-1, sep_end=-1, depth=cmd.depth)
+            cmd.keyword = True  # type: ignore[attr-defined]
+            self.cmds = list(self.cmds)
+            self.cmds[k] = cmd
         words = cmd.words
         if self.shell_c(cmd):
             return
         self.env_assignments(cmd)
         if self.installer(k, cmd):
+            return
+        v = [w.value for w in words]
+        if (v[:2] == ["command", "-v"] and len(v) >= 3 and self.tool_of(words[2])) or (
+            v[:1] in (["which"], ["hash"], ["type"]) and len(v) >= 2 and self.tool_of(words[1])
+        ):
+            w = words[2] if v[0] == "command" else words[1]
+            if w.value in TOOLS:
+                self.edits.append(_Edit(w.start, w.end, "uv"))
+                self.note(cmd.start, "MIG310", f"`{self.src(cmd)}`: checks for uv instead")
             return
         found = self.find_tool(words)
         if found is None:
@@ -320,6 +339,10 @@ class _Translator:
             w = words[i]
             name, _, value = w.value.partition("=")
             new = env_rename(name, value, self.info, self.flavor)
+            if name == "VIRTUAL_ENV" and self.find_tool(words) is not None:
+                # `VIRTUAL_ENV=… poetry install`: Poetry installs into that environment; uv's variable
+                # for "this is the project environment" is UV_PROJECT_ENVIRONMENT
+                new = "UV_PROJECT_ENVIRONMENT"
             if new is not None:
                 if new == "":
                     if len(words) == 1 or (words[0].value == "export" and len(words) == 2):
@@ -349,7 +372,9 @@ class _Translator:
         line_end = len(t) if line_end < 0 else line_end
         before = t[line_start : cmd.start]
         after = t[cmd.end : line_end]
-        if cmd.sep in ("&&", ";") and nxt is not None and nxt.depth == cmd.depth and nxt.start > cmd.sep_end:
+        if getattr(cmd, "keyword", False):
+            self.edits.append(_Edit(cmd.start, cmd.end, "true"))
+        elif cmd.sep in ("&&", ";") and nxt is not None and nxt.depth == cmd.depth and nxt.start > cmd.sep_end:
             self.edits.append(_Edit(cmd.start, nxt.start, ""))
         elif (
             prev is not None and prev.sep in ("&&", ";") and prev.depth == cmd.depth

@@ -34,6 +34,11 @@ def rewrite(text: str, info) -> tuple[str, list[Note]]:
         if line.startswith("\t"):
             continue
         m = _ASSIGN.match(line.rstrip("\r"))
+        lookup = re.fullmatch(r"\$[({]shell\s+(?:command\s+-v|which)\s+(poetry|pipenv)\b[^)}]*[)}]", m.group(3)) if m else None
+        if lookup and m.group(2) != "!=":
+            aliases[f"$({m.group(1)})"] = lookup.group(1)
+            aliases[f"${{{m.group(1)}}}"] = lookup.group(1)
+            continue
         if m and m.group(3) in ("poetry", "pipenv") and m.group(2) != "!=":
             aliases[f"$({m.group(1)})"] = m.group(3)
             aliases[f"${{{m.group(1)}}}"] = m.group(3)
@@ -71,6 +76,12 @@ def _pass(text, info, lines, aliases, keep_alias):
             if keep_alias:
                 edits.append(Edit(vs, ve, "uv"))
                 notes.append(Note(vs, "MIG310", f"{name} = {value} → uv (every $({name}) command is rewritten below)"))
+            continue
+        if re.fullmatch(r"\$[({]shell\s+(?:command\s+-v|which)\s+(poetry|pipenv)\b[^)}]*[)}]", value):
+            if keep_alias:
+                t = re.search(r"\b(poetry|pipenv)\b", value)
+                edits.append(Edit(vs + t.start(), vs + t.end(), "uv"))
+                notes.append(Note(vs, "MIG310", f"{name}: looks up uv instead of {t.group(1)} (every $({name}) command is rewritten below)"))
             continue
         if "$(shell " in value or "${shell " in value:
             res = translate_shell(text, info, flavor="make", make=True, aliases=aliases, start=vs, end=ve)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import yaml
 
 from migrate.repofiles.commands import Note
@@ -29,11 +27,6 @@ def rewrite(text: str, info) -> tuple[str, list[Note]]:
         if not isinstance(node, yaml.ScalarNode):
             continue
         # RTD's documented Poetry recipe: VIRTUAL_ENV=$READTHEDOCS_VIRTUALENV_PATH poetry install …
-        raw = text[node.start_mark.index : node.end_mark.index]
-        m = re.search(r"\bVIRTUAL_ENV=(\S+)\s+(?=poetry\s)", raw)
-        res = doc.shell(node, flavor="ci")
-        if m and res is not None and res.uses_uv:
-            s = node.start_mark.index + m.start()
-            doc.replace(s, s + len("VIRTUAL_ENV"), "UV_PROJECT_ENVIRONMENT")
-            doc.notes.append(Note(s, "MIG313", "VIRTUAL_ENV → UV_PROJECT_ENVIRONMENT: uv syncs into Read the Docs' environment"))
+        # (the translator turns VIRTUAL_ENV into UV_PROJECT_ENVIRONMENT for a Poetry/Pipenv command)
+        doc.shell(node, flavor="ci")
     return doc.result(), doc.notes

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import re
 
 _REDIRECT = re.compile(r"(?:\d*(?:>>|>&|<&|>\||<>|>|<)|&>>|&>)(?:\d+|-)?(?=[^\d]|$)")
+_HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 OPERATORS = ("&&", "||", ";;", ";", "|&", "|", "&", "(", ")", "\n")
 REDIRECT_CHARS = "<>"
 
@@ -78,6 +79,7 @@ class _Lexer:
         self.t = text
         self.make = make
         self.nl_space = False
+        self.pending: list[tuple[str, bool]] = []
 
     def run(self, i: int, end: int, depth: int, out: list[Command], closer: str | None) -> int:
         """Lex from ``i`` until ``end`` or the ``closer`` (")" or "`"); return the index after it."""
@@ -116,6 +118,14 @@ class _Lexer:
                 while i < end and t[i] != "\n":
                     i += 1
                 continue
+            if t.startswith("<<", i) and not t.startswith("<<<", i):
+                m = _HEREDOC.match(t, i)
+                if not m or self.nl_space:
+                    raise ShellSyntax("heredoc")
+                self.pending.append((m.group(3), bool(m.group(1))))
+                cur.words.append(Word(m.group(0), i, m.end(), redirect=True))
+                i = m.end()
+                continue
             m = _REDIRECT.match(t, i)
             if m:
                 cur.words.append(Word(m.group(0), i, m.end(), redirect=True))
@@ -129,14 +139,30 @@ class _Lexer:
                     paren -= 1
                 finish(op, i, i + len(op))
                 i += len(op)
+                if op == "\n" and self.pending:
+                    i = self._skip_heredocs(i, end)
                 continue
-            if t.startswith("<<", i) and not t.startswith("<<<", i):
-                raise ShellSyntax("heredoc")
             i = self.word(i, end, depth, cur, nested, closer)
         finish("", end, end)
         if closer is not None:
             raise ShellSyntax(f"unterminated {closer!r}")
         return end
+
+    def _skip_heredocs(self, i: int, end: int) -> int:
+        """Skip the bodies of the heredocs opened on the line just ended (their text is data)."""
+        t = self.t
+        while self.pending:
+            delim, dash = self.pending.pop(0)
+            while True:
+                if i >= end:
+                    raise ShellSyntax(f"unterminated heredoc {delim!r}")
+                e = t.find("\n", i, end)
+                e = end if e < 0 else e
+                line = t[i:e].rstrip("\r")
+                i = e + 1
+                if (line.lstrip("\t") if dash else line) == delim:
+                    break
+        return min(i, end)
 
     def word(self, i: int, end: int, depth: int, cur: Command, nested: list[Command], closer: str | None = None) -> int:
         t = self.t
