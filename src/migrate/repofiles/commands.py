@@ -127,7 +127,7 @@ class _Translator:
         self.make = make
         self.aliases = aliases
         self.system = system_env or self._detect_system()
-        self.active = self._detect_active()
+        self.active = self.flavor != "docs" and self._detect_active()
         self.edits: list[_Edit] = []
         self.res = Result(text)
         self.skip: set[int] = set()
@@ -227,6 +227,11 @@ class _Translator:
             self.cmds[k] = cmd
         words = cmd.words
         if self.shell_c(cmd):
+            return
+        if len(words) == 2 and words[0].value in ("source", ".") and re.search(r"/\.poetry/env$", words[1].value):
+            # the old Poetry installer's PATH file; uv's installer writes $HOME/.local/bin/env
+            self.edits.append(_Edit(words[1].start, words[1].end, "$HOME/.local/bin/env"))
+            self.note(cmd.start, "MIG311", f"`{self.src(cmd)}` → `{words[0].value} $HOME/.local/bin/env` (uv installer's PATH file)")
             return
         self.env_assignments(cmd)
         if self.installer(k, cmd):

@@ -34,7 +34,7 @@ def rewrite(text: str, info) -> tuple[str, list[Note]]:
                 _job(doc, node, steps, pinned)
             envn = get(node, "env")
             if isinstance(envn, yaml.MappingNode):
-                _env(doc, envn)
+                _env(doc, envn, get_pair(node, "env"))
         if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
             _lockfile_refs(doc, node, path)
     _paths_filters(doc, root)
@@ -164,7 +164,9 @@ def _only_installs(doc: YamlDoc, node, res) -> bool:
     return True
 
 
-def _env(doc: YamlDoc, envn) -> None:
+def _env(doc: YamlDoc, envn, pair=None) -> None:
+    before = len(doc.edits)
+    dropped = 0
     for k, v in envn.value:
         if not isinstance(k, yaml.ScalarNode):
             continue
@@ -172,14 +174,20 @@ def _env(doc: YamlDoc, envn) -> None:
         if new is None:
             if k.value in ("POETRY_VERSION", "POETRY_HOME", "PIPENV_VERSION") and not _referenced_elsewhere(doc, k):
                 doc.delete_pair(k, v)
+                dropped += 1
                 doc.notes.append(Note(k.start_mark.index, "MIG315", f"{k.value} dropped: Poetry/Pipenv installer setting"))
             continue
         if new == "":
             doc.delete_pair(k, v)
+            dropped += 1
             doc.notes.append(Note(k.start_mark.index, "MIG315", f"{k.value} dropped: not needed with uv"))
         else:
             doc.replace(k.start_mark.index, k.end_mark.index, new)
             doc.notes.append(Note(k.start_mark.index, "MIG315", f"{k.value} → {new}"))
+    if dropped and dropped == len(envn.value) and pair is not None:
+        # every variable went: remove `env:` itself (an empty env is not valid)
+        del doc.edits[before:]
+        doc.delete_pair(*pair)
 
 
 def _referenced_elsewhere(doc: YamlDoc, k) -> bool:

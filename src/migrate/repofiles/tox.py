@@ -17,6 +17,7 @@ EXT_KEYS = {"allowlist_externals", "whitelist_externals"}
 def rewrite(text: str, info) -> tuple[str, list[Note]]:
     edits: list[Edit] = []
     notes: list[Note] = []
+    tool_deps: list[tuple[int, int, str]] = []
     key = None
     pos = 0
     for line in text.splitlines(keepends=True):
@@ -53,6 +54,15 @@ def rewrite(text: str, info) -> tuple[str, list[Note]]:
             notes.extend(res.notes)
         elif key in ("deps", "requires") and re.search(r"\btox-(poetry|pipenv)|tox-poetry-installer", text[vs:e]):
             notes.append(Note(vs, "MIG323", "tox plugin for Poetry/Pipenv: no uv equivalent in uv's docs (tox-uv is a third-party plugin); left alone"))
+        elif key == "deps":
+            m = re.fullmatch(r"(poetry|pipenv)\s*(?:[=<>!~]=?\s*[\w.*]+\s*,?\s*)*", text[vs:e].strip())
+            if m:
+                tool_deps.append((vs, e, m.group(1)))
+    if tool_deps and any(n.code in ("MIG310", "MIG313") for n in notes):
+        # the tool tox installed into its environment for the commands: now uv
+        for vs, e, tool in tool_deps:
+            edits.append(Edit(vs, e, "uv"))
+            notes.append(Note(vs, "MIG311", f"deps: {tool} → uv (the commands of this tox env now run uv)"))
     return apply_edits(text, edits), notes
 
 
