@@ -519,7 +519,8 @@ class _Translator:
             pip = self._pip(v, rest)
             if pip:
                 return ["uv", *lead, *pip], "MIG313", "uv's environments have no pip: `uv pip` works on the project's .venv"
-            return ["uv", *lead, "run", *self._active(), *rest], "MIG310", self._dotenv_note()
+            pn = self._pip_note(v, rest)
+            return ["uv", *lead, "run", *self._active(), *rest], ("MIG313" if pn else "MIG310"), pn
         if verb == "install":
             return self.install_poetry(P, lead)
         if verb == "lock":
@@ -663,6 +664,11 @@ class _Translator:
             return ["pip", *rest[1:]]
         if len(rest) >= 2 and v[rest[0]] in ("pip", "pip3") and v[rest[1]] not in ("--version", "-V"):
             raise NoEquivalent(f"uv's environments have no pip and uv has no `pip {v[rest[1]]}`")
+        return None
+
+    def _pip_note(self, v: list[str], rest: list[int]) -> str | None:
+        if rest and v[rest[0]] in ("pip", "pip3"):
+            return "uv's .venv has no pip: `pip` here is whatever pip is on PATH (use `uv pip …`)"
         return None
 
     def _groups(self, P: "_Parse", export: bool) -> list:
@@ -838,7 +844,8 @@ class _Translator:
                 )
             pip = self._pip(v, rest)
             if pip:
-                return ["uv", *pip, *py], "MIG313", "uv's environments have no pip: `uv pip` works on the project's .venv"
+                # `uv pip --python X` would target interpreter X itself: the project's .venv is meant
+                return ["uv", *pip], "MIG313", "uv's environments have no pip: `uv pip` works on the project's .venv"
             note = None
             if self.info.has_dotenv:
                 note = "Pipenv loaded .env automatically: add `--env-file .env` if the command needs it"
