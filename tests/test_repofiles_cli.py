@@ -98,6 +98,9 @@ def test_dirty_git_tree_is_refused(tmp_path):
     ("poetry version -s", "uv version --short"),
     ("pip install --upgrade pip poetry poetry-plugin-export", "pip install --upgrade pip uv"),
     ("pip install poetry poetry-exec-plugin", "pip install uv poetry-exec-plugin"),
+    ("poetry config pypi-token.pypi $TOKEN\npoetry publish", "export UV_PUBLISH_TOKEN=$TOKEN\nuv publish"),
+    ("curl -sSL https://install.python-poetry.org | POETRY_HOME=/opt/poetry python && ln -s /opt/poetry/bin/poetry",
+     "curl -LsSf https://astral.sh/uv/install.sh | sh"),
 ])
 def test_translator_cases(src, want):
     assert translate_shell(src, RepoInfo(Path("."))).text == want

@@ -261,6 +261,7 @@ class _Translator:
         stop = next((n for n, w in enumerate(args) if w.redirect), len(args))
         tail_redirect = args[stop:]
         args = args[:stop]
+        self._args = args
         if tool == "poetry":
             new, code, note = self.poetry(args, k, cmd)
         else:
@@ -406,7 +407,8 @@ class _Translator:
         if any("install.python-poetry.org" in x or "get-poetry.py" in x or "install-poetry.py" in x for x in v):
             if v and v[0] in ("curl", "wget") and cmd.sep == "|" and k + 1 < len(self.cmds):
                 py = self.cmds[k + 1]
-                if py.words and re.fullmatch(r"(python[0-9.]*|sh|bash)", py.words[0].value.rsplit("/", 1)[-1]):
+                pw = [w for w in py.words if not _ASSIGN.match(w.value)]  # POETRY_HOME=/opt/poetry python
+                if pw and re.fullmatch(r"(python[0-9.]*|sh|bash)", pw[0].value.rsplit("/", 1)[-1]):
                     inst = "pip install uv" if self.flavor == "docker" else UV_INSTALL_SH
                     self.edits.append(_Edit(cmd.start, py.end, inst))
                     self.skip.add(k + 1)
@@ -415,6 +417,10 @@ class _Translator:
                     self.note(cmd.start, "MIG311", "Poetry installer → `" + inst + "`")
                     return True
             self.note(cmd.start, "MIG321", f"`{self.src(cmd)}`: Poetry installer download not recognised as a whole; left alone")
+            return True
+        # `ln -s /opt/poetry/bin/poetry …`: part of installing Poetry
+        if len(v) >= 3 and v[0] == "ln" and any(re.search(r"/bin/(poetry|pipenv)$", x) for x in v[1:]):
+            self.drop(k, cmd, "it linked the Poetry/Pipenv executable")
             return True
         # asdf / mise / brew installing the tool: same tool manager, uv instead
         if len(v) >= 3 and v[0] in ("asdf", "mise", "brew", "rtx") and v[-1] not in TOOLS:
@@ -643,6 +649,8 @@ class _Translator:
             raise NoEquivalent("`poetry exec` is the poetry-exec-plugin: run its command with `uv run <command>` (see [tool.poetry-exec-plugin.commands])")
         if verb == "poe":
             return ["uv", *lead, "run", "poe", *rest], "MIG313", "poethepoet must be a dependency (or `uv run --with poethepoet poe …`)"
+        if verb == "cache" and rest and v[rest[0]] == "clear" and "--all" in [v[n] for n in rest]:
+            return ["uv", "cache", "clean"], "MIG313", "clears uv's whole cache"
         if verb == "dynamic-versioning":
             raise NoEquivalent("poetry-dynamic-versioning is a Poetry plugin; a build backend such as hatch-vcs does this")
         raise NoEquivalent(f"`poetry {verb}` has no exact uv equivalent")
@@ -792,8 +800,41 @@ class _Translator:
         if key == "virtualenvs.path" or key == "cache-dir":
             raise NoEquivalent("set UV_PROJECT_ENVIRONMENT / UV_CACHE_DIR instead")
         if key.startswith("http-basic.") or key.startswith("pypi-token."):
-            raise NoEquivalent("credentials: set UV_INDEX_<NAME>_USERNAME/_PASSWORD (or UV_PUBLISH_TOKEN) in the environment of the uv command")
+            return self._credentials(key, [v[n] for n in pos[1:]], pos, "--unset" in flags, cmd)
         raise NoEquivalent(f"Poetry setting {key} has no uv equivalent")
+
+    def _credentials(self, key: str, vals: list[str], pos: list[int], unset: bool, cmd: Command):
+        """`poetry config pypi-token.pypi T` / `http-basic.NAME U P` → `export UV_…=…` for the uv
+        commands that follow in the same shell (uv persists nothing, so `--unset` is dropped)."""
+        name = key.split(".", 1)[1]
+        same_shell = self.flavor in ("shell", "ci", "docs") or cmd.sep in ("&&", ";")
+        if unset:
+            return "DROP", "MIG312", "uv keeps no credentials: nothing to unset"
+        if not same_shell:
+            raise NoEquivalent("credentials: set UV_PUBLISH_TOKEN / UV_INDEX_<NAME>_USERNAME/_PASSWORD in the "
+                               "environment of the uv command (each line here runs in its own shell)")
+        if key.startswith("pypi-token."):
+            if len(pos) != 2:
+                raise Unknown("pypi-token without one value")
+            var = "UV_PUBLISH_TOKEN" if name == "pypi" else None
+            if var is None:
+                raise NoEquivalent(f"token for repository {name}: pass `uv publish --index {name} --token …`")
+            return ["export", f"{var}={self._raw(pos[1])}"], "MIG313", "uv publish reads UV_PUBLISH_TOKEN"
+        if len(pos) not in (2, 3):
+            raise Unknown("http-basic without user/password")
+        if name == "pypi":
+            user_var, pass_var = "UV_PUBLISH_USERNAME", "UV_PUBLISH_PASSWORD"
+        else:
+            env = self.info.env_name(name)
+            user_var, pass_var = f"UV_INDEX_{env}_USERNAME", f"UV_INDEX_{env}_PASSWORD"
+        out = ["export", f"{user_var}={self._raw(pos[1])}"]
+        if len(pos) == 3:
+            out.append(f"{pass_var}={self._raw(pos[2])}")
+        return out, "MIG313", f"uv reads {user_var}/{pass_var} from the environment"
+
+    def _raw(self, i: int) -> str:
+        w = self._args[i]
+        return self.t[w.start : w.end]
 
     # -- pipenv ------------------------------------------------------------------------------
     def pipenv(self, args: list[Word], k: int, cmd: Command):

@@ -113,11 +113,11 @@ def _rewrite(text: str, info) -> tuple[str, list[Note]]:
 
 def _copy(text, s, e, edits, notes):
     body = text[s:e]
-    for m in re.finditer(r"(?<![\w./-])((?:[\w./-]*/)?)(poetry\.lock|Pipfile\.lock|Pipfile\*|Pipfile)(?![\w.*-])", body):
+    for m in re.finditer(r"(?<![\w./-])((?:[\w./-]*/)?)(poetry\.lock\*?|Pipfile\.lock\*?|Pipfile\*|Pipfile)(?![\w.*-])", body):
         old = m.group(2)
         prefix = m.group(1)
-        if old == "poetry.lock" or old == "Pipfile.lock":
-            new = prefix + "uv.lock"
+        if old.rstrip("*") in ("poetry.lock", "Pipfile.lock"):
+            new = prefix + "uv.lock" + ("*" if old.endswith("*") else "")
         elif old == "Pipfile*":
             new = f"{prefix}pyproject.toml {prefix}uv.lock"
         else:  # Pipfile

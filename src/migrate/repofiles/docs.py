@@ -13,7 +13,7 @@ from migrate.repofiles.commands import Note, translate_shell
 from migrate.repofiles.yamltext import Edit, apply_edits
 
 SHELL_LANGS = {"", "sh", "bash", "shell", "console", "zsh", "shell-session", "shellsession", "text", "none"}
-PROMPT = re.compile(r"^([ \t]*(?:\$|>|%|\(\.?venv\)\s*\$)[ \t]+)")
+PROMPT = re.compile(r"^([ \t]*(?:\$|>|%|❯|➜|λ|\(\.?venv\)\s*\$)[ \t]+)")
 
 
 def _blocks_md(text: str):
