@@ -207,3 +207,17 @@ def test_dockerfile_system_install_and_env(tmp_path):
     new, _ = dockerfile.rewrite(d, RepoInfo(tmp_path))
     assert new == ("FROM python:3.12\nRUN pip install uv\nCOPY pyproject.toml uv.lock ./\n"
                    "RUN uv export --locked --no-default-groups --no-hashes --no-emit-project | uv pip install --system -r -\n")
+
+
+def test_travis_and_pipenv_scripts_reported_with_uv_run_line(tmp_path):
+    (tmp_path / "Pipfile").write_text('[packages]\nrequests = "*"\n\n[scripts]\ntests = "pytest -v"\n')
+    (tmp_path / ".travis.yml").write_text(
+        'language: python\ninstall:\n  - "pip install pipenv"\n  - "pipenv install --dev"\nscript:\n  - "pipenv run tests"\n'
+    )
+    from migrate.repofiles.stage import plan_ci
+
+    res = plan_ci(tmp_path)
+    new = res.changes.current(".travis.yml").decode()
+    assert '  - "pip install uv"\n  - "uv sync"\n' in new and '"pipenv run tests"' in new
+    msgs = [w.message for w in res.warnings if w.code == "MIG320"]
+    assert any("`uv run pytest -v`" in m for m in msgs)

@@ -881,7 +881,7 @@ class _Translator:
             if rest and v[rest[0]] in self.info.pipenv_scripts:
                 raise NoEquivalent(
                     f"`{v[rest[0]]}` is a Pipenv [scripts] entry; uv has no scripts table: use "
-                    f"`uv run {self.info.pipenv_scripts[v[rest[0]]]}`"
+                    f"`uv run {self.info.pipenv_scripts[v[rest[0]]].strip()}`"
                 )
             pip = self._pip(v, rest)
             if pip:

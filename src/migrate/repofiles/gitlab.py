@@ -1,5 +1,9 @@
 """GitLab CI (``.gitlab-ci.yml`` and included files): ``script``/``before_script``/``after_script``
-commands (anchored lists included), ``cache: key: files:`` lock files, ``variables:`` names."""
+commands (anchored lists included), ``cache: key: files:`` lock files, ``variables:`` names.
+
+The same walk serves the other YAML CI services whose steps are shell strings under known keys
+(Travis ``install``/``script``/…, CircleCI ``run``/``command``, Azure Pipelines ``script``/``bash``,
+Bitbucket ``script``): :data:`OTHER_CI_KEYS`."""
 
 from __future__ import annotations
 
@@ -9,9 +13,17 @@ from migrate.repofiles.commands import Note, env_rename
 from migrate.repofiles.yamltext import YamlDoc, compose, lockfile_name, walk
 
 SCRIPT_KEYS = {"script", "before_script", "after_script"}
+OTHER_CI_KEYS = {
+    "travis": {"install", "script", "before_install", "before_script", "after_success", "after_failure",
+               "after_script", "before_deploy", "after_deploy", "before_cache"},
+    "circleci": {"run", "command"},
+    "azure": {"script", "bash"},
+    "bitbucket": {"script", "after-script"},
+}
 
 
-def rewrite(text: str, info) -> tuple[str, list[Note]]:
+def rewrite(text: str, info, keys: set[str] | None = None) -> tuple[str, list[Note]]:
+    keys = SCRIPT_KEYS if keys is None else keys
     root = compose(text)
     doc = YamlDoc(text, info)
     if root is None:
@@ -42,7 +54,7 @@ def rewrite(text: str, info) -> tuple[str, list[Note]]:
         seen.add(id(n))
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
-                if isinstance(k, yaml.ScalarNode) and k.value in SCRIPT_KEYS:
+                if isinstance(k, yaml.ScalarNode) and k.value in keys:
                     for item in _scalars(v):
                         if id(item) not in done:
                             done.add(id(item))

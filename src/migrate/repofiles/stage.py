@@ -30,6 +30,14 @@ def kind_of(rel: str, path: Path) -> str | None:
         parts[0] == ".gitlab" and "ci" in parts[:-1] and low.endswith((".yml", ".yaml"))
     ):
         return "gitlab-ci"
+    if rel == ".travis.yml":
+        return "travis"
+    if rel in (".circleci/config.yml", ".circleci/config.yaml"):
+        return "circleci"
+    if low in ("azure-pipelines.yml", "azure-pipelines.yaml") and len(parts) <= 2:
+        return "azure"
+    if rel in ("bitbucket-pipelines.yml", "bitbucket-pipelines.yaml"):
+        return "bitbucket"
     if low in ("renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".renovaterc.json5"):
         return "renovate"
     if low in (".readthedocs.yml", ".readthedocs.yaml"):
@@ -92,6 +100,10 @@ def rewrite_file(kind: str, text: str, info: RepoInfo, *, rel: str = "", add_ft_
         from migrate.repofiles import gitlab
 
         return gitlab.rewrite(text, info)
+    if kind in ("travis", "circleci", "azure", "bitbucket"):
+        from migrate.repofiles import gitlab
+
+        return gitlab.rewrite(text, info, keys=gitlab.OTHER_CI_KEYS[kind])
     if kind == "readthedocs":
         from migrate.repofiles import readthedocs
 
@@ -141,7 +153,8 @@ def rewrite_file(kind: str, text: str, info: RepoInfo, *, rel: str = "", add_ft_
 
 def validate(kind: str, old: str, new: str) -> str | None:
     """None if ``new`` still parses as its kind (when ``old`` did); else why not."""
-    if kind in ("github-workflow", "github-action", "gitlab-ci", "readthedocs", "pre-commit", "dependabot"):
+    if kind in ("github-workflow", "github-action", "gitlab-ci", "readthedocs", "pre-commit", "dependabot",
+                "travis", "circleci", "azure", "bitbucket"):
         from migrate.repofiles.yamltext import parses
 
         if parses(old) and not parses(new):
