@@ -10,7 +10,7 @@ from __future__ import annotations
 import yaml
 
 from migrate.repofiles.commands import Note, env_rename
-from migrate.repofiles.yamltext import YamlDoc, compose, lockfile_name, walk
+from migrate.repofiles.yamltext import YamlDoc, lockfile_name, walk
 
 SCRIPT_KEYS = {"script", "before_script", "after_script"}
 OTHER_CI_KEYS = {
@@ -24,10 +24,14 @@ OTHER_CI_KEYS = {
 
 def rewrite(text: str, info, keys: set[str] | None = None) -> tuple[str, list[Note]]:
     keys = SCRIPT_KEYS if keys is None else keys
-    root = compose(text)
     doc = YamlDoc(text, info)
-    if root is None:
-        return text, []
+    for root in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        if root is not None:
+            _one_document(doc, root, text, info, keys)
+    return doc.result(), _dedupe(doc.notes)
+
+
+def _one_document(doc: YamlDoc, root, text: str, info, keys: set[str]) -> None:
     for path, node, key in walk(root):
         if key is not None and key.value == "variables" and isinstance(node, yaml.MappingNode):
             for k, v in node.value:
@@ -65,7 +69,6 @@ def rewrite(text: str, info, keys: set[str] | None = None) -> tuple[str, list[No
                 visit(v, seen)
 
     visit(root, set())
-    return doc.result(), _dedupe(doc.notes)
 
 
 def _scalars(node):
