@@ -72,6 +72,8 @@ def _job(doc: YamlDoc, job, steps, pinned: bool) -> None:
     had_cache = False
     setup_uv_steps = []
     has_uv = False
+    py_version = None  # the raw python-version of setup-python (e.g. ${{ matrix.python-version }})
+    first_uv_step = None
     for step in steps.value:
         if not isinstance(step, yaml.MappingNode):
             continue
@@ -91,6 +93,9 @@ def _job(doc: YamlDoc, job, steps, pinned: bool) -> None:
                 has_uv = True
             elif action == "actions/setup-python":
                 w = get(step, "with")
+                pv = get(w, "python-version")
+                if isinstance(pv, yaml.ScalarNode) and "\n" not in doc.text[pv.start_mark.index : pv.end_mark.index]:
+                    py_version = doc.text[pv.start_mark.index : pv.end_mark.index]
                 cache = get(w, "cache")
                 if isinstance(cache, yaml.ScalarNode) and cache.value in ("poetry", "pipenv"):
                     had_cache = True
@@ -130,16 +135,38 @@ def _job(doc: YamlDoc, job, steps, pinned: bool) -> None:
                 has_uv = True
             elif res is not None and _emptied(doc, run[1]):
                 _delete_step(doc, step)
-    if had_cache and setup_uv_steps:
+            elif res is not None and res.uses_uv and first_uv_step is None:
+                first_uv_step = step
+    inputs = []
+    if had_cache:
+        inputs.append("enable-cache: true")
+    if py_version is not None:
+        # setup-uv sets UV_PYTHON: uv uses the interpreter the job asked setup-python for
+        inputs.append(f"python-version: {py_version}")
+    if setup_uv_steps:
         step = setup_uv_steps[0]
         k = get_pair(step, "uses") or get_pair(step, "run")
         col = k[0].start_mark.column
         at = doc.end_of_line(k[1])
         ind = " " * col
-        doc.replace(at, at, f"{ind}with:{doc.nl}{ind}  enable-cache: true{doc.nl}")
-    elif had_cache and not has_uv:
-        doc.notes.append(Note(job.start_mark.index, "MIG313",
-                              "this job lost setup-python's Poetry/Pipenv cache: add `astral-sh/setup-uv` with `enable-cache: true`"))
+        if inputs:
+            doc.replace(at, at, f"{ind}with:{doc.nl}" + "".join(f"{ind}  {i}{doc.nl}" for i in inputs))
+    elif first_uv_step is not None and not has_uv:
+        # uv is used but nothing installs it in this job (Poetry came preinstalled): add setup-uv
+        first = first_uv_step.value[0][0]
+        s0, _ = doc.line_span(first.start_mark.index)
+        head = doc.text[s0 : first.start_mark.index]
+        if head.strip() != "-":
+            ps = doc.text.rfind("\n", 0, s0 - 1) + 1 if s0 > 0 else 0
+            s0 = ps
+            head = doc.text[s0 : doc.text.find("-", s0) + 1]
+        dash = " " * (len(head) - len(head.lstrip()))
+        lines = [f"{dash}- uses: {SETUP_UV}"]
+        if inputs:
+            lines.append(f"{dash}  with:")
+            lines += [f"{dash}    {i}" for i in inputs]
+        doc.replace(s0, s0, doc.nl.join(lines) + doc.nl)
+        doc.notes.append(Note(first.start_mark.index, "MIG311", f"`uses: {SETUP_UV}` step added: this job now runs uv"))
 
 
 def _only_installs(doc: YamlDoc, node, res) -> bool:
