@@ -221,3 +221,17 @@ def test_travis_and_pipenv_scripts_reported_with_uv_run_line(tmp_path):
     assert '  - "pip install uv"\n  - "uv sync"\n' in new and '"pipenv run tests"' in new
     msgs = [w.message for w in res.warnings if w.code == "MIG320"]
     assert any("`uv run pytest -v`" in m for m in msgs)
+
+
+def test_uv_migrate_console_script():
+    """`uvx uv-migrate …` / `pipx run uv-migrate …` run the script named like the distribution."""
+    import tomllib
+
+    py = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert py["project"]["name"] == "uv-migrate"
+    assert py["project"]["scripts"]["uv-migrate"] == py["project"]["scripts"]["migrate"]
+    script = Path(sys.executable).parent / "uv-migrate"
+    if not script.exists():
+        pytest.skip("environment not re-synced since the script was added")
+    proc = subprocess.run([str(script), "ci", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "--add-ft-ci" in proc.stdout
