@@ -636,7 +636,7 @@ class _Translator:
                 return ["uv", *lead, "tree"], "MIG310", None
             return ["uv", *lead, "pip", "list"], "MIG313", "lists the installed packages of the project environment"
         if verb == "env":
-            if v[rest[0]:] if False else [v[n] for n in rest] in (["info", "-e"], ["info", "--executable"]):
+            if [v[n] for n in rest] in (["info", "-e"], ["info", "--executable"]):
                 return ["uv", *lead, "python", "find"], "MIG310", None
             if rest and v[rest[0]] == "use" and len(rest) == 2:
                 return ["uv", *lead, "venv", "--python", rest[1]], "MIG313", "`uv sync` creates .venv itself; this only matters when the interpreter does"
@@ -645,7 +645,11 @@ class _Translator:
             raise NoEquivalent("changes the dependencies (`uv add`/`uv remove` are the equivalents); left for a person to decide", "MIG324")
         if verb == "exec":
             if rest and v[rest[0]] in self.info.exec_commands:
-                return ["uv", *lead, "run", "--", "sh", "-c", quote(self.info.exec_commands[v[rest[0]]]), *rest[1:]] if False else None, "MIG320", None
+                script = self.info.exec_commands[v[rest[0]]]
+                if re.search(r"[;&|<>`$()]", script):
+                    raise NoEquivalent(f"`poetry exec {v[rest[0]]}` runs a shell line ({script!r}): run it with `uv run` per command")
+                return (["uv", *lead, "run", script.strip(), *rest[1:]], "MIG313",
+                        f"poetry-exec-plugin command {v[rest[0]]!r} from [tool.poetry-exec-plugin.commands]")
             raise NoEquivalent("`poetry exec` is the poetry-exec-plugin: run its command with `uv run <command>` (see [tool.poetry-exec-plugin.commands])")
         if verb == "poe":
             return ["uv", *lead, "run", "poe", *rest], "MIG313", "poethepoet must be a dependency (or `uv run --with poethepoet poe …`)"

@@ -59,14 +59,13 @@ def convert_versioning(root: Path, changes) -> list[Diagnostic]:
         carried = {k: settings[k] for k in settings if k in UDV_OPTIONS}
         _dynamic_version(proj)
         _require(bs, UDV_REQ)
-        _table(doc, "tool", "hatch", "version")["source"] = UDV_REQ
-        if carried:
-            t = tomlkit.table()
-            for k, v in carried.items():
-                t[k] = v
-            t.add(tomlkit.nl())
-            tool["uv-dynamic-versioning"] = t
+        _source(doc, source=UDV_REQ)
+        # the same table under its new name: comments and layout come along
+        for k in [k for k in cfg if k not in UDV_OPTIONS]:
+            del cfg[k]
         del tool[name]
+        if carried:
+            tool["uv-dynamic-versioning"] = cfg
         out.append(Diagnostic("MIG330", "poetry-dynamic-versioning → uv-dynamic-versioning (hatchling version source)"
                               + (f"; settings carried over: {', '.join(carried)}" if carried else ""),
                               "pyproject.toml", "tool.uv-dynamic-versioning"))
@@ -82,12 +81,12 @@ def convert_versioning(root: Path, changes) -> list[Diagnostic]:
                 return [Diagnostic("MIG331", "poetry-version-plugin source = \"init\": package __init__.py not found; "
                                    "set [tool.hatch.version] path by hand", "pyproject.toml", f"tool.{name}")]
             _dynamic_version(proj)
-            _table(doc, "tool", "hatch", "version")["path"] = init
+            _source(doc, path=init)
             msg = f"poetry-version-plugin (source = \"init\") → [tool.hatch.version] path = \"{init}\""
         elif source == "git-tag":
             _dynamic_version(proj)
             _require(bs, UDV_REQ)
-            _table(doc, "tool", "hatch", "version")["source"] = UDV_REQ
+            _source(doc, source=UDV_REQ)
             msg = ("poetry-version-plugin (source = \"git-tag\") → uv-dynamic-versioning; between tags it gives a "
                    "dev version where the plugin kept the static one")
         else:
@@ -117,6 +116,15 @@ def _require(bs, req: str) -> None:
     reqs = bs.get("requires")
     if reqs is not None and not any(str(r).split("[")[0].split(">")[0].split("=")[0].strip() == req for r in reqs):
         reqs.append(req)
+
+
+def _source(doc, **kv) -> None:
+    import tomlkit
+
+    t = _table(doc, "tool", "hatch", "version")
+    for k, v in kv.items():
+        t[k] = v
+    t.add(tomlkit.nl())
 
 
 def _table(doc, *keys: str):
