@@ -740,7 +740,8 @@ class _Translator:
 
     def install_poetry(self, P: "_Parse", lead: list):
         group_flags = self._groups(P, export=False)
-        flags = P.flags({"--no-root": 0, "--sync": 0, "--compile": 0, "--dry-run": 0, "--no-cache": 0} | _quiet())
+        flags = P.flags({"--no-root": 0, "--sync": 0, "--remove-untracked": 0, "--compile": 0, "--dry-run": 0,
+                         "--no-cache": 0} | _quiet())
         P.done()
         if self.system:
             out: list = ["uv", *lead, "export", "--locked", *group_flags, "--no-hashes"]
