@@ -235,3 +235,15 @@ def test_uv_migrate_console_script():
         pytest.skip("environment not re-synced since the script was added")
     proc = subprocess.run([str(script), "ci", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--add-ft-ci" in proc.stdout
+
+
+def test_dockerfile_cache_mount_and_multi_stage(tmp_path):
+    from migrate.repofiles import dockerfile
+
+    d = ("FROM python:3.12 AS build\nRUN pip install poetry\nCOPY pyproject.toml poetry.lock ./\n"
+         "RUN --mount=type=cache,target=/root/.cache/pypoetry poetry install --no-root --only main\n"
+         "FROM python:3.12\nCOPY --from=build /app/.venv /app/.venv\nCMD [\"poetry\", \"run\", \"app\"]\n")
+    new, notes = dockerfile.rewrite(d, RepoInfo(tmp_path))
+    assert new == ("FROM python:3.12 AS build\nRUN pip install uv\nCOPY pyproject.toml uv.lock ./\n"
+                   "RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked --no-default-groups --no-install-project\n"
+                   "FROM python:3.12\nCOPY --from=build /app/.venv /app/.venv\nCMD [\"uv\", \"run\", \"app\"]\n")

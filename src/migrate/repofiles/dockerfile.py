@@ -84,6 +84,12 @@ def _rewrite(text: str, info) -> tuple[str, list[Note]]:
                 _exec_form(text, kw, bs, e, info, edits, notes, ins, n)
                 continue
             res = translate_shell(text, info, flavor="docker", start=bs, end=e, system_env=system)
+            if res.uses_uv and bs > s:
+                # RUN --mount=type=cache,target=/root/.cache/pypoetry → uv's cache folder
+                for m in re.finditer(r"target=((?:/root|\$HOME|~)/\.cache/(?:pypoetry|pipenv))(?=[,\s])", text[s:bs]):
+                    a = s + m.start(1)
+                    edits.append(Edit(a, s + m.end(1), m.group(1).rsplit("/", 1)[0] + "/uv"))
+                    notes.append(Note(a, "MIG314", f"cache mount {m.group(1)} → {m.group(1).rsplit('/', 1)[0]}/uv"))
             if res.text != text:
                 tail = len(text) - e
                 new = res.text[bs : len(res.text) - tail]
