@@ -90,6 +90,15 @@ def test_corpus_folder(tmp_path, name):
         assert after[rel] == golden.read_bytes(), f"{name}/{rel} differs from fixtures/ci-golden"
 
 
+def test_second_run_changes_nothing(tmp_path):
+    for name in DIRS:
+        work = tmp_path / name
+        shutil.copytree(CORPUS / name, work)
+        plan_ci(work).changes.apply()
+        again = plan_ci(work)
+        assert not again.changes, f"{name}: a second `migrate ci` would change {[str(c.path) for c in again.changes.changes]}"
+
+
 def _make_n(path: Path) -> int:
     proc = subprocess.run(["make", "-n", "-f", str(path), "--no-print-directory", "-s"], cwd=path.parent,
                           capture_output=True, timeout=60)
