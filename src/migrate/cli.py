@@ -272,6 +272,24 @@ def batch(
     raise typer.Exit(code)
 
 
+@app.command()
+def ci(
+    path: Annotated[Path, typer.Argument(help="Repository folder (default: current directory).")] = Path("."),
+    dry_run: DryRun = False,
+    allow_dirty: AllowDirty = False,
+    add_ft_ci: AddFtCi = False,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Only rewrite CI, Docker, Make, tox, pre-commit, bot and docs files from Poetry/Pipenv to uv.
+
+    Works on a repository already migrated with `migrate run` or never migrated.
+    Example: migrate ci . --dry-run
+    """
+    from migrate.repofiles.command import ci_command
+
+    raise typer.Exit(ci_command(path, dry_run=dry_run, allow_dirty=allow_dirty, add_ft_ci=add_ft_ci, fmt=format.value))
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user; set MIGRATE_DEBUG=1 to see one."""
     import os

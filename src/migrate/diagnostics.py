@@ -5,7 +5,7 @@ Code ranges (each code's meaning never changes once released):
 * ``MIG0xx`` — metadata conversion (any input format)
 * ``MIG1xx`` — Pipenv-specific conversion notes
 * ``MIG2xx`` — lock stage and free-threading readiness of dependencies
-* ``MIG3xx`` — batch / workspace
+* ``MIG3xx`` — batch / workspace (MIG301) and repo files: CI, Docker, Make, tox, bots, docs (MIG310–MIG399)
 * ``FT0xx``  — thread-safety codemod rules (see ``codemods/``)
 """
 
@@ -45,6 +45,23 @@ WARNING_CODES: dict[str, str] = {
     "MIG235": "blockers left for the target: how many the next free-threaded target has wheels for",
     "MIG236": "pyenv shims on PATH read .python-version (note in the next steps)",
     "MIG301": "project skipped in batch",
+    "MIG310": "Poetry/Pipenv command rewritten to its uv equivalent",
+    "MIG311": "Poetry/Pipenv installation replaced by uv's (setup-uv, pip/pipx install uv, uv installer)",
+    "MIG312": "command, step or instruction removed: not needed with uv",
+    "MIG313": "command rewritten with a caveat (see message)",
+    "MIG314": "lock-file reference rewritten (cache keys, paths filters, COPY, setup-python cache)",
+    "MIG315": "Poetry/Pipenv environment variable renamed or dropped",
+    "MIG316": "dependency bot rewritten (dependabot pip → uv, renovate poetry/pipenv → pep621)",
+    "MIG317": "pre-commit hook rewritten (uv-pre-commit, uv run, uv.lock)",
+    "MIG320": "invocation left alone: no exact uv equivalent (what to do is in the message)",
+    "MIG321": "invocation left alone: not recognised as a whole (unknown flag or shell form)",
+    "MIG322": "nox-poetry session or plugin: reported, not rewritten",
+    "MIG323": "tox plugin for Poetry/Pipenv: reported, not rewritten",
+    "MIG324": "stale reference kept (adds a package, or a user-facing install instruction)",
+    "MIG325": "file not rewritten: it could not be parsed, or the rewrite would not parse",
+    "MIG326": "--add-ft-ci: free-threaded CI job added (or none added: no test command found)",
+    "MIG330": "Poetry versioning plugin converted to a hatchling version source (settings carried over)",
+    "MIG331": "Poetry versioning plugin not converted (backend not hatchling, not enabled, or option without equivalent)",
     "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",
 }
 

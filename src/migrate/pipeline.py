@@ -158,6 +158,9 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
 
             to_pep621_stage(ctx)
         write_stage(ctx)
+        from migrate.repofiles.stage import versioning_stage
+
+        versioning_stage(ctx)  # Poetry versioning plugins → hatchling version source (issue 11)
         if options.lock:
             from migrate.lock.lock import lock_stage
 
@@ -168,6 +171,11 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
 
             say("checking Python sources for thread-safety")
             codemod_stage(ctx)
+        if options.repo_files:
+            from migrate.repofiles import repo_files_stage
+
+            say("rewriting CI, Docker, Make, tox, pre-commit, bot and docs files")
+            repo_files_stage(ctx)
         result.warnings[:0] = project.warnings
         result.changes = changes
         if changes:
