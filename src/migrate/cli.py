@@ -272,6 +272,35 @@ def batch(
     raise typer.Exit(code)
 
 
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="Migrated project folder with uv.lock (default: current directory).")] = Path("."),
+    python: Annotated[
+        Optional[str],
+        typer.Option("--python", metavar="PATH|VERSION",
+                     help="Interpreter to verify on (default: the .python-version target, e.g. 3.13t)."),
+    ] = None,
+    tests: Annotated[
+        Optional[bool],
+        typer.Option("--tests/--no-tests", help="Run the tests (default: when a tests folder or pytest config exists)."),
+    ] = None,
+    stress: Annotated[
+        int, typer.Option("--stress", metavar="N", help="Also run every test in N threads at once.")
+    ] = 0,
+    in_place: Annotated[
+        bool, typer.Option("--in-place", help="Sync the project's own environment instead of a throw-away one.")
+    ] = False,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Prove a migrated project on a real free-threaded interpreter: sync, per-module GIL check, tests.
+
+    Example: migrate verify . --python 3.13t
+    """
+    from migrate.verify.command import verify_command
+
+    raise typer.Exit(verify_command(path, python, tests, stress, in_place, format.value))
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches a user; set MIGRATE_DEBUG=1 to see one."""
     import os
