@@ -30,6 +30,8 @@ WARNING_CODES: dict[str, str] = {
     "MIG202": "no free-threaded interpreter found for the target",
     "MIG203": "dependency has no wheels for the free-threaded target",
     "MIG204": "dependency only ships an sdist (builds from source)",
+    "MIG245": "dependency re-enables the GIL on import on the free-threaded target (runtime check)",
+    "MIG246": "runtime check of the locked packages could not run (scratch install failed)",
     "MIG301": "project skipped in batch",
     "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",
 }

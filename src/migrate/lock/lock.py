@@ -446,6 +446,9 @@ def lock_stage(ctx) -> None:
         # the fixes are looked up either way: --no-ft-upgrade reports them without applying them
         packages = read_uv_lock(stage / UV_LOCK)
         entries = assess(packages, target.abi, client, _requirements(project))
+        from migrate.verify.runtime import lock_stage_check  # runtime facts beat wheel tags (issue 12)
+
+        lock_stage_check(ctx, entries, packages, client, ft_python)
         fixes = [e for e in entries if e["status"] == "blocker" and e.get("fix")]
         before_fixes: dict[str, list[str]] | None = None
         if fixes and options.ft_upgrade:
@@ -453,7 +456,12 @@ def lock_stage(ctx) -> None:
             text = _apply_fixes(stage, text, fixes, target, python, options, root)
             packages = read_uv_lock(stage / UV_LOCK)
         for e in entries:
-            if e["status"] == "blocker":
+            if e.get("runtime") == "enables-gil":
+                ctx.result.warnings.append(Diagnostic(
+                    "MIG245", f"{e['name']} {e['version']} re-enables the GIL on import ({e['runtime_detail']})"
+                    + (f"; {e['fix']}" if e.get("fix") else "; no version up to the bound imports with it off"),
+                    path=UV_LOCK, key=e["name"]))
+            elif e["status"] == "blocker":
                 ctx.result.warnings.append(Diagnostic(
                     "MIG203", f"{e['name']} {e['version']} has no {target.abi} wheels"
                     + (f"; {e['fix']}" if e.get("fix") else "; no version with them was found"),
@@ -497,7 +505,7 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
     for attempt in range(2):
         if not fixes:
             break
-        comments = {f"{e['fix']}; {only_target}": (
+        comments = {f"{e['fix']}; {only_target}": e.get("fix_reason") or (
             f"free-threading: {e['name']} {e['version']} has no {target.abi} wheels; "
             f"{e['fix'].split('==')[1]} is the newest that does") for e in fixes}
         fixed = _with_constraints(text, list(comments), comments=comments)

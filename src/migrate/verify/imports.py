@@ -179,7 +179,13 @@ def import_one(python: Path, module: str, cwd: str | None = None, timeout: float
     if data["error"]:
         return IMPORT_ERROR, data["error"]
     if data["after"] and not data["before"]:
-        detail = data["warnings"][0] if data["warnings"] else "sys._is_gil_enabled() became True"
+        import re
+
+        named = [m for w in data["warnings"] for m in re.findall(r"to load module '([^']+)'", w)]
+        if named:
+            detail = f"extension {named[0]} does not declare Py_mod_gil: loading it enabled the GIL"
+        else:
+            detail = (data["warnings"] or ["sys._is_gil_enabled() became True"])[0]
         return ENABLES_GIL, detail
     return OK, None
 

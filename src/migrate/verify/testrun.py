@@ -177,6 +177,7 @@ def run_tests(root: Path, python: Path, has_pytest: bool, extra_env: dict[str, s
             if stress > 1:
                 Path(tmp, "migrate_unittest_stress.py").write_text(_UNITTEST_STRESS)
                 cmd = [str(python), str(Path(tmp, "migrate_unittest_stress.py")), start_dir]
+                env["PYTHONPATH"] = str(root)  # as `python -m unittest` run in the project has it
             else:
                 cmd = [str(python), "-m", "unittest", "discover", "-v", "-s", start_dir]
             runner = "unittest"
