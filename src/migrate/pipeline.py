@@ -68,6 +68,8 @@ class RunResult:
     project_name: str | None = None
     #: versions the old lock pinned (the workspace lock keeps them too)
     pins: list = field(default_factory=list)
+    #: the verify report (`run --verify`), see migrate.verify.command
+    verify: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +84,7 @@ class RunResult:
             "lock": self.lock,
             "error": self.error,
             "seconds": round(self.seconds, 3),
+            **({"verify": self.verify} if self.verify is not None else {}),
         }
 
 
@@ -194,6 +197,10 @@ def run(path: Path, options: RunOptions, progress: Callable[[str], None] | None 
             progress("writing files")
         result.changes.apply()
         result.status = "migrated"
+        if options.verify:
+            from migrate.verify.command import verify_after_run
+
+            result.verify = verify_after_run(result.changes.root, progress)
     except MigrateError as exc:
         result.status = "error"
         result.error = str(exc)

@@ -86,6 +86,12 @@ def print_run_result(result, options, fmt: str = "text") -> None:
         console.print("[dim]uv.lock was not regenerated (--no-lock): run `uv lock` next.[/]")
     if options.dry_run and result.status != "unchanged":
         console.print("[dim]Dry run: nothing was written. Run again without --dry-run to apply.[/]")
+    if getattr(result, "verify", None) is not None:
+        from migrate.verify.command import print_report
+
+        print_report(result.verify, console)
+    elif getattr(options, "verify", False) and options.dry_run:
+        console.print("[dim]--verify needs the migrated files: it runs after a migration without --dry-run.[/]")
 
 
 def print_warnings(warnings, console=None) -> None:

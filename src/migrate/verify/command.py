@@ -304,34 +304,41 @@ def verify_command(path: Path, python: str | None, tests: bool | None, stress: i
     return report.exit_code
 
 
-def print_report(report: VerifyReport, console=None) -> None:
+def print_report(report: VerifyReport | dict, console=None) -> None:
     """Text report: interpreter, sync, the import table (problems only), tests on both builds, verdict."""
+    if isinstance(report, VerifyReport):
+        report = report.to_json()
+    if report.get("error"):  # `run --verify` could not start
+        from migrate.report import _console, _esc
+
+        (console or _console(stderr=False)).print(f"verify: not run ({_esc(report['error'])})")
+        return
     from rich.table import Table
 
     from migrate.report import _console, _esc
 
     console = console or _console(stderr=False)
-    it = report.interpreter
+    it = report["interpreter"]
     if it is None:
-        console.print("[red]No interpreter to verify on.[/] Tried: " + _esc("; ".join(report.tried)))
+        console.print("[red]No interpreter to verify on.[/] Tried: " + _esc("; ".join(report["tried"])))
         console.print("Install one (`uv python install 3.13t`), or pass --python /path/to/python3.13t.")
-        console.print(f"verdict: [bold red]{report.verdict}[/]")
+        console.print(f"verdict: [bold red]{report['verdict']}[/]")
         return
     console.print(f"interpreter: {_esc(it['label'])} at {_esc(it['path'])} (found via {_esc(it['source'])})")
-    if report.baseline_note:
-        console.print(f"baseline: {_esc(report.baseline_note)}")
-    sync = report.sync or {}
+    if report["baseline_note"]:
+        console.print(f"baseline: {_esc(report['baseline_note'])}")
+    sync = report["sync"] or {}
     if not sync.get("ok"):
         console.print(f"[red]uv sync failed[/]:\n{_esc(sync.get('error'))}")
     else:
         where = "the project's environment (--in-place)" if sync.get("in_place") else "a throw-away environment"
-        console.print(f"sync: {len(report.imports)} module(s) from {_esc(where)} in {sync['seconds']:.1f} s")
+        console.print(f"sync: {len(report['imports'])} module(s) from {_esc(where)} in {sync['seconds']:.1f} s")
         for b in sync.get("built_from_source", []):
             console.print(f"  [yellow]built from source[/]: {_esc(b['name'])} {_esc(b['version'])}")
-    problems = [r for r in report.imports if r["status"] != imp.OK]
-    ok = len(report.imports) - len(problems)
-    if report.imports:
-        console.print(f"imports: {ok} of {len(report.imports)} module(s) import with the GIL off")
+    problems = [r for r in report["imports"] if r["status"] != imp.OK]
+    ok = len(report["imports"]) - len(problems)
+    if report["imports"]:
+        console.print(f"imports: {ok} of {len(report['imports'])} module(s) import with the GIL off")
     if problems:
         table = Table(title="Modules to look at", title_justify="left")
         for col in ("module", "distribution", "version", "status", "detail"):
@@ -341,7 +348,7 @@ def print_report(report: VerifyReport, console=None) -> None:
             table.add_row(_esc(r["module"]), _esc(r["distribution"]), _esc(r["version"]),
                           f"[{style.get(r['status'], 'white')}]{r['status']}[/]", _esc((r["detail"] or "")[:160]))
         console.print(table)
-    tests = report.tests
+    tests = report["tests"]
     if tests.get("ft") is not None:
         table = Table(title="Tests", title_justify="left")
         for col in ("build", "passed", "failed", "errors", "skipped", "seconds"):
@@ -357,7 +364,15 @@ def print_report(report: VerifyReport, console=None) -> None:
             console.print(f"  [red]fails only without the GIL[/]: {_esc(t)}")
     elif tests.get("skipped_reason"):
         console.print(f"tests: not run ({_esc(tests['skipped_reason'])})")
-    colour = "green" if report.verdict == "ready" else "red"
-    console.print(f"verdict: [bold {colour}]{report.verdict}[/]")
-    for r in report.reasons:
+    colour = "green" if report["verdict"] == "ready" else "red"
+    console.print(f"verdict: [bold {colour}]{report['verdict']}[/]")
+    for r in report["reasons"]:
         console.print(f"  - {_esc(r)}")
+
+
+def verify_after_run(root: Path, progress: Callable[[str], None] | None = None) -> dict:
+    """`migrate run --verify`: the verify report (JSON form) of the freshly migrated tree."""
+    try:
+        return verify(root, VerifyOptions(), progress).to_json()
+    except MigrateError as exc:
+        return {"verdict": "not-run", "error": str(exc), "reasons": [str(exc)]}

@@ -62,6 +62,7 @@ def sync(root: Path, python: str, environment: Path | None, extra: list[str] | N
         return SyncResult(False, str(environment or ""), python, time.perf_counter() - start, cmd,
                           error=f"uv sync did not finish in {timeout:.0f} s")
     seconds = time.perf_counter() - start
+    in_place = environment is None
     if environment is None:
         environment = Path(env.get("UV_PROJECT_ENVIRONMENT") or Path(root) / ".venv")
         if not environment.is_absolute():
@@ -70,8 +71,9 @@ def sync(root: Path, python: str, environment: Path | None, extra: list[str] | N
     # "Built name==1.0" (an sdist from an index) or "Built name @ git+..." (a git or path source)
     built = {m.group("name"): m.group("version") or m.group("url") or "" for m in _BUILT.finditer(output)}
     if proc.returncode != 0:
-        return SyncResult(False, str(environment), python, seconds, cmd, built, error=_explain(output))
-    return SyncResult(True, str(environment), python, seconds, cmd, built)
+        return SyncResult(False, str(environment), python, seconds, cmd, built, error=_explain(output),
+                          in_place=in_place)
+    return SyncResult(True, str(environment), python, seconds, cmd, built, in_place=in_place)
 
 
 def _explain(output: str) -> str:
