@@ -185,7 +185,8 @@ def test_run_verify_ends_with_the_verify_report(tmp_path, wheels):
 @needs_ft
 @needs_gcc
 def test_deps_runtime_column(tmp_path, wheels):
-    root = uv_project(tmp_path / "app", ["calm", "speedy==1.0"], wheels)
+    root = FIXTURES / "verify-gil"  # poetry.lock pins speedy 1.0, the project admits >=1.0
+    before = tree_digest(root)
     proc = run_migrate("deps", str(root), "--offline", "--find-links", str(wheels), "--python", FT,
                        "--format", "json")
     report = json.loads(proc.stdout)
@@ -194,6 +195,7 @@ def test_deps_runtime_column(tmp_path, wheels):
     assert entries["speedy"]["fix"] == "speedy==1.2"
     assert entries["calm"]["runtime"] == "ok"
     assert proc.returncode == 1
+    assert tree_digest(root) == before
 
 
 # -- bad input and no interpreter --------------------------------------------------------------------

@@ -202,6 +202,11 @@ def deps(
     offline: Offline = False,
     index_url: IndexUrl = None,
     find_links: FindLinks = None,
+    python: Annotated[
+        Optional[str],
+        typer.Option("--python", metavar="PATH|VERSION",
+                     help="A free-threaded interpreter: also import the locked versions on it (runtime column)."),
+    ] = None,
     format: FormatOpt = Format.text,
 ) -> None:
     """Free-threading readiness of the locked dependencies (uv.lock, poetry.lock or Pipfile.lock).
@@ -217,6 +222,7 @@ def deps(
         index_url=index_url,
         find_links=list(find_links or []),
         fmt=format.value,
+        python=python,
     )
     raise typer.Exit(code)
 

@@ -144,13 +144,16 @@ def print_ft_table(entries, lock_name: str, target: str) -> None:
 
     console = _console(stderr=False)
     table = Table(title=f"Free-threading readiness for {target} ({lock_name})", title_justify="left")
-    for col in ("package", "version", "status", "fix"):
+    runtime = any("runtime" in e for e in entries)  # `deps --python`: imported on a free-threaded build
+    for col in ("package", "version", "status") + (("runtime",) if runtime else ()) + ("fix",):
         table.add_column(col)
     style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan"}
     order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "ft-wheels": 4, "pure": 5}
     for e in sorted(entries, key=lambda e: (order.get(e["status"], 9), e["name"])):
-        table.add_row(e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]",
-                      _esc(e.get("fix") or ""))
+        cells = [e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]"]
+        if runtime:
+            cells.append(_esc(e.get("runtime") or ""))
+        table.add_row(*cells, _esc(e.get("fix") or ""))
     console.print(table)
     counts: dict[str, int] = {}
     for e in entries:

@@ -250,7 +250,7 @@ def project_requirements(root: Path) -> dict[str, str]:
 
 # -- `migrate deps` ----------------------------------------------------------------------------------
 def deps_command(path: Path, target: str, offline: bool, index_url: str | None, find_links: list[str],
-                 fmt: str) -> int:
+                 fmt: str, python: str | None = None) -> int:
     """`migrate deps`: print the readiness table (or JSON); 1 when a blocker remains, 2 on bad input."""
     from migrate.lock.index import IndexClient
     from migrate.report import print_json
@@ -270,6 +270,15 @@ def deps_command(path: Path, target: str, offline: bool, index_url: str | None, 
         return 2
     client = IndexClient(index_urls=[index_url] if index_url else None, find_links=find_links, offline=offline)
     entries = assess(packages, tgt.abi, client, project_requirements(root))
+    if python:  # the runtime column (issue 12): import the locked versions on a free-threaded build
+        from migrate.verify.runtime import deps_runtime_column
+
+        try:
+            deps_runtime_column(entries, packages, python, tgt, root, client, offline, index_url, find_links,
+                                project_requirements(root))
+        except MigrateError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
     blockers = [e for e in entries if e["status"] == "blocker"]
     if fmt == "json":
         print_json({"lock": lock_name, "target": str(tgt), "packages": entries})

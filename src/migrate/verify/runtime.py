@@ -202,3 +202,25 @@ def lock_stage_check(ctx, entries: list[dict[str, Any]], packages, client, ft_py
         ctx.result.warnings.append(Diagnostic(
             "MIG246", f"the locked packages with {target.abi} wheels could not be installed on {ft_python} to "
             f"check them at runtime: {facts['error']}", path="uv.lock"))
+
+
+def deps_runtime_column(entries: list[dict[str, Any]], packages, python: str, target, root: Path, client,
+                        offline: bool, index_url: str | None, find_links: list[str],
+                        requirements: dict[str, str] | None = None) -> dict[str, Any]:
+    """`migrate deps --python`: the runtime column. ``python`` is a path or a version (found as
+    ``migrate verify`` finds it, never downloaded). Raises MigrateError when it is unusable."""
+    from types import SimpleNamespace
+
+    from migrate.diagnostics import MigrateError
+    from migrate.verify.interpreter import find
+
+    tried: list[str] = []
+    try:
+        it = find(python, Path(root), tried, allow_install=False)
+    except LookupError:
+        raise MigrateError(f"no interpreter for {python!r} was found ({'; '.join(tried)})", key="--python")
+    if not it.free_threaded:
+        raise MigrateError(f"{it.path} is not a free-threaded build", key="--python",
+                           hint="give a python3.13t (the runtime column checks the GIL stays off)")
+    options = SimpleNamespace(offline=offline, index_url=index_url, find_links=list(find_links))
+    return check_entries(entries, packages, it.path, target.abi, options, client, requirements)
