@@ -3,8 +3,9 @@
 The inventory (run once, inside the environment) lists each installed distribution with its version,
 the wheel tags it was installed from, and its top-level modules — from ``top_level.txt``, else from
 ``RECORD`` (packages, ``.py`` modules, extension modules); an editable install (the project itself)
-contributes the modules found on the paths its ``.pth`` file adds. Then each module is imported in its
-own subprocess (bounded parallelism) with ``PYTHON_GIL`` unset, noting whether ``sys._is_gil_enabled()``
+contributes the modules found on the paths its ``.pth`` file adds. Then every module is imported with the
+GIL off in fresh interpreters (see :func:`check`: a few at once, a new interpreter after every GIL flip,
+failures re-checked alone in their own) with ``PYTHON_GIL`` unset, noting whether ``sys._is_gil_enabled()``
 went from False to True and the RuntimeWarning that names the extension that did it.
 """
 
@@ -176,36 +177,104 @@ def import_one(python: Path, module: str, cwd: str | None = None, timeout: float
         tail = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         return IMPORT_ERROR, f"the interpreter exited during the import ({tail})"
     data = json.loads(proc.stdout[marker + len("@@migrate@@"):].strip().splitlines()[0])
-    if data["error"]:
-        return IMPORT_ERROR, data["error"]
-    if data["after"] and not data["before"]:
-        import re
-
-        named = [m for w in data["warnings"] for m in re.findall(r"to load module '([^']+)'", w)]
-        if named:
-            detail = f"extension {named[0]} does not declare Py_mod_gil: loading it enabled the GIL"
-        else:
-            detail = (data["warnings"] or ["sys._is_gil_enabled() became True"])[0]
-        return ENABLES_GIL, detail
-    return OK, None
+    return _verdict(data)
 
 
 def default_jobs() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def check(python: Path, targets: list[tuple[str, Distribution]], jobs: int | None = None,
-          cwd: str | None = None, on_done=None) -> list[ModuleResult]:
-    """Import each (module, distribution) alone; ``on_done`` is called after each (for progress)."""
-    def one(item: tuple[str, Distribution]) -> ModuleResult:
-        module, dist = item
-        status, detail = import_one(python, module, cwd=cwd)
-        if on_done:
-            on_done(module)
-        return ModuleResult(module, dist.name, dist.version, status, detail)
+def _verdict(data: dict) -> tuple[str, str | None]:
+    import re
 
-    with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
-        return list(pool.map(one, targets))
+    if data.get("died"):
+        return IMPORT_ERROR, f"the interpreter died during the import ({data['died']})"
+    if data["error"]:
+        return IMPORT_ERROR, data["error"]
+    if data["after"] and not data["before"]:
+        named = [m for w in data["warnings"] for m in re.findall(r"to load module '([^']+)'", w)]
+        if named:
+            return ENABLES_GIL, f"extension {named[0]} does not declare Py_mod_gil: loading it enabled the GIL"
+        return ENABLES_GIL, (data["warnings"] or ["sys._is_gil_enabled() became True"])[0]
+    return OK, None
+
+
+_SEQUENCE = r'''
+import json, sys, warnings, importlib
+gil = getattr(sys, "_is_gil_enabled", lambda: True)
+for name in json.loads(sys.argv[1]):
+    before = gil()
+    error = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:
+            error = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+    msgs = [str(x.message) for x in caught
+            if issubclass(x.category, RuntimeWarning) and "global interpreter lock" in str(x.message)]
+    after = gil()
+    sys.__stdout__.write("\n@@migrate@@" + json.dumps({"module": name, "before": before, "after": after,
+                                                       "error": error, "warnings": msgs}) + "\n")
+    sys.__stdout__.flush()
+    if after and not before:
+        break  # the GIL is on now: the next module needs a fresh interpreter
+'''
+
+
+def _sequence(python: Path, modules: list[str], cwd: str | None, timeout: float,
+              on_done=None) -> dict[str, tuple[str, str | None]]:
+    """Import ``modules`` in order in one fresh interpreter, starting a new one after each module whose
+    import turned the GIL on (so every module is imported with the GIL off, and each flip is attributed
+    to the module whose import caused it, as importing it alone would). Modules that fail are imported
+    again alone (:func:`import_one`), so only failures that happen in isolation count."""
+    out: dict[str, tuple[str, str | None]] = {}
+    remaining = list(modules)
+    while remaining:
+        try:
+            proc = subprocess.run([str(python), "-c", _SEQUENCE, json.dumps(remaining)], capture_output=True,
+                                  text=True, env=run_env(), timeout=timeout * len(remaining),
+                                  cwd=cwd or tempfile.gettempdir())
+            stdout = proc.stdout
+        except subprocess.TimeoutExpired as exc:
+            stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        reported = []
+        for chunk in stdout.split("@@migrate@@")[1:]:
+            try:
+                data = json.loads(chunk.strip().splitlines()[0])
+            except (ValueError, IndexError):
+                continue
+            reported.append(data["module"])
+            out[data["module"]] = _verdict(data)
+            if on_done:
+                on_done(data["module"])
+        if not reported:  # the interpreter died on the first module: that one alone, then go on
+            out[remaining[0]] = import_one(python, remaining[0], cwd=cwd, timeout=timeout)
+            if on_done:
+                on_done(remaining[0])
+            reported = [remaining[0]]
+        remaining = remaining[remaining.index(reported[-1]) + 1:]
+    for module, (status, _) in list(out.items()):
+        if status == IMPORT_ERROR:
+            out[module] = import_one(python, module, cwd=cwd, timeout=timeout)
+    return out
+
+
+def check(python: Path, targets: list[tuple[str, Distribution]], jobs: int | None = None,
+          cwd: str | None = None, on_done=None, timeout: float = 120) -> list[ModuleResult]:
+    """Import each (module, distribution) with the GIL off and note its status; ``on_done`` is called
+    after each (for progress). The modules are split over ``jobs`` interpreters running at once, each
+    importing its share in order and restarting after any module that turned the GIL on (see
+    :func:`_sequence`): the result per module is the one a fresh interpreter per module gives, at the
+    cost of one start-up (and one import of shared dependencies) per share instead of per module."""
+    modules = [m for m, _ in targets]
+    jobs = max(1, min(jobs or default_jobs(), len(modules) or 1))
+    shares = [modules[i::jobs] for i in range(jobs)]
+    done: dict[str, tuple[str, str | None]] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for part in pool.map(lambda share: _sequence(python, share, cwd, timeout, on_done), shares):
+            done.update(part)
+    return [ModuleResult(m, d.name, d.version, *done[m]) for m, d in targets]
 
 
 def modules_of(dists: list[Distribution]) -> list[tuple[str, Distribution]]:
