@@ -12,6 +12,7 @@ and $MIGRATE_FT_PYTHON (or an installed python3.13t).
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -74,6 +75,12 @@ def uv() -> str:
     return uv_bin()
 
 
+def cpu() -> float:
+    """CPU seconds used so far by this process and its finished children (load-independent)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def peer(root: Path, python: str) -> float:
     env = dict(os.environ, UV_NO_PROGRESS="1")
     env.pop("PYTHON_GIL", None)
@@ -106,11 +113,15 @@ def main() -> int:
         root = Path(tmp) / "benchapp"
         make_project(root, python)
         peer(root, python)  # warm the uv cache for both
-        p_times, o_times, full_times = [], [], []
+        p_times, o_times, full_times, p_cpu, o_cpu = [], [], [], [], []
         report = None
         for _ in range(rounds):
+            c = cpu()
             p_times.append(peer(root, python))
+            p_cpu.append(cpu() - c)
+            c = cpu()
             t, report = ours(root, python, baseline=False)
+            o_cpu.append(cpu() - c)
             o_times.append(t)
         t_full, full = ours(root, python, baseline=True)
         full_times.append(t_full)
@@ -119,7 +130,9 @@ def main() -> int:
           f"{report.tests['ft']['passed']} tests; interpreter {python}; {os.cpu_count()} CPUs")
     print(f"peer  uv sync --frozen + pytest            median {p:6.2f} s  {['%.2f' % x for x in p_times]}")
     print(f"ours  migrate verify (imports + 1 test run) median {o:6.2f} s  {['%.2f' % x for x in o_times]}")
-    print(f"ratio ours/peer: {o / p:.2f}x (goal <= 1.5x)")
+    print(f"ratio ours/peer: {o / p:.2f}x wall (goal <= 1.5x); CPU seconds {statistics.median(o_cpu):.2f} vs "
+          f"{statistics.median(p_cpu):.2f} = {statistics.median(o_cpu) / statistics.median(p_cpu):.2f}x; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"with the GIL-build baseline run too: {t_full:.2f} s ({t_full / p:.2f}x; {full.baseline_note})")
     print(f"verdict on the bench project: {report.verdict} {report.reasons}")
     return 0

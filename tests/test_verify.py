@@ -255,3 +255,18 @@ def test_only_without_gil_compares_the_runs():
     gil = testrun.TestRun("pytest", [], "gil", 1, 0, failures=["t::b"])
     assert testrun.only_without_gil(ft, gil) == ["t::a"]
     assert testrun.only_without_gil(ft, None) == []
+
+
+def test_built_from_source_is_told_by_wheel_tags_and_uv_output():
+    from migrate.lock.freethreading import LockedPackage
+    from migrate.verify.command import built_from_source
+
+    lock = [LockedPackage("wheeled", "1.0", ["wheeled-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl"]),
+            LockedPackage("built", "2.0", ["built-2.0-cp313-cp313-manylinux_2_17_x86_64.whl", "built-2.0.tar.gz"]),
+            LockedPackage("said", "3.0", ["said-3.0-py3-none-any.whl"]),
+            LockedPackage("app", "0.1", [], local=True)]
+    dists = [Distribution("wheeled", "1.0", [], ["cp313-cp313t-manylinux_2_17_x86_64"], None, False),
+             Distribution("built", "2.0", [], ["cp313-cp313t-linux_x86_64"], None, False),
+             Distribution("said", "3.0", [], ["py3-none-any"], None, False),
+             Distribution("app", "0.1", [], ["py3-none-any"], {"url": "file:///x"}, True)]
+    assert built_from_source(dists, lock, {"said": "3.0", "app": ""}) == {"built": "2.0", "said": "3.0"}

@@ -182,53 +182,47 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
             done[0] += 1
             say(f"importing modules one at a time: {done[0]}/{total} ({module})")
 
-        results = imp.check(python, targets, options.jobs, on_done=tick)
-        results += imp.check(python, own_targets, options.jobs, cwd=str(root), on_done=tick)
+        # the import check and the test runs go on at once (separate interpreters, all CPUs busy)
+        from concurrent.futures import ThreadPoolExecutor
 
-        baseline, note = (None, "")
-        if options.baseline and (run_tests or any(r.status == imp.IMPORT_ERROR for r in results)):
-            baseline, note = interp.gil_baseline(ft)
-            report.baseline_note = note
-            report.baseline = baseline.to_json() if baseline else None
-        base_python = None
-        if baseline is not None:
-            if baseline.path == ft.path:
-                base_python = python
-            else:
-                say(f"uv sync --frozen with {baseline.label} (baseline)")
-                base_sync = sync(root, baseline.path, Path(tmp) / "gil")
-                if base_sync.ok:
-                    base_python = env_python(Path(base_sync.environment))
-                else:
-                    report.baseline_note = f"{note}; its uv sync failed: {base_sync.error}"
-        # a module that fails to import on the GIL build as well is not a free-threading problem
-        failing = [r for r in results if r.status == imp.IMPORT_ERROR]
-        if failing and base_python is not None:
-            base_env = dict(baseline.env)
-            for r in failing:
-                status, _ = imp.import_one(base_python, r.module, str(root) if r.distribution == own_dist.name
-                                           else None, extra_env=base_env)
-                if status == imp.IMPORT_ERROR:
-                    r.detail = f"{r.detail} (fails on the GIL build too)"
-        for r in results:
-            if r.status == imp.OK and r.distribution in built:
-                r.status = imp.BUILT
-        report.imports = [r.to_json() for r in results]
+        names = {canonicalize_name(d.name) for d in dists}
+        has_pytest = "pytest" in names
+        pool = ThreadPoolExecutor(max_workers=3)
+        try:
+            # the project folder is the working directory (as for the tests): a project that is not
+            # installed as a package (tool.uv.package = false) is importable from there
+            f_imports = pool.submit(imp.check, python, targets + own_targets, options.jobs, str(root), tick)
+            f_ft = pool.submit(testrun.run_tests, root, python, has_pytest, label=ft.label) if run_tests else None
+            baseline, base_python, base_names = None, None, names
+            if options.baseline and run_tests:
+                baseline, base_python, base_names = _baseline(report, ft, root, python, names, Path(tmp), say)
+            f_gil = None
+            if run_tests and base_python is not None:
+                say(f"running the tests on {ft.label} and {baseline.label}")
+                f_gil = pool.submit(testrun.run_tests, root, base_python, "pytest" in base_names,
+                                    dict(baseline.env), label=baseline.label)
+            results = f_imports.result()
+            if options.baseline and not run_tests and any(r.status == imp.IMPORT_ERROR for r in results):
+                baseline, base_python, base_names = _baseline(report, ft, root, python, names, Path(tmp), say)
+            # a module that fails to import on the GIL build as well is not a free-threading problem
+            failing = [r for r in results if r.status == imp.IMPORT_ERROR]
+            if failing and base_python is not None:
+                for r in failing:
+                    status, _ = imp.import_one(base_python, r.module, str(root), extra_env=dict(baseline.env))
+                    if status == imp.IMPORT_ERROR:
+                        r.detail = f"{r.detail} (fails on the GIL build too)"
+            for r in results:
+                if r.status == imp.OK and r.distribution in built:
+                    r.status = imp.BUILT
+            report.imports = [r.to_json() for r in results]
+            ft_run = f_ft.result() if f_ft else None
+            gil_run = f_gil.result() if f_gil else None
+        finally:
+            pool.shutdown(wait=True)
 
         if run_tests:
-            names = {canonicalize_name(d.name) for d in dists}
-            has_pytest = "pytest" in names
-            say(f"running the tests on {ft.label}")
-            ft_run = testrun.run_tests(root, python, has_pytest, label=ft.label)
             report.tests["ft"] = ft_run.to_json()
-            gil_run = None
-            if base_python is not None:
-                base_names = names if base_python == python else {
-                    canonicalize_name(d.name) for d in imp.inventory(base_python)}
-                say(f"running the tests on {baseline.label}")
-                gil_run = testrun.run_tests(root, base_python, "pytest" in base_names, dict(baseline.env),
-                                            label=baseline.label)
-                report.tests["gil"] = gil_run.to_json()
+            report.tests["gil"] = gil_run.to_json() if gil_run else None
             report.tests["only_without_gil"] = testrun.only_without_gil(ft_run, gil_run)
             if options.stress > 1:
                 say(f"running the tests in {options.stress} threads each on {ft.label}")
@@ -243,6 +237,31 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
     _judge(report, ft)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _baseline(report: VerifyReport, ft: Interpreter, root: Path, python: Path, names: set[str], tmp: Path,
+              say: Callable[[str], None]):
+    """(baseline interpreter, its environment's python, its distribution names), each None when there is
+    none; the report says which and why."""
+    from packaging.utils import canonicalize_name
+
+    from migrate.verify import interpreter as interp
+    from migrate.verify.env import env_python, sync
+
+    baseline, note = interp.gil_baseline(ft)
+    report.baseline_note = note
+    report.baseline = baseline.to_json() if baseline else None
+    if baseline is None:
+        return None, None, names
+    if baseline.path == ft.path:
+        return baseline, python, names
+    say(f"uv sync --frozen with {baseline.label} (baseline)")
+    synced = sync(root, baseline.path, tmp / "gil")
+    if not synced.ok:
+        report.baseline_note = f"{note}; its uv sync failed: {synced.error}"
+        return None, None, names
+    base_python = env_python(Path(synced.environment))
+    return baseline, base_python, {canonicalize_name(d.name) for d in imp.inventory(base_python)}
 
 
 def _judge(report: VerifyReport, ft: Interpreter) -> None:
