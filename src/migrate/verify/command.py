@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from migrate.diagnostics import MigrateError
+from migrate.diagnostics import MigrateError, StageError
 from migrate.verify import imports as imp
 from migrate.verify.interpreter import Interpreter
 
@@ -154,7 +154,7 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
     run_tests = testrun.has_tests(root) if options.tests is None else options.tests
     with tempfile.TemporaryDirectory(prefix="migrate-verify-") as tmp:
         say(f"uv sync --frozen with {ft.label}")
-        synced = sync(root, ft.path, None if options.in_place else Path(tmp) / "ft")
+        synced = sync(root, ft.path, None if options.in_place else Path(tmp) / "ft", say=say)
         report.sync = synced.to_json()
         if not synced.ok:
             report.verdict = "sync-failed"
@@ -256,7 +256,7 @@ def _baseline(report: VerifyReport, ft: Interpreter, root: Path, python: Path, n
     if baseline.path == ft.path:
         return baseline, python, names
     say(f"uv sync --frozen with {baseline.label} (baseline)")
-    synced = sync(root, baseline.path, tmp / "gil")
+    synced = sync(root, baseline.path, tmp / "gil", say=say)
     if not synced.ok:
         report.baseline_note = f"{note}; its uv sync failed: {synced.error}"
         return None, None, names
@@ -316,6 +316,12 @@ def verify_command(path: Path, python: str | None, tests: bool | None, stress: i
         else:
             sys.stderr.write(f"error: {exc}\n")
         return 2
+    except StageError as exc:  # uv missing, ...: valid input, could not run
+        if fmt == "json":
+            print_json({"error": exc.message, "detail": exc.detail, "verdict": "not-run"})
+        else:
+            sys.stderr.write(f"failed: {exc.message}" + (f" ({exc.detail})" if exc.detail else "") + "\n")
+        return 1
     if fmt == "json":
         print_json(report.to_json())
     else:
@@ -393,5 +399,5 @@ def verify_after_run(root: Path, progress: Callable[[str], None] | None = None) 
     """`migrate run --verify`: the verify report (JSON form) of the freshly migrated tree."""
     try:
         return verify(root, VerifyOptions(), progress).to_json()
-    except MigrateError as exc:
+    except (MigrateError, StageError) as exc:
         return {"verdict": "not-run", "error": str(exc), "reasons": [str(exc)]}

@@ -44,8 +44,11 @@ def env_python(environment: Path) -> Path:
 
 
 def sync(root: Path, python: str, environment: Path | None, extra: list[str] | None = None,
-         timeout: float = 1800) -> SyncResult:
-    """``uv sync --frozen`` of ``root`` into ``environment`` (None: the project's own, ``--in-place``)."""
+         timeout: float = 1800, say=None) -> SyncResult:
+    """``uv sync --frozen`` of ``root`` into ``environment`` (None: the project's own, ``--in-place``).
+    ``say`` gets uv's progress lines (a package being built from source can take minutes)."""
+    import threading
+
     from migrate.lock.lock import uv_bin
 
     env = dict(os.environ)
@@ -56,18 +59,29 @@ def sync(root: Path, python: str, environment: Path | None, extra: list[str] | N
         env["UV_PROJECT_ENVIRONMENT"] = str(environment)
     cmd = [uv_bin(), "sync", "--frozen", "--python", python, *(extra or [])]
     start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    lines = []
     try:
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if say and line.strip().startswith(("Building", "Built", "Downloading", "Prepared", "Installed")):
+                say(f"uv sync: {line.strip()}")
+        proc.wait()
+    finally:
+        timer.cancel()
+    if proc.returncode != 0 and time.perf_counter() - start >= timeout:
         return SyncResult(False, str(environment or ""), python, time.perf_counter() - start, cmd,
                           error=f"uv sync did not finish in {timeout:.0f} s")
+    output = "".join(lines)
     seconds = time.perf_counter() - start
     in_place = environment is None
     if environment is None:
         environment = Path(env.get("UV_PROJECT_ENVIRONMENT") or Path(root) / ".venv")
         if not environment.is_absolute():
             environment = Path(root) / environment
-    output = proc.stderr + proc.stdout
     # "Built name==1.0" (an sdist from an index) or "Built name @ git+..." (a git or path source)
     built = {m.group("name"): m.group("version") or m.group("url") or "" for m in _BUILT.finditer(output)}
     if proc.returncode != 0:
