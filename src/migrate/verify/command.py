@@ -343,6 +343,7 @@ def print_report(report: VerifyReport | dict, console=None) -> None:
     from migrate.report import _console, _esc
 
     console = console or _console(stderr=False)
+    console.print(f"[bold]Verify[/] {_esc(report['project'])}")
     it = report["interpreter"]
     if it is None:
         console.print("[red]No interpreter to verify on.[/] Tried: " + _esc("; ".join(report["tried"])))
@@ -357,7 +358,7 @@ def print_report(report: VerifyReport | dict, console=None) -> None:
         console.print(f"[red]uv sync failed[/]:\n{_esc(sync.get('error'))}")
     else:
         where = "the project's environment (--in-place)" if sync.get("in_place") else "a throw-away environment"
-        console.print(f"sync: {len(report['imports'])} module(s) from {_esc(where)} in {sync['seconds']:.1f} s")
+        console.print(f"sync: uv sync --frozen into {_esc(where)} in {sync['seconds']:.1f} s")
         for b in sync.get("built_from_source", []):
             console.print(f"  [yellow]built from source[/]: {_esc(b['name'])} {_esc(b['version'])}")
     problems = [r for r in report["imports"] if r["status"] != imp.OK]
