@@ -6,7 +6,9 @@ available, or ``--verify``) and ``migrate deps --python`` install the locked ver
 ship target wheels into a scratch environment and import each of their top-level modules alone
 (:mod:`migrate.verify.imports`). A package that enables the GIL becomes a blocker; the fix search installs
 candidate versions at or above the pinned one that have target wheels, nearest first, at most
-``limit`` of them, each in its own scratch environment, and takes the first that imports with the GIL off.
+``limit`` of them, each in its own scratch environment (the lock's other versions preferred), and takes
+the first that imports with the GIL off. Scratch installs use wheels only (``--no-build``): a package
+that would need a build is reported as not checked rather than compiled.
 """
 
 from __future__ import annotations
@@ -66,12 +68,21 @@ def scratch_check(ft_python: str, requirements: list[str], names: list[str], opt
         if proc.returncode != 0:
             raise RuntimeCheckError(proc.stderr.strip()[-500:])
         python = env_python(venv)
-        cmd = [uv_bin(), "pip", "install", "--python", str(python), *_source_args(options), *requirements]
-        if constraints:
-            cfile = Path(tmp) / "constraints.txt"
-            cfile.write_text("\n".join(constraints) + "\n")
-            cmd += ["--constraint", str(cfile)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+        # wheels only: a scratch check must not compile numpy for ten minutes; what needs a build is
+        # reported as not checked. The lock's versions are preferred (as constraints), then dropped if
+        # they conflict with a candidate's requirements.
+        cmd = [uv_bin(), "pip", "install", "--python", str(python), "--no-build", *_source_args(options),
+               *requirements]
+        attempts = [constraints, None] if constraints else [None]
+        for attempt in attempts:
+            full = list(cmd)
+            if attempt:
+                cfile = Path(tmp) / "constraints.txt"
+                cfile.write_text("\n".join(attempt) + "\n")
+                full += ["--constraint", str(cfile)]
+            proc = subprocess.run(full, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+            if proc.returncode == 0:
+                break
         if proc.returncode != 0:
             lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
             raise RuntimeCheckError(" ".join(lines[-3:]) or "uv pip install failed")
@@ -162,7 +173,9 @@ def check_entries(entries: list[dict[str, Any]], packages, ft_python: str, abi: 
         tried = []
         for version in candidates(e["name"], e["version"], abi, client, spec, pkg.index if pkg else None, limit):
             try:
-                res = scratch_check(ft_python, [f"{e['name']}=={version}"], [e["name"]], options)
+                others = [p for p in pins if canonicalize_name(p.split("==")[0]) != canonicalize_name(e["name"])]
+                res = scratch_check(ft_python, [f"{e['name']}=={version}"], [e["name"]], options,
+                                    constraints=others)
                 status = res.get(canonicalize_name(e["name"]), (imp.IMPORT_ERROR, "not installed", ""))[0]
             except RuntimeCheckError as exc:
                 status = f"install failed: {exc}"
