@@ -270,3 +270,22 @@ def test_built_from_source_is_told_by_wheel_tags_and_uv_output():
              Distribution("said", "3.0", [], ["py3-none-any"], None, False),
              Distribution("app", "0.1", [], ["py3-none-any"], {"url": "file:///x"}, True)]
     assert built_from_source(dists, lock, {"said": "3.0", "app": ""}) == {"built": "2.0", "said": "3.0"}
+
+
+@needs_ft
+@needs_gcc
+def test_runtime_check_goes_on_past_a_package_it_cannot_install(wheels):
+    from migrate.lock.freethreading import LockedPackage
+    from migrate.lock.index import IndexClient
+    from migrate.verify.runtime import check_entries
+
+    class Options:
+        offline, index_url, find_links = True, None, [str(wheels)]
+
+    packages = [LockedPackage("speedy", "1.0", ["speedy-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl"]),
+                LockedPackage("winonly", "1.0", ["winonly-1.0-cp313-cp313t-win_amd64.whl"])]
+    entries = [{"name": p.name, "version": p.version, "status": "ft-wheels", "fix": None} for p in packages]
+    facts = check_entries(entries, packages, FT, "cp313t", Options, IndexClient(find_links=[str(wheels)], offline=True))
+    by = {e["name"]: e for e in entries}
+    assert by["winonly"]["runtime"] == "unchecked" and "winonly" in facts["error"]
+    assert by["speedy"]["runtime"] == "enables-gil" and by["speedy"]["fix"] == "speedy==1.2"

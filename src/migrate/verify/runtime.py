@@ -148,15 +148,27 @@ def check_entries(entries: list[dict[str, Any]], packages, ft_python: str, abi: 
     # the lock's versions as constraints (a package locked at several versions, per fork, is left free)
     pins = [f"{p.name}=={p.version}" for p in packages
             if not getattr(p, "local", False) and counts.get(canonicalize_name(p.name)) == 1]
+    unchecked: dict[str, str] = {}
     try:
         found = scratch_check(ft_python, [f"{e['name']}=={e['version']}" for e in native],
                               [e["name"] for e in native], options, constraints=pins)
-    except RuntimeCheckError as exc:
+    except RuntimeCheckError:
+        # one package that cannot be installed here (another platform's, needs a build) must not hide
+        # the others: each on its own
+        found = {}
         for e in native:
-            e["runtime"] = "unchecked"
-        facts["error"] = str(exc)
-        return facts
+            try:
+                found.update(scratch_check(ft_python, [f"{e['name']}=={e['version']}"], [e["name"]], options,
+                                           constraints=pins))
+            except RuntimeCheckError as exc:
+                unchecked[canonicalize_name(e["name"])] = str(exc)
+    if unchecked:
+        facts["error"] = "; ".join(f"{n}: {why}" for n, why in sorted(unchecked.items()))
     for e in native:
+        if canonicalize_name(e["name"]) in unchecked:
+            e["runtime"] = "unchecked"
+            e["runtime_detail"] = unchecked[canonicalize_name(e["name"])]
+            continue
         status, detail, _ = found.get(canonicalize_name(e["name"]), (imp.IMPORT_ERROR, "not installed", ""))
         e["runtime"] = status
         if status == imp.IMPORT_ERROR:
@@ -203,8 +215,8 @@ def lock_stage_check(ctx, entries: list[dict[str, Any]], packages, client, ft_py
             ft_python = find(str(target), ctx.root, [], allow_install=False).path
         except (LookupError, Exception):
             ft_python = None
-    if not ft_python:
-        return
+    if not ft_python or not target.admitted_by(ctx.project.requires_python):
+        return  # nothing to run it on, or the project does not run on the target at all (MIG001)
     from migrate.lock.lock import _requirements
 
     facts = check_entries(entries, packages, ft_python, target.abi, options, client, _requirements(ctx.project))
@@ -213,8 +225,9 @@ def lock_stage_check(ctx, entries: list[dict[str, Any]], packages, client, ft_py
         from migrate.diagnostics import Diagnostic
 
         ctx.result.warnings.append(Diagnostic(
-            "MIG246", f"the locked packages with {target.abi} wheels could not be installed on {ft_python} to "
-            f"check them at runtime: {facts['error']}", path="uv.lock"))
+            "MIG246", f"some locked packages with {target.abi} wheels could not be installed on {ft_python} to "
+            f"check them at runtime (their wheels' tags are all that was judged): {facts['error']}",
+            path="uv.lock"))
 
 
 def deps_runtime_column(entries: list[dict[str, Any]], packages, python: str, target, root: Path, client,
