@@ -90,6 +90,9 @@ def test_verify_names_the_module_that_re_enables_the_gil(tmp_path, wheels):
     assert any("speedy" in r and "re-enables the GIL" in r for r in report["reasons"])
     # a throw-away environment: the project folder is untouched (no .venv)
     assert tree_digest(root) == before and not (root / ".venv").exists()
+    text = run_migrate("verify", str(root), "--python", FT, "--no-tests")
+    assert text.returncode == 1
+    assert "enables-gil" in text.stdout and "speedy._speed" in text.stdout and "verdict: not-ready" in text.stdout
 
 
 @needs_ft
