@@ -17,7 +17,7 @@ def test_every_warning_code_is_documented():
 
 
 def test_every_option_of_every_command_is_documented():
-    for command in ("run", "check", "deps", "batch"):
+    for command in ("run", "check", "deps", "batch", "verify"):
         help_text = run_migrate(command, "--help").stdout
         options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help"}
         missing = sorted(o for o in options if o not in README)

@@ -110,3 +110,78 @@ def demo_wheelhouse(folder: Path) -> Path:
     """A folder with pure (alpha, beta), free-threading-ready (ftready), blocker (nativeft: fixed by 1.1
     for 3.13t and 1.2 for 3.14t; nofix: no fix) and sdist-only (sdonly) packages."""
     return build_wheelhouse(folder, DEMO_SPEC, DEMO_REQUIRES)
+
+
+# -- real C extensions for the free-threaded interpreter (verify and runtime-readiness tests) ----------
+_EXT_C = r"""
+#include <Python.h>
+static PyModuleDef_Slot slots[] = {
+#ifdef DECLARE_NOGIL
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
+    {0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, .m_name = "%(dist)s._speed", .m_size = 0,
+                                 .m_slots = slots};
+PyMODINIT_FUNC PyInit__speed(void) { return PyModuleDef_Init(&def); }
+"""
+
+
+def _ft_facts(ft_python: str) -> dict:
+    import json
+    import subprocess
+
+    code = ("import sys, sysconfig, json; print(json.dumps({'include': sysconfig.get_paths()['include'], "
+            "'suffix': sysconfig.get_config_var('EXT_SUFFIX'), 'v': '%d%d' % sys.version_info[:2]}))")
+    return json.loads(subprocess.run([ft_python, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
+def build_ext_wheel(folder: Path, name: str, version: str, ft_python: str, declares_nogil: bool,
+                    requires: list[str] | None = None) -> Path:
+    """A real ``cpXYt`` wheel: package ``name`` whose ``__init__`` imports the C extension ``name._speed``,
+    compiled with gcc against ``ft_python``'s headers. ``declares_nogil`` puts ``Py_mod_gil =
+    Py_MOD_GIL_NOT_USED`` in the module's slots; without it, importing re-enables the GIL."""
+    import subprocess
+    import tempfile
+
+    facts = _ft_facts(ft_python)
+    dist = name.replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    tag = f"cp{facts['v']}-cp{facts['v']}t-{LINUX}"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "speed.c")
+        src.write_text(_EXT_C % {"dist": dist})
+        out = Path(tmp, "speed.so")
+        cmd = ["gcc", "-shared", "-fPIC", "-O0", f"-I{facts['include']}", str(src), "-o", str(out)]
+        if declares_nogil:
+            cmd.insert(1, "-DDECLARE_NOGIL")
+        subprocess.run(cmd, check=True, capture_output=True)
+        so = out.read_bytes()
+    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata += [f"Requires-Dist: {r}" for r in requires or []]
+    files = {
+        f"{dist}/__init__.py": f"from . import _speed\n__version__ = {version!r}\n".encode(),
+        f"{dist}/_speed{facts['suffix']}": so,
+        f"{info}/METADATA": ("\n".join(metadata) + "\n").encode(),
+        f"{info}/WHEEL": f"Wheel-Version: 1.0\nGenerator: wheelhouse\nRoot-Is-Purelib: false\nTag: {tag}\n".encode(),
+        f"{info}/top_level.txt": f"{dist}\n".encode(),
+    }
+    record = [_record_line(p, d) for p, d in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    path = Path(folder) / f"{dist}-{version}-{tag}.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for p, d in files.items():
+            zf.writestr(p, d)
+    return path
+
+
+def gil_wheelhouse(folder: Path, ft_python: str, spec: dict[str, dict[str, bool]]) -> Path:
+    """``spec``: name -> version -> declares Py_mod_gil. Each version gets a real free-threaded wheel
+    (:func:`build_ext_wheel`) and, like real packages, GIL wheels for 3.10 and 3.13 (pure stand-ins)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, versions in spec.items():
+        for version, declares in versions.items():
+            build_ext_wheel(folder, name, version, ft_python, declares)
+            for tag in _gil("310", "313"):
+                build_wheel(folder, name, version, tag)
+    return folder

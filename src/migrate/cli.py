@@ -202,6 +202,11 @@ def deps(
     offline: Offline = False,
     index_url: IndexUrl = None,
     find_links: FindLinks = None,
+    python: Annotated[
+        Optional[str],
+        typer.Option("--python", metavar="PATH|VERSION",
+                     help="A free-threaded interpreter: also import the locked versions on it (runtime column)."),
+    ] = None,
     format: FormatOpt = Format.text,
 ) -> None:
     """Free-threading readiness of the locked dependencies (uv.lock, poetry.lock or Pipfile.lock).
@@ -217,6 +222,7 @@ def deps(
         index_url=index_url,
         find_links=list(find_links or []),
         fmt=format.value,
+        python=python,
     )
     raise typer.Exit(code)
 
@@ -288,6 +294,35 @@ def ci(
     from migrate.repofiles.command import ci_command
 
     raise typer.Exit(ci_command(path, dry_run=dry_run, allow_dirty=allow_dirty, add_ft_ci=add_ft_ci, fmt=format.value))
+
+
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="Migrated project folder with uv.lock (default: current directory).")] = Path("."),
+    python: Annotated[
+        Optional[str],
+        typer.Option("--python", metavar="PATH|VERSION",
+                     help="Interpreter to verify on (default: the .python-version target, e.g. 3.13t)."),
+    ] = None,
+    tests: Annotated[
+        Optional[bool],
+        typer.Option("--tests/--no-tests", help="Run the tests (default: when a tests folder or pytest config exists)."),
+    ] = None,
+    stress: Annotated[
+        int, typer.Option("--stress", metavar="N", help="Also run every test in N threads at once.")
+    ] = 0,
+    in_place: Annotated[
+        bool, typer.Option("--in-place", help="Sync the project's own environment instead of a throw-away one.")
+    ] = False,
+    format: FormatOpt = Format.text,
+) -> None:
+    """Prove a migrated project on a real free-threaded interpreter: sync, per-module GIL check, tests.
+
+    Example: migrate verify . --python 3.13t
+    """
+    from migrate.verify.command import verify_command
+
+    raise typer.Exit(verify_command(path, python, tests, stress, in_place, format.value))
 
 
 def main() -> None:

@@ -102,7 +102,7 @@ def project_requirements(root: Path) -> dict[str, str]:
 
 
 def deps_command(path: Path, target: str, offline: bool, index_url: str | None, find_links: list[str],
-                 fmt: str) -> int:
+                 fmt: str, python: str | None = None) -> int:
     """`migrate deps`: print the readiness table (or JSON) and the warnings; 1 when a blocker remains or
     the index could not answer, 2 on bad input."""
     from migrate.lock.freethreading import assess, readiness_warnings, successor_advice
@@ -125,6 +125,15 @@ def deps_command(path: Path, target: str, offline: bool, index_url: str | None, 
     client = IndexClient(index_urls=[index_url] if index_url else None, find_links=find_links, offline=offline)
     requirements = project_requirements(root)
     entries = assess(packages, tgt.abi, client, requirements)
+    if python:  # the runtime column (issue 12): import the locked versions on a free-threaded build
+        from migrate.verify.runtime import deps_runtime_column
+
+        try:
+            deps_runtime_column(entries, packages, python, tgt, root, client, offline, index_url, find_links,
+                                requirements)
+        except MigrateError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
     advice = successor_advice(entries, packages, tgt.abi, client, requirements)
     warnings = readiness_warnings(entries, str(tgt), tgt.abi, advice, path=lock_name)
     blockers = [e for e in entries if e["status"] == "blocker"]

@@ -44,6 +44,8 @@ WARNING_CODES: dict[str, str] = {
     "MIG233": "the project's own requirement excludes every version with target wheels",
     "MIG235": "blockers left for the target: how many the next free-threaded target has wheels for",
     "MIG236": "pyenv shims on PATH read .python-version (note in the next steps)",
+    "MIG245": "dependency re-enables the GIL on import on the free-threaded target (runtime check)",
+    "MIG246": "runtime check of the locked packages could not run (scratch install failed)",
     "MIG301": "project skipped in batch",
     "MIG310": "Poetry/Pipenv command rewritten to its uv equivalent",
     "MIG311": "Poetry/Pipenv installation replaced by uv's (setup-uv, pip/pipx install uv, uv installer)",

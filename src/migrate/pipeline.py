@@ -70,6 +70,8 @@ class RunResult:
     pins: list = field(default_factory=list)
     #: what to type next: {"commands": [...], "notes": [{code, message}]} (see migrate.nextsteps)
     next: dict[str, Any] = field(default_factory=dict)
+    #: the verify report (`run --verify`), see migrate.verify.command
+    verify: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,7 @@ class RunResult:
             "error": self.error,
             "seconds": round(self.seconds, 3),
             "next": self.next,
+            **({"verify": self.verify} if self.verify is not None else {}),
         }
 
 
@@ -213,6 +216,10 @@ def run(path: Path, options: RunOptions, progress: Callable[[str], None] | None 
             progress("writing files")
         result.changes.apply()
         result.status = "migrated"
+        if options.verify:
+            from migrate.verify.command import verify_after_run
+
+            result.verify = verify_after_run(result.changes.root, progress)
     except MigrateError as exc:
         result.status = "error"
         result.error = str(exc)

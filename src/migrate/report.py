@@ -86,6 +86,12 @@ def print_run_result(result, options, fmt: str = "text") -> None:
         console.print("[dim]uv.lock was not regenerated (--no-lock): run `uv lock` next.[/]")
     if options.dry_run and result.status != "unchanged":
         console.print("[dim]Dry run: nothing was written. Run again without --dry-run to apply.[/]")
+    if getattr(result, "verify", None) is not None:
+        from migrate.verify.command import print_report
+
+        print_report(result.verify, console)
+    elif getattr(options, "verify", False) and options.dry_run:
+        console.print("[dim]--verify needs the migrated files: it runs after a migration without --dry-run.[/]")
     print_next(result.next, console, options.dry_run)
 
 
@@ -159,15 +165,18 @@ def print_ft_table(entries, lock_name: str, target: str) -> None:
 
     console = _console(stderr=False)
     table = Table(title=f"Free-threading readiness for {target} ({lock_name})", title_justify="left")
-    for col in ("package", "version", "status", "fix"):
+    runtime = any("runtime" in e for e in entries)  # `deps --python`: imported on a free-threaded build
+    for col in ("package", "version", "status") + (("runtime",) if runtime else ()) + ("fix",):
         table.add_column(col)
     style = {"blocker": "red", "sdist-only": "yellow", "unknown": "dim", "upgraded": "cyan", "downgraded": "cyan",
              "not-on-target": "dim"}
     order = {"blocker": 0, "sdist-only": 1, "unknown": 2, "upgraded": 3, "downgraded": 3, "ft-wheels": 4, "pure": 5,
              "not-on-target": 6}
     for e in sorted(entries, key=lambda e: (order.get(e["status"], 9), e["name"])):
-        table.add_row(e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]",
-                      _esc((e.get("fix") or "") + _jump(e)))
+        cells = [e["name"], str(e["version"]), f"[{style.get(e['status'], 'green')}]{e['status']}[/]"]
+        if runtime:
+            cells.append(_esc(e.get("runtime") or ""))
+        table.add_row(*cells, _esc((e.get("fix") or "") + _jump(e)))
     console.print(table)
     counts: dict[str, int] = {}
     for e in entries:

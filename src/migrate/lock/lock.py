@@ -449,6 +449,9 @@ def lock_stage(ctx) -> None:
         packages = read_uv_lock(stage / UV_LOCK, target.version)
         requirements = _requirements(project)
         entries = assess(packages, target.abi, client, requirements)
+        from migrate.verify.runtime import lock_stage_check  # runtime facts beat wheel tags (issue 12)
+
+        lock_stage_check(ctx, entries, packages, client, ft_python)
         fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
         before_fixes: dict[str, list[str]] | None = None
         if fixes and options.ft_upgrade:
@@ -457,7 +460,15 @@ def lock_stage(ctx) -> None:
             packages = read_uv_lock(stage / UV_LOCK, target.version)
             mark_off_target(entries, packages)
         advice = successor_advice(entries, packages, target.abi, client, requirements)
-        ctx.result.warnings += readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
+        warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
+        # a package whose import re-enables the GIL is reported as that (MIG245), not as missing wheels
+        gil = {e["name"]: e for e in entries if e.get("runtime") == "enables-gil"}
+        ctx.result.warnings += [w for w in warnings if not (w.code == "MIG203" and w.key in gil)]
+        for e in gil.values():
+            ctx.result.warnings.append(Diagnostic(
+                "MIG245", f"{e['name']} {e['version']} re-enables the GIL on import ({e['runtime_detail']})"
+                + (f"; {e['fix']}" if e.get("fix") else "; no version up to the bound imports with it off"),
+                path=UV_LOCK, key=e["name"]))
         ctx.result.lock["target_advice"] = advice
         ctx.result.ft = entries
         lock_bytes = (stage / UV_LOCK).read_bytes()
@@ -495,7 +506,7 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
     for attempt in range(2):
         if not fixes:
             break
-        comments = {f"{e['fix']}; {only_target}": (
+        comments = {f"{e['fix']}; {only_target}": e.get("fix_reason") or (
             f"free-threading: {e['name']} {e['version']} " + (
                 f"ships only an sdist; {e['fix'].split('==')[1]} is the nearest with wheels for {target}"
                 if e["status"] == "sdist-only" else
