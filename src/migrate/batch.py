@@ -124,7 +124,9 @@ def batch_command(root: Path, options, jobs: int | None, workspace: bool, report
 
         report.write_text(json.dumps({"root": str(root), "projects": records}, indent=2) + "\n")
     if options.dry_run and fmt == "text":
-        print_diff("".join(r.changes.diff(base=root.resolve()) for p in order
+        from migrate.report import lock_renderer
+
+        print_diff("".join(r.changes.diff(base=root.resolve(), render=lock_renderer(r, options)) for p in order
                            if (r := results.get(p)) is not None and r.changes))
     if fmt == "json":
         print_json({"root": str(root), "projects": records})
@@ -136,15 +138,19 @@ def batch_command(root: Path, options, jobs: int | None, workspace: bool, report
 def _record(root: Path, path: Path, result) -> dict[str, Any]:
     rel = path.relative_to(root).as_posix() if path != root else "."
     if result is None:
-        return {"path": rel, "format": None, "status": "skipped", "error": "not run (--fail-fast)", "warnings": [],
+        return {"path": rel, "format": None, "status": "skipped", "error": "not run (--fail-fast)", "error_class": None,
+                "uv": [], "warnings": [],
                 "changes": [], "ft": [], "codemods": [], "seconds": 0.0}
     data = result.to_json()
     base = root.resolve()
+    failure = (data.get("lock") or {}).get("failure") or {}
     return {
         "path": rel,
         "format": data["source_format"],
         "status": data["status"],
         "error": data["error"],
+        "error_class": failure.get("class"),
+        "uv": failure.get("uv", []),
         "warnings": data["warnings"],
         "changes": result.changes.summary(base) if result.changes is not None else [],
         "ft": data["ft"],
@@ -175,6 +181,9 @@ def _print_summary(records: list[dict[str, Any]], seconds: float, dry_run: bool)
     console.print(table)
     for r in records:
         if r["error"]:
-            console.print(f"[red]{escape(r['path'])}[/]: {escape(r['error'])}")
+            kind = f" [{r['error_class']}]" if r.get("error_class") else ""
+            console.print(f"[red]{escape(r['path'])}[/]{escape(kind)}: {escape(r['error'])}")
+            for line in r.get("uv", [])[:6]:
+                console.print(f"    {escape(line)}")
     ok = sum(1 for r in records if r["status"] in ("migrated", "would-change", "unchanged"))
     console.print(f"{len(records)} project(s): {ok} ok, {len(records) - ok} failed, in {seconds:.1f}s")

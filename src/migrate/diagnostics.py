@@ -30,6 +30,7 @@ WARNING_CODES: dict[str, str] = {
     "MIG202": "no free-threaded interpreter found for the target",
     "MIG203": "dependency has no wheels for the free-threaded target",
     "MIG204": "dependency only ships an sdist (builds from source)",
+    "MIG210": "lock environments narrowed: uv could not lock for an environment the project does not target",
     "MIG301": "project skipped in batch",
     "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",
 }
