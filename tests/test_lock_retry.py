@@ -292,3 +292,35 @@ def test_trim_replaces_the_staging_path_and_drops_noise():
     lines = trim(stderr, {"/tmp/migrate-lock-abc/app": "/home/u/app"})
     assert lines[0] == "error: Failed to build `app @ file:///home/u/app`"
     assert len(lines) == 21 and lines[-1].startswith("…")
+
+
+def test_batch_table_is_plain_and_whole_when_stderr_is_not_a_terminal(tmp_path, wheels):
+    long = "a-project-with-a-really-long-folder-name-that-would-not-fit-in-eighty-columns"
+    root = poetry_project(tmp_path, {"plain": "*"}, {"plain": "1.0"})
+    (tmp_path / "repos").mkdir()
+    root.rename(tmp_path / "repos" / long)
+    proc = run_migrate("batch", str(tmp_path / "repos"), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--dry-run", env={"COLUMNS": "60"})
+    assert proc.returncode == 0, proc.stderr
+    assert "…" not in proc.stderr
+    row = next(line for line in proc.stderr.splitlines() if line.startswith(long))
+    assert row.split()[1:3] == ["poetry", "would-change"]
+    header = next(line for line in proc.stderr.splitlines() if line.startswith("project"))
+    assert header.split() == ["project", "format", "status", "warnings", "blockers", "fixes", "time"]
+
+
+def test_batch_report_carries_the_failure_class_and_uv_lines(tmp_path, wheels):
+    (tmp_path / "repos").mkdir()
+    ok = poetry_project(tmp_path, {"plain": "*"}, {"plain": "1.0"})
+    ok.rename(tmp_path / "repos" / "ok")
+    bad = poetry_project(tmp_path, {"on313": "*"}, {})
+    bad.rename(tmp_path / "repos" / "bad")
+    report = tmp_path / "report.json"
+    proc = run_migrate("batch", str(tmp_path / "repos"), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--dry-run", "--report", str(report), "--jobs", "2")
+    assert proc.returncode == 1
+    records = {r["path"]: r for r in json.loads(report.read_text())["projects"]}
+    assert records["bad"]["error_class"] == "resolution"
+    assert any("No solution found" in line for line in records["bad"]["uv"])
+    assert records["ok"]["error_class"] is None and records["ok"]["status"] == "would-change"
+    assert "bad [resolution]:" in proc.stderr and "(1 resolution)" in proc.stderr
