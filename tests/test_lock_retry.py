@@ -324,3 +324,11 @@ def test_batch_report_carries_the_failure_class_and_uv_lines(tmp_path, wheels):
     assert any("No solution found" in line for line in records["bad"]["uv"])
     assert records["ok"]["error_class"] is None and records["ok"]["status"] == "would-change"
     assert "bad [resolution]:" in proc.stderr and "(1 resolution)" in proc.stderr
+
+
+def test_normal_output_shows_the_lock_summary_without_kept_rows(tmp_path, wheels):
+    root = poetry_project(tmp_path, {"plain": "*", "on314": "*"}, {"plain": "1.0"})
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods", "--allow-dirty")
+    assert proc.returncode == 0, proc.stderr
+    assert "uv.lock (new): 2 packages locked — 1 kept, 0 changed, 1 added, 0 removed" in proc.stderr
+    assert "  added    on314" in proc.stderr and "kept     plain" not in proc.stderr
