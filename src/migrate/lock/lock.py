@@ -465,6 +465,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     dropped: dict[str, str] = {}
     excluded: list = []
     attempt = 0
+    last_why = None
     while True:
         (stage / PYPROJECT).write_text(_with_constraints(text, reqs) if reqs else text)
         proc = run_uv_lock(stage, python, options, root=root, log=log)
@@ -481,7 +482,10 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             continue
         if reqs:
             why = _first_error(proc.stderr)
-            named = _names_in(proc.stderr, names) if attempt < rounds else set()
+            # the same reason again after dropping the pins it named: the pins are not the cause,
+            # so one last try without any (a failure then is the project's own)
+            named = _names_in(proc.stderr, names) if attempt < rounds and why != last_why else set()
+            last_why = why
             attempt += 1
             for name in named or names:
                 dropped[name] = why
