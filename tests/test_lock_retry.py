@@ -332,3 +332,61 @@ def test_normal_output_shows_the_lock_summary_without_kept_rows(tmp_path, wheels
     assert proc.returncode == 0, proc.stderr
     assert "uv.lock (new): 2 packages locked — 1 kept, 0 changed, 1 added, 0 removed" in proc.stderr
     assert "  added    on314" in proc.stderr and "kept     plain" not in proc.stderr
+
+
+BACKEND = '''\
+import os, sys
+
+def _check():
+    if sys.version_info >= (3, 12):
+        raise RuntimeError("oldpkg does not build on Python >= 3.12 (it imports distutils)")
+
+def get_requires_for_build_wheel(config_settings=None):
+    _check()
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    _check()
+    info = os.path.join(metadata_directory, "oldpkg-1.0.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as f:
+        f.write("Metadata-Version: 2.1\\nName: oldpkg\\nVersion: 1.0\\n")
+    return "oldpkg-1.0.dist-info"
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("not needed to lock")
+'''
+
+
+def test_an_sdist_that_only_builds_on_an_older_python_locks_with_one(tmp_path, wheels):
+    import io
+    import tarfile
+
+    from packaging.version import Version
+
+    from migrate.lock.lock import find_interpreter, oldest_interpreter
+
+    oldest = oldest_interpreter(">=3.10")
+    newest = find_interpreter(">=3.10", prefer="3.13")
+    if not oldest or Version(oldest[1]) >= Version("3.12") or Version(newest[1]) < Version("3.12"):
+        pytest.skip("needs an installed Python < 3.12 and one >= 3.12")
+    folder = tmp_path / "sdists"
+    folder.mkdir()
+    files = {"oldpkg-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: oldpkg\nVersion: 1.0\n",
+             "oldpkg-1.0/pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+                                          'backend-path = ["."]\n',
+             "oldpkg-1.0/backend.py": BACKEND}
+    with tarfile.open(folder / "oldpkg-1.0.tar.gz", "w:gz") as tf:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    root = poetry_project(tmp_path, {"oldpkg": "*", "plain": "*"}, {"oldpkg": "1.0", "plain": "1.0"})
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--find-links", str(folder),
+                       "--no-codemods", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lock = json.loads(proc.stdout)["lock"]
+    assert lock["interpreter"] == oldest[1] and "did not build" in lock["interpreter_note"]
+    versions = {p["name"]: p["version"] for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
+    assert versions["oldpkg"] == "1.0" and versions["plain"] == "1.0"  # the pins are kept, nothing dropped

@@ -120,6 +120,24 @@ def find_interpreter(requires_python: str | None, prefer: str | None = None) -> 
     return p, str(v)
 
 
+def oldest_interpreter(requires_python: str | None) -> tuple[str, str] | None:
+    """(path, version) of the oldest installed interpreter ``requires_python`` admits, among those
+    whose version is known without starting them (old source distributions build there when they no
+    longer build on a new Python)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    try:
+        spec = SpecifierSet(requires_python or "")
+    except InvalidSpecifier:
+        return None
+    found = [(Version(v), str(p)) for p in _candidates() if (v := _known_version(p)) and spec.contains(v, prereleases=True)]
+    if not found:
+        return None
+    v, p = min(found)
+    return p, str(v)
+
+
 def find_ft_interpreter(target) -> str | None:
     """A free-threaded interpreter for the target: $MIGRATE_FT_PYTHON, else an installed
     ``python3.13t`` (on PATH, in pyenv's or uv's interpreter folders)."""
@@ -433,6 +451,8 @@ class LockRun:
     pinned: set[str] = field(default_factory=set)
     dropped: dict[str, str] = field(default_factory=dict)
     excluded: list = field(default_factory=list)
+    #: the interpreter uv ran with (another one when a build failed on the first)
+    python: str = ""
 
 
 def _existing_environments(text: str) -> list[str] | None:
@@ -446,12 +466,15 @@ def _existing_environments(text: str) -> list[str] | None:
 
 def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Path | None = None, *,
                    narrow: Callable[[str, list], list | None] | None = None, rounds: int = 3,
-                   log: list | None = None) -> LockRun:
+                   log: list | None = None, build_python: str | None = None) -> LockRun:
     """The first uv resolution: the project (``text``) with the old lock's ``pins`` as temporary
     ``constraint-dependencies``. One uv run when it succeeds. When it fails:
 
     * if ``narrow(stderr, excluded)`` names environments to leave out (see
       :mod:`migrate.lock.environments`), ``[tool.uv] environments`` is narrowed and uv runs again;
+    * if a source distribution failed to build and ``build_python`` (an older installed interpreter)
+      is another one, uv runs again with it (old sdists often build only on older Pythons; the lock
+      is universal either way);
     * else pins uv cannot satisfy are given up (those its error names, a few rounds, then all);
     * else uv's error is raised (:class:`~migrate.lock.uverrors.UvFailure`).
 
@@ -470,8 +493,11 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         (stage / PYPROJECT).write_text(_with_constraints(text, reqs) if reqs else text)
         proc = run_uv_lock(stage, python, options, root=root, log=log)
         if proc.returncode == 0:
-            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded)
+            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python)
         kind = classify(proc.stderr)
+        if kind == "build" and build_python and build_python != python:
+            python, build_python = build_python, None
+            continue
         names = {_req_name(r) for r in reqs}
         if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names)):
             break  # nothing in the requirements can help
@@ -519,7 +545,7 @@ def lock_with_pins(stage: Path, text: str, pins, python: str, options, root: Pat
     """:func:`lock_resolving` then :func:`finish_pins`: the old lock's pins kept, no trace of them
     left in pyproject.toml or uv.lock. The workspace lock uses this as it is."""
     run = lock_resolving(stage, text, pins, python, options, root, narrow=narrow, rounds=rounds, log=log)
-    finish_pins(stage, run, python, options, root, log=log)
+    finish_pins(stage, run, run.python, options, root, log=log)
     return run
 
 
@@ -631,8 +657,15 @@ def _lock_stage(ctx) -> None:
 
     with tempfile.TemporaryDirectory(prefix="migrate-lock-") as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
-        run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log)
+        oldest = oldest_interpreter(project.requires_python) if python_version else None
+        run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,
+                             build_python=oldest[0] if oldest else None)
         text, dropped = run.text, run.dropped
+        if run.python != python:
+            python = run.python
+            ctx.result.lock.update({"interpreter": oldest[1], "interpreter_path": python,
+                                    "interpreter_note": f"a source distribution did not build with Python "
+                                                        f"{python_version}; locked with {oldest[1]}"})
         for e in run.excluded:
             ctx.result.warnings.append(Diagnostic(
                 "MIG210", f"uv could not lock for {e.marker}: {e.reason}; [tool.uv] environments now leaves it "
