@@ -47,6 +47,11 @@ def unreachable(root: Path, top: Path | None = None) -> str | None:
     for index in project.indexes:
         if index.url.rstrip("/") + "/" not in PYPI and index.url not in PYPI:
             return f"index {index.url}"
+    import re
+
+    raw = project.metadata_file.read_text(encoding="utf-8", errors="replace")
+    if re.search(r"git\+|@\s*https?://|\bgit\s*=|\{[^}\n]*\b(url|file)\s*=\s*[\"']https?://", raw):
+        return "a git/URL dependency"
     for dep in project.all_dependencies():
         src = dep.source
         if dep.direct_url or (src and (src.git or src.url)):

@@ -390,3 +390,24 @@ def test_an_sdist_that_only_builds_on_an_older_python_locks_with_one(tmp_path, w
     assert lock["interpreter"] == oldest[1] and "did not build" in lock["interpreter_note"]
     versions = {p["name"]: p["version"] for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
     assert versions["oldpkg"] == "1.0" and versions["plain"] == "1.0"  # the pins are kept, nothing dropped
+
+
+def test_a_path_dependency_on_a_folder_that_contains_the_project_locks(tmp_path, wheels):
+    """A monorepo's root package used by a project below it (``path = "../.."``)."""
+    mono = tmp_path / "mono"
+    mono.mkdir()
+    (mono / "pyproject.toml").write_text('[project]\nname = "rootpkg"\nversion = "1.0"\ndependencies = ["plain"]\n\n'
+                                         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n')
+    app = poetry_project(tmp_path, {"plain": "*", "rootpkg": '{ path = "../..", develop = true }'.replace('"', "'")},
+                         {"plain": "1.0"})
+    text = (app / "pyproject.toml").read_text().replace("rootpkg = \"{ path = '../..', develop = true }\"",
+                                                        'rootpkg = { path = "../..", develop = true }')
+    (mono / "envs").mkdir()
+    (app / "pyproject.toml").write_text(text)
+    app.rename(mono / "envs" / "app")
+    root = mono / "envs" / "app"
+    proc = migrate(root, wheels)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    sources = {p["name"]: p["source"] for p in lock["package"]}
+    assert sources["rootpkg"] == {"editable": "../../"}

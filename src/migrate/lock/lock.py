@@ -306,16 +306,31 @@ def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
 def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_links: list[str] | None = None) -> Path:
     """Copy ``root`` into ``tmp`` with the staged changes applied; returns the copy.
 
-    Relative path dependencies and relative ``--find-links`` folders stay resolvable: the copy sits as
-    deep under ``tmp`` as they climb (``../lib``), and each one is a symlink to the real folder."""
+    Relative path dependencies and relative ``--find-links`` folders stay resolvable, whether they
+    point at a sibling (``../lib``) or at a folder that contains the project (``../..``, a monorepo's
+    root package): ``tmp`` mirrors the common ancestor of the project and every such folder — each
+    folder on the way down to the project is a real folder whose other entries are symlinks to the
+    real ones, and the project itself is a copy."""
     root = root.resolve()
     rels = _path_sources(pyproject_text) + [p for p in find_links_args(find_links or [], root)
                                             if not _is_url(p) and not os.path.isabs(p)]
-    depth = max((len(re.findall(r"(^|[/\\])\.\.(?=[/\\]|$)", p)) for p in rels), default=0)
-    base = tmp
-    for i in range(depth):
-        base = base / f"up{i}"
-    dst = base / root.name
+    top = root
+    for rel in rels:
+        if not os.path.isabs(rel):
+            top = Path(os.path.commonpath([top, os.path.normpath(root / rel)]))
+    mirror = tmp / (top.name or "root")
+    here, there = top, mirror
+    for part in root.relative_to(top).parts:
+        there.mkdir(parents=True, exist_ok=True)
+        try:
+            entries = sorted(os.listdir(here))
+        except OSError:
+            entries = []
+        for name in entries:
+            if name != part:
+                os.symlink(here / name, there / name, target_is_directory=(here / name).is_dir())
+        here, there = here / part, there / part
+    dst = there
     shutil.copytree(root, dst, symlinks=True, ignore=lambda d, names: [n for n in names if n in _IGNORE or
                                                                        (Path(d, n) / "pyvenv.cfg").is_file()])
     for ch in changes.changes:
@@ -328,14 +343,6 @@ def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_link
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(ch.new)
-    for rel in rels:
-        if os.path.isabs(rel):
-            continue
-        real = (root / rel).resolve()
-        link = Path(os.path.normpath(dst / rel))
-        if real.exists() and not os.path.lexists(link):
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(real, target_is_directory=real.is_dir())
     return dst
 
 

@@ -95,6 +95,10 @@ def failure(message: str, stderr: str, stage: Path | None = None, root: Path | N
     """A :class:`UvFailure` from uv's stderr, the staging path shown as the project's path."""
     replace = {}
     if stage is not None and root is not None:
-        for s in {str(stage), str(Path(stage).resolve())}:
-            replace[s] = str(root)
+        # the staging copy and the mirrored folders above it (same names) -> the real folders
+        s, r = Path(stage), Path(root).resolve()
+        replace[str(Path(stage).resolve())] = str(r)
+        while s.name and s.name == r.name:
+            replace[str(s)] = str(r)
+            s, r = s.parent, r.parent
     return UvFailure(message, trim(stderr, replace), kind or classify(stderr), hint, stderr)
