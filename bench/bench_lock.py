@@ -1,5 +1,5 @@
 """`migrate run` (convert + lock keeping the old pins + free-threading readiness) against bare `uv lock`
-on the same converted project, measured in one run. Goal: at most 1.3x.
+on the same converted project, measured in one run. Goal: at most 1.5x cold (issue 10).
 
 Each side gets its own empty uv cache (a migration is a one-off: neither side starts warm), and the
 same interpreter. Two projects:
@@ -18,6 +18,7 @@ converted project; ``warm`` numbers (second run of each with the cache filled) a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -69,10 +70,14 @@ def pypi(tmp: Path) -> tuple[Path, list[str]]:
     return proj, []
 
 
+LAST: dict[str, str] = {}
+
+
 def timed(cmd: list[str], cwd: Path | None, env: dict) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    LAST["stdout"] = proc.stdout
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
     return elapsed
@@ -87,16 +92,25 @@ def main() -> int:
 
     python, _ = find_interpreter(">=3.10", prefer="3.13")
     results: dict[str, list[float]] = {k: [] for k in ("ours", "bare", "ours-warm", "bare-warm")}
+    runs: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         proj, uv_args = (pypi if args.pypi else synthetic)(tmp)
+        # an installed tool has its bytecode: one untimed run writes it (PYTHONDONTWRITEBYTECODE unset),
+        # so neither side pays for compiling Python sources
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        shutil.copytree(proj, tmp / "warmup")
+        subprocess.run([sys.executable, "-m", "migrate", "run", str(tmp / "warmup"), "--no-codemods", "--allow-dirty",
+                        *uv_args], capture_output=True, env=dict(os.environ, UV_CACHE_DIR=str(tmp / "cache-warmup")))
         for i in range(args.repeat):
             env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
             ours_dir, bare_dir = tmp / f"ours{i}", tmp / f"bare{i}"
             shutil.copytree(proj, ours_dir)
             cache_a, cache_b = tmp / f"cache-a{i}", tmp / f"cache-b{i}"
-            run = [sys.executable, "-m", "migrate", "run", str(ours_dir), "--no-codemods", "--allow-dirty", *uv_args]
+            run = [sys.executable, "-m", "migrate", "run", str(ours_dir), "--no-codemods", "--allow-dirty",
+                   "--format", "json", *uv_args]
             results["ours"].append(timed(run, None, dict(env, UV_CACHE_DIR=str(cache_a))))
+            runs.append(len(json.loads(LAST["stdout"])["lock"].get("uv_runs", [])))
             shutil.copytree(ours_dir, bare_dir)
             (bare_dir / "uv.lock").unlink()
             bare = [uv_bin(), "lock", "--python", python, *uv_args]
@@ -112,9 +126,11 @@ def main() -> int:
           f" (median of {args.repeat})")
     print(f"migrate run (convert + lock with pins + readiness), cold cache: {med['ours']:.2f}s")
     print(f"bare uv lock on the converted project, cold cache:             {med['bare']:.2f}s")
-    print(f"ratio (cold): {med['ours'] / med['bare']:.2f}x (goal <= 1.3x)")
-    print(f"warm caches: {med['ours-warm']:.2f}s vs {med['bare-warm']:.2f}s, "
-          f"{med['ours-warm'] - med['bare-warm']:.2f}s more (Python start-up, conversion, readiness)")
+    print(f"ratio (cold): {med['ours'] / med['bare']:.2f}x (goal <= 1.5x)")
+    print(f"warm caches: {med['ours-warm']:.2f}s vs {med['bare-warm']:.2f}s, ratio (warm): "
+          f"{med['ours-warm'] / med['bare-warm']:.2f}x ({med['ours-warm'] - med['bare-warm']:.2f}s more: "
+          f"Python start-up, conversion, readiness)")
+    print(f"uv runs per migrate run: {runs[-1] if runs else '?'}")
     return 0
 
 

@@ -189,9 +189,10 @@ def test_uv_failure_exits_1_and_writes_nothing(tmp_path, wheels):
 def test_dry_run_shows_uv_lock_as_created(tmp_path, wheels):
     root = project(tmp_path, "lock-poetry")
     before = tree_digest(root)
-    proc = run_migrate("run", str(root), "--dry-run", "--offline", "--find-links", str(wheels), "--no-codemods")
+    proc = run_migrate("run", str(root), "--dry-run", "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--lock-diff")
     assert proc.returncode == 0, proc.stderr
-    assert "--- /dev/null\n+++ b/uv.lock" in proc.stdout
+    assert "--- /dev/null\n+++ b/uv.lock" in proc.stdout  # --lock-diff: the raw diff
     assert "+nativeft==1.1" not in proc.stdout and "nativeft==1.1; python_version == '3.13'" in proc.stdout
     assert tree_digest(root) == before
 

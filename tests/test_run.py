@@ -44,7 +44,8 @@ def test_dry_run_prints_diff_and_writes_nothing(tmp_path):
     assert tree_digest(root) == before
     assert "--- a/pyproject.toml\n+++ b/pyproject.toml\n" in proc.stdout
     assert "+[project]" in proc.stdout
-    assert "--- a/poetry.lock\n+++ /dev/null" in proc.stdout
+    size = (root / "poetry.lock").stat().st_size
+    assert f"poetry.lock: deleted ({size:,} bytes" in proc.stdout  # one line, not the whole old lock
     assert "+++ b/.python-version" in proc.stdout
     assert "\x1b[" not in proc.stdout  # plain when piped
 

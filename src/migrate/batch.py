@@ -124,7 +124,9 @@ def batch_command(root: Path, options, jobs: int | None, workspace: bool, report
 
         report.write_text(json.dumps({"root": str(root), "projects": records}, indent=2) + "\n")
     if options.dry_run and fmt == "text":
-        print_diff("".join(r.changes.diff(base=root.resolve()) for p in order
+        from migrate.report import lock_renderer
+
+        print_diff("".join(r.changes.diff(base=root.resolve(), render=lock_renderer(r, options)) for p in order
                            if (r := results.get(p)) is not None and r.changes))
     if fmt == "json":
         print_json({"root": str(root), "projects": records})
@@ -136,15 +138,19 @@ def batch_command(root: Path, options, jobs: int | None, workspace: bool, report
 def _record(root: Path, path: Path, result) -> dict[str, Any]:
     rel = path.relative_to(root).as_posix() if path != root else "."
     if result is None:
-        return {"path": rel, "format": None, "status": "skipped", "error": "not run (--fail-fast)", "warnings": [],
+        return {"path": rel, "format": None, "status": "skipped", "error": "not run (--fail-fast)", "error_class": None,
+                "uv": [], "warnings": [],
                 "changes": [], "ft": [], "codemods": [], "seconds": 0.0}
     data = result.to_json()
     base = root.resolve()
+    failure = (data.get("lock") or {}).get("failure") or {}
     return {
         "path": rel,
         "format": data["source_format"],
         "status": data["status"],
         "error": data["error"],
+        "error_class": failure.get("class"),
+        "uv": failure.get("uv", []),
         "warnings": data["warnings"],
         "changes": result.changes.summary(base) if result.changes is not None else [],
         "ft": data["ft"],
@@ -160,21 +166,51 @@ def _print_summary(records: list[dict[str, Any]], seconds: float, dry_run: bool)
     from migrate.report import _console
 
     console = _console()
-    table = Table(title="migrate batch" + (" (dry run: nothing written)" if dry_run else ""), title_justify="left")
-    for col in ("project", "format", "status", "warnings", "blockers", "fixes", "time"):
-        table.add_column(col, justify="right" if col in ("warnings", "blockers", "fixes", "time") else "left",
-                         no_wrap=True)
-    colour = {"migrated": "green", "would-change": "green", "unchanged": "dim", "failed": "red", "error": "red",
-              "skipped": "yellow"}
+    title = "migrate batch" + (" (dry run: nothing written)" if dry_run else "")
+    columns = ("project", "format", "status", "warnings", "blockers", "fixes", "time")
+    right = ("warnings", "blockers", "fixes", "time")
+    rows = []
     for r in records:
-        blockers = sum(1 for e in r["ft"] if e.get("status") == "blocker")
-        fixes = sum(1 for e in r["codemods"] if e.get("fixed"))
-        status = f"[{colour.get(r['status'], 'white')}]{r['status']}[/]"
-        table.add_row(escape(r["path"]), r["format"] or "-", status, str(len(r["warnings"])), str(blockers),
-                      str(fixes), f"{r['seconds']:.2f}s")
-    console.print(table)
+        rows.append((r["path"], r["format"] or "-", r["status"], str(len(r["warnings"])),
+                     str(sum(1 for e in r["ft"] if e.get("status") == "blocker")),
+                     str(sum(1 for e in r["codemods"] if e.get("fixed"))), f"{r['seconds']:.2f}s"))
+    if not sys.stderr.isatty():
+        # CI logs: no terminal width to fit, so no column is shrunk to "…"; a plain layout
+        sys.stderr.write(plain_table(title, columns, rows, right))
+    else:
+        table = Table(title=title, title_justify="left")
+        for col in columns:
+            table.add_column(col, justify="right" if col in right else "left", no_wrap=True)
+        colour = {"migrated": "green", "would-change": "green", "unchanged": "dim", "failed": "red", "error": "red",
+                  "skipped": "yellow"}
+        for row in rows:
+            status = f"[{colour.get(row[2], 'white')}]{row[2]}[/]"
+            table.add_row(escape(row[0]), row[1], status, *row[3:])
+        console.print(table)
     for r in records:
         if r["error"]:
-            console.print(f"[red]{escape(r['path'])}[/]: {escape(r['error'])}")
+            kind = f" [{r['error_class']}]" if r.get("error_class") else ""
+            console.print(f"[red]{escape(r['path'])}[/]{escape(kind)}: {escape(r['error'])}")
+            for line in r.get("uv", [])[:6]:
+                console.print(f"    {escape(line)}")
     ok = sum(1 for r in records if r["status"] in ("migrated", "would-change", "unchanged"))
-    console.print(f"{len(records)} project(s): {ok} ok, {len(records) - ok} failed, in {seconds:.1f}s")
+    classes: dict[str, int] = {}
+    for r in records:
+        if r.get("error_class"):
+            classes[r["error_class"]] = classes.get(r["error_class"], 0) + 1
+    by_class = f" ({', '.join(f'{n} {k}' for k, n in sorted(classes.items()))})" if classes else ""
+    console.print(f"{len(records)} project(s): {ok} ok, {len(records) - ok} failed{escape(by_class)}, in {seconds:.1f}s")
+
+
+def plain_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[str, ...] = ()) -> str:
+    """A table as plain text lines: every cell in full (columns as wide as their widest cell), two
+    spaces between columns, numbers right-aligned. For logs, where there is no width to fit."""
+    widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+
+    def line(cells) -> str:
+        parts = [cell.rjust(w) if col in right else cell.ljust(w) for cell, w, col in zip(cells, widths, columns)]
+        return "  ".join(parts).rstrip()
+
+    out = [title, line(columns), "  ".join("-" * w for w in widths)]
+    out += [line(row) for row in rows]
+    return "\n".join(out) + "\n"

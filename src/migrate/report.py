@@ -63,13 +63,15 @@ def print_run_result(result, options, fmt: str = "text") -> None:
         console.print("Nothing was written.")
         return
     if result.exit_code == 1:
-        console.print(f"[bold red]failed:[/] {_esc(result.error)}")
+        failure = (result.lock or {}).get("failure") or {}
+        kind = f" [{failure['class']}]" if failure.get("class") else ""
+        console.print(f"[bold red]failed{_esc(kind)}:[/] {_esc(result.error)}")
         if result.error_detail:
             console.print(_esc(result.error_detail.rstrip()))
         console.print("The project was left exactly as it was.")
         return
     if options.dry_run and result.changes:
-        print_diff(result.changes.diff())
+        print_diff(result.changes.diff(render=lock_renderer(result, options)))
     name = result.project_name or result.path
     fmt_name = result.source_format or "?"
     if result.status == "unchanged":
@@ -79,6 +81,10 @@ def print_run_result(result, options, fmt: str = "text") -> None:
         console.print(f"[bold green]{verb}[/] {fmt_name} project [bold]{_esc(str(name))}[/] ({_esc(str(result.path))})")
         for ch in result.changes.summary():
             console.print(f"  {ch['action']:<7} {_esc(ch['path'])}")
+        if not options.dry_run and (result.lock or {}).get("packages"):
+            from migrate.lock.summary import render_table
+
+            console.print(_esc(render_table(result.lock, kept=False).rstrip()))
     print_warnings(result.warnings, console)
     print_ft(result.ft, console)
     print_codemods(result.codemods, console)
@@ -105,6 +111,15 @@ def print_next(steps, console=None, dry_run: bool = False) -> None:
         console.print(f"  $ {_esc(cmd)}")
     for note in steps.get("notes", []):
         console.print(f"[yellow]note[/][bold]\\[{note['code']}][/] {_esc(note['message'])}")
+
+
+def lock_renderer(result, options):
+    """How ``ChangeSet.diff`` shows lock files: a per-package summary, or the raw diff (``--lock-diff``)."""
+    if getattr(options, "lock_diff", False):
+        return None
+    from migrate.lock.summary import renderer
+
+    return renderer(getattr(result, "lock", None))
 
 
 def print_warnings(warnings, console=None) -> None:

@@ -89,6 +89,8 @@ def run_workspace(root: Path, projects: list[Path], options) -> dict[Path, Any]:
             planned[p].status, planned[p].exit_code = "failed", 1
             planned[p].error = f"workspace lock failed: {exc.message}"
             planned[p].error_detail = exc.detail
+            if hasattr(exc, "to_json"):
+                planned[p].lock["failure"] = exc.to_json()
     except OSError as exc:
         for p in member_paths:
             planned[p].status, planned[p].exit_code = "failed", 1
@@ -118,34 +120,25 @@ def _subset(changes: ChangeSet, folder: Path, only_top: bool = False) -> ChangeS
 
 
 def _lock_workspace(root: Path, combined: ChangeSet, members: list, options) -> None:
-    from migrate.lock.lock import _pin_req, _with_constraints, find_interpreter, run_uv_lock, stage_project
+    """One uv.lock at ROOT with every member's old pins kept: the lock stage's own routine
+    (:func:`migrate.lock.lock.lock_with_pins`: pins as temporary constraints, dropped where uv cannot
+    satisfy them, then taken out again and checked with ``uv lock --check``)."""
+    from migrate.lock.lock import choose_python, lock_with_pins, stage_project
+    from migrate.target import Target
 
     specs = [m.lock.get("requires_python") or _requires_python(m) for m in members]
     spec = ",".join(s for s in specs if s)
-    found = find_interpreter(spec or None)
-    if found is None:
-        raise StageError(f"no installed Python satisfies every member's requires-python ({spec})")
-    python, _ = found
+    python, _ = choose_python(spec or None, Target.parse(options.target).version, root)
     pins = [pin for m in members for pin in m.pins]
     text = combined.current(root / "pyproject.toml").decode("utf-8")
     with tempfile.TemporaryDirectory(prefix="migrate-ws-") as tmp:
-        stage = stage_project(root, combined, Path(tmp), text)
-        if pins:
-            (stage / "pyproject.toml").write_text(_with_constraints(text, sorted({_pin_req(p) for p in pins})))
-        proc = run_uv_lock(stage, python, options)
-        if proc.returncode != 0 and pins:
-            (stage / "pyproject.toml").write_text(text)
-            proc = run_uv_lock(stage, python, options)
+        stage = stage_project(root, combined, Path(tmp), text, list(options.find_links))
+        run = lock_with_pins(stage, text, pins, python, options, root)
+        if run.dropped:
+            names = ", ".join(sorted(run.dropped))
             for m in members:
-                m.warnings.append(Diagnostic("MIG201", "old pins do not resolve together in the workspace; "
-                                             "locked without them", path="uv.lock"))
-        if proc.returncode != 0:
-            raise StageError("uv could not lock the workspace; nothing was written", detail=proc.stderr)
-        if pins:
-            (stage / "pyproject.toml").write_text(text)
-            proc = run_uv_lock(stage, python, options)
-            if proc.returncode != 0:
-                raise StageError("uv could not re-lock the workspace", detail=proc.stderr)
+                m.warnings.append(Diagnostic("MIG201", f"old pins do not resolve together in the workspace; "
+                                             f"locked without them: {names}", path="uv.lock"))
         combined.write(root / "uv.lock", (stage / "uv.lock").read_bytes())
 
 

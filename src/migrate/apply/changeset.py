@@ -97,11 +97,17 @@ class ChangeSet:
         return [{"path": self.relpath(c, base), "action": c.action} for c in self.changes]
 
     # -- showing ------------------------------------------------------------------------------
-    def diff(self, base: Path | None = None) -> str:
-        """A unified diff of every change (``git diff`` style paths, ``/dev/null`` for create/delete)."""
+    def diff(self, base: Path | None = None, render=None) -> str:
+        """A unified diff of every change (``git diff`` style paths, ``/dev/null`` for create/delete).
+        ``render(change, relpath)`` may return the text to show instead of a file's diff (lock files
+        as a summary, see :mod:`migrate.lock.summary`)."""
         out: list[str] = []
         for c in self.changes:
             rel = self.relpath(c, base)
+            shown = render(c, rel) if render is not None else None
+            if shown is not None:
+                out.append(shown)
+                continue
             a = f"a/{rel}" if c.old is not None else "/dev/null"
             b = f"b/{rel}" if c.new is not None else "/dev/null"
             old_lines = _text_lines(c.old)

@@ -26,8 +26,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from packaging.utils import canonicalize_name
 
@@ -120,6 +121,24 @@ def find_interpreter(requires_python: str | None, prefer: str | None = None) -> 
     return p, str(v)
 
 
+def oldest_interpreter(requires_python: str | None) -> tuple[str, str] | None:
+    """(path, version) of the oldest installed interpreter ``requires_python`` admits, among those
+    whose version is known without starting them (old source distributions build there when they no
+    longer build on a new Python)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    try:
+        spec = SpecifierSet(requires_python or "")
+    except InvalidSpecifier:
+        return None
+    found = [(Version(v), str(p)) for p in _candidates() if (v := _known_version(p)) and spec.contains(v, prereleases=True)]
+    if not found:
+        return None
+    v, p = min(found)
+    return p, str(v)
+
+
 def find_ft_interpreter(target) -> str | None:
     """A free-threaded interpreter for the target: $MIGRATE_FT_PYTHON, else an installed
     ``python3.13t`` (on PATH, in pyenv's or uv's interpreter folders)."""
@@ -142,12 +161,105 @@ def find_ft_interpreter(target) -> str | None:
 
 # -- running uv ------------------------------------------------------------------------------------
 def _uv_env() -> dict[str, str]:
+    """The environment uv runs in: the user's (their UV_PYTHON_DOWNLOADS and uv.toml hold), without
+    a virtualenv of ours, and without pyenv-style shim folders on PATH (a shim for a version that is
+    not selected makes uv's interpreter search fail instead of moving on)."""
     env = dict(os.environ)
-    env["UV_PYTHON_DOWNLOADS"] = "never"
     env["UV_NO_PROGRESS"] = "1"
     env.pop("VIRTUAL_ENV", None)
     env.pop("UV_PROJECT_ENVIRONMENT", None)
+    path = [d for d in env.get("PATH", "").split(os.pathsep) if d and "shims" not in Path(d).parts]
+    env["PATH"] = os.pathsep.join(path)
     return env
+
+
+def python_downloads(root: Path | None) -> tuple[str, str]:
+    """(setting, where it comes from) of uv's ``python-downloads``: ``UV_PYTHON_DOWNLOADS``, else
+    the project's ``uv.toml`` / ``[tool.uv]``, the user's and the system's ``uv.toml`` (``UV_CONFIG_FILE``
+    replaces the files), else uv's default ``automatic``. ``UV_OFFLINE`` forbids downloads too."""
+    import tomllib
+
+    value = os.environ.get("UV_PYTHON_DOWNLOADS")
+    if value:
+        return value.strip().lower(), "UV_PYTHON_DOWNLOADS"
+    if os.environ.get("UV_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return "never", "UV_OFFLINE"
+    files: list[tuple[Path, bool]] = []
+    if os.environ.get("UV_CONFIG_FILE"):
+        files.append((Path(os.environ["UV_CONFIG_FILE"]), False))
+    elif os.environ.get("UV_NO_CONFIG", "").lower() not in ("1", "true", "yes", "on"):
+        if root is not None:
+            files += [(Path(root) / "uv.toml", False), (Path(root) / PYPROJECT, True)]
+        xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        files.append((Path(xdg) / "uv" / "uv.toml", False))
+        for d in (os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep):
+            files.append((Path(d) / "uv" / "uv.toml", False))
+        files.append((Path("/etc/uv/uv.toml"), False))
+    for f, is_pyproject in files:
+        try:
+            data = tomllib.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if is_pyproject:
+            data = data.get("tool", {}).get("uv", {})
+        if isinstance(data.get("python-downloads"), str):
+            return data["python-downloads"].lower(), str(f)
+    return "automatic", "uv's default"
+
+
+def _suggest_version(requires_python: str | None, prefer: str | None) -> str:
+    """The version to name in ``uv python install X``: the target's minor version when admitted,
+    else an exact ``==`` version, else the newest admitted minor version."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(requires_python or "")
+    except InvalidSpecifier:
+        return prefer or "3"
+    exact = [s.version for s in spec if s.operator == "==" and "*" not in s.version]
+    if exact:
+        return exact[0]
+    minors = [f"3.{m}" for m in range(6, 20) if any(spec.contains(f"3.{m}.{p}", prereleases=True) for p in range(0, 40))]
+    if prefer in minors:
+        return prefer
+    return minors[-1] if minors else (prefer or "3")
+
+
+def _installed_versions() -> list[str]:
+    out = []
+    for p in _candidates():
+        v = _known_version(p)
+        if v:
+            out.append(v)
+    return sorted(set(out), key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def choose_python(requires_python: str | None, prefer: str | None, root: Path | None) -> tuple[str, str | None]:
+    """(``--python`` value, version) for uv: an installed interpreter ``requires_python`` admits (the
+    preferred minor version first); else the requirement itself, for uv to find or download as the
+    user's configuration allows (version None)."""
+    found = find_interpreter(requires_python, prefer=prefer)
+    if found is not None:
+        return found
+    return (requires_python or prefer or "3"), None
+
+
+def interpreter_failure(lines: list[str], requires_python: str | None, prefer: str | None, root: Path):
+    """The error when no interpreter could be found or downloaded: which versions were looked for,
+    what is installed, whether downloads are allowed (and by which setting), and how to get one."""
+    from migrate.lock.uverrors import UvFailure
+
+    setting, where = python_downloads(root)
+    installed = ", ".join(_installed_versions()) or "none"
+    allowed = setting == "automatic"
+    why = ("uv could not download one" if allowed
+           else f"Python downloads are {'manual-only' if setting == 'manual' else 'disabled'} ({where}: {setting})")
+    version = _suggest_version(requires_python, prefer)
+    return UvFailure(
+        f"no Python satisfies requires-python {requires_python!r} (installed: {installed}); {why}",
+        lines, "interpreter",
+        hint=f"install one with `uv python install {version}` (or allow downloads: python-downloads = "
+             f"\"automatic\"), or pass --no-lock and run `uv lock` later")
 
 
 def _is_url(text: str) -> bool:
@@ -170,8 +282,12 @@ def find_links_args(find_links: list[str], root: Path | None = None) -> list[str
 
 
 def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
-                root: Path | None = None) -> subprocess.CompletedProcess:
-    """``uv lock`` in ``cwd`` with the run options (offline, index URL, find-links)."""
+                root: Path | None = None, log: list | None = None) -> subprocess.CompletedProcess:
+    """``uv lock`` in ``cwd`` with the run options (offline, index URL, find-links); each run is
+    appended to ``log`` (its extra arguments and seconds)."""
+    import time
+
+    start = time.perf_counter()
     cmd = [uv_bin(), "lock", "--python", python]
     if options.offline:
         cmd.append("--offline")
@@ -180,23 +296,42 @@ def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
     for fl in find_links_args(list(options.find_links), root):
         cmd += ["--find-links", fl]
     cmd += extra or []
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+    if log is not None:
+        log.append({"args": ["lock", *(extra or [])], "seconds": round(time.perf_counter() - start, 3),
+                    "ok": proc.returncode == 0})
+    return proc
 
 
 # -- staging ---------------------------------------------------------------------------------------
 def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_links: list[str] | None = None) -> Path:
     """Copy ``root`` into ``tmp`` with the staged changes applied; returns the copy.
 
-    Relative path dependencies and relative ``--find-links`` folders stay resolvable: the copy sits as
-    deep under ``tmp`` as they climb (``../lib``), and each one is a symlink to the real folder."""
+    Relative path dependencies and relative ``--find-links`` folders stay resolvable, whether they
+    point at a sibling (``../lib``) or at a folder that contains the project (``../..``, a monorepo's
+    root package): ``tmp`` mirrors the common ancestor of the project and every such folder — each
+    folder on the way down to the project is a real folder whose other entries are symlinks to the
+    real ones, and the project itself is a copy."""
     root = root.resolve()
     rels = _path_sources(pyproject_text) + [p for p in find_links_args(find_links or [], root)
                                             if not _is_url(p) and not os.path.isabs(p)]
-    depth = max((len(re.findall(r"(^|[/\\])\.\.(?=[/\\]|$)", p)) for p in rels), default=0)
-    base = tmp
-    for i in range(depth):
-        base = base / f"up{i}"
-    dst = base / root.name
+    top = root
+    for rel in rels:
+        if not os.path.isabs(rel):
+            top = Path(os.path.commonpath([top, os.path.normpath(root / rel)]))
+    mirror = tmp / (top.name or "root")
+    here, there = top, mirror
+    for part in root.relative_to(top).parts:
+        there.mkdir(parents=True, exist_ok=True)
+        try:
+            entries = sorted(os.listdir(here))
+        except OSError:
+            entries = []
+        for name in entries:
+            if name != part:
+                os.symlink(here / name, there / name, target_is_directory=(here / name).is_dir())
+        here, there = here / part, there / part
+    dst = there
     shutil.copytree(root, dst, symlinks=True, ignore=lambda d, names: [n for n in names if n in _IGNORE or
                                                                        (Path(d, n) / "pyvenv.cfg").is_file()])
     for ch in changes.changes:
@@ -209,14 +344,6 @@ def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_link
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(ch.new)
-    for rel in rels:
-        if os.path.isabs(rel):
-            continue
-        real = (root / rel).resolve()
-        link = Path(os.path.normpath(dst / rel))
-        if real.exists() and not os.path.lexists(link):
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(real, target_is_directory=real.is_dir())
     return dst
 
 
@@ -322,44 +449,112 @@ def _own_constraints(text: str) -> set[str]:
     return {_req_name(str(r)) for r in uv.get("constraint-dependencies", []) if isinstance(r, str)}
 
 
-def lock_with_pins(stage: Path, text: str, pins, python: str, options, root: Path | None = None,
-                   rounds: int = 3) -> dict[str, str]:
-    """Lock the staged project (pyproject ``text``) so the old lock's ``pins`` are kept, leaving no
-    trace of them: neither in pyproject.toml nor in uv.lock's manifest.
+@dataclass
+class LockRun:
+    """What the first resolution left: the pyproject text uv locked (``environments`` narrowed if
+    it had to be), the temporary pins still in uv.lock's manifest, the pins given up and why, and
+    the environments left out."""
 
-    One uv resolution with the pins as temporary ``constraint-dependencies``; then they are taken out
-    of uv.lock's ``[manifest]`` (a resolution under extra constraints is a valid resolution without
-    them) and ``uv lock --check`` confirms uv agrees; if it does not, uv locks again without them
-    (it keeps the versions already in uv.lock). Pins uv cannot satisfy are dropped (those its error
-    names, else all) and reported. Returns {package: why} for every dropped pin; raises StageError
-    when uv cannot lock at all."""
+    text: str
+    pinned: set[str] = field(default_factory=set)
+    dropped: dict[str, str] = field(default_factory=dict)
+    excluded: list = field(default_factory=list)
+    #: the interpreter uv ran with (another one when a build failed on the first)
+    python: str = ""
+
+
+def _existing_environments(text: str) -> list[str] | None:
+    import tomllib
+
+    envs = tomllib.loads(text).get("tool", {}).get("uv", {}).get("environments")
+    if isinstance(envs, str):
+        return [envs]
+    return [e for e in envs if isinstance(e, str)] if isinstance(envs, list) else None
+
+
+def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Path | None = None, *,
+                   narrow: Callable[[str, list], list | None] | None = None, rounds: int = 3,
+                   log: list | None = None, build_python: str | None = None) -> LockRun:
+    """The first uv resolution: the project (``text``) with the old lock's ``pins`` as temporary
+    ``constraint-dependencies``. One uv run when it succeeds. When it fails:
+
+    * if ``narrow(stderr, excluded)`` names environments to leave out (see
+      :mod:`migrate.lock.environments`), ``[tool.uv] environments`` is narrowed and uv runs again;
+    * if a source distribution failed to build and ``build_python`` (an older installed interpreter)
+      is another one, uv runs again with it (old sdists often build only on older Pythons; the lock
+      is universal either way);
+    * else pins uv cannot satisfy are given up (those its error names, a few rounds, then all);
+    * else uv's error is raised (:class:`~migrate.lock.uverrors.UvFailure`).
+
+    The pins stay in uv.lock's manifest: :func:`finish_pins` takes them out (or a following lock does)."""
+    from migrate.lock.environments import with_environments
+    from migrate.lock.uverrors import classify, failure
+
+    original = text
+    existing = _existing_environments(original)
     reqs = pin_requirements(pins, exclude=_own_constraints(text))
     dropped: dict[str, str] = {}
-    for attempt in range(rounds + 1):
-        if not reqs:
-            break
-        (stage / PYPROJECT).write_text(_with_constraints(text, reqs))
-        proc = run_uv_lock(stage, python, options, root=root)
+    excluded: list = []
+    attempt = 0
+    last_why = None
+    while True:
+        (stage / PYPROJECT).write_text(_with_constraints(text, reqs) if reqs else text)
+        proc = run_uv_lock(stage, python, options, root=root, log=log)
         if proc.returncode == 0:
-            (stage / PYPROJECT).write_text(text)
-            if _strip_manifest(stage / UV_LOCK, {_req_name(r) for r in reqs}) and \
-                    run_uv_lock(stage, python, options, ["--check"], root=root).returncode == 0:
-                return dropped
-            proc = run_uv_lock(stage, python, options, root=root)
-            if proc.returncode != 0:
-                raise StageError("uv could not re-lock without the temporary pins", detail=proc.stderr)
-            return dropped
-        why = _first_error(proc.stderr)
+            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python)
+        kind = classify(proc.stderr)
+        if kind == "build" and build_python and build_python != python:
+            python, build_python = build_python, None
+            continue
         names = {_req_name(r) for r in reqs}
-        named = _names_in(proc.stderr, names) if attempt < rounds else set()
-        for name in named or names:
-            dropped[name] = why
-        reqs = [r for r in reqs if _req_name(r) not in (named or names)]
+        if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names)):
+            break  # nothing in the requirements can help
+        new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
+        if new:
+            excluded += new
+            text = with_environments(original, excluded, existing)
+            continue
+        if reqs:
+            why = _first_error(proc.stderr)
+            # the same reason again after dropping the pins it named: the pins are not the cause,
+            # so one last try without any (a failure then is the project's own)
+            named = _names_in(proc.stderr, names) if attempt < rounds and why != last_why else set()
+            last_why = why
+            attempt += 1
+            for name in named or names:
+                dropped[name] = why
+            reqs = [r for r in reqs if _req_name(r) not in (named or names)]
+            continue
+        break
     (stage / PYPROJECT).write_text(text)
-    proc = run_uv_lock(stage, python, options, root=root)
+    raise failure("uv could not lock the converted project; nothing was written", proc.stderr, stage, root)
+
+
+def finish_pins(stage: Path, run: LockRun, python: str, options, root: Path | None = None,
+                log: list | None = None) -> None:
+    """Take the temporary pins out of pyproject.toml and uv.lock's manifest without a new resolution
+    (a resolution under extra constraints is a valid resolution without them), confirmed by
+    ``uv lock --check``; when uv disagrees, lock again without them (uv keeps the locked versions)."""
+    from migrate.lock.uverrors import failure
+
+    (stage / PYPROJECT).write_text(run.text)
+    if not run.pinned:
+        return
+    if _strip_manifest(stage / UV_LOCK, run.pinned) and \
+            run_uv_lock(stage, python, options, ["--check"], root=root, log=log).returncode == 0:
+        return
+    proc = run_uv_lock(stage, python, options, root=root, log=log)
     if proc.returncode != 0:
-        raise StageError("uv could not lock the converted project; nothing was written", detail=proc.stderr)
-    return dropped
+        raise failure("uv could not re-lock without the temporary pins", proc.stderr, stage, root)
+
+
+def lock_with_pins(stage: Path, text: str, pins, python: str, options, root: Path | None = None,
+                   rounds: int = 3, narrow=None, log: list | None = None) -> LockRun:
+    """:func:`lock_resolving` then :func:`finish_pins`: the old lock's pins kept, no trace of them
+    left in pyproject.toml or uv.lock. The workspace lock uses this as it is."""
+    run = lock_resolving(stage, text, pins, python, options, root, narrow=narrow, rounds=rounds, log=log)
+    finish_pins(stage, run, run.python, options, root, log=log)
+    return run
 
 
 def _strip_manifest(lock: Path, names: set[str]) -> bool:
@@ -410,32 +605,81 @@ def _strip_manifest(lock: Path, names: set[str]) -> bool:
 
 
 # -- the stage -------------------------------------------------------------------------------------
+def _narrower(ctx):
+    """The ``narrow`` callback of :func:`lock_resolving` for this project (see
+    :mod:`migrate.lock.environments`)."""
+    from migrate.lock.environments import exclusion, failing_markers, old_lock_platforms, pinned_platforms
+
+    project, target = ctx.project, ctx.target
+    old = old_lock_platforms(project.root, project.source_format)
+    pinned = pinned_platforms(project.pins)
+
+    def narrow(stderr: str, already: list) -> list | None:
+        markers = failing_markers(stderr)
+        if not markers:
+            return None
+        found = [exclusion(m, target.version, project.requires_python, old, pinned) for m in markers]
+        if any(e is None for e in found):
+            return None  # some failing environment is one the project may need: uv's error stands
+        seen = {e.marker for e in already}
+        return [e for e in found if e.marker not in seen] or None
+
+    return narrow
+
+
 def lock_stage(ctx) -> None:
-    """Lock the converted project (see the module docstring); uv.lock joins ``ctx.changes``."""
+    """Lock the converted project (see the module docstring); uv.lock joins ``ctx.changes``. A uv
+    failure is recorded in ``ctx.result.lock["failure"]`` (class and uv's lines) and raised."""
+    from migrate.lock.uverrors import UvFailure
+
+    try:
+        _lock_stage(ctx)
+    except UvFailure as exc:
+        if exc.kind == "interpreter" and ctx.result.lock.get("interpreter") is None:
+            exc = interpreter_failure(exc.lines, ctx.project.requires_python, ctx.target.version, ctx.root)
+        ctx.result.lock["failure"] = exc.to_json()
+        raise exc from None
+
+
+def _lock_stage(ctx) -> None:
     project, options, target = ctx.project, ctx.options, ctx.target
     text = ctx.changes.current(PYPROJECT).decode("utf-8")
-    found = find_interpreter(project.requires_python, prefer=target.version)
-    if found is None:
-        raise StageError(
-            f"no installed Python satisfies requires-python {project.requires_python!r}, and uv may not "
-            "download one here",
-            detail="install a matching interpreter, or pass --no-lock and run `uv lock` later",
-        )
-    python, python_version = found
+    python, python_version = choose_python(project.requires_python, target.version, ctx.root)
     ft_python = find_ft_interpreter(target) if target.free_threaded else None
-    ctx.result.lock.update({"interpreter": python_version, "interpreter_path": python, "ft_interpreter": ft_python,
-                            "ft_interpreter_found": bool(ft_python) if target.free_threaded else None})
+    log: list = []
+    ctx.result.lock.update({"interpreter": python_version, "interpreter_path": python if python_version else None,
+                            "ft_interpreter": ft_python,
+                            "ft_interpreter_found": bool(ft_python) if target.free_threaded else None,
+                            "uv_runs": log})
+    if python_version is None:
+        setting, where = python_downloads(ctx.root)
+        ctx.result.lock["interpreter_request"] = python
+        ctx.result.lock["python_downloads"] = {"setting": setting, "from": where}
     if target.free_threaded and not ft_python:
         ctx.result.warnings.append(Diagnostic(
             "MIG202", f"no free-threaded Python {target} is installed; the lock is universal and was made "
-            f"with Python {python_version} (set MIGRATE_FT_PYTHON or install {target} to test on it)",
+            f"with Python {python_version or python} (set MIGRATE_FT_PYTHON or install {target} to test on it)",
             path=UV_LOCK))
     root = ctx.root
     pins = list(project.pins)
 
     with tempfile.TemporaryDirectory(prefix="migrate-lock-") as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
-        dropped = lock_with_pins(stage, text, pins, python, options, root)
+        oldest = oldest_interpreter(project.requires_python) if python_version else None
+        run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,
+                             build_python=oldest[0] if oldest else None)
+        text, dropped = run.text, run.dropped
+        if run.python != python:
+            python = run.python
+            ctx.result.lock.update({"interpreter": oldest[1], "interpreter_path": python,
+                                    "interpreter_note": f"a source distribution did not build with Python "
+                                                        f"{python_version}; locked with {oldest[1]}"})
+        for e in run.excluded:
+            ctx.result.warnings.append(Diagnostic(
+                "MIG210", f"uv could not lock for {e.marker}: {e.reason}; [tool.uv] environments now leaves it "
+                f"out (widen by editing or removing `environments` in pyproject.toml, then `uv lock`)",
+                path=PYPROJECT, key="tool.uv.environments"))
+        ctx.result.lock["excluded_environments"] = [e.to_json() for e in run.excluded]
 
         from migrate.lock.freethreading import (assess, mark_off_target, read_uv_lock, readiness_warnings,
                                                 successor_advice)
@@ -455,10 +699,15 @@ def lock_stage(ctx) -> None:
         fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
         before_fixes: dict[str, list[str]] | None = None
         if fixes and options.ft_upgrade:
+            # the second (and last) resolution: the fixes, without the temporary pins (uv keeps
+            # the versions uv.lock already has), so no separate `uv lock --check` is needed
             before_fixes = _versions(packages)
-            text = _apply_fixes(stage, text, fixes, target, python, options, root)
+            _strip_manifest(stage / UV_LOCK, run.pinned)
+            text = _apply_fixes(stage, text, fixes, target, python, options, root, log=log)
             packages = read_uv_lock(stage / UV_LOCK, target.version)
             mark_off_target(entries, packages)
+        else:
+            finish_pins(stage, run, python, options, root, log=log)
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
         # a package whose import re-enables the GIL is reported as that (MIG245), not as missing wheels
@@ -480,6 +729,10 @@ def lock_stage(ctx) -> None:
     _report_pins(ctx, pins, final, dropped,
                  {canonicalize_name(e["name"]) for e in entries if e["status"] in ("upgraded", "downgraded")},
                  before_fixes)
+    from migrate.lock.summary import package_table
+
+    ctx.result.lock.update(package_table(pins, packages, ctx.result.lock.get("changed_pins", []), entries,
+                                         project.requires_python))
 
 
 def _versions(packages) -> dict[str, list[str]]:
@@ -499,9 +752,12 @@ def _requirements(project) -> dict[str, str]:
     return {name: ",".join(specs) for name, specs in out.items()}
 
 
-def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str, options, root: Path) -> str:
+def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str, options, root: Path,
+                 log: list | None = None) -> str:
     """Constrain each blocker to its fix (for the target's Python version only) and lock again; fixes
     that uv cannot satisfy with the other requirements are dropped (and said so). Returns the text."""
+    from migrate.lock.uverrors import failure
+
     only_target = f"python_version == '{target.version}'"
     for attempt in range(2):
         if not fixes:
@@ -513,7 +769,7 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
                 f"has no {target.abi} wheels; {e['fix'].split('==')[1]} is the nearest that does")) for e in fixes}
         fixed = _with_constraints(text, list(comments), comments=comments)
         (stage / PYPROJECT).write_text(fixed)
-        proc = run_uv_lock(stage, python, options, root=root)
+        proc = run_uv_lock(stage, python, options, root=root, log=log)
         if proc.returncode == 0:
             from migrate.lock.freethreading import moved_status
 
@@ -527,9 +783,9 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
                 e["fix"] = f"{e['fix']} (does not resolve with the other requirements: {why})"
         fixes = [e for e in fixes if named and canonicalize_name(e["name"]) not in named]
     (stage / PYPROJECT).write_text(text)
-    proc = run_uv_lock(stage, python, options, root=root)
+    proc = run_uv_lock(stage, python, options, root=root, log=log)
     if proc.returncode != 0:
-        raise StageError("uv could not lock the converted project; nothing was written", detail=proc.stderr)
+        raise failure("uv could not lock the converted project; nothing was written", proc.stderr, stage, root)
     return text
 
 
