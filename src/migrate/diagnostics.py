@@ -6,6 +6,7 @@ Code ranges (each code's meaning never changes once released):
 * ``MIG1xx`` — Pipenv-specific conversion notes
 * ``MIG2xx`` — lock stage and free-threading readiness of dependencies
 * ``MIG3xx`` — batch / workspace
+* ``MIG5xx`` — safety: journal recovery, symlinks, git, unreadable or special files
 * ``FT0xx``  — thread-safety codemod rules (see ``codemods/``)
 """
 
@@ -31,6 +32,11 @@ WARNING_CODES: dict[str, str] = {
     "MIG203": "dependency has no wheels for the free-threaded target",
     "MIG204": "dependency only ships an sdist (builds from source)",
     "MIG301": "project skipped in batch",
+    "MIG501": "an interrupted earlier run was rolled back (or finished) before this one",
+    "MIG502": "symlink leads outside the tree (or is broken): not changed",
+    "MIG503": "file to be changed is ignored by git",
+    "MIG504": "folder could not be read: skipped",
+    "MIG505": "special file (FIFO, socket, device) or symlink loop: skipped",
     "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",
 }
 

@@ -23,6 +23,8 @@ from typing import Any
 
 #: set when the user interrupted the run: every worker stops at its next check
 CANCEL = threading.Event()
+#: the interruption was already reported to the user (batch prints its own summary)
+REPORTED = threading.Event()
 
 _lock = threading.Lock()
 _children: set[subprocess.Popen] = set()
@@ -63,7 +65,7 @@ def _in_critical() -> bool:
 def _raise_for(signum: int) -> None:
     if signum == signal.SIGTERM:
         raise Terminated()
-    raise KeyboardInterrupt()
+    raise Interrupted(signal.SIGINT)  # not KeyboardInterrupt: typer would swallow that silently
 
 
 def _handler(signum: int, frame: Any) -> None:

@@ -128,7 +128,9 @@ def _lock_workspace(root: Path, combined: ChangeSet, members: list, options) -> 
     python, _ = found
     pins = [pin for m in members for pin in m.pins]
     text = combined.current(root / "pyproject.toml").decode("utf-8")
-    with tempfile.TemporaryDirectory(prefix="migrate-ws-") as tmp:
+    from migrate.apply.journal import staging_prefix
+
+    with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-ws-")) as tmp:
         stage = stage_project(root, combined, Path(tmp), text)
         if pins:
             (stage / "pyproject.toml").write_text(_with_constraints(text, sorted({_pin_req(p) for p in pins})))

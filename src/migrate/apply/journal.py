@@ -595,3 +595,52 @@ def clean_stale_staging(tmpdir: str | None = None) -> list[Path]:
         except OSError:
             continue
     return removed
+
+
+def _journals_below(root: Path) -> list[Path]:
+    from migrate.discover import SKIP_DIRS
+
+    found = []
+    for dirpath, dirnames, _files in os.walk(root, followlinks=False, onerror=lambda _e: None):
+        if JOURNAL_DIR in dirnames:
+            found.append(Path(dirpath))
+        dirnames[:] = [n for n in dirnames if n not in SKIP_DIRS and n != JOURNAL_DIR]
+    return found
+
+
+def recover_tree(path: Path, forward: bool = False, out=None) -> int:
+    """``migrate recover``: every leftover journal at ``path``, above it and below it; stale staging
+    folders. Exit code: 0 done (or nothing to do), 1 a file needs a look, 2 bad path."""
+    import sys
+
+    out = out or sys.stdout
+    path = Path(path)
+    if not path.is_dir():
+        sys.stderr.write(f"error: {path}: {'not a folder' if path.exists() else 'path does not exist'}\n")
+        return 2
+    folders = [f for f in candidate_roots([path]) if os.path.lexists(f / JOURNAL_DIR)]
+    folders += [f for f in _journals_below(path) if f not in folders]
+    code = 0
+    done = []
+    for folder in folders:
+        try:
+            with project_lock(folder, wait=lock_wait_seconds()):
+                rec = recover(folder, forward)
+        except MigrateError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            code = 2
+            continue
+        if rec is None:
+            if os.path.lexists(folder / JOURNAL_DIR):
+                sys.stderr.write(f"warning: {folder / JOURNAL_DIR}: not migrate's journal; left alone\n")
+            continue
+        done.append(rec)
+        out.write(rec.describe() + "\n")
+        if rec.outcome.conflicts:
+            code = max(code, 1)
+    stale = clean_stale_staging()
+    for s in stale:
+        out.write(f"removed the stale staging folder {s}\n")
+    if not done and not stale:
+        out.write("nothing to recover\n")
+    return code

@@ -34,7 +34,7 @@ from migrate.diagnostics import Diagnostic, StageError
 
 PYPROJECT = "pyproject.toml"
 UV_LOCK = "uv.lock"
-_IGNORE = {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
+_IGNORE = {".migrate", ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
            ".pytest_cache", ".ruff_cache", "build", "dist", ".eggs"}
 
 
@@ -179,7 +179,11 @@ def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
     for fl in find_links_args(list(options.find_links), root):
         cmd += ["--find-links", fl]
     cmd += extra or []
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+    from migrate.interrupt import spawn
+
+    # its own process group: a Ctrl-C reaches migrate, which stops uv and rolls back; a uv killed by a
+    # signal raises Interrupted (never read as "the pins do not resolve")
+    return spawn(cmd, cwd=cwd, env=_uv_env(), timeout=1800)
 
 
 # -- staging ---------------------------------------------------------------------------------------
@@ -187,17 +191,60 @@ def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_link
     """Copy ``root`` into ``tmp`` with the staged changes applied; returns the copy.
 
     Relative path dependencies and relative ``--find-links`` folders stay resolvable: the copy sits as
-    deep under ``tmp`` as they climb (``../lib``), and each one is a symlink to the real folder."""
+    deep under ``tmp`` as they climb (``../lib``); each folder above the copy mirrors the real one (its
+    entries are symlinks to the real ones), so ``path = "../../.."`` (an ancestor) resolves too.
+    FIFOs, sockets, devices and unreadable folders are not copied. A full temporary folder is bad input
+    (exit 2), not a crash."""
+    import errno
+
+    from migrate.diagnostics import MigrateError
+
+    try:
+        return _stage_project(root, changes, tmp, pyproject_text, find_links)
+    except (OSError, shutil.Error) as exc:
+        nospace = (getattr(exc, "errno", None) == errno.ENOSPC
+                   or "No space left" in str(exc) or "ENOSPC" in str(exc))
+        if nospace:
+            raise MigrateError(f"no space left in the temporary folder {Path(tmp).parent}", path=Path(tmp).parent,
+                               hint="free some space or point TMPDIR at a larger folder") from None
+        raise MigrateError(f"cannot copy the project into the staging folder {tmp}: {exc}", path=root) from None
+
+
+def _special_or_unreadable(folder: str, names: list[str]) -> list[str]:
+    out = []
+    for n in names:
+        full = os.path.join(folder, n)
+        if n in _IGNORE:
+            out.append(n)
+            continue
+        try:
+            st = os.lstat(full)
+        except OSError:
+            out.append(n)
+            continue
+        import stat as _stat
+
+        if _stat.S_ISLNK(st.st_mode):
+            continue  # copied as a link
+        if _stat.S_ISDIR(st.st_mode):
+            if not os.access(full, os.R_OK | os.X_OK) or os.path.isfile(os.path.join(full, "pyvenv.cfg")):
+                out.append(n)
+        elif not _stat.S_ISREG(st.st_mode) or not os.access(full, os.R_OK):
+            out.append(n)  # FIFO, socket, device, unreadable file
+    return out
+
+
+def _stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_links: list[str] | None) -> Path:
     root = root.resolve()
     rels = _path_sources(pyproject_text) + [p for p in find_links_args(find_links or [], root)
                                             if not _is_url(p) and not os.path.isabs(p)]
     depth = max((len(re.findall(r"(^|[/\\])\.\.(?=[/\\]|$)", p)) for p in rels), default=0)
+    depth = min(depth, len(root.parents))
     base = tmp
     for i in range(depth):
         base = base / f"up{i}"
     dst = base / root.name
-    shutil.copytree(root, dst, symlinks=True, ignore=lambda d, names: [n for n in names if n in _IGNORE or
-                                                                       (Path(d, n) / "pyvenv.cfg").is_file()])
+    shutil.copytree(root, dst, symlinks=True, ignore=_special_or_unreadable)
     for ch in changes.changes:
         rel = ch.path.relative_to(root) if ch.path.is_relative_to(root) else None
         if rel is None:
@@ -208,6 +255,24 @@ def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_link
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(ch.new)
+    # the folders above the copy mirror the real ones: siblings (../lib) and ancestors (../..) resolve
+    child_real, child_stage = root, dst
+    for k in range(depth):
+        real_up, stage_up = child_real.parent, child_stage.parent
+        try:
+            entries = sorted(os.listdir(real_up))
+        except OSError:
+            entries = []
+        for name in entries:
+            if name == child_real.name or name == ".migrate":
+                continue
+            link = stage_up / name
+            if not os.path.lexists(link):
+                try:
+                    link.symlink_to(real_up / name)
+                except OSError:
+                    pass
+        child_real, child_stage = real_up, stage_up
     for rel in rels:
         if os.path.isabs(rel):
             continue
@@ -432,7 +497,9 @@ def lock_stage(ctx) -> None:
     root = ctx.root
     pins = list(project.pins)
 
-    with tempfile.TemporaryDirectory(prefix="migrate-lock-") as tmp:
+    from migrate.apply.journal import staging_prefix
+
+    with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-lock-")) as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         dropped = lock_with_pins(stage, text, pins, python, options, root)
 
