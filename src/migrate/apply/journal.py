@@ -435,15 +435,35 @@ def _prune_empty_parents(folder: Path, root: Path) -> None:
 
 
 def _remove_journal(jdir: Path) -> None:
+    """Remove the journal folder in an order that is safe to cut anywhere: the journal first (so a
+    half-removed folder never looks like something to roll back), the OWNER mark last (so what is left
+    is recognised as ours), then the empty folder."""
     if not os.path.lexists(jdir):
         return
-    # the journal file goes first: a half-removed folder must never look like a journal to roll back
     for name in (JOURNAL, JOURNAL + ".tmp"):
         try:
             os.unlink(jdir / name)
         except FileNotFoundError:
             pass
-    shutil.rmtree(jdir, ignore_errors=True)
+    for entry in sorted(os.listdir(jdir)):
+        if entry == OWNER:
+            continue
+        full = jdir / entry
+        if full.is_dir() and not full.is_symlink():
+            shutil.rmtree(full, ignore_errors=True)
+        else:
+            try:
+                os.unlink(full)
+            except FileNotFoundError:
+                pass
+    try:
+        os.unlink(jdir / OWNER)
+    except FileNotFoundError:
+        pass
+    try:
+        os.rmdir(jdir)
+    except OSError:
+        shutil.rmtree(jdir, ignore_errors=True)
 
 
 # -- recovery --------------------------------------------------------------------------------------
@@ -479,6 +499,12 @@ def recover(root: Path, forward: bool = False) -> Recovery | None:
     root = Path(root)
     jdir = root / JOURNAL_DIR
     if not is_journal_dir(jdir):
+        try:  # killed between creating the folder and marking it: an empty folder of ours
+            if jdir.is_dir() and not jdir.is_symlink() and not os.listdir(jdir):
+                os.rmdir(jdir)
+                return Recovery(root, "cleaned", Outcome())
+        except OSError:
+            pass
         return None
     with interrupt.critical():
         try:
