@@ -534,21 +534,31 @@ def test_staging_copy_skips_fifos_and_unreadable_folders(tmp_path):
         os.chmod(root / "locked", 0o755)
 
 
-def test_full_tmpdir_is_named(tmp_path, monkeypatch):
+@pytest.mark.parametrize("how", ["copytree", "write"])
+def test_full_tmpdir_is_named(tmp_path, monkeypatch, how):
+    """ENOSPC while staging (from the copy, or from writing a staged file) is exit 2 naming the folder."""
     from migrate.apply.changeset import ChangeSet
     from migrate.diagnostics import MigrateError
     from migrate.lock import lock
 
     root = make(tmp_path)
-    real = shutil.copy2
+    changes = ChangeSet(root)
+    changes.write("pyproject.toml", b"[project]\nname = 'p'\n")
+    if how == "copytree":
+        def full(src, dst, *a, **k):
+            raise shutil.Error([(str(src), str(dst), "[Errno 28] No space left on device")])
 
-    def full(src, dst, *a, **k):
-        raise OSError(28, "No space left on device", str(dst))
+        monkeypatch.setattr(shutil, "copytree", full)
+    else:
+        def full(self, data):
+            raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(shutil, "copy2", full)
-    with pytest.raises(MigrateError, match="no space left in the temporary folder"):
-        lock.stage_project(root, ChangeSet(root), tmp_path / "stage", (root / "pyproject.toml").read_text())
-    monkeypatch.setattr(shutil, "copy2", real)
+        monkeypatch.setattr(Path, "write_bytes", full)
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    with pytest.raises(MigrateError, match="no space left in the temporary folder") as info:
+        lock.stage_project(root, changes, stage / "t", (root / "pyproject.toml").read_text())
+    assert str(stage) in str(info.value)
 
 
 def test_crlf_pyproject_stays_crlf(tmp_path):

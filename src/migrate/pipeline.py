@@ -21,6 +21,10 @@ from migrate.model import Project
 from migrate.target import Target
 
 
+#: metadata files a migration cannot do without: a symlink of one of them that leads outside is exit 2
+_METADATA = frozenset({"pyproject.toml", "uv.lock", ".python-version", "Pipfile", "Pipfile.lock", "poetry.lock"})
+
+
 @dataclass
 class RunOptions:
     target: str = "3.13t"
@@ -164,7 +168,15 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
             codemod_stage(ctx)
         result.warnings[:0] = project.warnings
         for skipped, why in changes.skipped:
-            result.warnings.append(Diagnostic("MIG502", why, path=str(skipped)))
+            if skipped.name in _METADATA and Path(os.path.realpath(skipped.parent)) == changes.root:
+                raise MigrateError(f"a symlink that {why.replace('; not changed', '')}: migrate writes only "
+                                   "inside the project, so nothing was changed", path=skipped,
+                                   hint="replace the link with the file, or run migrate where the file lives")
+            try:
+                shown = skipped.relative_to(changes.root).as_posix()
+            except ValueError:
+                shown = str(skipped)
+            result.warnings.append(Diagnostic("MIG502", why, path=shown))
         result.changes = changes
         if not changes:
             result.status = "unchanged"

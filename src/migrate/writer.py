@@ -37,6 +37,8 @@ def write_stage(ctx) -> None:
         text = old.decode("utf-8")
         doc = take_parsed(ctx.root / PYPROJECT, text) or tomlkit.parse(text)
     text = render_pyproject(doc, project, build_backend=options.build_backend, warnings=ctx.result.warnings)
+    if old is not None and b"\r\n" in old and old.count(b"\r\n") == old.count(b"\n"):
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")  # a CRLF file stays CRLF throughout
     ctx.changes.write(PYPROJECT, text.encode("utf-8"))
 
     if ctx.target.admitted_by(project.requires_python):
