@@ -422,6 +422,28 @@ def test_git_that_cannot_answer_fails_closed(tmp_path):
     assert run_migrate("run", str(root), *FAST, "--allow-dirty").returncode == 0
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing the repository to another user needs root")
+def test_git_dubious_ownership_fails_closed(tmp_path):
+    root = make(tmp_path)
+    _git(root, "init", "-q")
+    for p in [root, *root.rglob("*")]:
+        os.lchown(p, 1234, 1234)
+    before = full_digest(root)
+    proc = run_migrate("run", str(root), *FAST)
+    assert proc.returncode == 2 and "dubious ownership" in proc.stderr
+    assert full_digest(root) == before
+
+
+def test_corrupt_git_head_fails_closed(tmp_path):
+    root = make(tmp_path)
+    _git(root, "init", "-q")
+    (root / ".git" / "HEAD").write_text("garbage\n")
+    before = full_digest(root)
+    proc = run_migrate("run", str(root), *FAST)
+    assert proc.returncode == 2 and "git says:" in proc.stderr
+    assert full_digest(root) == before
+
+
 def test_git_missing_fails_closed(tmp_path):
     root = make(tmp_path)
     _git(root, "init", "-q")

@@ -122,6 +122,9 @@ def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None) -
     """Like ``subprocess.run(cmd, capture_output=True, text=True)``, but the child is stopped when the run
     is cancelled, and a child killed by a signal raises :class:`Interrupted` instead of returning."""
     check()
+    wrapper = os.environ.get("MIGRATE_TEST_SPAWN_WRAPPER")  # test hook: a slow or dying child
+    if wrapper:
+        cmd = [wrapper, *cmd]
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     with _lock:

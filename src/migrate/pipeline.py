@@ -257,10 +257,12 @@ def _git(root: Path, *args: str, stdin: str | None = None) -> subprocess.Complet
 
 
 def _inside_git(root: Path) -> Path | None:
-    """The folder holding ``.git`` for ``root`` (itself or an ancestor), if any."""
+    """The folder holding ``.git`` for ``root`` (itself or an ancestor), if any: a ``.git`` file (a
+    worktree or submodule link) or a folder with a ``HEAD`` (what git itself takes for a repository)."""
     root = Path(root).resolve()
     for folder in (root, *root.parents):
-        if os.path.lexists(folder / ".git"):
+        dot = folder / ".git"
+        if os.path.isfile(dot) or os.path.lexists(dot / "HEAD"):
             return folder
     return None
 
