@@ -591,3 +591,36 @@ def test_crlf_pyproject_stays_crlf(tmp_path):
     data = (root / "pyproject.toml").read_bytes()
     assert b"[project]" in data
     assert data.count(b"\n") == data.count(b"\r\n")
+
+
+def test_path_dependency_on_an_ancestor_locks_in_the_staging_copy(tmp_path, monkeypatch):
+    """`path = "../../.."` points at a folder that contains the project itself: the staging copy's
+    ancestors mirror the real ones, so uv finds it; the lock is valid in the real tree."""
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    top = tmp_path / "top"
+    app = top / "sub" / "inner" / "app"
+    app.mkdir(parents=True)
+    (top / "pyproject.toml").write_text('[project]\nname = "top"\nversion = "1.0"\ndependencies = []\n\n'
+                                        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n')
+    (app / "pyproject.toml").write_text(textwrap.dedent("""
+        [tool.poetry]
+        name = "app"
+        version = "0.1.0"
+        description = ""
+        authors = []
+        package-mode = false
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        top = { path = "../../..", develop = true }
+        """))
+    proc = run_migrate("run", str(app), "--offline", "--no-codemods")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    lock = (app / "uv.lock").read_text()
+    assert 'source = { editable = "../../../" }' in lock
+    from migrate.lock.lock import find_interpreter, uv_bin
+
+    python, _ = find_interpreter(">=3.10")
+    check = subprocess.run([uv_bin(), "lock", "--check", "--offline", "--python", python], cwd=app,
+                           capture_output=True, text=True, env=dict(os.environ, UV_PYTHON_DOWNLOADS="never"))
+    assert check.returncode == 0, check.stderr
