@@ -624,3 +624,28 @@ def test_path_dependency_on_an_ancestor_locks_in_the_staging_copy(tmp_path, monk
     check = subprocess.run([uv_bin(), "lock", "--check", "--offline", "--python", python], cwd=app,
                            capture_output=True, text=True, env=dict(os.environ, UV_PYTHON_DOWNLOADS="never"))
     assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_while_uv_runs_stops_it_and_leaves_no_staging(tmp_path, sig, code):
+    root = make(tmp_path)
+    before = full_digest(root)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    slow = tmp_path / "slow-uv-wrapper"
+    slow.write_text("#!/bin/sh\nsleep 60\n")
+    slow.chmod(0o755)
+    proc = _start(root, "--no-codemods", "--offline",
+                  env={"MIGRATE_TEST_SPAWN_WRAPPER": str(slow), "TMPDIR": str(tmp)})
+    deadline = time.monotonic() + 60
+    while not subprocess.run(["pgrep", "-f", str(slow)], capture_output=True).stdout.strip():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    assert any(p.name.startswith("migrate-lock-") for p in tmp.iterdir())
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "interrupted: nothing was changed" in err and "Traceback" not in err
+    assert full_digest(root) == before
+    assert list(tmp.iterdir()) == []  # the staging folder went with it
+    assert not subprocess.run(["pgrep", "-f", str(slow)], capture_output=True).stdout.strip()  # uv stopped
