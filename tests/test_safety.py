@@ -649,3 +649,18 @@ def test_signal_while_uv_runs_stops_it_and_leaves_no_staging(tmp_path, sig, code
     assert full_digest(root) == before
     assert list(tmp.iterdir()) == []  # the staging folder went with it
     assert not subprocess.run(["pgrep", "-f", str(slow)], capture_output=True).stdout.strip()  # uv stopped
+
+
+def test_check_fix_respects_the_lock_and_writes_through_the_journal(tmp_path):
+    from migrate.apply.journal import project_lock
+
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "a.py").write_text(RACY)
+    with project_lock(root):
+        proc = run_migrate("check", str(root), "--fix", env={"MIGRATE_LOCK_WAIT": "0.3"})
+    assert proc.returncode == 2 and "another migrate" in proc.stderr
+    assert (root / "a.py").read_text() == RACY
+    proc = run_migrate("check", str(root), "--fix")
+    assert (root / "a.py").read_text() != RACY and "_lock" in (root / "a.py").read_text()
+    assert not (root / ".migrate").exists()

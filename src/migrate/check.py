@@ -182,7 +182,14 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
         sys.stderr.write(f"{r.path}: {r.error} (skipped)\n")
     fix = fix and not diff  # like ruff: --diff shows the fixes and writes nothing
     if fix:
-        _write_fixes(results, paths)
+        try:
+            _write_fixes(results, paths)
+        except MigrateError as exc:  # another migrate holds the tree, or a file changed meanwhile
+            sys.stderr.write(f"error: {exc}\nNothing was written.\n")
+            return 2
+        except OSError as exc:
+            sys.stderr.write(f"error: could not write the fixes, nothing was changed: {exc}\n")
+            return 1
     findings = [f for r in results for f in r.findings]
     remaining = [f for f in findings if not (fix and f["fixed"])]
     if diff:

@@ -155,11 +155,13 @@ class ChangeSet:
         """Write everything or nothing, through the journal (see :mod:`migrate.apply.journal`):
         new and modified files first, deletions last; any exception, Ctrl-C or SIGTERM rolls back,
         a SIGKILL is rolled back by the next migrate command."""
-        from migrate.apply.journal import apply_changes
+        from migrate.apply.journal import apply_changes, project_lock
 
         if not self._changes:
             return
-        apply_changes(self.journal_root(), list(self._changes.values()))
+        root = self.journal_root()
+        with project_lock(root):  # re-entered when `run` already holds it
+            apply_changes(root, list(self._changes.values()))
 
 
 def _text_lines(data: bytes | None) -> list[str] | None:

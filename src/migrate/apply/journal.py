@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -103,17 +104,30 @@ def lock_wait_seconds() -> float:
         return 5.0
 
 
+_held = threading.local()
+
+
 @contextmanager
 def project_lock(root: Path, wait: float | None = None) -> Iterator[None]:
     """An advisory lock (``fcntl.flock`` on the folder itself) held while migrate changes ``root``.
 
     A second migrate on the same tree waits ``wait`` seconds (``MIGRATE_LOCK_WAIT``, default 5), then
-    fails with exit 2. Locks are per open file description, so threads of one batch exclude each other too."""
+    fails with exit 2. Locks are per open file description, so threads of one batch exclude each other
+    too; the thread that holds a folder's lock may take it again (``run`` holds it, the apply re-enters)."""
     wait = lock_wait_seconds() if wait is None else wait
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise MigrateError(f"cannot open the folder: {exc.strerror}", path=root) from None
+    st = os.fstat(fd)
+    key = (st.st_dev, st.st_ino)
+    held = getattr(_held, "keys", None)
+    if held is None:
+        held = _held.keys = set()
+    if key in held:
+        os.close(fd)
+        yield
+        return
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -132,7 +146,11 @@ def project_lock(root: Path, wait: float | None = None) -> Iterator[None]:
                 if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
                     break
                 raise
-        yield
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
     finally:
         os.close(fd)  # releases the lock
 
