@@ -26,7 +26,7 @@ CANCEL = threading.Event()
 #: the interruption was already reported to the user (batch prints its own summary)
 REPORTED = threading.Event()
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the signal handler may run while the main thread holds it
 _children: set[subprocess.Popen] = set()
 _critical = threading.local()
 _pending: list[int] = []
