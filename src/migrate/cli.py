@@ -354,7 +354,10 @@ def _say_interrupted() -> None:
     if not interrupt.REPORTED.is_set():
         interrupt.REPORTED.set()
         try:
-            sys.stderr.write("interrupted: nothing was changed\n")
+            if interrupt.COMMITTED.is_set():  # the signal came after every file was written
+                sys.stderr.write("interrupted after the changes were completely written\n")
+            else:
+                sys.stderr.write("interrupted: nothing was changed\n")
             sys.stderr.flush()
         except (OSError, ValueError):
             pass

@@ -25,6 +25,8 @@ from typing import Any
 CANCEL = threading.Event()
 #: the interruption was already reported to the user (batch prints its own summary)
 REPORTED = threading.Event()
+#: a journal of this process reached its commit point: an interruption after it changes nothing back
+COMMITTED = threading.Event()
 
 _lock = threading.RLock()  # re-entrant: the signal handler may run while the main thread holds it
 _children: set[subprocess.Popen] = set()

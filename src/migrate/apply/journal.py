@@ -236,6 +236,7 @@ def apply_changes(root: Path, changes) -> None:
             _mark_done(jdir, step)
         _write_json_atomic(jdir / JOURNAL, {"version": 1, "state": "committed", "pid": os.getpid(),
                                             "root": str(root), "steps": [s.to_json(root) for s in steps]})
+        interrupt.COMMITTED.set()
     except BaseException:
         with interrupt.critical():
             rollback(root, steps)
