@@ -246,24 +246,25 @@ def test_ctrl_c_during_apply_restores_everything(tmp_path, monkeypatch):
 
 def test_disk_full_while_staging_leaves_no_temp_files(tmp_path, monkeypatch):
     from migrate import pipeline
-    from migrate.apply import changeset
+    from migrate.apply import journal
     from migrate.pipeline import RunOptions
 
     root = make(tmp_path)
     before = tree_digest(root)
-    real = changeset._write_temp
+    real = journal._write_file
     calls = {"n": 0}
 
-    def full(target, data):
+    def full(target, data, *a):
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 3:
             raise OSError(28, "No space left on device")
-        return real(target, data)
+        return real(target, data, *a)
 
-    monkeypatch.setattr(changeset, "_write_temp", full)
+    monkeypatch.setattr(journal, "_write_file", full)
     result = pipeline.run(root, RunOptions(lock=False, codemods=False))
     assert result.exit_code == 1
     assert tree_digest(root) == before
+    assert not (root / ".migrate").exists()
 
 
 def test_demo_fixture_dry_run(tmp_path):

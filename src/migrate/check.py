@@ -59,7 +59,7 @@ def iter_python_files(paths: list[Path], exclude: list[str] | None = None,
                                  and not (skip_nested_projects and ((d / n / "pyproject.toml").is_file()
                                                                     or (d / n / "Pipfile").is_file())))
             for name in sorted(filenames):
-                if name.endswith((".py", ".pyi")) and not excluded(d / name, root):
+                if name.endswith((".py", ".pyi")) and not excluded(d / name, root) and os.path.isfile(d / name):
                     out.append(d / name)
     seen: set[Path] = set()  # a file named twice (or under two given folders) is checked once
     unique = []
@@ -182,7 +182,14 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
         sys.stderr.write(f"{r.path}: {r.error} (skipped)\n")
     fix = fix and not diff  # like ruff: --diff shows the fixes and writes nothing
     if fix:
-        _write_fixes(results)
+        try:
+            _write_fixes(results, paths)
+        except MigrateError as exc:  # another migrate holds the tree, or a file changed meanwhile
+            sys.stderr.write(f"error: {exc}\nNothing was written.\n")
+            return 2
+        except OSError as exc:
+            sys.stderr.write(f"error: could not write the fixes, nothing was changed: {exc}\n")
+            return 1
     findings = [f for r in results for f in r.findings]
     remaining = [f for f in findings if not (fix and f["fixed"])]
     if diff:
@@ -210,13 +217,20 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
     return 1 if remaining else 0
 
 
-def _write_fixes(results: list[FileResult]) -> None:
+def _write_fixes(results: list[FileResult], paths: list[Path] | None = None) -> None:
+    """Write the fixes through the journal; never outside the given trees (a symlink that leads out
+    of every given path is reported and left alone)."""
     from migrate.apply.changeset import ChangeSet
 
-    changes = ChangeSet(Path("."))
+    trees = [Path(os.path.realpath(p)) for p in (paths or [Path(".")])]
+    changes = ChangeSet(Path("."), confine=False)
     for r in results:
         if r.new_source is not None:
-            changes.write(Path(r.path).resolve(), r.new_source.encode(r.encoding))
+            real = Path(os.path.realpath(r.path))
+            if not any(real == t or t in real.parents for t in trees):
+                sys.stderr.write(f"{r.path}: a symlink to {real}, outside the given path; not fixed\n")
+                continue
+            changes.write(real, r.new_source.encode(r.encoding))
     changes.apply()
 
 

@@ -120,6 +120,26 @@ def _options(**kw) -> "object":
     )
 
 
+def _recover(paths: list[Path]) -> None:
+    """Every command first finishes what a killed earlier run left: a journal in the tree (rolled back)
+    and staging folders of dead migrate processes in $TMPDIR."""
+    import sys
+
+    from migrate.apply.journal import clean_stale_staging, recover_all
+    from migrate.diagnostics import MigrateError
+
+    try:
+        for rec in recover_all(paths):
+            sys.stderr.write(f"recovered: {rec.describe()}\n")
+    except MigrateError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise typer.Exit(2)
+    except OSError as exc:
+        sys.stderr.write(f"error: could not recover an interrupted run: {exc}\n")
+        raise typer.Exit(2)
+    clean_stale_staging()
+
+
 @app.command()
 def run(
     path: Annotated[Path, typer.Argument(help="Project folder (default: current directory).")] = Path("."),
@@ -151,6 +171,7 @@ def run(
     from migrate.report import print_run_result
 
     options = _options(**locals())
+    _recover([path])
     from migrate.report import spinner
 
     with spinner(enabled=format == Format.text) as progress:
@@ -183,6 +204,7 @@ def check(
     """
     from migrate.check import check_command
 
+    _recover(list(paths or [Path(".")]))
     code = check_command(
         paths=list(paths or [Path(".")]),
         fix=fix,
@@ -215,6 +237,7 @@ def deps(
     """
     from migrate.deps import deps_command
 
+    _recover([path])
     code = deps_command(
         path=path,
         target=target,
@@ -266,6 +289,7 @@ def batch(
 
     name = None
     options = _options(**locals())
+    _recover([root])
     code = batch_command(
         root=root,
         options=options,
@@ -293,6 +317,7 @@ def ci(
     """
     from migrate.repofiles.command import ci_command
 
+    _recover([path])
     raise typer.Exit(ci_command(path, dry_run=dry_run, allow_dirty=allow_dirty, add_ft_ci=add_ft_ci, fmt=format.value))
 
 
@@ -322,20 +347,49 @@ def verify(
     """
     from migrate.verify.command import verify_command
 
+    _recover([path])
     raise typer.Exit(verify_command(path, python, tests, stress, in_place, format.value))
 
 
+@app.command()
+def recover(
+    path: Annotated[Path, typer.Argument(help="Folder to recover (default: current directory); folders below it too.")] = Path("."),
+    forward: Annotated[
+        bool, typer.Option("--forward", help="Finish the interrupted apply instead of rolling it back.")
+    ] = False,
+) -> None:
+    """Finish what an interrupted migrate run left behind: roll its journal back (or forward), remove
+    its temporary files and stale staging folders.
+
+    Example: migrate recover . --forward
+    """
+    import sys
+
+    from migrate.apply.journal import recover_tree
+
+    code = recover_tree(path, forward=forward, out=sys.stdout)
+    raise typer.Exit(code)
+
+
 def main() -> None:
-    """Entry point: no traceback ever reaches a user; set MIGRATE_DEBUG=1 to see one."""
+    """Entry point: no traceback ever reaches a user; set MIGRATE_DEBUG=1 to see one.
+
+    SIGINT and SIGTERM roll back whatever is being applied and exit 130 / 143."""
     import os
     import sys
 
+    from migrate import interrupt
+
+    interrupt.install_handlers()
     try:
         app(standalone_mode=True)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted: nothing was written\n")
-        sys.exit(130)
-    except SystemExit:
+    except (KeyboardInterrupt, interrupt.Interrupted) as exc:
+        code = interrupt.exit_code_for(exc)
+        _say_interrupted()
+        sys.exit(code)
+    except SystemExit as exc:
+        if exc.code == 130 and isinstance(exc.__context__, BaseException):  # typer's own Ctrl-C exit
+            _say_interrupted()
         raise
     except Exception as exc:  # a bug in migrate, not the user's input
         if os.environ.get("MIGRATE_DEBUG"):
@@ -345,3 +399,20 @@ def main() -> None:
             "Nothing was written. Please report this with MIGRATE_DEBUG=1 output.\n"
         )
         sys.exit(1)
+
+
+def _say_interrupted() -> None:
+    import sys
+
+    from migrate import interrupt
+
+    if not interrupt.REPORTED.is_set():
+        interrupt.REPORTED.set()
+        try:
+            if interrupt.COMMITTED.is_set():  # the signal came after every file was written
+                sys.stderr.write("interrupted after the changes were completely written\n")
+            else:
+                sys.stderr.write("interrupted: nothing was changed\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass

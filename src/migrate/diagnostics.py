@@ -6,6 +6,8 @@ Code ranges (each code's meaning never changes once released):
 * ``MIG1xx`` — Pipenv-specific conversion notes
 * ``MIG2xx`` — lock stage and free-threading readiness of dependencies
 * ``MIG3xx`` — batch / workspace (MIG301) and repo files: CI, Docker, Make, tox, bots, docs (MIG310–MIG399)
+* ``MIG3xx`` — batch / workspace
+* ``MIG5xx`` — safety: journal recovery, symlinks, git, unreadable or special files
 * ``FT0xx``  — thread-safety codemod rules (see ``codemods/``)
 """
 
@@ -65,6 +67,11 @@ WARNING_CODES: dict[str, str] = {
     "MIG326": "--add-ft-ci: free-threaded CI job added (or none added: no test command found)",
     "MIG330": "Poetry versioning plugin converted to a hatchling version source (settings carried over)",
     "MIG331": "Poetry versioning plugin not converted (backend not hatchling, not enabled, or option without equivalent)",
+    "MIG501": "an interrupted earlier run was rolled back (or finished) before this one",
+    "MIG502": "symlink leads outside the tree (or is broken): not changed",
+    "MIG503": "file to be changed is ignored by git",
+    "MIG504": "folder could not be read: skipped",
+    "MIG505": "special file (FIFO, socket, device) or symlink loop: skipped",
     "FT000": "Python source not checked for thread-safety (syntax error, unreadable or unfixable)",
 }
 

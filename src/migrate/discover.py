@@ -9,8 +9,56 @@ from typing import Any
 from migrate.diagnostics import MigrateError
 
 
+def file_kind(path: Path) -> str | None:
+    """None for a regular file (or a symlink to one); else what it is ("a directory", "a FIFO (named
+    pipe)", "a symlink loop", ...). Raises FileNotFoundError when nothing is there."""
+    import errno
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symlink loop"
+        if exc.errno == errno.ENOENT and os.path.lexists(path):
+            return "a broken symlink"
+        if isinstance(exc, FileNotFoundError):
+            raise
+        return None  # permission problems are reported when reading
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "not a regular file"
+
+
+def require_regular(path: Path) -> None:
+    """MigrateError (exit 2) when ``path`` exists but is no regular file; nothing is read from it."""
+    try:
+        kind = file_kind(path)
+    except FileNotFoundError:
+        return
+    if kind is not None:
+        what = "is a directory" if kind == "a directory" else f"is {kind}"
+        raise MigrateError(f"{what}, expected a file", path=path, hint="move it away or replace it with the file")
+
+
 def read_text(path: Path) -> str:
     """Read a UTF-8 text file, turning every failure into a MigrateError naming the file."""
+    try:
+        kind = file_kind(path)
+    except FileNotFoundError:
+        raise MigrateError("file not found", path=path) from None
+    if kind is not None:
+        raise MigrateError(f"{'is a directory' if kind == 'a directory' else 'is ' + kind}, expected a file",
+                           path=path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -52,10 +100,13 @@ def load_toml(path: Path):
     from tomlkit.exceptions import ParseError
 
     text = read_text(path)
+    _check_toml_text(text, path)
     try:
         doc = tomlkit.parse(text)
         _PARSED[Path(path).resolve()] = (text, doc)
         return doc
+    except RecursionError:
+        raise MigrateError("invalid TOML: arrays or tables nested too deeply", path=path) from None
     except ParseError as exc:
         raise MigrateError(
             f"invalid TOML: {_toml_reason(exc)}", path=path, line=exc.line, column=exc.col
@@ -73,8 +124,11 @@ def load_toml_fast(path: Path, display: str | None = None) -> dict:
 
     text = read_text(path)
     path = display or path
+    _check_toml_text(text, path)
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise MigrateError("invalid TOML: arrays or tables nested too deeply", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -85,6 +139,12 @@ def load_toml_fast(path: Path, display: str | None = None) -> dict:
             line=int(m.group(1)) if m else None,
             column=int(m.group(2)) if m else None,
         ) from None
+
+
+def _check_toml_text(text: str, path) -> None:
+    if text.startswith("\ufeff"):
+        raise MigrateError("the file starts with a UTF-8 BOM (byte order mark), which TOML does not allow",
+                           path=path, line=1, column=1, hint="save it as UTF-8 without a BOM")
 
 
 def _toml_reason(exc: Exception) -> str:
@@ -122,6 +182,8 @@ def detect(path: Path) -> str:
         raise MigrateError("not a project folder", path=path)
     if not os.access(path, os.R_OK | os.X_OK):
         raise MigrateError("cannot read the folder (permission denied)", path=path)
+    for name in ("pyproject.toml", "Pipfile", "poetry.lock", "Pipfile.lock"):
+        require_regular(path / name)
     pyproject = path / "pyproject.toml"
     if pyproject.is_file():
         doc = load_toml_fast(pyproject, display="pyproject.toml")
@@ -141,7 +203,7 @@ def detect(path: Path) -> str:
 
 
 SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", ".venv", "venv", "env", ".env", ".tox", ".nox", "node_modules", "__pycache__",
+    {".migrate", ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", ".tox", ".nox", "node_modules", "__pycache__",
      "build", "dist", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".eggs"}
 )
 

@@ -8,6 +8,7 @@ user's tree before every stage has succeeded.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from migrate.apply.changeset import ChangeSet
 from migrate.diagnostics import Diagnostic, MigrateError, StageError
 from migrate.model import Project
 from migrate.target import Target
+
+
+#: metadata files a migration cannot do without: a symlink of one of them that leads outside is exit 2
+_METADATA = frozenset({"pyproject.toml", "uv.lock", ".python-version", "Pipfile", "Pipfile.lock", "poetry.lock"})
 
 
 @dataclass
@@ -180,6 +185,16 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
             say("rewriting CI, Docker, Make, tox, pre-commit, bot and docs files")
             repo_files_stage(ctx)
         result.warnings[:0] = project.warnings
+        for skipped, why in changes.skipped:
+            if skipped.name in _METADATA and Path(os.path.realpath(skipped.parent)) == changes.root:
+                raise MigrateError(f"a symlink that {why.replace('; not changed', '')}: migrate writes only "
+                                   "inside the project, so nothing was changed", path=skipped,
+                                   hint="replace the link with the file, or run migrate where the file lives")
+            try:
+                shown = skipped.relative_to(changes.root).as_posix()
+            except ValueError:
+                shown = str(skipped)
+            result.warnings.append(Diagnostic("MIG502", why, path=shown))
         result.changes = changes
         if changes:
             from migrate.nextsteps import next_steps
@@ -203,7 +218,28 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
 
 
 def run(path: Path, options: RunOptions, progress: Callable[[str], None] | None = None) -> RunResult:
-    """Plan, then apply all-or-nothing unless ``options.dry_run``."""
+    """Plan, then apply all-or-nothing unless ``options.dry_run``.
+
+    A real run holds the project's advisory lock (:func:`~migrate.apply.journal.project_lock`) from the
+    plan to the end of the apply, and first rolls back a journal an earlier, killed run left behind."""
+    path = Path(path)
+    if options.dry_run or not path.is_dir():
+        return plan(path, options, progress)
+    from migrate.apply.journal import project_lock, recover
+
+    try:
+        with project_lock(path):
+            recovered = recover(path)
+            result = _run_locked(path, options, progress)
+    except MigrateError as exc:
+        result = RunResult(path=path, status="error", error=str(exc), exit_code=2)
+        return result
+    if recovered is not None:
+        result.warnings.insert(0, Diagnostic("MIG501", recovered.describe(), path=str(path)))
+    return result
+
+
+def _run_locked(path: Path, options: RunOptions, progress: Callable[[str], None] | None) -> RunResult:
     result = plan(path, options, progress)
     if result.exit_code or options.dry_run or result.status == "unchanged":
         return result
@@ -212,6 +248,7 @@ def run(path: Path, options: RunOptions, progress: Callable[[str], None] | None 
     try:
         if not options.allow_dirty:
             check_clean_worktree(result.changes.root)
+        result.warnings.extend(ignored_warnings(result.changes))
         if progress:
             progress("writing files")
         result.changes.apply()
@@ -226,26 +263,63 @@ def run(path: Path, options: RunOptions, progress: Callable[[str], None] | None 
         result.exit_code = 2
     except OSError as exc:
         result.status = "failed"
-        result.error = f"could not write the changes, nothing was changed: {exc}"
+        result.error = f"could not write the changes, nothing was changed: {_os_reason(exc)}"
         result.exit_code = 1
     result.seconds += time.perf_counter() - start
     return result
 
 
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if exc.errno == errno.ENOSPC:
+        return f"No space left on device{where}"
+    return f"{exc.strerror or exc}{where}" if exc.strerror else str(exc)
+
+
+def _git(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30, input=stdin)
+
+
+def _inside_git(root: Path) -> Path | None:
+    """The folder holding ``.git`` for ``root`` (itself or an ancestor), if any: a ``.git`` file (a
+    worktree or submodule link) or a folder with a ``HEAD`` (what git itself takes for a repository)."""
+    root = Path(root).resolve()
+    for folder in (root, *root.parents):
+        dot = folder / ".git"
+        if os.path.isfile(dot) or os.path.lexists(dot / "HEAD"):
+            return folder
+    return None
+
+
 def check_clean_worktree(root: Path) -> None:
-    """Refuse to touch a git work tree that has uncommitted changes under ``root``."""
+    """Refuse to touch a git work tree that has uncommitted changes under ``root``.
+
+    Fails closed: when the tree has a ``.git`` but git cannot answer (git missing, "dubious ownership",
+    a corrupt repository), refuse with git's reason; ``--allow-dirty`` skips the check."""
+    has_git = _inside_git(root)
+    hint = "fix that, or pass --allow-dirty to migrate without the check"
     try:
-        proc = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        proc = _git(root, "status", "--porcelain", "--", ".")
+    except FileNotFoundError:
+        if has_git:
+            raise MigrateError("cannot tell whether the git work tree is clean: git is not installed",
+                               path=has_git / ".git", hint=hint) from None
         return
-    if proc.returncode != 0:  # not a git work tree (or no git): nothing to protect
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        if has_git:
+            raise MigrateError(f"cannot tell whether the git work tree is clean: {exc}", path=has_git / ".git",
+                               hint=hint) from None
         return
+    if proc.returncode != 0:
+        if not has_git:  # not a git work tree: nothing to protect
+            return
+        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+        reason = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[0] if lines else
+                      f"git status exited with {proc.returncode}")
+        raise MigrateError(f"cannot tell whether the git work tree is clean; git says: {reason}",
+                           path=has_git / ".git", hint=hint)
     dirty = [line[3:] for line in proc.stdout.splitlines() if line.strip()]
     if dirty:
         shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
@@ -254,3 +328,27 @@ def check_clean_worktree(root: Path) -> None:
             path=root,
             hint="commit or stash them first, or pass --allow-dirty",
         )
+
+
+def ignored_warnings(changes: ChangeSet) -> list[Diagnostic]:
+    """MIG503 for every file to be changed that git ignores (its change would not show in ``git diff``)."""
+    root = changes.root
+    if not _inside_git(root) or not changes:
+        return []
+    paths = [c.path for c in changes.changes if c.old is not None]
+    if not paths:
+        return []
+    try:
+        proc = _git(root, "check-ignore", "--stdin", stdin="".join(f"{p}\n" for p in paths))
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if proc.returncode not in (0, 1):
+        return []
+    out = []
+    for line in proc.stdout.splitlines():
+        if line.strip():
+            p = Path(line.strip())
+            rel = os.path.relpath(p, root) if p.is_absolute() else line.strip()
+            out.append(Diagnostic("MIG503", "is ignored by git: the change will not show in `git status` or "
+                                  "`git diff`", path=rel))
+    return out

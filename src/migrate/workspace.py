@@ -131,7 +131,9 @@ def _lock_workspace(root: Path, combined: ChangeSet, members: list, options) -> 
     python, _ = choose_python(spec or None, Target.parse(options.target).version, root)
     pins = [pin for m in members for pin in m.pins]
     text = combined.current(root / "pyproject.toml").decode("utf-8")
-    with tempfile.TemporaryDirectory(prefix="migrate-ws-") as tmp:
+    from migrate.apply.journal import staging_prefix
+
+    with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-ws-")) as tmp:
         stage = stage_project(root, combined, Path(tmp), text, list(options.find_links))
         run = lock_with_pins(stage, text, pins, python, options, root)
         if run.dropped:

@@ -32,9 +32,13 @@ class FileChange:
 
 
 class ChangeSet:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, confine: bool = True) -> None:
         self.root = Path(root).resolve()
         self._changes: dict[Path, FileChange] = {}
+        #: never write outside ``root`` (through a symlink, or an absolute path elsewhere)
+        self.confine = confine
+        #: (path, reason) of changes refused: symlinks that lead outside the tree
+        self.skipped: list[tuple[Path, str]] = []
 
     # -- building -----------------------------------------------------------------------------
     def _abs(self, path: str | Path) -> Path:
@@ -46,6 +50,9 @@ class ChangeSet:
         p = self._abs(path)
         if p in self._changes:
             return self._changes[p].new
+        real = Path(os.path.realpath(p))
+        if real in self._changes:
+            return self._changes[real].new
         try:
             return p.read_bytes()
         except FileNotFoundError:
@@ -56,10 +63,32 @@ class ChangeSet:
 
     def delete(self, path: str | Path) -> None:
         p = self._abs(path)
-        if p in self._changes or p.exists():
+        if p in self._changes or os.path.lexists(p):
             self._set(p, None)
 
+    def _target(self, p: Path, new: bytes | None) -> Path | None:
+        """Where a change to ``p`` really lands: a symlink is written through (the link stays a link) when
+        its target is inside the tree; a link that leads outside it is refused (None, in ``skipped``).
+        Deleting a link deletes the link itself."""
+        if p in self._changes:
+            return p
+        parent_real = Path(os.path.realpath(p.parent))
+        real = parent_real / p.name if new is None else Path(os.path.realpath(p))
+        if self.confine and real != self.root and self.root not in real.parents:
+            why = f"leads outside {self.root} (to {real}); not changed"
+            if (p, why) not in self.skipped:
+                self.skipped.append((p, why))
+            return None
+        if new is not None and real != p and os.path.lexists(p) and not os.path.exists(p):
+            self.skipped.append((p, "is a broken symlink; not changed"))
+            return None
+        return real
+
     def _set(self, p: Path, new: bytes | None) -> None:
+        target = self._target(p, new)
+        if target is None:
+            return
+        p = target
         if p in self._changes:
             old = self._changes[p].old
         else:
@@ -121,39 +150,24 @@ class ChangeSet:
         return "".join(out)
 
     # -- applying -----------------------------------------------------------------------------
+    def journal_root(self) -> Path:
+        """The folder whose ``.migrate/`` journal covers every change (the root, or the common folder)."""
+        paths = [str(c.path.parent) for c in self._changes.values()]
+        if all(Path(p) == self.root or self.root in Path(p).parents for p in paths):
+            return self.root
+        return Path(os.path.commonpath(paths))
+
     def apply(self) -> None:
-        """Write everything or nothing."""
-        changes = self.changes
-        staged: list[tuple[FileChange, Path | None]] = []
-        try:
-            # 1. every new content goes to a temporary sibling (disk full fails here, harmlessly)
-            for c in changes:
-                if c.new is None:
-                    staged.append((c, None))
-                    continue
-                c.path.parent.mkdir(parents=True, exist_ok=True)
-                staged.append((c, _write_temp(c.path, c.new)))
-        except BaseException:
-            for _, tmp in staged:
-                if tmp is not None:
-                    _unlink_quiet(tmp)
-            raise
-        done: list[FileChange] = []
-        try:
-            # 2. swap them in; each os.replace is atomic
-            for c, tmp in staged:
-                if tmp is None:
-                    os.unlink(c.path)
-                else:
-                    os.replace(tmp, c.path)
-                done.append(c)
-        except BaseException:
-            for c, tmp in staged:
-                if tmp is not None and c not in done:
-                    _unlink_quiet(tmp)
-            for c in reversed(done):
-                _restore(c)
-            raise
+        """Write everything or nothing, through the journal (see :mod:`migrate.apply.journal`):
+        new and modified files first, deletions last; any exception, Ctrl-C or SIGTERM rolls back,
+        a SIGKILL is rolled back by the next migrate command."""
+        from migrate.apply.journal import apply_changes, project_lock
+
+        if not self._changes:
+            return
+        root = self.journal_root()
+        with project_lock(root):  # re-entered when `run` already holds it
+            apply_changes(root, list(self._changes.values()))
 
 
 def _text_lines(data: bytes | None) -> list[str] | None:
@@ -165,34 +179,3 @@ def _text_lines(data: bytes | None) -> list[str] | None:
         return None
 
 
-def _write_temp(target: Path, data: bytes) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".migrate-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            mode = stat.S_IMODE(target.stat().st_mode)
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(name, mode)
-    except BaseException:
-        _unlink_quiet(Path(name))
-        raise
-    return Path(name)
-
-
-def _restore(c: FileChange) -> None:
-    if c.old is None:
-        _unlink_quiet(c.path)
-    else:
-        tmp = _write_temp(c.path, c.old)
-        os.replace(tmp, c.path)
-
-
-def _unlink_quiet(p: Path) -> None:
-    try:
-        os.unlink(p)
-    except FileNotFoundError:
-        pass

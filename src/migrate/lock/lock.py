@@ -36,7 +36,7 @@ from migrate.diagnostics import Diagnostic, StageError
 
 PYPROJECT = "pyproject.toml"
 UV_LOCK = "uv.lock"
-_IGNORE = {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
+_IGNORE = {".migrate", ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", ".mypy_cache",
            ".pytest_cache", ".ruff_cache", "build", "dist", ".eggs"}
 
 
@@ -296,7 +296,11 @@ def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
     for fl in find_links_args(list(options.find_links), root):
         cmd += ["--find-links", fl]
     cmd += extra or []
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+    from migrate.interrupt import spawn
+
+    # its own process group: a Ctrl-C reaches migrate, which stops uv and rolls back; a uv killed by a
+    # signal raises Interrupted (never read as "the pins do not resolve")
+    proc = spawn(cmd, cwd=cwd, env=_uv_env(), timeout=1800)
     if log is not None:
         log.append({"args": ["lock", *(extra or [])], "seconds": round(time.perf_counter() - start, 3),
                     "ok": proc.returncode == 0})
@@ -311,7 +315,48 @@ def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_link
     point at a sibling (``../lib``) or at a folder that contains the project (``../..``, a monorepo's
     root package): ``tmp`` mirrors the common ancestor of the project and every such folder — each
     folder on the way down to the project is a real folder whose other entries are symlinks to the
-    real ones, and the project itself is a copy."""
+    real ones, and the project itself is a copy. FIFOs, sockets, devices and unreadable folders are not
+    copied. A full temporary folder is bad input (exit 2), not a crash."""
+    import errno
+
+    from migrate.diagnostics import MigrateError
+
+    try:
+        return _stage_project(root, changes, tmp, pyproject_text, find_links)
+    except (OSError, shutil.Error) as exc:
+        nospace = (getattr(exc, "errno", None) == errno.ENOSPC
+                   or "No space left" in str(exc) or "ENOSPC" in str(exc))
+        if nospace:
+            raise MigrateError(f"no space left in the temporary folder {Path(tmp).parent}", path=Path(tmp).parent,
+                               hint="free some space or point TMPDIR at a larger folder") from None
+        raise MigrateError(f"cannot copy the project into the staging folder {tmp}: {exc}", path=root) from None
+
+
+def _special_or_unreadable(folder: str, names: list[str]) -> list[str]:
+    import stat as _stat
+
+    out = []
+    for n in names:
+        full = os.path.join(folder, n)
+        if n in _IGNORE:
+            out.append(n)
+            continue
+        try:
+            st = os.lstat(full)
+        except OSError:
+            out.append(n)
+            continue
+        if _stat.S_ISLNK(st.st_mode):
+            continue  # copied as a link
+        if _stat.S_ISDIR(st.st_mode):
+            if not os.access(full, os.R_OK | os.X_OK) or os.path.isfile(os.path.join(full, "pyvenv.cfg")):
+                out.append(n)
+        elif not _stat.S_ISREG(st.st_mode) or not os.access(full, os.R_OK):
+            out.append(n)  # FIFO, socket, device, unreadable file
+    return out
+
+
+def _stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_links: list[str] | None) -> Path:
     root = root.resolve()
     rels = _path_sources(pyproject_text) + [p for p in find_links_args(find_links or [], root)
                                             if not _is_url(p) and not os.path.isabs(p)]
@@ -328,12 +373,11 @@ def stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_link
         except OSError:
             entries = []
         for name in entries:
-            if name != part:
+            if name != part and name != ".migrate":
                 os.symlink(here / name, there / name, target_is_directory=(here / name).is_dir())
         here, there = here / part, there / part
     dst = there
-    shutil.copytree(root, dst, symlinks=True, ignore=lambda d, names: [n for n in names if n in _IGNORE or
-                                                                       (Path(d, n) / "pyvenv.cfg").is_file()])
+    shutil.copytree(root, dst, symlinks=True, ignore=_special_or_unreadable)
     for ch in changes.changes:
         rel = ch.path.relative_to(root) if ch.path.is_relative_to(root) else None
         if rel is None:
@@ -663,7 +707,9 @@ def _lock_stage(ctx) -> None:
     root = ctx.root
     pins = list(project.pins)
 
-    with tempfile.TemporaryDirectory(prefix="migrate-lock-") as tmp:
+    from migrate.apply.journal import staging_prefix
+
+    with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-lock-")) as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         oldest = oldest_interpreter(project.requires_python) if python_version else None
         run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,

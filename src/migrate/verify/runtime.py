@@ -61,10 +61,12 @@ def scratch_check(ft_python: str, requirements: list[str], names: list[str], opt
     from migrate.verify import imports as imp
     from migrate.verify.env import env_python
 
-    with tempfile.TemporaryDirectory(prefix="migrate-runtime-") as tmp:
+    from migrate.apply.journal import staging_prefix
+    from migrate.interrupt import spawn  # a cancelled run stops uv; a killed uv is an interruption
+
+    with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-runtime-")) as tmp:
         venv = Path(tmp) / "env"
-        proc = subprocess.run([uv_bin(), "venv", "--python", ft_python, str(venv)], capture_output=True,
-                              text=True, env=_uv_env(), timeout=300)
+        proc = spawn([uv_bin(), "venv", "--python", ft_python, str(venv)], env=_uv_env(), timeout=300)
         if proc.returncode != 0:
             raise RuntimeCheckError(proc.stderr.strip()[-500:])
         python = env_python(venv)
@@ -80,7 +82,7 @@ def scratch_check(ft_python: str, requirements: list[str], names: list[str], opt
                 cfile = Path(tmp) / "constraints.txt"
                 cfile.write_text("\n".join(attempt) + "\n")
                 full += ["--constraint", str(cfile)]
-            proc = subprocess.run(full, capture_output=True, text=True, env=_uv_env(), timeout=1800)
+            proc = spawn(full, env=_uv_env(), timeout=1800)
             if proc.returncode == 0:
                 break
         if proc.returncode != 0:
