@@ -67,27 +67,39 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
         max_rounds: int = 5) -> tuple[str, list[Finding]]:
     """Apply every safe fix; returns the new source and the findings fixed. Idempotent.
 
-    Facts come from libcst metadata here (the module is parsed by libcst anyway to write the fix).
+    Findings come from the ``ast`` engine (the engines agree; tests check it); libcst parses only the
+    top-level statements that hold a fix (``codemods._fix``). Nested findings are fixed in later rounds.
     """
-    import libcst
-    from libcst.metadata import MetadataWrapper
-
-    from codemods._cst_facts import cst_facts
+    from codemods._ast_facts import ast_facts
     from codemods._fix import apply_fixes
 
     rules = _rules(select, ignore)
     applied: list[Finding] = []
     for _ in range(max_rounds):
-        wrapper = MetadataWrapper(libcst.parse_module(source))
-        findings = analyze_tree(ast.parse(source), source_lines(source), cst_facts(wrapper), rules)
+        if not may_have_findings(source):
+            break
+        tree = ast.parse(source)
+        findings = analyze_tree(tree, source_lines(source), ast_facts(tree, source), rules)
+        fixable = [f for f in findings if f.fixable]
         # fix the outermost findings first; nested ones are re-examined on the next round
-        outer = [f for f in findings if f.fixable and not any(
-            g is not f and g.fixable and g.span[0] <= f.span[0] and f.span[1] <= g.span[1] for g in findings)]
+        outer = [f for f in fixable if not any(
+            g is not f and g.span[0] <= f.span[0] and f.span[1] <= g.span[1] for g in fixable)]
         if not outer:
             break
-        new, done = apply_fixes(wrapper, outer)
+        new, done = apply_fixes(source, tree, outer, check=_compiles)
         if new == source or not done:
             break
         source = new
         applied.extend(done)
+        if len(done) == len(fixable):
+            break  # nothing was nested or left out: the fixed code has no fixable finding
     return source, applied
+
+
+def _compiles(text: str) -> bool:
+    """Is the fixed text of one top-level statement valid Python?"""
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    return True

@@ -205,7 +205,7 @@ class GlobalReadModifyWrite(Rule):
                     seq = seq + step()
                 return seq
          """)),
-        # docstring, comments, blank lines and other imports are kept
+        # docstring, comments, blank lines and other imports are kept; `import threading` sorted in
         (src("""
             \"\"\"Stats.\"\"\"
             import os
@@ -220,8 +220,8 @@ class GlobalReadModifyWrite(Rule):
          """),
          src("""
             \"\"\"Stats.\"\"\"
-            import threading
             import os
+            import threading
 
             hits = 0  # total
             _hits_lock = threading.Lock()

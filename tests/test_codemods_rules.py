@@ -81,7 +81,7 @@ def test_comments_and_formatting_are_kept():
     new, applied = fix(src)
     assert [f.code for f in applied] == ["FT002"]
     assert new == (
-        "import threading\nimport os\n\n"
+        "import os\nimport threading\n\n"
         "# hits per path\n"
         "hits = {}  # shared\n"
         "_hits_lock = threading.RLock()\n\n\n"
