@@ -82,8 +82,7 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
         findings = analyze_tree(tree, source_lines(source), ast_facts(tree, source), rules)
         fixable = [f for f in findings if f.fixable]
         # fix the outermost findings first; nested ones are re-examined on the next round
-        outer = [f for f in fixable if not any(
-            g is not f and g.span[0] <= f.span[0] and f.span[1] <= g.span[1] for g in fixable)]
+        outer = _outermost(fixable)
         if not outer:
             break
         new, done = apply_fixes(source, tree, outer, check=_compiles)
@@ -94,6 +93,19 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
         if len(done) == len(fixable):
             break  # nothing was nested or left out: the fixed code has no fixable finding
     return source, applied
+
+
+def _outermost(findings: list[Finding]) -> list[Finding]:
+    """The findings whose span is inside no other finding's span (one sort, not all pairs)."""
+    from collections import Counter
+
+    same = Counter(f.span for f in findings)
+    out, reach = [], 0
+    for f in sorted(findings, key=lambda f: (f.span[0], -f.span[1])):
+        if reach < f.span[1] and same[f.span] == 1:
+            out.append(f)
+        reach = max(reach, f.span[1])
+    return sorted(out, key=lambda f: (f.line, f.column))
 
 
 def _compiles(text: str) -> bool:

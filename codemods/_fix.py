@@ -132,26 +132,27 @@ def _one_call(kind: str, stmt: cst.If) -> cst.SimpleStatementLine:
 _LOCK_TYPES = ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
 
 
-def _binding(body: list[ast.stmt], name: str) -> str:
-    """How ``body`` (module or class statements, top level) binds ``name``: "free", "lock" or "other"."""
-    found = "free"
+def _bindings(body: list[ast.stmt]) -> dict[str, str]:
+    """How ``body`` (module or class statements, top level) binds each name: "lock" or "other" (absent:
+    free). One pass, so that naming many locks stays linear."""
+    out: dict[str, str] = {}
     for stmt in body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and stmt.name == name:
-            return "other"
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            if any((a.asname or a.name).split(".")[0] == name for a in stmt.names if a.name != "*"):
-                return "other"
-            continue
-        targets = (stmt.targets if isinstance(stmt, ast.Assign)
-                   else [stmt.target] if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) else [])
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out[stmt.name] = "other"
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for a in stmt.names:
+                if a.name != "*":
+                    out[(a.asname or a.name).split(".")[0]] = "other"
+        else:
+            targets = (stmt.targets if isinstance(stmt, ast.Assign)
+                       else [stmt.target] if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) else [])
             value = getattr(stmt, "value", None)
             func = value.func if isinstance(value, ast.Call) else None
             last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if last not in _LOCK_TYPES:
-                return "other"
-            found = "lock"
-    return found
+            for t in targets:
+                if isinstance(t, ast.Name) and out.get(t.id) != "other":
+                    out[t.id] = "lock" if last in _LOCK_TYPES else "other"
+    return out
 
 
 def _stronger(a: str | None, b: str) -> str:
@@ -214,20 +215,21 @@ class Namer:
         self.tree = tree
         self.names: dict[tuple[str | None, str], str] = {}
         self.classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
+        self._bound: dict[str | None, dict[str, str]] = {}
 
-    def body(self, cls: str | None) -> list[ast.stmt]:
-        if cls is None:
-            return self.tree.body
-        c = self.classes.get(cls)
-        return c.body if c is not None else []
+    def binding(self, cls: str | None, name: str) -> str:
+        """"free", "lock" or "other": how the module (or the class body) binds ``name``."""
+        if cls not in self._bound:
+            c = self.classes.get(cls) if cls is not None else None
+            self._bound[cls] = _bindings(self.tree.body if cls is None else c.body if c is not None else [])
+        return self._bound[cls].get(name, "free")
 
     def __call__(self, cls: str | None, state: str) -> str:
         key = (cls, state)
         if key not in self.names:
-            body = self.body(cls)
             base, k = lock_name(state), 1
             name = base
-            while _binding(body, name) == "other":
+            while self.binding(cls, name) == "other":
                 k += 1
                 name = f"{base}{k}"
             self.names[key] = name
@@ -379,13 +381,17 @@ def apply_fixes(source: str, tree: ast.Module, findings: list[Finding],
     nl = _newline(source)
     #: line number -> text to insert before that line
     inserts: dict[int, list[str]] = {}
+    assigned: dict[str, ast.stmt] = {}  # the first top-level assignment of each name
+    for s in body:
+        if isinstance(s, (ast.Assign, ast.AnnAssign)):
+            for t in s.targets if isinstance(s, ast.Assign) else [s.target]:
+                if isinstance(t, ast.Name):
+                    assigned.setdefault(t.id, s)
     for state, kind in module_locks.items():
         name = namer(None, state)
-        if _binding(body, name) == "lock":
+        if namer.binding(None, name) == "lock":
             continue
-        where = next((s for s in body if isinstance(s, (ast.Assign, ast.AnnAssign)) and any(
-            isinstance(t, ast.Name) and t.id == state for t in (s.targets if isinstance(s, ast.Assign) else [s.target]))),
-            None)
+        where = assigned.get(state)
         if where is not None:
             line = where.end_lineno + 1
         else:  # after the imports
