@@ -14,6 +14,7 @@ import ast
 
 from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings, source_lines
 from codemods._base import Rule
+from codemods._plan import plan
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
 from codemods.ft003_check_then_act import CheckThenAct
@@ -53,14 +54,17 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         from codemods._cst_facts import cst_facts
 
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
-        return analyze_tree(tree or ast.parse(source), source_lines(source), facts, _rules(select, ignore))
+        tree = tree or ast.parse(source)
+        lines = source_lines(source)
+        return plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
     if tree is None:
         if not may_have_findings(source):
             return []
         tree = ast.parse(source)
     from codemods._ast_facts import ast_facts
 
-    return analyze_tree(tree, source_lines(source), ast_facts(tree, source), _rules(select, ignore))
+    lines = source_lines(source)
+    return plan(tree, lines, analyze_tree(tree, lines, ast_facts(tree, source), _rules(select, ignore)))
 
 
 def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
@@ -79,7 +83,8 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
         if not may_have_findings(source):
             break
         tree = ast.parse(source)
-        findings = analyze_tree(tree, source_lines(source), ast_facts(tree, source), rules)
+        lines = source_lines(source)
+        findings = plan(tree, lines, analyze_tree(tree, lines, ast_facts(tree, source), rules))
         fixable = [f for f in findings if f.fixable]
         # fix the outermost findings first; nested ones are re-examined on the next round
         outer = _outermost(fixable)

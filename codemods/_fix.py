@@ -5,6 +5,8 @@
   guards (after its module-level assignment, or in its class body), named ``_<state>_lock``.
 * ``double-checked``: ``if x is None:`` → ``if x is None: with lock: if x is None: ...``.
 * ``pop``: ``if k in d: del d[k]`` → ``d.pop(k, None)``.
+* ``publish``: ``if k not in d: d[k] = load(k)`` → ``if k not in d: d.setdefault(k, load(k))`` (the value
+  is computed outside any lock; see ``codemods._plan``).
 
 ``import threading`` is added once, where isort/ruff would put it. Fixing is idempotent: guarded code is
 no longer a finding.
@@ -85,6 +87,8 @@ class _Fixer(cst.CSTTransformer):
         kind = "threading.RLock" if f.calls else "threading.Lock"
         if f.fix in ("pop", "setdefault"):
             return _one_call(f.fix, group[0])
+        if f.fix == "publish":
+            return _publish(group[0])
         lock = self._lock_expr(f, kind)
         first = group[0]
         leading = first.leading_lines
@@ -112,6 +116,19 @@ class _Fixer(cst.CSTTransformer):
         if len(original.body) != len(updated.body):
             return updated
         return updated.with_changes(body=self._rewrite(list(original.body), list(updated.body)))
+
+
+def _publish(stmt: cst.If) -> cst.If:
+    """``if k not in d: d[k] = v`` → ``if k not in d: d.setdefault(k, v)``: ``v`` is computed outside any
+    lock and published atomically (the first value wins); no line moves."""
+    key = stmt.test.left
+    container = stmt.test.comparisons[0].comparator
+    inner = stmt.body.body[0]
+    value = inner.body[0].value
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    call = cst.Expr(cst.Call(func=cst.Attribute(value=container, attr=cst.Name("setdefault")),
+                             args=[cst.Arg(key, comma=comma), cst.Arg(value)]))
+    return stmt.with_changes(body=stmt.body.with_changes(body=[inner.with_changes(body=[call])]))
 
 
 def _one_call(kind: str, stmt: cst.If) -> cst.SimpleStatementLine:

@@ -187,7 +187,8 @@ class GlobalReadModifyWrite(Rule):
                 with _tally_lock:
                     tally += Counter([x])
          """)),
-        # the block calls something: RLock (a call may re-enter)
+        # the block calls something: RLock (a call may re-enter); the read that hands out the new value is
+        # inside the lock too (else two threads can both return the second update)
         (src("""
             seq = 0
             def next_id():
@@ -203,8 +204,18 @@ class GlobalReadModifyWrite(Rule):
                 global seq
                 with _seq_lock:
                     seq = seq + step()
-                return seq
+                    return seq
          """)),
+        # a module that computes line numbers from frames: no line may move, so reported only
+        (src("""
+            import traceback
+            depth = 0
+            def enter():
+                global depth
+                depth += 1
+            def caller_line():
+                return traceback.extract_stack()[-3].lineno + 1
+         """), None),
         # docstring, comments, blank lines and other imports are kept; `import threading` sorted in
         (src("""
             \"\"\"Stats.\"\"\"

@@ -89,7 +89,7 @@ def test_comments_and_formatting_are_kept():
         "    # count it\n"
         "    with _hits_lock:\n"
         "        hits[path] = hits.get(path, 0) + 1  # not atomic\n"
-        "    return   hits[path]\n"
+        "        return   hits[path]\n"
     )
 
 

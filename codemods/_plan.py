@@ -1,0 +1,269 @@
+"""How each finding is fixed — or why it is only reported. Runs after the rules, on every finding.
+
+The rules say *what* races; this decides whether a lock is a correct and harmless fix:
+
+* **The read that consumes the update is inside.** ``n += 1; return n``, ``Cls.count += 1;
+  self.id = Cls.count``, ``counts[k] += 1; return counts[k]``: the lock covers the update and every
+  later statement of the same block that reads the state (else two threads can both read the second
+  update and hand out one value twice).
+* **No publication before the object is complete.** Lazy initialisation whose body goes on to fill the
+  object it just published (``_reg = {}; _reg["a"] = 1``) is not double-checked (a thread that sees it
+  non-None reads a half-filled object): the whole check goes under the lock.
+* **No lock across code that can block or re-enter.** An import (``import``, ``importlib.import_module``,
+  ``__import__``), file or socket I/O, a subprocess, a database/ORM call, or a call of a function the
+  caller passed in may block for long, or run code that starts a thread which calls back into this module
+  and waits for the same lock: a deadlock. A check-then-act whose only act is ``d[k] = <that call>`` is
+  fixed as ``d.setdefault(k, <that call>)`` inside the check (computed outside any lock, published
+  atomically, the first value wins; no line moves); anything else is reported, not fixed.
+* **No line moves in a module that looks at line numbers or frames** (``traceback.extract_stack``,
+  ``inspect.currentframe``/``stack``, ``sys._getframe``, ``f_lineno``…): its code may compute offsets
+  from line numbers, so nothing in it is fixed.
+* **Nothing is marked fixable that the fixer cannot write**: a double-checked fix needs the body of the
+  ``if`` on lines of its own.
+
+The reason a finding is not fixed is added to its message.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from typing import Optional
+
+from codemods._analysis import Finding, has_call
+
+#: names whose use means the module reads frames or line numbers
+_INTROSPECTION_ATTRS = frozenset({
+    "extract_stack", "format_stack", "print_stack", "walk_stack", "currentframe", "_getframe", "f_lineno",
+    "f_back", "tb_lineno", "co_firstlineno", "getframeinfo", "getouterframes", "getinnerframes",
+    "_current_frames", "getsourcelines", "getlineno",
+})
+_INSPECT_FUNCS = frozenset({"stack", "trace"})
+_IMPORT_CALLS = frozenset({"import_module", "__import__", "reload", "import_string", "load_entry_point",
+                           "exec_module", "load_module", "find_spec", "run_path", "run_module"})
+_IO_CALLS = frozenset({
+    "open", "read", "readline", "readlines", "write", "writelines", "read_text", "read_bytes", "write_text",
+    "write_bytes", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto", "connect", "accept",
+    "urlopen", "urlretrieve", "getaddrinfo", "gethostbyname", "create_connection", "makefile", "input",
+    "load", "dump", "system", "popen", "Popen", "check_output", "check_call", "communicate",
+    "wait", "result", "iterdir", "rglob", "listdir", "scandir",
+})
+_HTTP_ROOTS = frozenset({"requests", "httpx", "urllib3", "aiohttp", "session", "client", "http", "subprocess",
+                         "shutil", "socket", "pool", "conn", "connection", "db", "cursor", "engine"})
+_DB_CALLS = frozenset({
+    "execute", "executemany", "executescript", "commit", "rollback", "fetchone", "fetchall", "fetchmany",
+    "cursor", "query", "save", "get_or_create", "update_or_create", "bulk_create", "refresh_from_db",
+    "first", "scalar", "scalars", "one", "one_or_none", "flush",
+})
+
+
+#: rules whose finding is an update of a value that later statements may read
+_READ_MODIFY_WRITE = frozenset({"FT001", "FT002", "FT005"})
+
+
+def introspects_lines(tree: ast.Module) -> bool:
+    """Does the module read frames or line numbers (so that moving lines can change what it does)?"""
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Attribute):
+            if n.attr in _INTROSPECTION_ATTRS:
+                return True
+            if n.attr in _INSPECT_FUNCS and isinstance(n.value, ast.Name) and n.value.id == "inspect":
+                return True
+        elif isinstance(n, ast.Name) and n.id in _INTROSPECTION_ATTRS:
+            return True
+        elif isinstance(n, ast.ImportFrom) and n.module in ("inspect", "traceback", "sys"):
+            if any(a.name in _INTROSPECTION_ATTRS | _INSPECT_FUNCS for a in n.names):
+                return True
+    return False
+
+
+def _root(node: ast.AST) -> Optional[str]:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def blocking_call(nodes: list[ast.AST], params: frozenset[str] = frozenset()) -> Optional[str]:
+    """What in ``nodes`` must not run under a new lock: "an import", "I/O", "a database call", "a call of
+    a passed-in function" — or None."""
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, (ast.Import, ast.ImportFrom)):
+                return "an import"
+            if not isinstance(n, ast.Call):
+                continue
+            f = n.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            if name in _IMPORT_CALLS:
+                return "an import"
+            if isinstance(f, ast.Name) and name in ("open", "input", "__import__"):
+                return "an import" if name == "__import__" else "I/O"
+            if isinstance(f, ast.Attribute):
+                root = (_root(f.value) or "").lower()
+                if name in _DB_CALLS or ".objects" in ast.unparse(f) or root in ("cursor", "conn", "db",
+                                                                                  "connection", "session"):
+                    return "a database call"
+                if name in _IO_CALLS or root in _HTTP_ROOTS:
+                    return "I/O"
+            if isinstance(f, ast.Name) and name in params:
+                return "a call of a passed-in function"
+    return None
+
+
+def _reads_state(node: ast.AST, f: Finding) -> bool:
+    state = f.state
+    if "." in state:
+        attr = state.rsplit(".", 1)[1]
+        return any(isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Load)
+                   for n in ast.walk(node))
+    return any(isinstance(n, ast.Name) and n.id == state for n in ast.walk(node))
+
+
+class _Index:
+    """Every statement list of the module, by the first line of each statement; every function, by line."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.at: dict[int, tuple[list[ast.stmt], int]] = {}
+        self.fn_at: list[tuple[int, int, ast.AST]] = []
+        stack: list[list[ast.stmt]] = [tree.body]
+        while stack:
+            body = stack.pop()
+            for i, stmt in enumerate(body):
+                self.at.setdefault(stmt.lineno, (body, i))
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self.fn_at.append((stmt.lineno, stmt.end_lineno or stmt.lineno, stmt))
+                for attr in ("body", "orelse", "finalbody"):
+                    sub = getattr(stmt, attr, None)
+                    if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                        stack.append(sub)
+                for h in getattr(stmt, "handlers", None) or ():
+                    stack.append(h.body)
+                for case in getattr(stmt, "cases", None) or ():
+                    stack.append(case.body)
+
+    def function(self, line: int):
+        """The innermost function holding ``line``."""
+        best = None
+        for start, end, fn in self.fn_at:
+            if start <= line <= end and (best is None or start >= best.lineno):
+                best = fn
+        return best
+
+
+def _params(fn) -> frozenset[str]:
+    if fn is None:
+        return frozenset()
+    a = fn.args
+    names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs] + [x.arg for x in (a.vararg, a.kwarg) if x]
+    return frozenset(n for n in names if n not in ("self", "cls"))
+
+
+def _not_fixed(f: Finding, why: str) -> Finding:
+    return replace(f, fixable=False, message=f"{f.message} (not fixed: {why})")
+
+
+def plan(tree: ast.Module, lines: list[str], findings: list[Finding]) -> list[Finding]:
+    """``findings`` with their fixes made correct and harmless (or turned into reports)."""
+    if any(f.code == "FT003" for f in findings):
+        index = _Index(tree)
+        findings = [f for f in findings if not (f.code == "FT003" and _published(index, f))]
+    todo = [f for f in findings if f.fixable and f.fix in ("lock", "double-checked", "setdefault", "pop")]
+    if not todo:
+        return findings
+    if introspects_lines(tree):
+        return [_not_fixed(f, "the module reads line numbers or frames; inserting lines could change it")
+                if f in todo else f for f in findings]
+    index = _Index(tree)
+    fns: dict[int, object] = {}
+    out = []
+    for f in findings:
+        if f.fixable and f.fix in ("lock", "double-checked"):
+            if f.line not in fns:
+                fns[f.line] = index.function(f.line)
+            f = _plan_lock(f, index, _params(fns[f.line]), lines)
+        out.append(f)
+    return out
+
+
+def _plan_lock(f: Finding, index: _Index, params: frozenset[str], lines: list[str]) -> Finding:
+    where = index.at.get(f.span[0])
+    if where is None:
+        return f
+    body, i = where
+    j = i
+    while j + 1 < len(body) and (body[j + 1].lineno or 0) <= f.span[1]:
+        j += 1
+    stmt = body[i]
+    if f.fix == "double-checked" and isinstance(stmt, ast.If):
+        if stmt.body[0].lineno == stmt.lineno:
+            return _not_fixed(f, "a one-line `if`: no block to re-check in")
+        published = False
+        for s in stmt.body:
+            if published and _reads_state(s, f):
+                # filled after it is published: a double check would hand out a half-built object
+                f = replace(f, fix="lock", calls=f.calls or has_call([stmt]))
+                break
+            if any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == f.state for t in n.targets)
+                   for n in ast.walk(s)):
+                published = True
+    if f.fix == "lock" and f.code in _READ_MODIFY_WRITE:
+        # the statements after the update that read the state consume it: inside the lock
+        last = j
+        for k in range(j + 1, len(body)):
+            s = body[k]
+            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                break
+            if _reads_state(s, f):
+                last = k
+        if last > j:
+            extra = body[j + 1:last + 1]
+            if all(_own_line(lines, s) for s in extra) and not any(
+                    isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for s in extra for n in ast.walk(s)):
+                j = last
+                f = replace(f, span=(f.span[0], body[j].end_lineno or body[j].lineno),
+                            calls=f.calls or has_call(extra))
+    guarded = body[i:j + 1]
+    if f.fix == "double-checked":
+        guarded = stmt.body  # the check outside the lock runs unlocked
+    why = blocking_call(guarded, params)
+    if why is None:
+        return f
+    if f.code == "FT003" and f.fix == "lock" and j == i and _publishable(stmt, f.state):
+        return replace(f, fix="publish")
+    return _not_fixed(f, f"a lock held across {why} can block other threads or deadlock")
+
+
+def _published(index: _Index, f: Finding) -> bool:
+    """``if k not in d: d.setdefault(k, v)``: checked, then published in one atomic call (the fix of a
+    value that must not be computed under a lock) — not a finding."""
+    where = index.at.get(f.line)
+    if where is None:
+        return False
+    stmt = where[0][where[1]]
+    if not (isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1):
+        return False
+    act = stmt.body[0]
+    return (isinstance(act, ast.Expr) and isinstance(act.value, ast.Call) and isinstance(act.value.func, ast.Attribute)
+            and act.value.func.attr == "setdefault" and isinstance(act.value.func.value, ast.Name)
+            and act.value.func.value.id == f.state)
+
+
+def _own_line(lines: list[str], stmt: ast.stmt) -> bool:
+    if not 0 < stmt.lineno <= len(lines):
+        return False
+    return not lines[stmt.lineno - 1].encode("utf-8")[:stmt.col_offset].strip()
+
+
+def _publishable(stmt: ast.stmt, state: str) -> bool:
+    """``if k not in d:`` + ``d[k] = v`` (on a line of its own), nothing else: ``d.setdefault(k, v)``."""
+    if not (isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1):
+        return False
+    test, act = stmt.test, stmt.body[0]
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn)
+            and isinstance(test.comparators[0], ast.Name) and test.comparators[0].id == state):
+        return False
+    if act.lineno == stmt.lineno:
+        return False
+    return (isinstance(act, ast.Assign) and len(act.targets) == 1 and isinstance(act.targets[0], ast.Subscript)
+            and isinstance(act.targets[0].value, ast.Name) and act.targets[0].value.id == state
+            and ast.dump(act.targets[0].slice) == ast.dump(test.left))
