@@ -15,6 +15,7 @@ import ast
 from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings, source_lines
 from codemods._base import Rule
 from codemods._plan import plan
+from codemods._syntax import parse, valid
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
 from codemods.ft003_check_then_act import CheckThenAct
@@ -33,7 +34,7 @@ RULES: list[Rule] = [
 ]
 RULES_BY_CODE = {r.CODE: r for r in sorted(RULES, key=lambda r: r.CODE)}
 
-__all__ = ["PREFILTER", "may_have_findings", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
+__all__ = ["parse", "PREFILTER", "may_have_findings", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
 
 
 def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
@@ -42,7 +43,8 @@ def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
 
 def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
             tree: ast.Module | None = None, engine: str = "ast") -> list[Finding]:
-    """Findings in ``source`` (raises SyntaxError for invalid Python).
+    """Findings in ``source`` (raises SyntaxError for invalid Python; syntax newer than the running
+    Python is parsed through ``codemods._syntax``).
 
     ``engine="ast"`` (fast, pre-filtered) or ``"cst"`` (libcst metadata, the reference); both give the
     same findings.
@@ -54,13 +56,13 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         from codemods._cst_facts import cst_facts
 
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
-        tree = tree or ast.parse(source)
+        tree = tree or parse(source)
         lines = source_lines(source)
         return plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
     if tree is None:
         if not may_have_findings(source):
             return []
-        tree = ast.parse(source)
+        tree = parse(source)
     from codemods._ast_facts import ast_facts
 
     lines = source_lines(source)
@@ -82,7 +84,7 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
     for _ in range(max_rounds):
         if not may_have_findings(source):
             break
-        tree = ast.parse(source)
+        tree = parse(source)
         lines = source_lines(source)
         findings = plan(tree, lines, analyze_tree(tree, lines, ast_facts(tree, source), rules))
         fixable = [f for f in findings if f.fixable]
@@ -114,9 +116,5 @@ def _outermost(findings: list[Finding]) -> list[Finding]:
 
 
 def _compiles(text: str) -> bool:
-    """Is the fixed text of one top-level statement valid Python?"""
-    try:
-        ast.parse(text)
-    except SyntaxError:
-        return False
-    return True
+    """Is the fixed text of one top-level statement valid Python (new syntax included)?"""
+    return valid(text)
