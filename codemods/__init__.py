@@ -14,7 +14,7 @@ import ast
 
 from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings, source_lines
 from codemods._base import Rule
-from codemods._plan import plan
+from codemods._plan import COMPANION, companions, plan
 from codemods._syntax import parse, valid
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
@@ -86,13 +86,17 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
             break
         tree = parse(source)
         lines = source_lines(source)
-        findings = plan(tree, lines, analyze_tree(tree, lines, ast_facts(tree, source), rules))
+        facts = ast_facts(tree, source)
+        findings = plan(tree, lines, analyze_tree(tree, lines, facts, rules))
         fixable = [f for f in findings if f.fixable]
         # fix the outermost findings first; nested ones are re-examined on the next round
         outer = _outermost(fixable)
         if not outer:
             break
-        new, done = apply_fixes(source, tree, outer, check=_compiles)
+        # other code that mutates (or checks then reads) a container that gets a lock takes it too
+        others = companions(tree, facts, fixable, lines)
+        new, done = apply_fixes(source, tree, outer + others, check=_compiles)
+        done = [f for f in done if f.message != COMPANION]
         if new == source or not done:
             break
         source = new

@@ -5,7 +5,10 @@ The rules say *what* races; this decides whether a lock is a correct and harmles
 * **The read that consumes the update is inside.** ``n += 1; return n``, ``Cls.count += 1;
   self.id = Cls.count``, ``counts[k] += 1; return counts[k]``: the lock covers the update and every
   later statement of the same block that reads the state (else two threads can both read the second
-  update and hand out one value twice).
+  update and hand out one value twice). The same for a check-then-act on a container that other code
+  deletes from (``cache[k] = v; return cache[k]`` would raise ``KeyError``).
+* **Every other site takes the same lock** (:func:`companions`): code elsewhere in the module that
+  mutates the container, or checks and then reads it, is wrapped in the lock the fix introduces.
 * **No publication before the object is complete.** Lazy initialisation whose body goes on to fill the
   object it just published (``_reg = {}; _reg["a"] = 1``) is not double-checked (a thread that sees it
   non-None reads a half-filled object): the whole check goes under the lock.
@@ -176,16 +179,29 @@ def plan(tree: ast.Module, lines: list[str], findings: list[Finding]) -> list[Fi
     index = _Index(tree)
     fns: dict[int, object] = {}
     out = []
+    deleted = _deleted(tree)
     for f in findings:
         if f.fixable and f.fix in ("lock", "double-checked"):
             if f.line not in fns:
                 fns[f.line] = index.function(f.line)
-            f = _plan_lock(f, index, _params(fns[f.line]), lines)
+            f = _plan_lock(f, index, _params(fns[f.line]), lines, f.state in deleted)
         out.append(f)
     return out
 
 
-def _plan_lock(f: Finding, index: _Index, params: frozenset[str], lines: list[str]) -> Finding:
+def _deleted(tree: ast.Module) -> set[str]:
+    """Names of containers the module deletes items from somewhere (``del d[k]``, ``d.pop(k)``…)."""
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Delete):
+            out |= {t.value.id for t in n.targets if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)}
+        elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+              and n.func.attr in ("pop", "popitem", "clear", "remove", "discard", "popleft")):
+            out.add(n.func.value.id)
+    return out
+
+
+def _plan_lock(f: Finding, index: _Index, params: frozenset[str], lines: list[str], deleted: bool = False) -> Finding:
     where = index.at.get(f.span[0])
     if where is None:
         return f
@@ -206,7 +222,13 @@ def _plan_lock(f: Finding, index: _Index, params: frozenset[str], lines: list[st
             if any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == f.state for t in n.targets)
                    for n in ast.walk(s)):
                 published = True
-    if f.fix == "lock" and f.code in _READ_MODIFY_WRITE:
+    if f.code == "FT003" and f.fix == "lock" and deleted and not (
+            blocking_call(body[i:j + 1], params) and _publishable(stmt, f.state)):
+        # check-then-act where other code deletes: a read after the act can fail, so it goes inside too
+        extend = True
+    else:
+        extend = f.fix == "lock" and f.code in _READ_MODIFY_WRITE
+    if extend:
         # the statements after the update that read the state consume it: inside the lock
         last = j
         for k in range(j + 1, len(body)):
@@ -267,3 +289,78 @@ def _publishable(stmt: ast.stmt, state: str) -> bool:
     return (isinstance(act, ast.Assign) and len(act.targets) == 1 and isinstance(act.targets[0], ast.Subscript)
             and isinstance(act.targets[0].value, ast.Name) and act.targets[0].value.id == state
             and ast.dump(act.targets[0].slice) == ast.dump(test.left))
+
+
+# --- every other site of the state under the same lock ---------------------------------------------------
+
+COMPANION = "same-lock"
+
+
+def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str]) -> list[Finding]:
+    """Statements of *other* code in the module that must take the lock a fix introduces for a module-level
+    container, or the fix does not fix: one that mutates it (``del d[k]``, ``d[k] = v``, ``d.pop(k)``,
+    ``d.clear()``…) or checks and then reads it (``if k in d: return d[k]`` — a ``KeyError`` when another
+    thread deletes in between). Returned as fixable pseudo-findings (``message == COMPANION``) for the
+    fixer; never reported. Sites already under a lock, under another finding, in code that only runs at
+    import time or under ``if __name__ == "__main__":``, one-line suites and sites that would hold the lock
+    across an import, I/O or a database call are left alone."""
+    from codemods._analysis import blocks, functions, has_call
+
+    states = {f.state for f in findings if f.fixable and f.fix == "lock" and not f.owner
+              and f.state in facts.info.containers}
+    if not states:
+        return []
+    spans = sorted(f.span for f in findings if f.span)
+    out: dict[int, Finding] = {}
+    clash: set[int] = set()
+    for fn in functions(tree.body):
+        ff = facts.functions.get((fn.lineno, fn.col_offset))
+        if ff is None or ff.main_only or (ff.module_level and facts.import_only(fn.name)):
+            continue
+        mine = {s for s in states if s in ff.globals_ or s not in ff.local_names}
+        if not mine:
+            continue
+        for body, locked in blocks(fn, facts):
+            for stmt, held in zip(body, locked):
+                if held or isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue
+                state = _touches(stmt, mine)
+                if state is None:
+                    continue
+                end = stmt.end_lineno or stmt.lineno
+                if any(a <= end and stmt.lineno <= b for a, b in spans) or not _own_line(lines, stmt):
+                    continue
+                if blocking_call([stmt]) or any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await))
+                                                for n in ast.walk(stmt)):
+                    continue
+                if stmt.lineno in out:
+                    clash.add(stmt.lineno)
+                out[stmt.lineno] = Finding(code="", message=COMPANION, line=stmt.lineno, column=stmt.col_offset + 1,
+                                           state=state, fixable=True, span=(stmt.lineno, end), fix="lock",
+                                           calls=has_call([stmt]), end_line=end)
+    # nested sites: the outer one is enough
+    result = [f for k, f in sorted(out.items()) if k not in clash]
+    return [f for f in result if not any(g is not f and g.span[0] <= f.span[0] and f.span[1] <= g.span[1]
+                                         for g in result)]
+
+
+def _touches(stmt: ast.stmt, states: set[str]) -> Optional[str]:
+    """The state a statement mutates, or checks and then reads (``if ... d ...: ... d[...]``)."""
+    from codemods._analysis import MUTATING_METHODS
+
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        f = stmt.value.func
+        if isinstance(f, ast.Attribute) and f.attr in MUTATING_METHODS and isinstance(f.value, ast.Name) \
+                and f.value.id in states:
+            return f.value.id
+    if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Delete)):
+        for t in getattr(stmt, "targets", None) or [stmt.target]:
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in states:
+                return t.value.id
+    if isinstance(stmt, ast.If):
+        read = {n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & states
+        for s in read:
+            if any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == s
+                   for b in stmt.body + stmt.orelse for n in ast.walk(b)):
+                return s
+    return None

@@ -49,7 +49,7 @@ def test_free_threaded_interpreter_is_used_when_given():
 @pytest.mark.parametrize("python", INTERPRETERS)
 def test_unfixed_shapes_race(python):
     before = shapes(python, SHAPES)  # the test can fail: every shape really races unfixed
-    assert len(before) == 4 and all(v > 0 for v in before.values()), before
+    assert len(before) == 5 and all(v > 0 for v in before.values()), before
 
 
 def test_fixes_have_the_expected_shape(fixed):
@@ -59,6 +59,10 @@ def test_fixes_have_the_expected_shape(fixed):
     assert "        return _tickets\n" in source and "    with _settings_lock:\n        if _settings is None:" in source
     assert "_handlers.setdefault(name, factory(name))" in source  # no lock around the passed-in call
     assert "import time\nimport threading\n" not in source and "import threading\nimport time\n" in source
+    # the other functions that delete from or check-then-read the same dict take its lock too
+    assert "    with _sessions_lock:\n        if key in _sessions:" in source
+    assert "        with _sessions_lock:\n            del _sessions[key]" in source
+    assert "        return _sessions[key]\n" in source  # the read after the act is inside
 
 
 @pytest.mark.parametrize("python", INTERPRETERS)
