@@ -14,7 +14,7 @@ import ast
 
 from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings, source_lines
 from codemods._base import Rule
-from codemods._plan import COMPANION, companions, plan
+from codemods._plan import COMPANION, companions, plan, share_locks
 from codemods._syntax import parse, valid
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
@@ -95,8 +95,10 @@ def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = N
             break
         # other code that mutates (or checks then reads) a container that gets a lock takes it too
         others = companions(tree, facts, fixable, lines)
-        new, done = apply_fixes(source, tree, outer + others, check=_compiles)
-        done = [f for f in done if f.message != COMPANION]
+        # related state shares one lock; consecutive updates are one `with`
+        outer, alias, merged = share_locks(tree, outer + others)
+        new, done = apply_fixes(source, tree, outer, check=_compiles, alias=alias)
+        done = [g for f in done for g in [f] + merged.get(id(f), []) if g.message != COMPANION]
         if new == source or not done:
             break
         source = new

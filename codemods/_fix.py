@@ -109,8 +109,9 @@ class _Fixer(cst.CSTTransformer):
             cls, attr = f.state.split(".", 1)
             self.class_locks[(cls, attr)] = _stronger(self.class_locks.get((cls, attr)), kind)
             return cst.Attribute(value=cst.parse_expression(f.owner), attr=cst.Name(self.lock_name_for(cls, attr)))
-        self.module_locks[f.state] = _stronger(self.module_locks.get(f.state), kind)
-        return cst.Name(self.lock_name_for(None, f.state))
+        state = self.namer.alias.get(f.state, f.state)
+        self.module_locks[state] = _stronger(self.module_locks.get(state), kind)
+        return cst.Name(self.lock_name_for(None, state))
 
     def leave_IndentedBlock(self, original, updated):
         if len(original.body) != len(updated.body):
@@ -228,8 +229,10 @@ class Namer:
     """Lock names: ``_<state>_lock``, unless the module (or class) already binds that name to something
     that is not a lock: then ``_<state>_lock2``, ``3``…  One namer per module, so every fix agrees."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, alias: dict[str, str] | None = None) -> None:
         self.tree = tree
+        #: module state -> the state whose lock guards it too (related state shares one lock)
+        self.alias = alias or {}
         self.names: dict[tuple[str | None, str], str] = {}
         self.classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
         self._bound: dict[str | None, dict[str, str]] = {}
@@ -331,7 +334,8 @@ def _fix_chunk(text: str, findings: list[Finding], offset: int, namer: Namer,
 
 
 def apply_fixes(source: str, tree: ast.Module, findings: list[Finding],
-                check: Callable[[str], bool] | None = None) -> tuple[str, list[Finding]]:
+                check: Callable[[str], bool] | None = None,
+                alias: dict[str, str] | None = None) -> tuple[str, list[Finding]]:
     """``source`` with the fixable ``findings`` fixed, and the findings that were applied.
 
     ``tree`` is the module's ``ast`` (positions as in ``source``). ``check(text)`` may reject the new text
@@ -350,7 +354,7 @@ def apply_fixes(source: str, tree: ast.Module, findings: list[Finding],
         if k >= 0 and f.span[1] <= ends[k] and isinstance(body[k], (ast.FunctionDef, ast.AsyncFunctionDef,
                                                                        ast.ClassDef)):
             groups.setdefault(k, []).append(f)
-    namer = Namer(tree)
+    namer = Namer(tree, alias)
     module_locks: dict[str, str] = {}
     class_locks: dict[tuple[str, str], str] = {}
     #: index of a top-level statement -> its new text

@@ -364,3 +364,64 @@ def _touches(stmt: ast.stmt, states: set[str]) -> Optional[str]:
                    for b in stmt.body + stmt.orelse for n in ast.walk(b)):
                 return s
     return None
+
+
+# --- related state shares one lock ------------------------------------------------------------------------
+
+def share_locks(tree: ast.Module, findings: list[Finding]) -> tuple[list[Finding], dict[str, str],
+                                                                     dict[int, list[Finding]]]:
+    """Module-level state updated together in one function is related (``hits += 1; total += n``): one
+    lock guards all of it (named after the first), and findings on consecutive statements of one block
+    become one ``with``. Returns the findings to fix, state -> the state whose lock it uses, and
+    id(merged finding) -> the findings it took in."""
+    locked = [f for f in findings if f.fixable and f.fix == "lock" and not f.owner and f.code]
+    if len(locked) < 2:
+        return findings, {}, {}
+    index = _Index(tree)
+    parent: dict[str, str] = {}
+
+    def find(s: str) -> str:
+        while parent.get(s, s) != s:
+            s = parent[s]
+        return s
+
+    by_fn: dict[int, list[Finding]] = {}
+    for f in locked:
+        fn = index.function(f.line)
+        by_fn.setdefault(id(fn), []).append(f)
+    for group in by_fn.values():
+        first = find(group[0].state)
+        for f in group[1:]:
+            other = find(f.state)
+            if other != first:
+                parent[other] = first
+    alias = {s: find(s) for s in {f.state for f in locked}}
+    alias = {s: r for s, r in alias.items() if s != r}
+    # consecutive statements of one block under one lock: one `with`
+    merged: dict[int, list[Finding]] = {}
+    out: list[Finding] = []
+    last: Optional[Finding] = None
+    rep = lambda f: alias.get(f.state, f.state)  # noqa: E731
+    for f in sorted(findings, key=lambda f: f.span or (f.line, f.line)):
+        if f in locked and last is not None and last in locked and rep(last) == rep(f) and _adjacent(index, last, f):
+            key = id(out[-1])
+            combined = replace(out[-1], span=(out[-1].span[0], f.span[1]), calls=out[-1].calls or f.calls)
+            merged[id(combined)] = merged.pop(key, []) + [f]
+            out[-1] = combined
+        else:
+            out.append(f)
+        last = f
+    return out, alias, merged
+
+
+def _adjacent(index: _Index, a: Finding, b: Finding) -> bool:
+    """Is ``b``'s first statement the one right after ``a``'s last, in the same block?"""
+    where = index.at.get(a.span[0])
+    other = index.at.get(b.span[0])
+    if where is None or other is None or where[0] is not other[0]:
+        return False
+    body, i = where
+    j = i
+    while j + 1 < len(body) and body[j + 1].lineno <= a.span[1]:
+        j += 1
+    return other[1] == j + 1

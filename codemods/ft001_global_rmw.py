@@ -163,7 +163,8 @@ class GlobalReadModifyWrite(Rule):
             def register(name):
                 _register(name)
          """)),
-        # `items = items + [x]` builds a new list: updates are lost; so is `+=` on a Counter (Python code)
+        # `items = items + [x]` builds a new list: updates are lost; so is `+=` on a Counter (Python code);
+        # globals updated together are related: one lock, one critical section
         (src("""
             from collections import Counter
             items = []
@@ -177,14 +178,12 @@ class GlobalReadModifyWrite(Rule):
             import threading
             from collections import Counter
             items = []
-            _items_lock = threading.Lock()
+            _items_lock = threading.RLock()
             tally = Counter()
-            _tally_lock = threading.RLock()
             def f(x):
                 global items, tally
                 with _items_lock:
                     items = items + [x]
-                with _tally_lock:
                     tally += Counter([x])
          """)),
         # the block calls something: RLock (a call may re-enter); the read that hands out the new value is

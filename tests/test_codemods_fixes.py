@@ -19,7 +19,7 @@ def test_an_error_on_one_fix_keeps_the_others(monkeypatch):
     src = ("a = 0\nb = 0\n"
            "def f():\n    global a\n    a += 1\n"
            "def g():\n    global b\n    b += 1\n"
-           "def h():\n    global a, b\n    a += 1\n    b += 1\n")
+           "def h():\n    global b\n    b += 2\n")
     real = fixmod._Fixer._apply
 
     def broken(self, f, group):
@@ -29,7 +29,7 @@ def test_an_error_on_one_fix_keeps_the_others(monkeypatch):
 
     monkeypatch.setattr(fixmod._Fixer, "_apply", broken)
     new, applied = fix(src)
-    assert sorted((f.state, f.line) for f in applied) == [("b", 8), ("b", 12)]
+    assert sorted((f.state, f.line) for f in applied) == [("b", 8), ("b", 11)]
     assert "with _b_lock:\n        b += 1" in new and "with _a_lock" not in new
     compile(new, "<fixed>", "exec")
 
@@ -108,3 +108,14 @@ def test_a_fixed_module_is_parsed_only_where_it_is_fixed(monkeypatch):
     new, applied = fix(src)
     assert len(applied) == 1 and max(seen) < 200
     ast.parse(new)
+
+
+def test_related_globals_share_one_lock():
+    src = ("hits = 0\ntotal = 0\n"
+           "def record(n):\n    global hits, total\n    hits += 1\n    total += n\n"
+           "def reset():\n    global hits\n    hits = hits * 0\n")
+    new, applied = fix(src)
+    assert sorted(f.state for f in applied) == ["hits", "hits", "total"]
+    assert "    with _hits_lock:\n        hits += 1\n        total += n\n" in new  # one critical section
+    assert "_total_lock" not in new and new.count("_hits_lock = threading.Lock()") == 1
+    assert fix(new) == (new, [])
