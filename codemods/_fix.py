@@ -351,8 +351,7 @@ def apply_fixes(source: str, tree: ast.Module, findings: list[Finding],
     groups: dict[int, list[Finding]] = {}
     for f in findings:
         k = bisect.bisect_right(starts, f.span[0]) - 1
-        if k >= 0 and f.span[1] <= ends[k] and isinstance(body[k], (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                                       ast.ClassDef)):
+        if k >= 0 and f.span[1] <= ends[k]:  # a def, a class, or an `if`/`try` block holding them
             groups.setdefault(k, []).append(f)
     namer = Namer(tree, alias)
     module_locks: dict[str, str] = {}

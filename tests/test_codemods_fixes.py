@@ -119,3 +119,14 @@ def test_related_globals_share_one_lock():
     assert "    with _hits_lock:\n        hits += 1\n        total += n\n" in new  # one critical section
     assert "_total_lock" not in new and new.count("_hits_lock = threading.Lock()") == 1
     assert fix(new) == (new, [])
+
+
+def test_functions_inside_top_level_blocks_are_fixed():
+    src = ("n = 0\n"
+           "try:\n    import fast\nexcept ImportError:\n    def bump():\n        global n\n        n += 1\n"
+           "if True:\n    class C:\n        k = 0\n        def hit(self):\n            type(self).k += 1\n")
+    marked = _fixable(src)
+    new, applied = fix(src)
+    assert len(applied) == len(marked) >= 1
+    assert "        with _n_lock:\n            n += 1\n" in new
+    assert _fixable(new) == []
