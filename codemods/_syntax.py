@@ -111,7 +111,7 @@ def lower(source: str) -> Optional[str]:
     libcst cannot parse it either (a real syntax error)."""
     try:
         wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
-    except (cst.ParserSyntaxError, RecursionError, ValueError):
+    except Exception:  # a real syntax error (or one libcst cannot handle): ast's error stands
         return None
     collector = _Collector()
     wrapper.visit(collector)
