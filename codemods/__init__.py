@@ -14,7 +14,7 @@ import ast
 
 from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings, source_lines
 from codemods._base import Rule
-from codemods._plan import COMPANION, companions, plan, share_locks
+from codemods._plan import COMPANION, companions, plan, report_unlocked, share_locks
 from codemods._syntax import parse, valid
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
@@ -58,7 +58,8 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
         tree = tree or parse(source)
         lines = source_lines(source)
-        return plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
+        found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
+        return report_unlocked(tree, facts, found, lines) if any(f.fixable for f in found) else found
     if tree is None:
         if not may_have_findings(source):
             return []
@@ -66,7 +67,9 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
     from codemods._ast_facts import ast_facts
 
     lines = source_lines(source)
-    return plan(tree, lines, analyze_tree(tree, lines, ast_facts(tree, source), _rules(select, ignore)))
+    facts = ast_facts(tree, source)
+    found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
+    return report_unlocked(tree, facts, found, lines) if any(f.fixable for f in found) else found
 
 
 def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = None,

@@ -296,7 +296,8 @@ def _publishable(stmt: ast.stmt, state: str) -> bool:
 COMPANION = "same-lock"
 
 
-def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str]) -> list[Finding]:
+def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str],
+               skipped: Optional[dict[str, list[int]]] = None) -> list[Finding]:
     """Statements of *other* code in the module that must take the lock a fix introduces for a module-level
     container, or the fix does not fix: one that mutates it (``del d[k]``, ``d[k] = v``, ``d.pop(k)``,
     ``d.clear()``…) or checks and then reads it (``if k in d: return d[k]`` — a ``KeyError`` when another
@@ -328,10 +329,12 @@ def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str
                 if state is None:
                     continue
                 end = stmt.end_lineno or stmt.lineno
-                if any(a <= end and stmt.lineno <= b for a, b in spans) or not _own_line(lines, stmt):
+                if any(a <= end and stmt.lineno <= b for a, b in spans):
                     continue
-                if blocking_call([stmt]) or any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await))
-                                                for n in ast.walk(stmt)):
+                if not _own_line(lines, stmt) or blocking_call([stmt]) or any(
+                        isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in ast.walk(stmt)):
+                    if skipped is not None:  # cannot take the lock there: the caller reports it
+                        skipped.setdefault(state, []).append(stmt.lineno)
                     continue
                 if stmt.lineno in out:
                     clash.add(stmt.lineno)
@@ -342,6 +345,23 @@ def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str
     result = [f for k, f in sorted(out.items()) if k not in clash]
     return [f for f in result if not any(g is not f and g.span[0] <= f.span[0] and f.span[1] <= g.span[1]
                                          for g in result)]
+
+
+def report_unlocked(tree: ast.Module, facts, findings: list[Finding], lines: list[str]) -> list[Finding]:
+    """Findings whose fix locks a container that other code uses where the lock cannot be taken (a
+    one-line suite, ``yield``, a blocking call): the message names those lines, which stay unlocked."""
+    skipped: dict[str, list[int]] = {}
+    companions(tree, facts, findings, lines, skipped)
+    if not skipped:
+        return findings
+    out = []
+    for f in findings:
+        where = sorted(set(skipped.get(f.state, ()))) if f.fixable and f.fix == "lock" and not f.owner else []
+        if where:
+            f = replace(f, message=f"{f.message} (other code using it stays unlocked: line "
+                                   f"{', '.join(map(str, where))})")
+        out.append(f)
+    return out
 
 
 def _touches(stmt: ast.stmt, states: set[str]) -> Optional[str]:

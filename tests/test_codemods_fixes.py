@@ -130,3 +130,13 @@ def test_functions_inside_top_level_blocks_are_fixed():
     assert len(applied) == len(marked) >= 1
     assert "        with _n_lock:\n            n += 1\n" in new
     assert _fixable(new) == []
+
+
+def test_sites_that_cannot_take_the_lock_are_reported():
+    src = ("cache = {}\n"
+           "def get(k):\n    if k not in cache:\n        cache[k] = make(k)\n    return cache[k]\n"
+           "def drop_all():\n    for k in list(cache): del cache[k]\n"
+           "def save(k):\n    if k in cache:\n        open(k, 'w').write(cache[k])\n")
+    (finding,) = analyze(src)
+    assert finding.fixable and finding.message.endswith("(other code using it stays unlocked: line 7, 9)")
+    assert analyze(src, engine="cst")[0].message == finding.message
