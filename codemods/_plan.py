@@ -30,6 +30,8 @@ The reason a finding is not fixed is added to its message.
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 from dataclasses import replace
 from typing import Optional
 
@@ -145,12 +147,17 @@ class _Index:
                     stack.append(case.body)
 
     def function(self, line: int):
-        """The innermost function holding ``line``."""
-        best = None
-        for start, end, fn in self.fn_at:
-            if start <= line <= end and (best is None or start >= best.lineno):
-                best = fn
-        return best
+        """The innermost function holding ``line`` (the latest-starting one that holds it)."""
+        if not hasattr(self, "_starts"):
+            self.fn_at.sort(key=lambda t: t[0])
+            self._starts = [t[0] for t in self.fn_at]
+        k = bisect.bisect_right(self._starts, line) - 1
+        while k >= 0:
+            start, end, fn = self.fn_at[k]
+            if end >= line:
+                return fn
+            k -= 1
+        return None
 
 
 def _params(fn) -> frozenset[str]:
@@ -312,6 +319,14 @@ def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str
     if not states:
         return []
     spans = sorted(f.span for f in findings if f.span)
+    starts = [a for a, _ in spans]
+    reach = list(itertools.accumulate((b for _, b in spans), max))
+
+    def overlaps(first: int, last: int) -> bool:
+        """Does any finding's span overlap lines first..last? (one bisect, not all spans)"""
+        k = bisect.bisect_right(starts, last)
+        return k > 0 and reach[k - 1] >= first
+
     out: dict[int, Finding] = {}
     clash: set[int] = set()
     for fn in functions(tree.body):
@@ -329,7 +344,7 @@ def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str
                 if state is None:
                     continue
                 end = stmt.end_lineno or stmt.lineno
-                if any(a <= end and stmt.lineno <= b for a, b in spans):
+                if overlaps(stmt.lineno, end):
                     continue
                 if not _own_line(lines, stmt) or blocking_call([stmt]) or any(
                         isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in ast.walk(stmt)):
@@ -342,9 +357,12 @@ def companions(tree: ast.Module, facts, findings: list[Finding], lines: list[str
                                            state=state, fixable=True, span=(stmt.lineno, end), fix="lock",
                                            calls=has_call([stmt]), end_line=end)
     # nested sites: the outer one is enough
-    result = [f for k, f in sorted(out.items()) if k not in clash]
-    return [f for f in result if not any(g is not f and g.span[0] <= f.span[0] and f.span[1] <= g.span[1]
-                                         for g in result)]
+    result, reach = [], 0
+    for k, f in sorted(out.items()):  # by first line; a site inside an earlier one is covered by it
+        if k not in clash and f.span[1] > reach:
+            result.append(f)
+        reach = max(reach, f.span[1])
+    return result
 
 
 def report_unlocked(tree: ast.Module, facts, findings: list[Finding], lines: list[str]) -> list[Finding]:
