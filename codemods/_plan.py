@@ -32,6 +32,7 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
+import re
 from dataclasses import replace
 from typing import Optional
 
@@ -64,6 +65,11 @@ _DB_CALLS = frozenset({
 
 #: rules whose finding is an update of a value that later statements may read
 _READ_MODIFY_WRITE = frozenset({"FT001", "FT002", "FT005"})
+
+
+# the whole tree is walked only when the text mentions one of the names
+_INTROSPECTION_TEXT = re.compile("|".join(sorted(_INTROSPECTION_ATTRS | {"stack", "trace"})))
+_DELETE_TEXT = re.compile(r"\bdel\b|\.\s*(?:pop|popitem|clear|remove|discard|popleft)\b")
 
 
 def introspects_lines(tree: ast.Module) -> bool:
@@ -180,13 +186,14 @@ def plan(tree: ast.Module, lines: list[str], findings: list[Finding]) -> list[Fi
     todo = [f for f in findings if f.fixable and f.fix in ("lock", "double-checked", "setdefault", "pop")]
     if not todo:
         return findings
-    if introspects_lines(tree):
+    text = "\n".join(lines)
+    if _INTROSPECTION_TEXT.search(text) and introspects_lines(tree):
         return [_not_fixed(f, "the module reads line numbers or frames; inserting lines could change it")
                 if f in todo else f for f in findings]
     index = _Index(tree)
     fns: dict[int, object] = {}
     out = []
-    deleted = _deleted(tree)
+    deleted = _deleted(tree) if any(f.code == "FT003" for f in todo) and _DELETE_TEXT.search(text) else set()
     for f in findings:
         if f.fixable and f.fix in ("lock", "double-checked"):
             if f.line not in fns:
