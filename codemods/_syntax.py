@@ -23,8 +23,6 @@ import ast
 import re
 from typing import Optional
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -53,67 +51,77 @@ def valid(source: str) -> bool:
     return True
 
 
-class _Collector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider,)
+def _collector():
+    """The libcst visitor that finds new syntax (libcst is imported only when a file needs it)."""
+    import libcst as cst
+    from libcst.metadata import PositionProvider
 
-    def __init__(self) -> None:
-        super().__init__()
-        #: (kind, node) in document order, outer before inner
-        self.edits: list[tuple[str, cst.CSTNode]] = []
-        self._stack: list[str] = []
+    class _Collector(cst.CSTVisitor):
+        METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if node.type_parameters is not None:
-            self.edits.append(("blank", node.type_parameters))
+        def __init__(self) -> None:
+            super().__init__()
+            #: (kind, node) in document order, outer before inner
+            self.edits: list[tuple[str, cst.CSTNode]] = []
+            self._stack: list[str] = []
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node.type_parameters is not None:
-            self.edits.append(("blank", node.type_parameters))
+        def visit_ClassDef(self, node: cst.ClassDef) -> None:
+            if node.type_parameters is not None:
+                self.edits.append(("blank", node.type_parameters))
 
-    def visit_TypeAlias(self, node: cst.TypeAlias) -> None:
-        self.edits.append(("alias", node))
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            if node.type_parameters is not None:
+                self.edits.append(("blank", node.type_parameters))
 
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self._except(node)
+        def visit_TypeAlias(self, node: cst.TypeAlias) -> None:
+            self.edits.append(("alias", node))
 
-    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
-        self._except(node)
+        def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+            self._except(node)
 
-    def _except(self, node) -> None:
-        t = node.type
-        if isinstance(t, cst.Tuple) and not t.lpar and len(t.elements) > 1:
-            self.edits.append(("except", t))
+        def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+            self._except(node)
 
-    # a string is lowered as a whole when it is not inside another string (or is inside a replacement
-    # field's expression, which is code again)
-    def _string(self, node: cst.CSTNode) -> bool:
-        if not self._stack or self._stack[-1] == "field":
-            self.edits.append(("string", node))
-        self._stack.append("string")
-        return True
+        def _except(self, node) -> None:
+            t = node.type
+            if isinstance(t, cst.Tuple) and not t.lpar and len(t.elements) > 1:
+                self.edits.append(("except", t))
 
-    def _field(self, node: cst.CSTNode) -> bool:
-        self.edits.append(("field", node))
-        self._stack.append("field")
-        return True
+        # a string is lowered as a whole when it is not inside another string (or is inside a replacement
+        # field's expression, which is code again)
+        def _string(self, node: cst.CSTNode) -> bool:
+            if not self._stack or self._stack[-1] == "field":
+                self.edits.append(("string", node))
+            self._stack.append("string")
+            return True
 
-    def _leave(self, node: cst.CSTNode) -> None:
-        self._stack.pop()
+        def _field(self, node: cst.CSTNode) -> bool:
+            self.edits.append(("field", node))
+            self._stack.append("field")
+            return True
 
-    visit_ConcatenatedString = visit_FormattedString = visit_TemplatedString = _string
-    leave_ConcatenatedString = leave_FormattedString = leave_TemplatedString = _leave
-    visit_FormattedStringExpression = visit_TemplatedStringExpression = _field
-    leave_FormattedStringExpression = leave_TemplatedStringExpression = _leave
+        def _leave(self, node: cst.CSTNode) -> None:
+            self._stack.pop()
+
+        visit_ConcatenatedString = visit_FormattedString = visit_TemplatedString = _string
+        leave_ConcatenatedString = leave_FormattedString = leave_TemplatedString = _leave
+        visit_FormattedStringExpression = visit_TemplatedStringExpression = _field
+        leave_FormattedStringExpression = leave_TemplatedStringExpression = _leave
+
+    return _Collector()
 
 
 def lower(source: str) -> Optional[str]:
     """``source`` with syntax newer than 3.8's ``ast`` understands rewritten, positions kept; None when
     libcst cannot parse it either (a real syntax error)."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
     try:
         wrapper = MetadataWrapper(cst.parse_module(source), unsafe_skip_copy=True)
     except Exception:  # a real syntax error (or one libcst cannot handle): ast's error stands
         return None
-    collector = _Collector()
+    collector = _collector()
     wrapper.visit(collector)
     if not collector.edits:
         return None
