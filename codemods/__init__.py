@@ -14,6 +14,8 @@ import ast
 
 from codemods._analysis import PREFILTER, Finding, analyze_tree, may_have_findings, source_lines
 from codemods._base import Rule
+from codemods._plan import COMPANION, companions, plan, report_unlocked, share_locks
+from codemods._syntax import parse, valid
 from codemods.ft001_global_rmw import GlobalReadModifyWrite
 from codemods.ft002_container_item_rmw import ContainerItemReadModifyWrite
 from codemods.ft003_check_then_act import CheckThenAct
@@ -32,7 +34,7 @@ RULES: list[Rule] = [
 ]
 RULES_BY_CODE = {r.CODE: r for r in sorted(RULES, key=lambda r: r.CODE)}
 
-__all__ = ["PREFILTER", "may_have_findings", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
+__all__ = ["parse", "PREFILTER", "may_have_findings", "RULES", "RULES_BY_CODE", "Finding", "Rule", "analyze", "fix"]
 
 
 def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
@@ -41,7 +43,8 @@ def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
 
 def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
             tree: ast.Module | None = None, engine: str = "ast") -> list[Finding]:
-    """Findings in ``source`` (raises SyntaxError for invalid Python).
+    """Findings in ``source`` (raises SyntaxError for invalid Python; syntax newer than the running
+    Python is parsed through ``codemods._syntax``).
 
     ``engine="ast"`` (fast, pre-filtered) or ``"cst"`` (libcst metadata, the reference); both give the
     same findings.
@@ -53,41 +56,74 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         from codemods._cst_facts import cst_facts
 
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
-        return analyze_tree(tree or ast.parse(source), source_lines(source), facts, _rules(select, ignore))
+        tree = tree or parse(source)
+        lines = source_lines(source)
+        found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
+        return report_unlocked(tree, facts, found, lines) if any(f.fixable for f in found) else found
     if tree is None:
         if not may_have_findings(source):
             return []
-        tree = ast.parse(source)
+        tree = parse(source)
     from codemods._ast_facts import ast_facts
 
-    return analyze_tree(tree, source_lines(source), ast_facts(tree, source), _rules(select, ignore))
+    lines = source_lines(source)
+    facts = ast_facts(tree, source)
+    found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
+    return report_unlocked(tree, facts, found, lines) if any(f.fixable for f in found) else found
 
 
 def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
         max_rounds: int = 5) -> tuple[str, list[Finding]]:
     """Apply every safe fix; returns the new source and the findings fixed. Idempotent.
 
-    Facts come from libcst metadata here (the module is parsed by libcst anyway to write the fix).
+    Findings come from the ``ast`` engine (the engines agree; tests check it); libcst parses only the
+    top-level statements that hold a fix (``codemods._fix``). Nested findings are fixed in later rounds.
     """
-    import libcst
-    from libcst.metadata import MetadataWrapper
-
-    from codemods._cst_facts import cst_facts
+    from codemods._ast_facts import ast_facts
     from codemods._fix import apply_fixes
 
     rules = _rules(select, ignore)
     applied: list[Finding] = []
     for _ in range(max_rounds):
-        wrapper = MetadataWrapper(libcst.parse_module(source))
-        findings = analyze_tree(ast.parse(source), source_lines(source), cst_facts(wrapper), rules)
+        if not may_have_findings(source):
+            break
+        tree = parse(source)
+        lines = source_lines(source)
+        facts = ast_facts(tree, source)
+        findings = plan(tree, lines, analyze_tree(tree, lines, facts, rules))
+        fixable = [f for f in findings if f.fixable]
         # fix the outermost findings first; nested ones are re-examined on the next round
-        outer = [f for f in findings if f.fixable and not any(
-            g is not f and g.fixable and g.span[0] <= f.span[0] and f.span[1] <= g.span[1] for g in findings)]
+        outer = _outermost(fixable)
         if not outer:
             break
-        new, done = apply_fixes(wrapper, outer)
+        # other code that mutates (or checks then reads) a container that gets a lock takes it too
+        others = companions(tree, facts, fixable, lines)
+        # related state shares one lock; consecutive updates are one `with`
+        outer, alias, merged = share_locks(tree, outer + others)
+        new, done = apply_fixes(source, tree, outer, check=_compiles, alias=alias)
+        done = [g for f in done for g in [f] + merged.get(id(f), []) if g.message != COMPANION]
         if new == source or not done:
             break
         source = new
         applied.extend(done)
+        if len(done) == len(fixable):
+            break  # nothing was nested or left out: the fixed code has no fixable finding
     return source, applied
+
+
+def _outermost(findings: list[Finding]) -> list[Finding]:
+    """The findings whose span is inside no other finding's span (one sort, not all pairs)."""
+    from collections import Counter
+
+    same = Counter(f.span for f in findings)
+    out, reach = [], 0
+    for f in sorted(findings, key=lambda f: (f.span[0], -f.span[1])):
+        if reach < f.span[1] and same[f.span] == 1:
+            out.append(f)
+        reach = max(reach, f.span[1])
+    return sorted(out, key=lambda f: (f.line, f.column))
+
+
+def _compiles(text: str) -> bool:
+    """Is the fixed text of one top-level statement valid Python (new syntax included)?"""
+    return valid(text)

@@ -17,7 +17,8 @@ def src(text: str) -> str:
 class Rule:
     CODE: ClassVar[str]
     MESSAGE: ClassVar[str]
-    #: how the fix works: "lock", "double-checked", "pop" (or "setdefault", per finding) — or None: reported
+    #: how the fix works: "lock", "double-checked", "pop" (or "setdefault", per finding) — or None: reported.
+    #: ``codemods._plan`` may change it per finding ("publish", or a whole-check "lock") or turn it off
     FIX: ClassVar[str | None]
     #: code that must not be reported
     VALID: ClassVar[list[str]]

@@ -163,7 +163,8 @@ class GlobalReadModifyWrite(Rule):
             def register(name):
                 _register(name)
          """)),
-        # `items = items + [x]` builds a new list: updates are lost; so is `+=` on a Counter (Python code)
+        # `items = items + [x]` builds a new list: updates are lost; so is `+=` on a Counter (Python code);
+        # globals updated together are related: one lock, one critical section
         (src("""
             from collections import Counter
             items = []
@@ -177,17 +178,16 @@ class GlobalReadModifyWrite(Rule):
             import threading
             from collections import Counter
             items = []
-            _items_lock = threading.Lock()
+            _items_lock = threading.RLock()
             tally = Counter()
-            _tally_lock = threading.RLock()
             def f(x):
                 global items, tally
                 with _items_lock:
                     items = items + [x]
-                with _tally_lock:
                     tally += Counter([x])
          """)),
-        # the block calls something: RLock (a call may re-enter)
+        # the block calls something: RLock (a call may re-enter); the read that hands out the new value is
+        # inside the lock too (else two threads can both return the second update)
         (src("""
             seq = 0
             def next_id():
@@ -203,9 +203,19 @@ class GlobalReadModifyWrite(Rule):
                 global seq
                 with _seq_lock:
                     seq = seq + step()
-                return seq
+                    return seq
          """)),
-        # docstring, comments, blank lines and other imports are kept
+        # a module that computes line numbers from frames: no line may move, so reported only
+        (src("""
+            import traceback
+            depth = 0
+            def enter():
+                global depth
+                depth += 1
+            def caller_line():
+                return traceback.extract_stack()[-3].lineno + 1
+         """), None),
+        # docstring, comments, blank lines and other imports are kept; `import threading` sorted in
         (src("""
             \"\"\"Stats.\"\"\"
             import os
@@ -220,8 +230,8 @@ class GlobalReadModifyWrite(Rule):
          """),
          src("""
             \"\"\"Stats.\"\"\"
-            import threading
             import os
+            import threading
 
             hits = 0  # total
             _hits_lock = threading.Lock()

@@ -187,6 +187,33 @@ class CheckThenAct(Rule):
                         _handlers[name] = Handler(name)
                 return _handlers[name]
          """)),
+        # the value comes from an import (or I/O, a database, a passed-in function): computed outside any
+        # lock and published atomically, the first value wins; no line moves
+        (src("""
+            import importlib
+            _plugins = {}
+            def plugin(name):
+                if name not in _plugins:
+                    _plugins[name] = importlib.import_module(name)
+                return _plugins[name]
+         """),
+         src("""
+            import importlib
+            _plugins = {}
+            def plugin(name):
+                if name not in _plugins:
+                    _plugins.setdefault(name, importlib.import_module(name))
+                return _plugins[name]
+         """)),
+        # more than one store: no atomic equivalent, and no lock across file I/O: reported only
+        (src("""
+            _texts = {}
+            def text(path):
+                if path not in _texts:
+                    with open(path) as f:
+                        _texts[path] = f.read()
+                return _texts[path]
+         """), None),
         # one atomic call means the same: no lock
         (src("""
             registry = {}

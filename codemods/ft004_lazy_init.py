@@ -133,6 +133,47 @@ class LazyInit(Rule):
                             _table = {1: 2}
                 return _table
          """)),
+        # filled after it is published: a double check would hand out a half-filled dict, so the whole
+        # check is locked
+        (src("""
+            _registry = None
+            def registry():
+                global _registry
+                if _registry is None:
+                    _registry = {}
+                    _registry["json"] = "application/json"
+                return _registry
+         """),
+         src("""
+            import threading
+            _registry = None
+            _registry_lock = threading.Lock()
+            def registry():
+                global _registry
+                with _registry_lock:
+                    if _registry is None:
+                        _registry = {}
+                        _registry["json"] = "application/json"
+                return _registry
+         """)),
+        # built by an import: a lock held across it can deadlock (the plugin may call back from a thread)
+        (src("""
+            import importlib
+            _backend = None
+            def backend():
+                global _backend
+                if _backend is None:
+                    _backend = importlib.import_module("plugins.backend")
+                return _backend
+         """), None),
+        # `if` and body on one line: no block to re-check in, reported only
+        (src("""
+            _conn = None
+            def conn():
+                global _conn
+                if _conn is None: _conn = object()
+                return _conn
+         """), None),
         # a generator: a lock held across `yield` can deadlock, so reported only
         (src("""
             _conn = None

@@ -143,6 +143,24 @@ class ClassAttrReadModifyWrite(Rule):
                     with self.__class__._hits_lock:
                         self.__class__.hits += 1
          """)),
+        # the id handed out is read under the same lock as the increment (unique ids)
+        (src("""
+            class Widget:
+                counter = 0
+                def __init__(self):
+                    Widget.counter += 1
+                    self.id = Widget.counter
+         """),
+         src("""
+            import threading
+            class Widget:
+                counter = 0
+                _counter_lock = threading.Lock()
+                def __init__(self):
+                    with Widget._counter_lock:
+                        Widget.counter += 1
+                        self.id = Widget.counter
+         """)),
         # a class defined inside a function: no place for a class-level lock, reported only
         (src("""
             def factory():

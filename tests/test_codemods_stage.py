@@ -33,7 +33,9 @@ def test_dry_run_shows_the_fixes_and_writes_nothing(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert tree_digest(root) == before
     assert f"+++ b/{COUNTER}" in proc.stdout
-    assert "+    with _per_path_lock:" in proc.stdout and "+_cache_lock = threading.RLock()" in proc.stdout
+    # _total and _per_path are updated together: one lock; compute() is passed in: no lock around it
+    assert "+    with _total_lock:" in proc.stdout and "+        _per_path[path] = " in proc.stdout
+    assert "+        _cache.setdefault(key, compute(key))" in proc.stdout
     out = proc.stdout + proc.stderr
     assert "Thread-safety: 3 finding(s), 3 fixed" in out
     assert "state.py" not in out  # .venv, build/ and the nested project are not the project's sources

@@ -81,7 +81,7 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
     import ast
 
     try:
-        tree = ast.parse(source)  # always: a broken file is reported even when nothing else is
+        tree = codemods.parse(source)  # always: a broken file is reported; 3.12-3.14 syntax is parsed too
     except SyntaxError as exc:
         return FileResult(path, [], error=f"{exc.lineno or 1}:{(exc.offset or 0) or 1}: SyntaxError: {exc.msg}")
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
