@@ -14,13 +14,15 @@ import builtins
 from typing import Iterator, Optional
 
 from codemods._analysis import (
-    LOCK_QNAMES,
     LOCAL_QNAMES,
+    NO_ARG,
+    NOT_CONSTANT,
     Facts,
     FnFacts,
     ModuleInfo,
     fixpoint,
     import_time_candidate,
+    is_lock_call,
     lockish,
     source_lines,
 )
@@ -233,7 +235,7 @@ def ast_facts(tree: ast.Module, source: str) -> Facts:
             for t in targets:
                 if isinstance(t, ast.Name):
                     q = res.qnames(s.value.func) if isinstance(s.value, ast.Call) else set()
-                    info.classify(t.id, q, _literal(s.value))
+                    info.classify(t.id, q, _literal(s.value), first_arg(s.value))
 
     functions: dict[tuple[int, int], FnFacts] = {}
     lock_withs: set[tuple[int, int]] = set()
@@ -376,8 +378,18 @@ def _import_only(tree: ast.Module, stmts: list[ast.stmt], functions: dict[tuple[
     return fixpoint({n: deps for n, deps in needs.items() if n in used and n not in bad})
 
 
+def first_arg(value: ast.AST) -> object:
+    """The constant first argument of a call (``NO_ARG`` / ``NOT_CONSTANT``), for semaphores."""
+    if not isinstance(value, ast.Call):
+        return NOT_CONSTANT
+    arg = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "value"), None)
+    if arg is None:
+        return NOT_CONSTANT if value.args or value.keywords else NO_ARG
+    return arg.value if isinstance(arg, ast.Constant) else NOT_CONSTANT
+
+
 def res_locks(res: _Resolver, call: ast.Call) -> bool:
-    return bool(res.qnames(call.func) & LOCK_QNAMES)
+    return is_lock_call(res.qnames(call.func), first_arg(call))
 
 
 def _holds_lock(node: ast.With | ast.AsyncWith, ff: FnFacts, info: ModuleInfo) -> bool:

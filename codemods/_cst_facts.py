@@ -26,12 +26,14 @@ from libcst.metadata import (
 
 from codemods._analysis import (
     LOCAL_QNAMES,
-    LOCK_QNAMES,
+    NO_ARG,
+    NOT_CONSTANT,
     Facts,
     FnFacts,
     ModuleInfo,
     fixpoint,
     import_time_candidate,
+    is_lock_call,
     lockish,
 )
 
@@ -43,6 +45,23 @@ def _literal(value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value, (cst.Set, cst.SetComp)):
         return "set"
     return None
+
+
+def _first_arg(value: cst.BaseExpression) -> object:
+    """The constant first argument of a call (``NO_ARG`` / ``NOT_CONSTANT``), for semaphores."""
+    if not isinstance(value, cst.Call):
+        return NOT_CONSTANT
+    positional = [a for a in value.args if a.keyword is None and not a.star]
+    arg = positional[0].value if positional else next(
+        (a.value for a in value.args if a.keyword is not None and a.keyword.value == "value"), None)
+    if arg is None:
+        return NOT_CONSTANT if value.args else NO_ARG
+    try:
+        import ast
+
+        return ast.literal_eval(cst.Module(body=[]).code_for_node(arg))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return NOT_CONSTANT
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -99,7 +118,7 @@ class _FactsVisitor(cst.CSTVisitor):
     def _classify(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             q = self._qnames(value.func) if isinstance(value, cst.Call) else set()
-            self.info.classify(target.value, q, _literal(value))
+            self.info.classify(target.value, q, _literal(value), _first_arg(value))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._at_module_level(node):
@@ -230,7 +249,7 @@ class _FactsVisitor(cst.CSTVisitor):
         value = getattr(stmt, "value", None)
         if isinstance(assignment.scope, GlobalScope) and not self._at_module_level(stmt):
             return False  # a `global` name rebound inside a function: not module-level state
-        return isinstance(value, cst.Call) and bool(self._qnames(value.func) & LOCK_QNAMES)
+        return isinstance(value, cst.Call) and is_lock_call(self._qnames(value.func), _first_arg(value))
 
 
     def leave_Module(self, original_node: cst.Module) -> None:

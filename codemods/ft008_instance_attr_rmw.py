@@ -59,11 +59,6 @@ class InstanceAttrReadModifyWrite(Rule):
                 def f(self):
                     self.n += 1
          """), None),
-        (src("""
-            class Account:
-                async def withdraw(self, amount):
-                    self.balance -= amount
-         """), None),
     ]
 
     def check(self, body, i, ctx):

@@ -1,0 +1,328 @@
+"""Module-wide facts for precision and the newer rules, computed from the ``ast`` alone (so both fact
+engines agree on them by construction), each on first use:
+
+* which functions only run at import time beyond ``import_only``: bodies of decorators used in the module
+  (and what a decorator factory returns), metaclass hooks, ``__init_subclass__``/``__set_name__``;
+* which functions are only ever called under a lock in the module, or say so by name (``_x_locked``);
+* which ``async def`` bodies hand work to threads (otherwise they run on one event loop);
+* which stored values are a pure function of the key (equal-value memoisation: an info note);
+* which classes have evidence that their instances are shared between threads (FT008);
+* module-level generators and class-level containers (FT009, FT012).
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cached_property
+from typing import Iterator, Optional
+
+#: calls whose result is equal for equal arguments (and that have no effect that matters when repeated):
+#: the stored value is then "equal-value", whichever thread stores it
+PURE_CALLS = frozenset({
+    "re.compile", "re.escape", "importlib.import_module", "__import__", "builtins.__import__",
+    "importlib.metadata.version", "importlib.metadata.metadata", "importlib.metadata.distribution",
+    "importlib.metadata.entry_points", "importlib.metadata.requires", "importlib.metadata.files",
+    "importlib_metadata.version", "importlib_metadata.metadata", "importlib_metadata.distribution",
+    "importlib_metadata.entry_points", "pkg_resources.get_distribution", "pkg_resources.iter_entry_points",
+    "importlib.util.find_spec", "importlib.resources.files", "sysconfig.get_config_var", "sysconfig.get_paths",
+    "sysconfig.get_path", "sysconfig.get_platform", "platform.system", "platform.machine", "platform.python_version",
+    "platform.python_implementation", "platform.platform", "platform.release", "platform.uname",
+    "platform.mac_ver", "platform.win32_ver", "platform.libc_ver", "platform.architecture", "platform.node",
+    "shutil.which", "os.cpu_count", "os.getenv", "os.environ.get", "os.path.join", "os.path.abspath",
+    "os.path.expanduser", "os.path.dirname", "os.path.normpath", "os.path.realpath", "os.fspath",
+    "locale.getpreferredencoding", "locale.getlocale", "sys.getfilesystemencoding", "sys.getdefaultencoding",
+    "codecs.lookup", "unicodedata.normalize", "string.Template", "struct.Struct", "operator.attrgetter",
+    "operator.itemgetter", "inspect.signature", "inspect.getfullargspec", "typing.get_type_hints",
+    "typing.get_origin", "typing.get_args", "functools.partial", "textwrap.dedent", "json.loads",
+    "ctypes.util.find_library", "getpass.getuser", "socket.gethostname", "mimetypes.guess_type",
+    "pathlib.Path", "fnmatch.translate", "encodings.search_function", "keyword.iskeyword",
+    "urllib.parse.urlparse", "urllib.parse.urlsplit", "urllib.parse.quote", "urllib.parse.unquote",
+    "email.utils.parseaddr", "datetime.timedelta", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
+    "ipaddress.ip_address", "ipaddress.ip_network", "zoneinfo.ZoneInfo",
+} | {f"builtins.{b}" for b in (
+    "len", "str", "repr", "int", "float", "bool", "bytes", "tuple", "frozenset", "hash", "abs", "min", "max",
+    "sum", "sorted", "round", "divmod", "ord", "chr", "hex", "oct", "bin", "format", "isinstance", "issubclass",
+    "getattr", "hasattr", "type", "id", "callable", "range", "enumerate", "zip", "map", "filter", "reversed",
+    "any", "all", "slice", "complex", "ascii", "vars", "dir", "iter", "object")})
+#: methods of values (strings, numbers, tuples, compiled patterns) that compute without effects
+PURE_METHODS = frozenset({
+    "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join", "replace", "format",
+    "encode", "decode", "startswith", "endswith", "partition", "rpartition", "casefold", "title", "capitalize",
+    "zfill", "ljust", "rjust", "center", "expandtabs", "translate", "maketrans", "removeprefix", "removesuffix",
+    "match", "fullmatch", "search", "findall", "sub", "subn", "group", "groups", "groupdict", "get", "keys",
+    "values", "items", "copy", "count", "index", "find", "rfind", "isidentifier", "isdigit", "isalpha",
+    "isalnum", "isspace", "isupper", "islower", "bit_length", "to_bytes", "from_bytes", "hex", "fromhex",
+    "with_suffix", "with_name", "joinpath", "resolve", "absolute", "as_posix", "exists", "is_file", "is_dir",
+})
+#: calls that hand work to another thread (an ``async def`` that makes one is not confined to its loop)
+THREAD_HANDOFF = frozenset({"run_in_executor", "to_thread", "submit", "map_async", "apply_async", "Thread",
+                            "start_new_thread", "Timer", "ThreadPoolExecutor", "run_coroutine_threadsafe",
+                            "call_soon_threadsafe"})
+#: method names that say "the caller holds the lock"
+_LOCKED_SUFFIXES = ("_locked", "_lock_held", "_unlocked", "_nolock", "_no_lock", "_with_lock")
+_IMPORT_TIME_HOOKS = frozenset({"__init_subclass__", "__set_name__", "__class_getitem__"})
+_METACLASS_HOOKS = frozenset({"__new__", "__init__", "__prepare__"})
+_METACLASS_BASES = frozenset({"type", "ABCMeta", "EnumMeta", "EnumType"})
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _name_of(expr: ast.AST) -> str:
+    """``f`` of ``f(...)``, ``x.f(...)``; "" otherwise."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return ""
+
+
+def _dotted(expr: ast.AST) -> Optional[str]:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        inner = _dotted(expr.value)
+        return f"{inner}.{expr.attr}" if inner else None
+    return None
+
+
+def header_exprs(stmt: ast.stmt) -> list[ast.AST]:
+    """The expressions a statement evaluates itself (not those of the statements in its bodies)."""
+    if isinstance(stmt, (ast.If, ast.While)):
+        return [stmt.test]
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        return [stmt.iter, stmt.target]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [i.context_expr for i in stmt.items]
+    if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+        return [h.type for h in stmt.handlers if h.type is not None]
+    if isinstance(stmt, ast.Match):
+        return [stmt.subject] + [c.guard for c in stmt.cases if c.guard is not None]
+    if isinstance(stmt, _FUNCS):
+        a = stmt.args
+        return [*stmt.decorator_list, *a.defaults, *(d for d in a.kw_defaults if d is not None)]
+    if isinstance(stmt, ast.ClassDef):
+        return [*stmt.decorator_list, *stmt.bases, *(k.value for k in stmt.keywords)]
+    return [stmt]
+
+
+def walk_no_scopes(node: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk`` that does not enter lambdas, nested functions or classes."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if n is not node and isinstance(n, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+
+
+def own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements at any depth of one scope's body (nested def/class yielded, not entered)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (*_FUNCS, ast.ClassDef)):
+            continue
+        for attr in ("body", "orelse", "finalbody"):
+            sub = getattr(stmt, attr, None)
+            if isinstance(sub, list) and sub and isinstance(sub[0], ast.stmt):
+                yield from own_statements(sub)
+        for h in getattr(stmt, "handlers", None) or ():
+            yield from own_statements(h.body)
+        for case in getattr(stmt, "cases", None) or ():
+            yield from own_statements(case.body)
+
+
+class ModuleExtra:
+    """Facts about one module from its ``ast`` (see the module docstring)."""
+
+    def __init__(self, tree: ast.Module, facts, contexts: list) -> None:
+        self.tree = tree
+        self.facts = facts
+        self.contexts = contexts
+
+    # -- names and purity ------------------------------------------------------------------------------
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """Module-level import names -> qualified names (``import re as r`` -> ``r: re``)."""
+        out: dict[str, str] = {}
+        for stmt in own_statements(self.tree.body):
+            if isinstance(stmt, ast.Import):
+                for a in stmt.names:
+                    out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+                for a in stmt.names:
+                    out[a.asname or a.name] = f"{stmt.module}.{a.name}"
+        return out
+
+    def qname(self, expr: ast.AST) -> Optional[str]:
+        dotted = _dotted(expr)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if head in self.aliases:
+            base = self.aliases[head]
+        elif head in self.module_defs:
+            return dotted
+        else:
+            import builtins
+
+            base = f"builtins.{head}" if hasattr(builtins, head) else head
+        return f"{base}.{rest}" if rest else base
+
+    @cached_property
+    def module_defs(self) -> dict[str, ast.AST]:
+        return {s.name: s for s in self.tree.body if isinstance(s, (*_FUNCS, ast.ClassDef))}
+
+    def pure(self, expr: ast.AST, state: str) -> bool:
+        """Is ``expr`` a value that equal inputs make equal, without effects: constants, names (not the
+        state itself), operators, subscripts/attributes of those, displays, and calls of :data:`PURE_CALLS`
+        or pure methods (``s.lower()``, ``pattern.match(x)``)?"""
+        for n in ast.walk(expr):
+            if isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr, ast.Lambda)):
+                return False
+            if isinstance(n, ast.Name) and n.id == state:
+                return False
+            if isinstance(n, ast.Call):
+                q = self.qname(n.func)
+                if q in PURE_CALLS:
+                    continue
+                if isinstance(n.func, ast.Attribute) and n.func.attr in PURE_METHODS and not (
+                        isinstance(n.func.value, ast.Name) and n.func.value.id == state):
+                    continue
+                return False
+        return True
+
+    # -- functions that never race --------------------------------------------------------------------
+    @cached_property
+    def _uses(self) -> dict[str, list[tuple[str, bool]]]:
+        """name -> every use of it in the module as (how, locked): how is "call" (``f()``/``x.f()``),
+        "decorator" (``@f``), "decorator-call" (``@f(...)``), "module" (a direct call at module level or
+        in a class body) or "ref" (any other use, e.g. passed as a callback)."""
+        uses: dict[str, list[tuple[str, bool]]] = {}
+
+        def scan(exprs, locked: bool, module: bool) -> None:
+            for e in exprs:
+                called = set()
+                for n in walk_no_scopes(e):
+                    if isinstance(n, ast.Lambda) and n is not e:
+                        scan([n.body], False, False)
+                        continue
+                    if isinstance(n, ast.Call):
+                        called.add(id(n.func))
+                    if isinstance(n, (ast.Name, ast.Attribute)) and isinstance(n.ctx, ast.Load):
+                        name = n.id if isinstance(n, ast.Name) else n.attr
+                        how = ("module" if module else "call") if id(n) in called else "ref"
+                        uses.setdefault(name, []).append((how, locked))
+
+        def module_body(body: list[ast.stmt]) -> None:
+            for stmt in own_statements(body):
+                if isinstance(stmt, (*_FUNCS, ast.ClassDef)):
+                    for d in stmt.decorator_list:
+                        target = d.func if isinstance(d, ast.Call) else d
+                        name = _name_of(target)
+                        if name:
+                            uses.setdefault(name, []).append(
+                                ("decorator-call" if isinstance(d, ast.Call) else "decorator", False))
+                        if isinstance(d, ast.Call):
+                            scan([*d.args, *(k.value for k in d.keywords)], False, True)
+                        if isinstance(target, ast.Attribute):
+                            scan([target.value], False, True)
+                    rest = header_exprs(stmt)[len(stmt.decorator_list):]
+                    scan(rest, False, True)
+                    if isinstance(stmt, ast.ClassDef):
+                        module_body(stmt.body)
+                    else:
+                        function_body(stmt)
+                else:
+                    scan(header_exprs(stmt), False, True)
+
+        def function_body(fn) -> None:
+            from codemods._analysis import blocks
+
+            for body, flags in blocks(fn, self.facts):
+                for stmt, locked in zip(body, flags):
+                    if isinstance(stmt, (*_FUNCS, ast.ClassDef)):
+                        for d in stmt.decorator_list:
+                            scan([d], locked, False)
+                        scan(header_exprs(stmt)[len(stmt.decorator_list):], locked, False)
+                        if isinstance(stmt, ast.ClassDef):
+                            for s in stmt.body:
+                                if isinstance(s, _FUNCS):
+                                    function_body(s)
+                                else:
+                                    scan(header_exprs(s), False, False)
+                        else:
+                            function_body(stmt)
+                        continue
+                    scan(header_exprs(stmt), locked, False)
+
+        module_body(self.tree.body)
+        return uses
+
+    @cached_property
+    def returned_names(self) -> dict[str, set[str]]:
+        """Module-level function -> names of nested functions it returns (``return deco``)."""
+        out: dict[str, set[str]] = {}
+        for name, d in self.module_defs.items():
+            if isinstance(d, _FUNCS):
+                nested = {s.name for s in own_statements(d.body) if isinstance(s, _FUNCS)}
+                out[name] = {r.value.id for r in own_statements(d.body) if isinstance(r, ast.Return)
+                             and isinstance(r.value, ast.Name) and r.value.id in nested}
+        return out
+
+    @cached_property
+    def import_time_functions(self) -> set[tuple[int, int]]:
+        """(line, column) of functions whose bodies run only while the module (or a class) is being
+        defined: decorators (``@d``: ``d``'s body; ``@f(...)``: ``f``'s body and the function it returns),
+        metaclass ``__new__``/``__init__``/``__prepare__``, ``__init_subclass__``, ``__set_name__``."""
+        out: set[tuple[int, int]] = set()
+        for name, d in self.module_defs.items():
+            if not isinstance(d, _FUNCS) or d.decorator_list:
+                continue
+            uses = self._uses.get(name, [])
+            kinds = {how for how, _ in uses}
+            if not kinds or not kinds <= {"decorator", "decorator-call", "module"}:
+                continue
+            if not kinds & {"decorator", "decorator-call"}:
+                continue  # only called at module level: the existing import-time rule decides (private names)
+            out.add((d.lineno, d.col_offset))
+            if kinds == {"decorator-call"} or kinds == {"decorator-call", "module"}:
+                for s in own_statements(d.body):
+                    if isinstance(s, _FUNCS) and s.name in self.returned_names.get(name, ()):
+                        out.add((s.lineno, s.col_offset))
+        for cls in (s for s in ast.walk(self.tree) if isinstance(s, ast.ClassDef)):
+            meta = any(_name_of(b) in _METACLASS_BASES or _name_of(b) in self.metaclasses for b in cls.bases)
+            for s in cls.body:
+                if isinstance(s, _FUNCS) and (s.name in _IMPORT_TIME_HOOKS or (meta and s.name in _METACLASS_HOOKS)):
+                    out.add((s.lineno, s.col_offset))
+        return out
+
+    @cached_property
+    def metaclasses(self) -> set[str]:
+        names: set[str] = set()
+        classes = [s for s in ast.walk(self.tree) if isinstance(s, ast.ClassDef)]
+        changed = True
+        while changed:
+            changed = False
+            for c in classes:
+                if c.name not in names and any(_name_of(b) in _METACLASS_BASES | names for b in c.bases):
+                    names.add(c.name)
+                    changed = True
+        return names
+
+    def locked_only(self, fn) -> bool:
+        """Is every call of this function in the module made under a lock (and there is one), or does its
+        name say the caller holds the lock (``_evict_locked``)?"""
+        if fn.name.endswith(_LOCKED_SUFFIXES) or fn.name.startswith(("_locked_", "locked_")):
+            return True
+        if fn.name.startswith("__") and fn.name.endswith("__"):
+            return False
+        uses = self._uses.get(fn.name, [])
+        return bool(uses) and all(how == "call" and locked for how, locked in uses)
+
+    # -- async --------------------------------------------------------------------------------------------
+    @staticmethod
+    def hands_to_threads(fn) -> bool:
+        """Does this ``async def`` hand work to threads (``run_in_executor``, ``to_thread``, ``submit``…)?"""
+        return any(isinstance(n, ast.Call) and _name_of(n) in THREAD_HANDOFF for n in ast.walk(fn))
