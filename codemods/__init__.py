@@ -40,11 +40,11 @@ def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
 
 
 def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
-            tree: ast.Module | None = None, engine: str = "ast") -> list[Finding]:
+            tree: ast.Module | None = None, engine: str = "ast", all_instances: bool = False) -> list[Finding]:
     """Findings in ``source`` (raises SyntaxError for invalid Python).
 
     ``engine="ast"`` (fast, pre-filtered) or ``"cst"`` (libcst metadata, the reference); both give the
-    same findings.
+    same findings. ``all_instances``: FT008 also without evidence that instances are shared (opt-in).
     """
     if engine == "cst":
         import libcst
@@ -53,14 +53,16 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         from codemods._cst_facts import cst_facts
 
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
-        return analyze_tree(tree or ast.parse(source), source_lines(source), facts, _rules(select, ignore))
+        return analyze_tree(tree or ast.parse(source), source_lines(source), facts, _rules(select, ignore),
+                            all_instances=all_instances)
     if tree is None:
         if not may_have_findings(source):
             return []
         tree = ast.parse(source)
     from codemods._ast_facts import ast_facts
 
-    return analyze_tree(tree, source_lines(source), ast_facts(tree, source), _rules(select, ignore))
+    return analyze_tree(tree, source_lines(source), ast_facts(tree, source), _rules(select, ignore),
+                        all_instances=all_instances)
 
 
 def fix(source: str, select: set[str] | None = None, ignore: set[str] | None = None,

@@ -397,13 +397,15 @@ def _starts_line(lines: list[str], stmt: ast.stmt) -> bool:
                                                        and line[stmt.col_offset:].startswith(b"elif"))
 
 
-def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) -> list[Finding]:
+def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list,
+                 all_instances: bool = False) -> list[Finding]:
     """Run ``rules`` over every function of ``tree`` that can run in a thread, outside locks."""
     from codemods._precision import ModuleExtra
 
     contexts: list[FunctionContext] = []
     module_level: set[int] = set()
     extra = ModuleExtra(tree, facts, contexts)
+    extra.all_instances = all_instances
 
     def import_only(ctx: FunctionContext) -> bool:
         return ((id(ctx) in module_level and import_time_candidate(ctx.fn.name, bool(ctx.fn.decorator_list))

@@ -321,8 +321,151 @@ class ModuleExtra:
         uses = self._uses.get(fn.name, [])
         return bool(uses) and all(how == "call" and locked for how, locked in uses)
 
+    @cached_property
+    def sharing(self) -> "InstanceSharing":
+        return InstanceSharing(self)
+
+    #: report ``self.x += 1`` without evidence of sharing (FT008 selected by name)
+    all_instances = False
+
     # -- async --------------------------------------------------------------------------------------------
     @staticmethod
     def hands_to_threads(fn) -> bool:
         """Does this ``async def`` hand work to threads (``run_in_executor``, ``to_thread``, ``submit``…)?"""
         return any(isinstance(n, ast.Call) and _name_of(n) in THREAD_HANDOFF for n in ast.walk(fn))
+
+
+_MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+
+
+def _fresh_mutable(value: ast.AST) -> bool:
+    """Is the stored value a new mutable object (``[]``, ``{}``), whose identity matters once shared?"""
+    if isinstance(value, ast.Tuple):
+        return any(_fresh_mutable(e) for e in value.elts)
+    return isinstance(value, _MUTABLE_DISPLAYS)
+
+
+def equal_value_body(stmts: list[ast.stmt], state: str, extra: ModuleExtra, item: bool) -> bool:
+    """Equal-value memoisation: ``stmts`` (the act of a check-then-act or lazy initialisation) only
+    import, compute pure values into locals and store pure values into ``state`` (``state[k] = v`` when
+    ``item``, else ``state = v``), and return. Both racing threads then store equal values: nothing is
+    lost but a little work, so a lock on every hit is not worth it."""
+    stored = False
+    for stmt in stmts:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Pass)):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Return):
+            continue
+        if isinstance(stmt, ast.Try) and not stmt.finalbody:
+            inner = stmt.body + stmt.orelse + [s for h in stmt.handlers for s in h.body]
+            if not equal_value_body(inner, state, extra, item) and not all(
+                    isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass, ast.Raise, ast.Return)) for s in inner):
+                return False
+            stored = stored or any(_stores(s, state, item) for s in ast.walk(stmt))
+            continue
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if not extra.pure(stmt.value, state):
+                return False
+            for t in targets:
+                if _stores(t, state, item):
+                    if _fresh_mutable(stmt.value):
+                        return False
+                    stored = True
+                elif not isinstance(t, (ast.Name, ast.Tuple)) or (
+                        isinstance(t, ast.Tuple) and not all(isinstance(e, ast.Name) for e in t.elts)):
+                    return False  # stores into something else (an attribute, another container)
+            continue
+        return False
+    return stored
+
+
+def _stores(node: ast.AST, state: str, item: bool) -> bool:
+    if item:
+        return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == state
+                and isinstance(node.ctx, ast.Store))
+    return isinstance(node, ast.Name) and node.id == state and isinstance(node.ctx, ast.Store)
+
+
+_THREAD_QNAMES = frozenset({"threading.Thread", "threading.Timer", "multiprocessing.dummy.Process"})
+_LOCK_CTORS = frozenset({"Lock", "RLock", "Condition"})
+
+
+class InstanceSharing:
+    """FT008 evidence, per class of the module: why its instances are shared between threads, if the code
+    says so. Without evidence ``self.x += 1`` is not reported (unless FT008 is selected by name)."""
+
+    def __init__(self, extra: ModuleExtra) -> None:
+        self.extra = extra
+        self.reasons: dict[str, str] = {}
+        self._scan()
+
+    def _note(self, cls: Optional[str], why: str) -> None:
+        if cls and cls in self.classes:
+            self.reasons.setdefault(cls, why)
+
+    def _scan(self) -> None:
+        from codemods._analysis import lockish
+
+        tree, extra = self.extra.tree, self.extra
+        self.classes = {c.name: c for c in ast.walk(tree) if isinstance(c, ast.ClassDef)}
+        for name, c in self.classes.items():
+            if any(extra.qname(b) in _THREAD_QNAMES for b in c.bases):
+                self._note(name, "a threading.Thread subclass: run() shares the instance with its starter")
+            for fn in (s for s in c.body if isinstance(s, _FUNCS)):
+                for n in ast.walk(fn):
+                    # the class owns a lock: its authors expect instances to be shared
+                    if (isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                            and _name_of(n.value) in _LOCK_CTORS
+                            and any(isinstance(t, ast.Attribute) and _is_self(t.value) for t in n.targets)):
+                        self._note(name, "the class owns a lock but mutates outside it")
+                    elif isinstance(n, (ast.With, ast.AsyncWith)) and any(
+                            isinstance(i.context_expr, ast.Attribute) and _is_self(i.context_expr.value)
+                            and lockish(i.context_expr.attr) for i in n.items):
+                        self._note(name, "the class owns a lock but mutates outside it")
+                    # handed to a thread or an executor
+                    elif isinstance(n, ast.Call) and _name_of(n) in THREAD_HANDOFF:
+                        args = [*n.args, *(k.value for k in n.keywords)]
+                        if any(_is_self(a) or (isinstance(a, ast.Attribute) and _is_self(a.value))
+                               or (isinstance(a, ast.Tuple) and any(_is_self(e) for e in a.elts)) for a in args):
+                            self._note(name, "the instance (or its method) is handed to a thread/executor")
+                    # a singleton: stored in a class attribute
+                    elif isinstance(n, ast.Assign) and any(
+                            isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                            and t.value.id in ("cls", name) for t in n.targets) and _builds(n.value, name, True):
+                        self._note(name, "an instance is stored in a class attribute (shared)")
+        for stmt in own_statements(tree.body):  # module-level instances, and globals set in functions
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                for cls in self.classes:
+                    if _builds(stmt.value, cls):
+                        self._note(cls, "an instance is stored in a module global (shared)")
+        for fn in (s for s in ast.walk(tree) if isinstance(s, _FUNCS)):
+            glob = {n for s in own_statements(fn.body) if isinstance(s, ast.Global) for n in s.names}
+            for s in own_statements(fn.body):
+                if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id in glob for t in s.targets):
+                    for cls in self.classes:
+                        if _builds(s.value, cls):
+                            self._note(cls, "an instance is stored in a module global (shared)")
+                if isinstance(s, ast.Expr) or isinstance(s, ast.Assign):
+                    for n in ast.walk(s):
+                        if isinstance(n, ast.Call) and _name_of(n) in THREAD_HANDOFF:
+                            for a in [*n.args, *(k.value for k in n.keywords)]:
+                                if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Call):
+                                    self._note(_name_of(a.value), "the instance (or its method) is handed to a "
+                                                                  "thread/executor")
+
+
+def _is_self(expr: ast.AST) -> bool:
+    return isinstance(expr, ast.Name) and expr.id == "self"
+
+
+def _builds(value: ast.AST, cls: str, inside: bool = False) -> bool:
+    """``Cls(...)``; ``inside`` the class also ``cls(...)`` and ``super().__new__(cls)``."""
+    if not isinstance(value, ast.Call):
+        return False
+    f = value.func
+    if isinstance(f, ast.Name) and (f.id == cls or (inside and f.id == "cls")):
+        return True
+    return inside and isinstance(f, ast.Attribute) and f.attr == "__new__"

@@ -10,10 +10,12 @@ from codemods import RULES_BY_CODE, analyze, fix
 
 VALID = [(code, src) for code, rule in RULES_BY_CODE.items() for src in rule.VALID]
 INVALID = [(code, src, expected) for code, rule in RULES_BY_CODE.items() for src, expected in rule.INVALID]
+INFO = [(code, src) for code, rule in RULES_BY_CODE.items() for src in rule.INFO]
 
 
 def test_every_rule_has_examples():
-    assert list(RULES_BY_CODE) == [f"FT00{i}" for i in range(1, 10)]
+    assert list(RULES_BY_CODE)[:9] == [f"FT00{i}" for i in range(1, 10)]
+    assert all(code.startswith("FT0") and len(code) == 5 for code in RULES_BY_CODE)
     for rule in RULES_BY_CODE.values():
         assert rule.VALID and rule.INVALID and rule.MESSAGE
 
@@ -36,6 +38,13 @@ def test_invalid_is_reported_and_fixed(code, src, expected):
     compile(new, "<fixed>", "exec")
     assert analyze(new) == []  # fixed code is clean
     assert fix(new) == (new, [])  # idempotent
+
+
+@pytest.mark.parametrize("code,src", INFO)
+def test_info_is_a_note_and_not_fixed(code, src):
+    findings = analyze(src)
+    assert findings and {(f.code, f.severity, f.fixable) for f in findings} == {(code, "info", False)}, findings
+    assert fix(src) == (src, [])
 
 
 @pytest.mark.parametrize("code,src,expected", INVALID)
