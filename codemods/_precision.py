@@ -325,6 +325,10 @@ class ModuleExtra:
     def sharing(self) -> "InstanceSharing":
         return InstanceSharing(self)
 
+    @cached_property
+    def class_containers(self) -> "ClassContainers":
+        return ClassContainers(self)
+
     #: report ``self.x += 1`` without evidence of sharing (FT008 selected by name)
     all_instances = False
 
@@ -413,7 +417,7 @@ class InstanceSharing:
         self.classes = {c.name: c for c in ast.walk(tree) if isinstance(c, ast.ClassDef)}
         for name, c in self.classes.items():
             if any(extra.qname(b) in _THREAD_QNAMES for b in c.bases):
-                self._note(name, "a threading.Thread subclass: run() shares the instance with its starter")
+                self._note(name, "a threading.Thread subclass, run() shares the instance with its starter")
             for fn in (s for s in c.body if isinstance(s, _FUNCS)):
                 for n in ast.walk(fn):
                     # the class owns a lock: its authors expect instances to be shared
@@ -430,30 +434,30 @@ class InstanceSharing:
                         args = [*n.args, *(k.value for k in n.keywords)]
                         if any(_is_self(a) or (isinstance(a, ast.Attribute) and _is_self(a.value))
                                or (isinstance(a, ast.Tuple) and any(_is_self(e) for e in a.elts)) for a in args):
-                            self._note(name, "the instance (or its method) is handed to a thread/executor")
+                            self._note(name, "the instance or its method is handed to a thread/executor")
                     # a singleton: stored in a class attribute
                     elif isinstance(n, ast.Assign) and any(
                             isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
                             and t.value.id in ("cls", name) for t in n.targets) and _builds(n.value, name, True):
-                        self._note(name, "an instance is stored in a class attribute (shared)")
+                        self._note(name, "a singleton stored in a class attribute")
         for stmt in own_statements(tree.body):  # module-level instances, and globals set in functions
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
                 for cls in self.classes:
                     if _builds(stmt.value, cls):
-                        self._note(cls, "an instance is stored in a module global (shared)")
+                        self._note(cls, "an instance is stored in a module global")
         for fn in (s for s in ast.walk(tree) if isinstance(s, _FUNCS)):
             glob = {n for s in own_statements(fn.body) if isinstance(s, ast.Global) for n in s.names}
             for s in own_statements(fn.body):
                 if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id in glob for t in s.targets):
                     for cls in self.classes:
                         if _builds(s.value, cls):
-                            self._note(cls, "an instance is stored in a module global (shared)")
+                            self._note(cls, "an instance is stored in a module global")
                 if isinstance(s, ast.Expr) or isinstance(s, ast.Assign):
                     for n in ast.walk(s):
                         if isinstance(n, ast.Call) and _name_of(n) in THREAD_HANDOFF:
                             for a in [*n.args, *(k.value for k in n.keywords)]:
                                 if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Call):
-                                    self._note(_name_of(a.value), "the instance (or its method) is handed to a "
+                                    self._note(_name_of(a.value), "the instance or its method is handed to a "
                                                                   "thread/executor")
 
 
@@ -469,3 +473,85 @@ def _builds(value: ast.AST, cls: str, inside: bool = False) -> bool:
     if isinstance(f, ast.Name) and (f.id == cls or (inside and f.id == "cls")):
         return True
     return inside and isinstance(f, ast.Attribute) and f.attr == "__new__"
+
+
+_ITER_HELPERS = frozenset({"sum", "min", "max", "any", "all", "enumerate", "zip", "map", "filter", "reversed",
+                           "iter", "next"})
+_VIEWS = frozenset({"keys", "values", "items"})
+_CLASS_OWNERS = ("self", "cls", "type(self)", "self.__class__")
+
+
+def iterated(exprs: list[ast.AST]) -> Iterator[ast.AST]:
+    """Expressions iterated step by step (in Python, or by a C helper that iterates generically) in
+    ``exprs``: the first iterable of comprehensions and generator expressions, arguments of ``sum``,
+    ``any``, ``max``, ``enumerate``… — not ``list(d)``/``sorted(d)``/``d.copy()`` (one atomic copy)."""
+    for e in exprs:
+        for n in walk_no_scopes(e):
+            if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                yield n.generators[0].iter
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _ITER_HELPERS:
+                yield from n.args
+
+
+def unview(expr: ast.AST) -> ast.AST:
+    """``d.items()`` / ``d.keys()`` / ``d.values()`` -> ``d`` (a live view iterates the dict itself)."""
+    if (isinstance(expr, ast.Call) and not expr.args and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr in _VIEWS):
+        return expr.func.value
+    return expr
+
+
+class ClassContainers:
+    """Dicts/sets/deques bound in the body of a top-level class (shared by every instance), and which
+    functions of the module mutate them."""
+
+    def __init__(self, extra: ModuleExtra) -> None:
+        from codemods._analysis import ITER_CHECKED_QNAMES, MUTATING_METHODS
+
+        self.attrs: dict[str, set[str]] = {}
+        shadowed: dict[str, set[str]] = {}
+        for c in extra.tree.body:
+            if not isinstance(c, ast.ClassDef):
+                continue
+            for s in c.body:
+                if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None:
+                    v = s.value
+                    if isinstance(v, (ast.Dict, ast.Set, ast.DictComp, ast.SetComp)) or (
+                            isinstance(v, ast.Call) and extra.qname(v.func) in ITER_CHECKED_QNAMES):
+                        for t in (s.targets if isinstance(s, ast.Assign) else [s.target]):
+                            if isinstance(t, ast.Name):
+                                self.attrs.setdefault(c.name, set()).add(t.id)
+            for n in ast.walk(c):  # `self.x = {}` makes a per-instance container: not the class's
+                if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
+                        if isinstance(t, ast.Attribute) and _is_self(t.value):
+                            shadowed.setdefault(c.name, set()).add(t.attr)
+        for cls, names in shadowed.items():
+            if cls in self.attrs:
+                self.attrs[cls] -= names
+        self.writers: dict[tuple[str, str], set[int]] = {}
+        for c in extra.tree.body:
+            for fn in (s for s in ast.walk(c) if isinstance(s, _FUNCS)):
+                owner_cls = c.name if isinstance(c, ast.ClassDef) else None
+                for n in walk_no_scopes(fn):
+                    target = None
+                    if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                            and n.func.attr in MUTATING_METHODS):
+                        target = n.func.value
+                    elif isinstance(n, (ast.Assign, ast.AugAssign, ast.Delete)):
+                        for t in getattr(n, "targets", None) or [n.target]:
+                            if isinstance(t, ast.Subscript):
+                                target = t.value
+                    key = self.resolve(target, owner_cls) if target is not None else None
+                    if key:
+                        self.writers.setdefault(key, set()).add(id(fn))
+
+    def resolve(self, expr: ast.AST, cls: Optional[str]) -> Optional[tuple[str, str]]:
+        """(class, attribute) when ``expr`` is a class-level container (``Cls.x``, ``self.x``, ``cls.x``)."""
+        if not isinstance(expr, ast.Attribute):
+            return None
+        owner = ast.unparse(expr.value)
+        name = owner if owner in self.attrs else cls if owner in _CLASS_OWNERS else None
+        if name and expr.attr in self.attrs.get(name, ()):
+            return name, expr.attr
+        return None

@@ -123,5 +123,5 @@ class InstanceAttrReadModifyWrite(Rule):
                 why = ctx.extra.sharing.reasons.get(ctx.cls)
                 if why is None and not ctx.extra.all_instances:
                     return None  # no sign that instances are shared: opt in with --select FT008
-            return self.finding(stmt, f"self.{stmt.target.attr}", message_suffix=f" ({why})" if why else "")
+            return self.finding(stmt, f"self.{stmt.target.attr}", message_suffix=f": {why}" if why else "")
         return None

@@ -29,7 +29,7 @@ def test_text_output_like_ruff(tmp_path):
     assert lines == [
         f"{root}/pkg/a.py:5:5: FT002 [*] read-modify-write of an item of module-level 'counts' without a lock",
         f"{root}/pkg/b.py:3:9: FT008 read-modify-write of instance attribute 'self.n' is not thread-safe if the "
-        "instance is shared (an instance is stored in a module global (shared))",
+        "instance is shared: an instance is stored in a module global",
     ]
     assert "broken.py" in proc.stderr and "SyntaxError" in proc.stderr  # reported, skipped, no crash
 
