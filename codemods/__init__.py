@@ -23,12 +23,15 @@ from codemods.ft006_check_then_delete import CheckThenDelete
 from codemods.ft007_check_then_pop import CheckThenPop
 from codemods.ft008_instance_attr_rmw import InstanceAttrReadModifyWrite
 from codemods.ft009_iterate_shared import IterateSharedContainer
+from codemods.ft010_check_then_read import CheckThenRead
+from codemods.ft011_unconditional_del import UnconditionalDelete
+from codemods.ft012_shared_generator import SharedGenerator
 
 # order matters where two rules see one statement: the more specific first
 RULES: list[Rule] = [
     CheckThenDelete(), LazyInit(), CheckThenPop(), CheckThenAct(), GlobalReadModifyWrite(),
     ContainerItemReadModifyWrite(), ClassAttrReadModifyWrite(), InstanceAttrReadModifyWrite(),
-    IterateSharedContainer(),
+    IterateSharedContainer(), CheckThenRead(), UnconditionalDelete(), SharedGenerator(),
 ]
 RULES_BY_CODE = {r.CODE: r for r in sorted(RULES, key=lambda r: r.CODE)}
 

@@ -55,11 +55,12 @@ def is_lock_call(qnames: set[str], first_arg: object = NO_ARG) -> bool:
     return bool(qnames & SEMAPHORE_QNAMES) and (first_arg is NO_ARG or first_arg == 1)
 _SUPPRESS = re.compile(r"#\s*migrate:\s*ignore(?:\[([A-Za-z0-9, ]+)\])?")
 # Pre-filter: every finding needs one of these (a `global`, an augmented assignment, an item store or
-# `del`, a mutating method call, a class attribute spelled through the class) — files without any are
+# `del`, a mutating method call, a class attribute spelled through the class, a `yield`) — files without any are
 # skipped unparsed. `may_have_findings` adds `Cls.attr = …` for the module's top-level class names.
 PREFILTER = re.compile(
     r"\bglobal\s|[-+*/%&|^@]=|<<=|>>=|\]\s*\\?\s*=[^=]|\]\s*:[^\n=]*=|\bdel\b"
-    r"|\.\s*(?:" + "|".join(sorted(MUTATING_METHODS)) + r")\s*\(|type\(\s*self\s*\)|__class__|\bcls\.",
+    r"|\.\s*(?:" + "|".join(sorted(MUTATING_METHODS)) + r")\s*\(|type\(\s*self\s*\)|__class__|\bcls\."
+    r"|\byield\b|\bnext\s*\(|\.send\s*\(",  # FT012: a generator function, or next()/send() on a genexp
     re.M,
 )
 _TOP_CLASS = re.compile(r"^class\s+(\w+)", re.M)
@@ -412,6 +413,7 @@ def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list,
                  and facts.import_only(ctx.fn.name))
                 or (ctx.fn.lineno, ctx.fn.col_offset) in extra.import_time_functions)
 
+    extra.import_only = import_only
     writers = Writers(contexts, import_only)
     lock_withs = frozenset(facts.lock_withs)
     for fn in functions(tree.body):

@@ -329,6 +329,17 @@ class ModuleExtra:
     def class_containers(self) -> "ClassContainers":
         return ClassContainers(self)
 
+    #: is this function context one that only runs at import time (set by ``analyze_tree``)
+    import_only = None
+
+    @cached_property
+    def removers(self) -> dict[str, set[str]]:
+        return removers(self)
+
+    @cached_property
+    def generators(self) -> set[str]:
+        return module_generators(self.tree)
+
     #: report ``self.x += 1`` without evidence of sharing (FT008 selected by name)
     all_instances = False
 
@@ -555,3 +566,75 @@ class ClassContainers:
         if name and expr.attr in self.attrs.get(name, ()):
             return name, expr.attr
         return None
+
+
+_REMOVERS = frozenset({"pop", "popitem", "clear", "remove", "discard", "popleft"})
+
+
+def removed_from(node: ast.AST) -> Optional[tuple[str, ast.AST]]:
+    """(container name, the statement or call) when ``node`` removes items from a named container:
+    ``del d[k]``, ``d.pop(...)``, ``d.popitem()``, ``d.clear()``, ``s.remove(x)``/``discard``."""
+    if isinstance(node, ast.Delete):
+        for t in node.targets:
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+                return t.value.id, node
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _REMOVERS
+            and isinstance(node.func.value, ast.Name)):
+        return node.func.value.id, node
+    return None
+
+
+def removers(extra: ModuleExtra) -> dict[str, set[str]]:
+    """Module-level container -> names of the functions (that can run in threads) removing items from it."""
+    from codemods._analysis import own_nodes, shared
+
+    out: dict[str, set[str]] = {}
+    for ctx in extra.contexts:
+        if extra.import_only is not None and extra.import_only(ctx):
+            continue
+        for node in own_nodes(ctx.fn):
+            r = removed_from(node)
+            if r and r[0] in ctx.info.containers and shared(r[0], ctx):
+                out.setdefault(r[0], set()).add(ctx.fn.name)
+    return out
+
+
+def guarded_by_keyerror(fn) -> set[int]:
+    """ids of the statements of ``fn`` inside a ``try`` that catches KeyError (or LookupError, Exception,
+    a bare ``except``)."""
+    out: set[int] = set()
+    for t in own_statements(fn.body):
+        if isinstance(t, ast.Try) and any(
+                h.type is None or any(_name_of(x) in ("KeyError", "LookupError", "Exception", "BaseException")
+                                      for x in (h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]))
+                for h in t.handlers):
+            out.update(id(s) for s in own_statements(t.body))
+    return out
+
+
+def generator_functions(tree: ast.Module) -> set[str]:
+    """Module-level functions whose own body yields (calling one makes a generator)."""
+    out = set()
+    for s in tree.body:
+        if isinstance(s, ast.FunctionDef) and any(isinstance(n, (ast.Yield, ast.YieldFrom))
+                                                  for n in walk_no_scopes(s)):
+            out.add(s.name)
+    return out
+
+
+def module_generators(tree: ast.Module) -> set[str]:
+    """Module-level names bound to a generator object: ``g = gen()`` for a module-level generator
+    function, ``g = (x for x in ...)``, ``g = iter((...))`` of one."""
+    gens = generator_functions(tree)
+    out = set()
+    for s in tree.body:
+        if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None:
+            v = s.value
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "iter" and v.args:
+                v = v.args[0]
+            if isinstance(v, ast.GeneratorExp) or (isinstance(v, ast.Call) and isinstance(v.func, ast.Name)
+                                                   and v.func.id in gens):
+                for t in (s.targets if isinstance(s, ast.Assign) else [s.target]):
+                    if isinstance(t, ast.Name):
+                        out.add(t.id)
+    return out
