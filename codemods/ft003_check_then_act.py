@@ -201,6 +201,24 @@ class CheckThenAct(Rule):
                         seen.add(x)
                         return True
          """)),
+        # OrderedDict.move_to_end: KeyError if another thread removed the key after the check
+        (src("""
+            from collections import OrderedDict
+            _lru = OrderedDict()
+            def touch(k):
+                if k in _lru:
+                    _lru.move_to_end(k)
+         """),
+         src("""
+            import threading
+            from collections import OrderedDict
+            _lru = OrderedDict()
+            _lru_lock = threading.RLock()
+            def touch(k):
+                with _lru_lock:
+                    if k in _lru:
+                        _lru.move_to_end(k)
+         """)),
         # check-then-remove on a list
         (src("""
             callbacks = []
