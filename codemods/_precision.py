@@ -22,6 +22,7 @@ PURE_CALLS = frozenset({
     "re.compile", "re.escape", "importlib.import_module", "__import__", "builtins.__import__",
     "importlib.metadata.version", "importlib.metadata.metadata", "importlib.metadata.distribution",
     "importlib.metadata.entry_points", "importlib.metadata.requires", "importlib.metadata.files",
+    "importlib.metadata.distributions", "importlib.metadata.packages_distributions",
     "importlib_metadata.version", "importlib_metadata.metadata", "importlib_metadata.distribution",
     "importlib_metadata.entry_points", "pkg_resources.get_distribution", "pkg_resources.iter_entry_points",
     "importlib.util.find_spec", "importlib.resources.files", "sysconfig.get_config_var", "sysconfig.get_paths",
@@ -181,17 +182,111 @@ class ModuleExtra:
         for n in ast.walk(expr):
             if isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr, ast.Lambda)):
                 return False
-            if isinstance(n, ast.Name) and n.id == state:
+            if isinstance(n, ast.Name) and (n.id == state or n.id in self.thread_locals):
                 return False
             if isinstance(n, ast.Call):
                 q = self.qname(n.func)
-                if q in PURE_CALLS:
+                if q in PURE_CALLS or (isinstance(n.func, ast.Name) and n.func.id in self.value_functions):
                     continue
+                if q in _BUILDERS:
+                    continue  # a new container (its contents are checked as any other part of the value)
                 if isinstance(n.func, ast.Attribute) and n.func.attr in PURE_METHODS and not (
                         isinstance(n.func.value, ast.Name) and n.func.value.id == state):
                     continue
                 return False
         return True
+
+    @property
+    def thread_locals(self) -> set[str]:
+        return self.facts.info.locals_ if self.facts is not None else set()
+
+    @cached_property
+    def value_functions(self) -> set[str]:
+        """Module-level functions whose result is equal for equal arguments: memoised
+        (``@functools.cache``/``lru_cache``, or a getter returning a module-level cache entry/global it
+        fills), returning only constants, or computing without effects outside their locals from such
+        calls (checked to a fixpoint)."""
+        fns = {n: d for n, d in self.module_defs.items() if isinstance(d, ast.FunctionDef)}
+        ok: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, fn in fns.items():
+                if name not in ok and self._value_function(fn, ok):
+                    ok.add(name)
+                    changed = True
+        return ok
+
+    def _value_function(self, fn: ast.FunctionDef, ok: set[str]) -> bool:
+        if any(self.qname(d.func if isinstance(d, ast.Call) else d) in _MEMO_DECORATORS for d in fn.decorator_list):
+            return True
+        if fn.decorator_list:
+            return False
+        returns = [r for r in walk_no_scopes(fn) if isinstance(r, ast.Return)]
+        if returns and all(isinstance(r.value, ast.Constant) for r in returns):
+            return True
+        last = fn.body[-1] if fn.body else None
+        if (isinstance(last, ast.Return) and last.value is not None and len(fn.body) > 1
+                and _memo_read(last.value, fn)):
+            return True
+        args = fn.args
+        local = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg] if a}
+        for n in walk_no_scopes(fn):
+            if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension, ast.With)):
+                targets = (n.targets if isinstance(n, ast.Assign) else [n.target] if hasattr(n, "target")
+                           else [i.optional_vars for i in n.items if i.optional_vars is not None])
+                for t in targets:
+                    local.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store))
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                local.update((a.asname or a.name).split(".")[0] for a in n.names)
+        thread_locals = self.thread_locals
+        for n in walk_no_scopes(fn):
+            if isinstance(n, (ast.Global, ast.Nonlocal, ast.Delete, ast.Await)):
+                return False
+            if isinstance(n, ast.Name) and n.id in thread_locals:
+                return False  # per-thread state: two threads get different answers
+            if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
+                    root = t
+                    while isinstance(root, (ast.Attribute, ast.Subscript)):
+                        root = root.value
+                    if not (isinstance(root, ast.Name) and root.id in local):
+                        return False
+            if isinstance(n, ast.Call):
+                f = n.func
+                q = self.qname(f)
+                if q in PURE_CALLS or q in _BUILDERS or (isinstance(f, ast.Name) and f.id in ok):
+                    continue
+                if isinstance(f, ast.Attribute):
+                    root = f.value
+                    while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+                        root = root.func if isinstance(root, ast.Call) else root.value
+                    if f.attr in PURE_METHODS or (isinstance(root, ast.Name) and root.id in local
+                                                  and f.attr not in ("write", "send", "sendall", "close")):
+                        continue
+                return False
+        return True
+
+    def mutated_in_place(self, name: str, item: bool) -> bool:
+        """Does any function mutate the value stored in ``name`` (``item``: the values ``name[k]``)
+        in place: item/attribute stores into it, mutating method calls on it?"""
+        from codemods._analysis import MUTATING_METHODS
+
+        def is_state(e: ast.AST) -> bool:
+            if item:
+                return isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name) and e.value.id == name
+            return isinstance(e, ast.Name) and e.id == name
+
+        for fn in (f for f in ast.walk(self.tree) if isinstance(f, _FUNCS)):
+            for n in walk_no_scopes(fn):
+                if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+                    for t in (getattr(n, "targets", None) or [n.target]):
+                        if isinstance(t, (ast.Subscript, ast.Attribute)) and is_state(t.value):
+                            return True
+                if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                        and n.func.attr in MUTATING_METHODS and is_state(n.func.value)):
+                    return True
+        return False
 
     # -- functions that never race --------------------------------------------------------------------
     @cached_property
@@ -351,13 +446,44 @@ class ModuleExtra:
 
 
 _MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+_MUTABLE_BUILDERS = frozenset({"builtins.dict", "builtins.list", "builtins.set", "builtins.bytearray",
+                               "collections.OrderedDict", "collections.defaultdict"})
+_BUILDERS = _MUTABLE_BUILDERS | {"builtins.frozenset", "builtins.tuple", "builtins.sorted"}
+_MEMO_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
+#: calls that only tell the user something (a once-only warning is harmless when two threads both warn)
+_NOTICE_CALLS = frozenset({"warn", "warning", "info", "debug", "log", "print", "showwarning"})
 
 
-def _fresh_mutable(value: ast.AST) -> bool:
-    """Is the stored value a new mutable object (``[]``, ``{}``), whose identity matters once shared?"""
+def _memo_read(value: ast.AST, fn) -> bool:
+    """``return _cache[k]`` / ``return _inst`` after the function filled that module state itself."""
+    target = value.value if isinstance(value, ast.Subscript) else value
+    if not isinstance(target, ast.Name):
+        return False
+    name = target.id
+    declared = {g for n in walk_no_scopes(fn) if isinstance(n, ast.Global) for g in n.names}
+    a = fn.args
+    params = {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x}
+    rebound = {t.id for n in walk_no_scopes(fn) if isinstance(n, ast.Assign) for t in n.targets
+               if isinstance(t, ast.Name)}
+    if (isinstance(value, ast.Name) and name not in declared) or name in params or (
+            isinstance(value, ast.Subscript) and name in rebound - declared):
+        return False  # a local, not module state
+    for n in walk_no_scopes(fn):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                if (isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name) or (
+                        isinstance(t, ast.Name) and t.id == name and isinstance(value, ast.Name)):
+                    return True
+    return False
+
+
+def _fresh_mutable(value: ast.AST, extra: Optional[ModuleExtra] = None) -> bool:
+    """Is the stored value a new mutable object (``[]``, ``{}``, ``dict(...)``), whose identity matters
+    once shared (unless nobody mutates it: a lookup table built twice is two equal tables)?"""
     if isinstance(value, ast.Tuple):
-        return any(_fresh_mutable(e) for e in value.elts)
-    return isinstance(value, _MUTABLE_DISPLAYS)
+        return any(_fresh_mutable(e, extra) for e in value.elts)
+    return isinstance(value, _MUTABLE_DISPLAYS) or (
+        extra is not None and isinstance(value, ast.Call) and extra.qname(value.func) in _MUTABLE_BUILDERS)
 
 
 def equal_value_body(stmts: list[ast.stmt], state: str, extra: ModuleExtra, item: bool) -> bool:
@@ -365,6 +491,8 @@ def equal_value_body(stmts: list[ast.stmt], state: str, extra: ModuleExtra, item
     import, compute pure values into locals and store pure values into ``state`` (``state[k] = v`` when
     ``item``, else ``state = v``), and return. Both racing threads then store equal values: nothing is
     lost but a little work, so a lock on every hit is not worth it."""
+    if _notice_once(stmts, state, item):
+        return True
     stored = False
     for stmt in stmts:
         if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Pass)):
@@ -387,7 +515,9 @@ def equal_value_body(stmts: list[ast.stmt], state: str, extra: ModuleExtra, item
             for t in targets:
                 if _stores(t, state, item):
                     if _fresh_mutable(stmt.value):
-                        return False
+                        return False  # `[]`, `{}`: a container to fill, whichever thread's wins matters
+                    if _fresh_mutable(stmt.value, extra) and extra.mutated_in_place(state, item):
+                        return False  # a computed table that is then changed in place: likewise
                     stored = True
                 elif not isinstance(t, (ast.Name, ast.Tuple)) or (
                         isinstance(t, ast.Tuple) and not all(isinstance(e, ast.Name) for e in t.elts)):
@@ -638,3 +768,27 @@ def module_generators(tree: ast.Module) -> set[str]:
                     if isinstance(t, ast.Name):
                         out.add(t.id)
     return out
+
+
+def _notice_once(stmts: list[ast.stmt], state: str, item: bool) -> bool:
+    """A once-only notice: ``if not _warned: _warned = True; warnings.warn(...)`` — the state becomes a
+    constant and the only effects are warnings/log lines (two racing threads may both warn: harmless)."""
+    stored = False
+    for stmt in own_statements(stmts):
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(_stores(t, state, item) for t in targets):
+                if not isinstance(stmt.value, ast.Constant):
+                    return False
+                stored = True
+            elif not all(isinstance(t, ast.Name) for t in targets):
+                return False
+        elif isinstance(stmt, ast.AugAssign):
+            if not isinstance(stmt.target, ast.Name) or stmt.target.id == state:
+                return False
+        elif isinstance(stmt, ast.Expr):
+            if not (isinstance(stmt.value, ast.Call) and _name_of(stmt.value) in _NOTICE_CALLS):
+                return False
+        elif not isinstance(stmt, (ast.If, ast.Pass, ast.Import, ast.ImportFrom)):
+            return False
+    return stored

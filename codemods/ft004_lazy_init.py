@@ -97,6 +97,50 @@ class LazyInit(Rule):
         """),
     ]
     INFO = [
+        # a warning shown once: two racing threads may both warn, nothing else happens twice
+        src("""
+            import warnings
+            _warned = False
+            def old_api():
+                global _warned
+                if not _warned:
+                    _warned = True
+                    warnings.warn("old_api is deprecated", DeprecationWarning)
+        """),
+        # a lookup table built from constants, never changed in place afterwards
+        src("""
+            ZONES = ["Europe/Paris", "America/New_York"]
+            _lower = None
+            def canonical(zone):
+                global _lower
+                if _lower is None:
+                    _lower = dict((z.lower(), z) for z in ZONES)
+                return _lower.get(zone.lower(), zone)
+        """),
+        # the result of a memoised getter, or of a function that only returns constants
+        src("""
+            _cache = {}
+            _default = None
+            _env = None
+            def translation(lang):
+                if lang not in _cache:  # migrate: ignore[FT003]
+                    _cache[lang] = Translation(lang)
+                return _cache[lang]
+            def default():
+                global _default
+                if _default is None:
+                    _default = translation("en")
+                return _default
+            def _detect():
+                if gevent_loaded():
+                    return "gevent"
+                return "default"
+            def environment():
+                global _env
+                if _env is None:
+                    _env = _detect()
+                return _env
+        """),
         src("""
             import re
             _word = None
@@ -126,6 +170,33 @@ class LazyInit(Rule):
         """),
     ]
     INVALID = [
+        # a table that is changed in place later: the copy another thread filled can be lost
+        (src("""
+            _routes = None
+            def routes():
+                global _routes
+                if _routes is None:
+                    _routes = dict(DEFAULTS)
+                return _routes
+            def add_route(k, v):
+                routes()[k] = v
+                _routes[k] = v
+         """),
+         src("""
+            import threading
+            _routes = None
+            _routes_lock = threading.RLock()
+            def routes():
+                global _routes
+                if _routes is None:
+                    with _routes_lock:
+                        if _routes is None:
+                            _routes = dict(DEFAULTS)
+                return _routes
+            def add_route(k, v):
+                routes()[k] = v
+                _routes[k] = v
+         """)),
         # `x = x or make()`: a singleton built twice; reported (no `if` to double-check)
         (src("""
             _engine = None
