@@ -48,6 +48,12 @@ _LOCK_WORDS = frozenset({"lock", "rlock", "mutex", "cond", "condition", "cv"})
 NO_ARG, NOT_CONSTANT = object(), object()
 
 
+LOCK_CALL_NAMES = frozenset({"Lock", "RLock", "Condition"})
+SEMAPHORE_CALL_NAMES = frozenset({"Semaphore", "BoundedSemaphore"})
+#: a source that may assign a lock to an attribute (``lock_attrs`` is only searched for when it matches)
+LOCK_ATTR_HINT = re.compile(r"\.\s*\w+\s*=\s*[\w.]*(?:Lock|Condition|Semaphore)\s*\(")
+
+
 def is_lock_call(qnames: set[str], first_arg: object = NO_ARG) -> bool:
     """Does calling one of ``qnames`` with this first argument make a lock (mutual exclusion)?"""
     if qnames & LOCK_QNAMES:
@@ -113,6 +119,10 @@ class ModuleInfo:
     classes: dict[str, set[str]] = field(default_factory=dict)
     #: module-level classes deriving from threading.local (their instances are thread-local)
     local_classes: set[str] = field(default_factory=set)
+    #: attribute names assigned a lock anywhere (``self.not_full = threading.Condition(self.mutex)``):
+    #: ``with self.not_full:`` holds a lock whatever the name says (matched by spelling: ``…Lock()``,
+    #: ``…RLock()``, ``…Condition()``, ``…Semaphore()``/``(1)``)
+    lock_attrs: set[str] = field(default_factory=set)
 
     def classify(self, name: str, qnames: set[str], literal: Optional[str], first_arg: object = NO_ARG) -> None:
         """Record one module-level ``name = value``; ``qnames``: qualified names of the called callable,

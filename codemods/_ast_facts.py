@@ -15,6 +15,9 @@ from typing import Iterator, Optional
 
 from codemods._analysis import (
     LOCAL_QNAMES,
+    LOCK_ATTR_HINT,
+    LOCK_CALL_NAMES,
+    SEMAPHORE_CALL_NAMES,
     NO_ARG,
     NOT_CONSTANT,
     Facts,
@@ -284,6 +287,8 @@ def ast_facts(tree: ast.Module, source: str) -> Facts:
                 for case in getattr(stmt, "cases", None) or ():
                     statements(case.body, chain, cls, main)
 
+    if LOCK_ATTR_HINT.search(source):
+        info.lock_attrs.update(_lock_attrs(tree))
     statements(tree.body, [], None, False)
     cache: list[set[str]] = []
 
@@ -378,6 +383,18 @@ def _import_only(tree: ast.Module, stmts: list[ast.stmt], functions: dict[tuple[
     return fixpoint({n: deps for n, deps in needs.items() if n in used and n not in bad})
 
 
+def _lock_attrs(tree: ast.Module) -> set[str]:
+    """Attribute names assigned ``<...>.Lock()``/``RLock()``/``Condition()``/``Semaphore()``/``(1)``."""
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+            f = n.value.func
+            last = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if last in LOCK_CALL_NAMES or (last in SEMAPHORE_CALL_NAMES and first_arg(n.value) in (NO_ARG, 1)):
+                out.update(t.attr for t in n.targets if isinstance(t, ast.Attribute))
+    return out
+
+
 def first_arg(value: ast.AST) -> object:
     """The constant first argument of a call (``NO_ARG`` / ``NOT_CONSTANT``), for semaphores."""
     if not isinstance(value, ast.Call):
@@ -400,7 +417,7 @@ def _is_lock(expr: ast.AST, ff: FnFacts, info: ModuleInfo) -> bool:
     if isinstance(expr, ast.Call):
         expr = expr.func
     if isinstance(expr, ast.Attribute):
-        return lockish(expr.attr)
+        return lockish(expr.attr) or expr.attr in info.lock_attrs
     if isinstance(expr, ast.Name):
         if lockish(expr.id):
             return True

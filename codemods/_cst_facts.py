@@ -26,6 +26,9 @@ from libcst.metadata import (
 
 from codemods._analysis import (
     LOCAL_QNAMES,
+    LOCK_ATTR_HINT,
+    LOCK_CALL_NAMES,
+    SEMAPHORE_CALL_NAMES,
     NO_ARG,
     NOT_CONSTANT,
     Facts,
@@ -86,6 +89,7 @@ class _FactsVisitor(cst.CSTVisitor):
         self.acquires: list[cst.Expr] = []
         self.match_names: dict[int, set[str]] = {}  # id(scope) -> names captured by match patterns
         self.globals_: dict[int, set[str]] = {}  # id(function scope) -> names declared global
+        self.lock_hint = bool(LOCK_ATTR_HINT.search(module.code))
 
     # -- helpers -----------------------------------------------------------------------------------
     def _qnames(self, node: cst.CSTNode) -> set[str]:
@@ -121,6 +125,12 @@ class _FactsVisitor(cst.CSTVisitor):
             self.info.classify(target.value, q, _literal(value), _first_arg(value))
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.lock_hint and isinstance(node.value, cst.Call):
+            f = node.value.func
+            last = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+            if last in LOCK_CALL_NAMES or (last in SEMAPHORE_CALL_NAMES and _first_arg(node.value) in (NO_ARG, 1)):
+                self.info.lock_attrs.update(t.target.attr.value for t in node.targets
+                                            if isinstance(t.target, cst.Attribute))
         if self._at_module_level(node):
             for t in node.targets:
                 self._classify(t.target, node.value)
@@ -224,7 +234,7 @@ class _FactsVisitor(cst.CSTVisitor):
         if isinstance(expr, cst.Call):
             expr = expr.func
         if isinstance(expr, cst.Attribute):
-            return lockish(expr.attr.value)
+            return lockish(expr.attr.value) or expr.attr.value in self.info.lock_attrs
         if isinstance(expr, cst.Name):
             return lockish(expr.value) or any(self._is_lock_assignment(r) for r in self._referents(expr))
         return False

@@ -34,6 +34,17 @@ class InstanceAttrReadModifyWrite(Rule):
                     with self._lock:
                         self.n += 1
         """),
+        # under a Condition, whatever its name (assigned a lock in __init__)
+        src("""
+            import threading
+            class Queue:
+                def __init__(self):
+                    self.mutex = threading.RLock()
+                    self.not_full = threading.Condition(self.mutex)
+                def put(self, item):
+                    with self.not_full:
+                        self.unfinished += 1
+        """),
         # instances of a threading.local subclass: every thread has its own attributes
         src("""
             import threading
