@@ -200,3 +200,10 @@ def test_an_elif_is_reported_not_fixed():
     src = "_p = None\ndef f(x):\n    global _p\n    if x:\n        return ()\n    elif _p is None:\n        _p = {}\n"
     assert [(f.code, f.fixable) for f in analyze(src)] == [("FT004", False)]
     assert fix(src) == (src, [])
+
+
+def test_every_rule_is_in_the_readme_table():
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert [c for c in RULES_BY_CODE if f"| `{c}` |" not in readme] == []
