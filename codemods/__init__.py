@@ -1,6 +1,6 @@
 """Free-threading codemods: find shared state mutated without a lock, and fix it.
 
-Each rule lives in its own module (``ft001_global_rmw`` … ``ft009_iterate_shared``) with its code,
+Each rule lives in its own module (``ft001_global_rmw`` … ``ft012_shared_generator``) with its code,
 message, fix kind and VALID/INVALID examples (the tests are generated from them).
 
     from codemods import analyze, fix
