@@ -373,10 +373,16 @@ class ModuleExtra:
         metaclass ``__new__``/``__init__``/``__prepare__``, ``__init_subclass__``, ``__set_name__``."""
         out: set[tuple[int, int]] = set()
         for name, d in self.module_defs.items():
-            if not isinstance(d, _FUNCS) or d.decorator_list:
-                continue
             uses = self._uses.get(name, [])
             kinds = {how for how, _ in uses}
+            if isinstance(d, ast.ClassDef):
+                # instantiated only at module level or in class bodies: its constructor runs at import time
+                if not d.decorator_list and self._built_at_import_only(d):
+                    out.update((s.lineno, s.col_offset) for s in d.body
+                               if isinstance(s, _FUNCS) and s.name in ("__init__", "__new__", "__post_init__"))
+                continue
+            if d.decorator_list:
+                continue
             if not kinds or not kinds <= {"decorator", "decorator-call", "module"}:
                 continue
             if not kinds & {"decorator", "decorator-call"}:
@@ -392,6 +398,33 @@ class ModuleExtra:
                 if isinstance(s, _FUNCS) and (s.name in _IMPORT_TIME_HOOKS or (meta and s.name in _METACLASS_HOOKS)):
                     out.add((s.lineno, s.col_offset))
         return out
+
+    def _built_at_import_only(self, cls: ast.ClassDef) -> bool:
+        """Is every use of the class's name outside its own body a direct call at module level or in a
+        class body (``EOF = Tok("eof")``, ``tokens = [Tok("ws")]``)? At least one such call."""
+        name = cls.name
+        calls = 0
+
+        def visit(node: ast.AST, import_time: bool) -> bool:
+            nonlocal calls
+            if node is cls:
+                return True
+            if isinstance(node, (*_FUNCS, ast.Lambda)):
+                inner = [*node.decorator_list, *node.args.defaults] if not isinstance(node, ast.Lambda) else []
+                return all(visit(c, import_time) for c in inner) and all(
+                    visit(c, False) for c in ((node.body if isinstance(node.body, list) else [node.body])))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
+                if not import_time:
+                    return False
+                calls += 1
+                return all(visit(c, import_time) for c in [*node.args, *node.keywords])
+            if isinstance(node, ast.Name) and node.id == name:
+                return False  # any other use: a base class, passed around, called at run time
+            if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                return all(visit(c, False) for c in ast.iter_child_nodes(node))
+            return all(visit(c, import_time) for c in ast.iter_child_nodes(node))
+
+        return all(visit(s, True) for s in self.tree.body) and calls > 0
 
     @cached_property
     def metaclasses(self) -> set[str]:
