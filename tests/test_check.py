@@ -98,7 +98,7 @@ def test_sarif(tmp_path):
     fastjsonschema.validate(SARIF_SUBSET, log)
     assert log["version"] == "2.1.0" and "sarif" in log["$schema"]
     run = log["runs"][0]
-    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [f"FT00{i}" for i in range(1, 10)]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [f"FT0{i:02d}" for i in range(1, 13)]
     res = run["results"][0]
     assert res["ruleId"] == "FT002" and run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == "FT002"
     assert res["locations"][0]["physicalLocation"] == {
