@@ -1,6 +1,6 @@
 """Free-threading codemods: find shared state mutated without a lock, and fix it.
 
-Each rule lives in its own module (``ft001_global_rmw`` … ``ft009_iterate_shared``) with its code,
+Each rule lives in its own module (``ft001_global_rmw`` … ``ft012_shared_generator``) with its code,
 message, fix kind and VALID/INVALID examples (the tests are generated from them).
 
     from codemods import analyze, fix
@@ -25,12 +25,15 @@ from codemods.ft006_check_then_delete import CheckThenDelete
 from codemods.ft007_check_then_pop import CheckThenPop
 from codemods.ft008_instance_attr_rmw import InstanceAttrReadModifyWrite
 from codemods.ft009_iterate_shared import IterateSharedContainer
+from codemods.ft010_check_then_read import CheckThenRead
+from codemods.ft011_unconditional_del import UnconditionalDelete
+from codemods.ft012_shared_generator import SharedGenerator
 
 # order matters where two rules see one statement: the more specific first
 RULES: list[Rule] = [
     CheckThenDelete(), LazyInit(), CheckThenPop(), CheckThenAct(), GlobalReadModifyWrite(),
     ContainerItemReadModifyWrite(), ClassAttrReadModifyWrite(), InstanceAttrReadModifyWrite(),
-    IterateSharedContainer(),
+    IterateSharedContainer(), CheckThenRead(), UnconditionalDelete(), SharedGenerator(),
 ]
 RULES_BY_CODE = {r.CODE: r for r in sorted(RULES, key=lambda r: r.CODE)}
 
@@ -42,12 +45,12 @@ def _rules(select: set[str] | None, ignore: set[str] | None) -> list[Rule]:
 
 
 def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None = None,
-            tree: ast.Module | None = None, engine: str = "ast") -> list[Finding]:
+            tree: ast.Module | None = None, engine: str = "ast", all_instances: bool = False) -> list[Finding]:
     """Findings in ``source`` (raises SyntaxError for invalid Python; syntax newer than the running
     Python is parsed through ``codemods._syntax``).
 
     ``engine="ast"`` (fast, pre-filtered) or ``"cst"`` (libcst metadata, the reference); both give the
-    same findings.
+    same findings. ``all_instances``: FT008 also without evidence that instances are shared (opt-in).
     """
     if engine == "cst":
         import libcst
@@ -58,7 +61,8 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
         facts = cst_facts(MetadataWrapper(libcst.parse_module(source)))
         tree = tree or parse(source)
         lines = source_lines(source)
-        found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
+        found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore),
+                                               all_instances=all_instances))
         return report_unlocked(tree, facts, found, lines) if any(f.fixable for f in found) else found
     if tree is None:
         if not may_have_findings(source):
@@ -68,7 +72,7 @@ def analyze(source: str, select: set[str] | None = None, ignore: set[str] | None
 
     lines = source_lines(source)
     facts = ast_facts(tree, source)
-    found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore)))
+    found = plan(tree, lines, analyze_tree(tree, lines, facts, _rules(select, ignore), all_instances=all_instances))
     return report_unlocked(tree, facts, found, lines) if any(f.fixable for f in found) else found
 
 

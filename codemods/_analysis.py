@@ -30,18 +30,43 @@ LIST_QNAMES = frozenset({"builtins.list", "collections.deque"})
 INPLACE_ATOMIC_QNAMES = frozenset({"builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray",
                                    "collections.deque"})
 LOCK_QNAMES = frozenset(f"{m}.{c}" for m in ("threading", "multiprocessing")
-                        for c in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"))
+                        for c in ("Lock", "RLock", "Condition"))
+#: a semaphore excludes other threads only when it admits one: ``Semaphore()`` / ``Semaphore(1)``;
+#: ``Semaphore(4)`` lets four threads in at once — not a lock
+SEMAPHORE_QNAMES = frozenset(f"{m}.{c}" for m in ("threading", "multiprocessing")
+                             for c in ("Semaphore", "BoundedSemaphore"))
+#: containers whose iterators raise RuntimeError when another thread changes them (dict, set, deque)
+ITER_CHECKED_QNAMES = frozenset({
+    "builtins.dict", "builtins.set", "collections.defaultdict", "collections.OrderedDict", "collections.Counter",
+    "collections.deque", "weakref.WeakValueDictionary", "weakref.WeakKeyDictionary", "weakref.WeakSet",
+})
 LOCAL_QNAMES = frozenset({"threading.local", "_threading_local.local"})
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "add",
-                              "discard", "setdefault", "appendleft", "popleft", "sort", "reverse"})
-_LOCK_WORDS = frozenset({"lock", "rlock", "mutex", "sem", "semaphore", "cond", "condition", "cv"})
+                              "discard", "setdefault", "appendleft", "popleft", "sort", "reverse", "move_to_end"})
+_LOCK_WORDS = frozenset({"lock", "rlock", "mutex", "cond", "condition", "cv"})
+#: the first argument of a call, for :func:`is_lock_call`: absent, or not a constant
+NO_ARG, NOT_CONSTANT = object(), object()
+
+
+LOCK_CALL_NAMES = frozenset({"Lock", "RLock", "Condition"})
+SEMAPHORE_CALL_NAMES = frozenset({"Semaphore", "BoundedSemaphore"})
+#: a source that may assign a lock to an attribute (``lock_attrs`` is only searched for when it matches)
+LOCK_ATTR_HINT = re.compile(r"\.\s*\w+\s*=\s*[\w.]*(?:Lock|Condition|Semaphore)\s*\(")
+
+
+def is_lock_call(qnames: set[str], first_arg: object = NO_ARG) -> bool:
+    """Does calling one of ``qnames`` with this first argument make a lock (mutual exclusion)?"""
+    if qnames & LOCK_QNAMES:
+        return True
+    return bool(qnames & SEMAPHORE_QNAMES) and (first_arg is NO_ARG or first_arg == 1)
 _SUPPRESS = re.compile(r"#\s*migrate:\s*ignore(?:\[([A-Za-z0-9, ]+)\])?")
 # Pre-filter: every finding needs one of these (a `global`, an augmented assignment, an item store or
-# `del`, a mutating method call, a class attribute spelled through the class) — files without any are
+# `del`, a mutating method call, a class attribute spelled through the class, a `yield`) — files without any are
 # skipped unparsed. `may_have_findings` adds `Cls.attr = …` for the module's top-level class names.
 PREFILTER = re.compile(
     r"\bglobal\s|[-+*/%&|^@]=|<<=|>>=|\]\s*\\?\s*=[^=]|\]\s*:[^\n=]*=|\bdel\b"
-    r"|\.\s*(?:" + "|".join(sorted(MUTATING_METHODS)) + r")\s*\(|type\(\s*self\s*\)|__class__|\bcls\.",
+    r"|\.\s*(?:" + "|".join(sorted(MUTATING_METHODS)) + r")\s*\(|type\(\s*self\s*\)|__class__|\bcls\."
+    r"|\byield\b|\bnext\s*\(|\.send\s*\(",  # FT012: a generator function, or next()/send() on a genexp
     re.M,
 )
 _TOP_CLASS = re.compile(r"^class\s+(\w+)", re.M)
@@ -73,6 +98,8 @@ class Finding:
     #: for class attributes: the expression naming the class in the code ("Cls", "type(self)")
     owner: Optional[str] = None
     end_line: Optional[int] = None
+    #: "warning", or "info": a note (equal-value memoisation: both threads store an equal value), never fixed
+    severity: str = "warning"
 
 
 @dataclass
@@ -86,20 +113,29 @@ class ModuleInfo:
     locks: set[str] = field(default_factory=set)
     inplace_atomic: set[str] = field(default_factory=set)
     inplace_other: set[str] = field(default_factory=set)
+    #: containers whose iteration raises when another thread changes them (dict, set, deque)
+    iter_checked: set[str] = field(default_factory=set)
     #: top-level class -> names bound in its body
     classes: dict[str, set[str]] = field(default_factory=dict)
     #: module-level classes deriving from threading.local (their instances are thread-local)
     local_classes: set[str] = field(default_factory=set)
+    #: attribute names assigned a lock anywhere (``self.not_full = threading.Condition(self.mutex)``):
+    #: ``with self.not_full:`` holds a lock whatever the name says (matched by spelling: ``…Lock()``,
+    #: ``…RLock()``, ``…Condition()``, ``…Semaphore()``/``(1)``)
+    lock_attrs: set[str] = field(default_factory=set)
 
-    def classify(self, name: str, qnames: set[str], literal: Optional[str]) -> None:
+    def classify(self, name: str, qnames: set[str], literal: Optional[str], first_arg: object = NO_ARG) -> None:
         """Record one module-level ``name = value``; ``qnames``: qualified names of the called callable,
-        ``literal``: "list"/"dict"/"set" for a display or comprehension."""
+        ``literal``: "list"/"dict"/"set" for a display or comprehension, ``first_arg``: the call's first
+        argument if it is a constant (``NO_ARG``, ``NOT_CONSTANT``)."""
         if qnames & (LOCAL_QNAMES | self.local_classes):
             self.locals_.add(name)
-        elif qnames & LOCK_QNAMES:
+        elif is_lock_call(qnames, first_arg):
             self.locks.add(name)
         elif literal or qnames & CONTAINER_QNAMES:
             self.containers.add(name)
+            if literal in ("dict", "set") or qnames & ITER_CHECKED_QNAMES:
+                self.iter_checked.add(name)
             if literal == "list" or qnames & LIST_QNAMES:
                 self.lists.add(name)
             if literal or qnames <= INPLACE_ATOMIC_QNAMES:
@@ -168,6 +204,8 @@ class FunctionContext:
     #: (line, column) of every ``with`` in the module that holds a lock
     lock_withs: frozenset[tuple[int, int]] = frozenset()
     writers: Optional["Writers"] = None
+    #: module-wide facts computed from the ast (``codemods._precision.ModuleExtra``)
+    extra: Optional[object] = None
 
     def holds_lock(self, node: ast.AST) -> bool:
         """A ``with <lock>:`` or a ``<lock>.acquire()`` statement."""
@@ -370,22 +408,31 @@ def _starts_line(lines: list[str], stmt: ast.stmt) -> bool:
                                                        and line[stmt.col_offset:].startswith(b"elif"))
 
 
-def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) -> list[Finding]:
+def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list,
+                 all_instances: bool = False) -> list[Finding]:
     """Run ``rules`` over every function of ``tree`` that can run in a thread, outside locks."""
+    from codemods._precision import ModuleExtra
+
     contexts: list[FunctionContext] = []
     module_level: set[int] = set()
+    extra = ModuleExtra(tree, facts, contexts)
+    extra.all_instances = all_instances
 
     def import_only(ctx: FunctionContext) -> bool:
-        return (id(ctx) in module_level and import_time_candidate(ctx.fn.name, bool(ctx.fn.decorator_list))
-                and facts.import_only(ctx.fn.name))
+        return ((id(ctx) in module_level and import_time_candidate(ctx.fn.name, bool(ctx.fn.decorator_list))
+                 and facts.import_only(ctx.fn.name))
+                or (ctx.fn.lineno, ctx.fn.col_offset) in extra.import_time_functions)
 
+    extra.import_only = import_only
     writers = Writers(contexts, import_only)
     lock_withs = frozenset(facts.lock_withs)
     for fn in functions(tree.body):
         ff = facts.functions.get((fn.lineno, fn.col_offset))
         if ff is None or ff.main_only:
             continue
-        ctx = FunctionContext(fn, facts.info, ff.globals_, ff.local_names, ff.cls, lock_withs, writers)
+        if isinstance(fn, ast.AsyncFunctionDef) and not extra.hands_to_threads(fn):
+            continue  # a coroutine runs on its event loop, one step at a time, unless it hands work to threads
+        ctx = FunctionContext(fn, facts.info, ff.globals_, ff.local_names, ff.cls, lock_withs, writers, extra)
         contexts.append(ctx)
         if ff.module_level:
             module_level.add(id(ctx))
@@ -409,7 +456,8 @@ def analyze_tree(tree: ast.Module, lines: list[str], facts: Facts, rules: list) 
                     if f is not None and not suppressed(lines, f.line, f.code):
                         here.append(f)
                         break
-        if here and not import_only(ctx):  # a helper that only runs at import time races with nothing
+        # a helper that only runs at import time races with nothing; one only called under a lock neither
+        if here and not import_only(ctx) and not extra.locked_only(ctx.fn):
             for f in here:
                 # one report per guarded block: a finding inside another's block for the same state goes
                 if not any(g is not f and g.state == f.state and g.span[0] <= f.span[0] and f.span[1] <= g.span[1]

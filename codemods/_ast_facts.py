@@ -14,13 +14,18 @@ import builtins
 from typing import Iterator, Optional
 
 from codemods._analysis import (
-    LOCK_QNAMES,
     LOCAL_QNAMES,
+    LOCK_ATTR_HINT,
+    LOCK_CALL_NAMES,
+    SEMAPHORE_CALL_NAMES,
+    NO_ARG,
+    NOT_CONSTANT,
     Facts,
     FnFacts,
     ModuleInfo,
     fixpoint,
     import_time_candidate,
+    is_lock_call,
     lockish,
     source_lines,
 )
@@ -233,7 +238,7 @@ def ast_facts(tree: ast.Module, source: str) -> Facts:
             for t in targets:
                 if isinstance(t, ast.Name):
                     q = res.qnames(s.value.func) if isinstance(s.value, ast.Call) else set()
-                    info.classify(t.id, q, _literal(s.value))
+                    info.classify(t.id, q, _literal(s.value), first_arg(s.value))
 
     functions: dict[tuple[int, int], FnFacts] = {}
     lock_withs: set[tuple[int, int]] = set()
@@ -282,6 +287,8 @@ def ast_facts(tree: ast.Module, source: str) -> Facts:
                 for case in getattr(stmt, "cases", None) or ():
                     statements(case.body, chain, cls, main)
 
+    if LOCK_ATTR_HINT.search(source):
+        info.lock_attrs.update(_lock_attrs(tree))
     statements(tree.body, [], None, False)
     cache: list[set[str]] = []
 
@@ -376,8 +383,30 @@ def _import_only(tree: ast.Module, stmts: list[ast.stmt], functions: dict[tuple[
     return fixpoint({n: deps for n, deps in needs.items() if n in used and n not in bad})
 
 
+def _lock_attrs(tree: ast.Module) -> set[str]:
+    """Attribute names assigned ``<...>.Lock()``/``RLock()``/``Condition()``/``Semaphore()``/``(1)``."""
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+            f = n.value.func
+            last = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if last in LOCK_CALL_NAMES or (last in SEMAPHORE_CALL_NAMES and first_arg(n.value) in (NO_ARG, 1)):
+                out.update(t.attr for t in n.targets if isinstance(t, ast.Attribute))
+    return out
+
+
+def first_arg(value: ast.AST) -> object:
+    """The constant first argument of a call (``NO_ARG`` / ``NOT_CONSTANT``), for semaphores."""
+    if not isinstance(value, ast.Call):
+        return NOT_CONSTANT
+    arg = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "value"), None)
+    if arg is None:
+        return NOT_CONSTANT if value.args or value.keywords else NO_ARG
+    return arg.value if isinstance(arg, ast.Constant) else NOT_CONSTANT
+
+
 def res_locks(res: _Resolver, call: ast.Call) -> bool:
-    return bool(res.qnames(call.func) & LOCK_QNAMES)
+    return is_lock_call(res.qnames(call.func), first_arg(call))
 
 
 def _holds_lock(node: ast.With | ast.AsyncWith, ff: FnFacts, info: ModuleInfo) -> bool:
@@ -388,7 +417,7 @@ def _is_lock(expr: ast.AST, ff: FnFacts, info: ModuleInfo) -> bool:
     if isinstance(expr, ast.Call):
         expr = expr.func
     if isinstance(expr, ast.Attribute):
-        return lockish(expr.attr)
+        return lockish(expr.attr) or expr.attr in info.lock_attrs
     if isinstance(expr, ast.Name):
         if lockish(expr.id):
             return True

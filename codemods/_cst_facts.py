@@ -26,12 +26,17 @@ from libcst.metadata import (
 
 from codemods._analysis import (
     LOCAL_QNAMES,
-    LOCK_QNAMES,
+    LOCK_ATTR_HINT,
+    LOCK_CALL_NAMES,
+    SEMAPHORE_CALL_NAMES,
+    NO_ARG,
+    NOT_CONSTANT,
     Facts,
     FnFacts,
     ModuleInfo,
     fixpoint,
     import_time_candidate,
+    is_lock_call,
     lockish,
 )
 
@@ -43,6 +48,23 @@ def _literal(value: cst.BaseExpression) -> Optional[str]:
     if isinstance(value, (cst.Set, cst.SetComp)):
         return "set"
     return None
+
+
+def _first_arg(value: cst.BaseExpression) -> object:
+    """The constant first argument of a call (``NO_ARG`` / ``NOT_CONSTANT``), for semaphores."""
+    if not isinstance(value, cst.Call):
+        return NOT_CONSTANT
+    positional = [a for a in value.args if a.keyword is None and not a.star]
+    arg = positional[0].value if positional else next(
+        (a.value for a in value.args if a.keyword is not None and a.keyword.value == "value"), None)
+    if arg is None:
+        return NOT_CONSTANT if value.args else NO_ARG
+    try:
+        import ast
+
+        return ast.literal_eval(cst.Module(body=[]).code_for_node(arg))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return NOT_CONSTANT
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -67,6 +89,7 @@ class _FactsVisitor(cst.CSTVisitor):
         self.acquires: list[cst.Expr] = []
         self.match_names: dict[int, set[str]] = {}  # id(scope) -> names captured by match patterns
         self.globals_: dict[int, set[str]] = {}  # id(function scope) -> names declared global
+        self.lock_hint = bool(LOCK_ATTR_HINT.search(module.code))
 
     # -- helpers -----------------------------------------------------------------------------------
     def _qnames(self, node: cst.CSTNode) -> set[str]:
@@ -99,9 +122,15 @@ class _FactsVisitor(cst.CSTVisitor):
     def _classify(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             q = self._qnames(value.func) if isinstance(value, cst.Call) else set()
-            self.info.classify(target.value, q, _literal(value))
+            self.info.classify(target.value, q, _literal(value), _first_arg(value))
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        if self.lock_hint and isinstance(node.value, cst.Call):
+            f = node.value.func
+            last = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+            if last in LOCK_CALL_NAMES or (last in SEMAPHORE_CALL_NAMES and _first_arg(node.value) in (NO_ARG, 1)):
+                self.info.lock_attrs.update(t.target.attr.value for t in node.targets
+                                            if isinstance(t.target, cst.Attribute))
         if self._at_module_level(node):
             for t in node.targets:
                 self._classify(t.target, node.value)
@@ -205,7 +234,7 @@ class _FactsVisitor(cst.CSTVisitor):
         if isinstance(expr, cst.Call):
             expr = expr.func
         if isinstance(expr, cst.Attribute):
-            return lockish(expr.attr.value)
+            return lockish(expr.attr.value) or expr.attr.value in self.info.lock_attrs
         if isinstance(expr, cst.Name):
             return lockish(expr.value) or any(self._is_lock_assignment(r) for r in self._referents(expr))
         return False
@@ -230,7 +259,7 @@ class _FactsVisitor(cst.CSTVisitor):
         value = getattr(stmt, "value", None)
         if isinstance(assignment.scope, GlobalScope) and not self._at_module_level(stmt):
             return False  # a `global` name rebound inside a function: not module-level state
-        return isinstance(value, cst.Call) and bool(self._qnames(value.func) & LOCK_QNAMES)
+        return isinstance(value, cst.Call) and is_lock_call(self._qnames(value.func), _first_arg(value))
 
 
     def leave_Module(self, original_node: cst.Module) -> None:

@@ -14,7 +14,7 @@ from libcst.codemod import Codemod, CodemodContext, SkipFile
 
 
 class FreeThreadingCommand(Codemod):
-    DESCRIPTION = "Wrap unsafe shared-state mutations in locks (uv-migrate rules FT001-FT009)."
+    DESCRIPTION = "Wrap unsafe shared-state mutations in locks (uv-migrate rules FT001-FT012)."
 
     def __init__(self, context: CodemodContext, select: str | None = None, ignore: str | None = None) -> None:
         super().__init__(context)

@@ -8,6 +8,13 @@ from codemods._analysis import has_call, names_in
 from codemods._base import Rule, src
 
 
+def lazy_or(stmt: ast.Assign, name: str) -> bool:
+    """``x = x or make()``: the old value is kept unless it is empty (lazy initialisation)."""
+    v = stmt.value
+    return (isinstance(v, ast.BoolOp) and isinstance(v.op, ast.Or) and isinstance(v.values[0], ast.Name)
+            and v.values[0].id == name and not any(name in names_in(w) for w in v.values[1:]))
+
+
 class GlobalReadModifyWrite(Rule):
     CODE = "FT001"
     MESSAGE = "read-modify-write of module global '{state}' without a lock"
@@ -104,8 +111,138 @@ class GlobalReadModifyWrite(Rule):
                 global n
                 n += 1  # migrate: ignore[FT001]
         """),
+        # a coroutine runs on its event loop, one step at a time (no other thread runs it)
+        src("""
+            hits = 0
+            async def record():
+                global hits
+                hits += 1
+        """),
+        # `x = x or make()` is lazy initialisation (FT004), not a read-modify-write
+        src("""
+            _default = None
+            def default():
+                global _default
+                _default = _default or make_default()
+                return _default
+        """),
+        # a helper whose every call in the module is made under a lock
+        src("""
+            import threading
+            _lock = threading.Lock()
+            _n = 0
+            def _bump():
+                global _n
+                _n += 1
+            def bump():
+                with _lock:
+                    _bump()
+            def bump_twice():
+                with _lock:
+                    _bump()
+                    _bump()
+        """),
+        # ... or whose name says the caller holds the lock
+        src("""
+            _n = 0
+            def _bump_locked():
+                global _n
+                _n += 1
+        """),
+        # a decorator runs while the module is imported
+        src("""
+            _count = 0
+            def register(fn):
+                global _count
+                _count += 1
+                return fn
+            @register
+            def a(): pass
+            @register
+            def b(): pass
+        """),
+        # a Semaphore(1) is a lock
+        src("""
+            import threading
+            _gate = threading.BoundedSemaphore(1)
+            n = 0
+            def f():
+                global n
+                with _gate:
+                    n += 1
+        """),
     ]
     INVALID = [
+        # a semaphore that lets four threads in is not a lock
+        (src("""
+            import threading
+            _slots = threading.Semaphore(4)
+            n = 0
+            def f():
+                global n
+                with _slots:
+                    n += 1
+         """),
+         src("""
+            import threading
+            _slots = threading.Semaphore(4)
+            n = 0
+            _n_lock = threading.Lock()
+            def f():
+                global n
+                with _slots:
+                    with _n_lock:
+                        n += 1
+         """)),
+        # an async def that hands work to threads is not confined to its loop
+        (src("""
+            n = 0
+            def work():
+                global n
+                n += 1
+            async def main(loop):
+                await loop.run_in_executor(None, work)
+         """),
+         src("""
+            import threading
+            n = 0
+            _n_lock = threading.Lock()
+            def work():
+                global n
+                with _n_lock:
+                    n += 1
+            async def main(loop):
+                await loop.run_in_executor(None, work)
+         """)),
+        # a helper called under a lock in one place and without it in another
+        (src("""
+            import threading
+            _lock = threading.Lock()
+            _n = 0
+            def _bump():
+                global _n
+                _n += 1
+            def bump():
+                with _lock:
+                    _bump()
+            def bump_fast():
+                _bump()
+         """),
+         src("""
+            import threading
+            _lock = threading.Lock()
+            _n = 0
+            _n_lock = threading.Lock()
+            def _bump():
+                global _n
+                with _n_lock:
+                    _n += 1
+            def bump():
+                with _lock:
+                    _bump()
+            def bump_fast():
+                _bump()
+         """)),
         (src("""
             n = 0
             def f():
@@ -223,7 +360,7 @@ class GlobalReadModifyWrite(Rule):
             hits = 0  # total
 
 
-            async def record():
+            def record():
                 global hits
                 # one more
                 hits += 1  # not atomic
@@ -237,7 +374,7 @@ class GlobalReadModifyWrite(Rule):
             _hits_lock = threading.Lock()
 
 
-            async def record():
+            def record():
                 global hits
                 # one more
                 with _hits_lock:
@@ -255,6 +392,8 @@ class GlobalReadModifyWrite(Rule):
             return self.finding(stmt, stmt.target.id, calls=has_call([stmt.value]))
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             n = stmt.targets[0].id
+            if lazy_or(stmt, n):
+                return None  # `x = x or make()`: lazy initialisation (FT004)
             if n in ctx.globals_ and n in names_in(stmt.value):
                 return self.finding(stmt, n, calls=has_call([stmt.value]))
         # tmp = n ... n = <uses tmp>

@@ -100,6 +100,22 @@ class ContainerItemReadModifyWrite(Rule):
         """),
     ]
     INVALID = [
+        # a tuple unpacked from `get`, stored back: lost updates
+        (src("""
+            stats = {}
+            def record(k, ms):
+                n, total = stats.get(k, (0, 0))
+                stats[k] = (n + 1, total + ms)
+         """),
+         src("""
+            import threading
+            stats = {}
+            _stats_lock = threading.RLock()
+            def record(k, ms):
+                with _stats_lock:
+                    n, total = stats.get(k, (0, 0))
+                    stats[k] = (n + 1, total + ms)
+         """)),
         (src("""
             counts = {}
             def hit(k):
@@ -191,11 +207,15 @@ class ContainerItemReadModifyWrite(Rule):
             if name and reads(stmt.value, name):
                 return self.finding(stmt, name, calls=has_call([stmt.value]))
             target = stmt.targets[0]
-            if isinstance(target, ast.Name) and isinstance(stmt.value, (ast.Subscript, ast.Call)):
-                return self._through_temporary(body, i, target.id, ctx)
+            if isinstance(stmt.value, (ast.Subscript, ast.Call)):
+                if isinstance(target, ast.Name):
+                    return self._through_temporary(body, i, {target.id}, ctx)
+                if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Name) for e in target.elts):
+                    # `a, b = d.get(k, (0, 0))` … `d[k] = (a + 1, b)`
+                    return self._through_temporary(body, i, {e.id for e in target.elts}, ctx)
         return None
 
-    def _through_temporary(self, body, i, temp, ctx):
+    def _through_temporary(self, body, i, temps, ctx):
         """``n = d.get(k)`` … ``d[k] = <uses n>`` in one body."""
         stmt = body[i]
         for name in sorted(n for n in names_in(stmt.value) if n in ctx.info.containers and shared(n, ctx)):
@@ -204,7 +224,7 @@ class ContainerItemReadModifyWrite(Rule):
             for j in range(i + 1, len(body)):
                 later = body[j]
                 if (isinstance(later, ast.Assign) and len(later.targets) == 1
-                        and _container_of(later.targets[0], ctx) == name and temp in names_in(later.value)):
+                        and _container_of(later.targets[0], ctx) == name and temps & names_in(later.value)):
                     return self.finding(stmt, name, span=(stmt.lineno, later.end_lineno or later.lineno),
                                         calls=has_call(body[i:j + 1]))
         return None

@@ -6,6 +6,9 @@ import ast
 
 from codemods._analysis import MUTATING_METHODS, has_call, names_in, shared
 from codemods._base import Rule, src
+from codemods._precision import equal_value_body
+
+INFO_SUFFIX = " (equal-value memoisation: both threads store an equal value; no lock needed)"
 
 
 def checked_container(test: ast.AST, ctx) -> str | None:
@@ -61,7 +64,7 @@ def setdefault_parts(stmt: ast.If, name: str) -> tuple[ast.AST, ast.AST] | None:
 
 class CheckThenAct(Rule):
     CODE = "FT003"
-    MESSAGE = "check-then-act on module-level '{state}' without a lock"
+    MESSAGE = "check-then-act on module-level '{state}' without a lock{message_suffix}"
     FIX = "lock"
     VALID = [
         # one atomic call
@@ -114,7 +117,52 @@ class CheckThenAct(Rule):
                         cache[k] = 2
         """),
     ]
+    INFO = [
+        # the stored value is a pure function of the key: two threads store equal patterns
+        src("""
+            import re
+            _patterns = {}
+            def pattern(p):
+                if p not in _patterns:
+                    _patterns[p] = re.compile(p)
+                return _patterns[p]
+        """),
+        # imports and metadata lookups, through a local
+        src("""
+            import importlib
+            from importlib.metadata import version
+            _plugins = {}
+            _versions = {}
+            def plugin(name):
+                if name not in _plugins:
+                    mod = importlib.import_module("plugins." + name.lower())
+                    _plugins[name] = mod
+                return _plugins[name]
+            def dist_version(name):
+                if _versions.get(name) is None:
+                    _versions[name] = version(name)
+                return _versions[name]
+        """),
+    ]
     INVALID = [
+        # a new object per key: which one a caller gets matters (identity), so it stays a fix
+        (src("""
+            _handlers = {}
+            def handler(name):
+                if name not in _handlers:
+                    _handlers[name] = Handler(name.lower())
+                return _handlers[name]
+         """),
+         src("""
+            import threading
+            _handlers = {}
+            _handlers_lock = threading.RLock()
+            def handler(name):
+                with _handlers_lock:
+                    if name not in _handlers:
+                        _handlers[name] = Handler(name.lower())
+                return _handlers[name]
+         """)),
         (src("""
             cache = {}
             def get(k):
@@ -152,6 +200,24 @@ class CheckThenAct(Rule):
                     else:
                         seen.add(x)
                         return True
+         """)),
+        # OrderedDict.move_to_end: KeyError if another thread removed the key after the check
+        (src("""
+            from collections import OrderedDict
+            _lru = OrderedDict()
+            def touch(k):
+                if k in _lru:
+                    _lru.move_to_end(k)
+         """),
+         src("""
+            import threading
+            from collections import OrderedDict
+            _lru = OrderedDict()
+            _lru_lock = threading.RLock()
+            def touch(k):
+                with _lru_lock:
+                    if k in _lru:
+                        _lru.move_to_end(k)
          """)),
         # check-then-remove on a list
         (src("""
@@ -239,6 +305,8 @@ class CheckThenAct(Rule):
             return None
         if _is_check_then_delete(stmt, name):
             return None
+        if ctx.extra is not None and equal_value_body(stmt.body + stmt.orelse, name, ctx.extra, item=True):
+            return self.finding(stmt, name, severity="info", message_suffix=INFO_SUFFIX)
         if name not in ctx.info.lists and setdefault_parts(stmt, name):
             return self.finding(stmt, name, fix="setdefault")
         return self.finding(stmt, name, calls=has_call(stmt.body + stmt.orelse + [stmt.test]))

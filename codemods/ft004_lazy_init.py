@@ -7,6 +7,10 @@ import ast
 
 from codemods._analysis import has_call
 from codemods._base import Rule, src
+from codemods._precision import _fresh_mutable, equal_value_body
+from codemods.ft001_global_rmw import lazy_or
+
+INFO_SUFFIX = " (equal-value: both threads store an equal value; no lock needed)"
 
 
 def lazy_global(stmt: ast.AST, ctx) -> str | None:
@@ -33,7 +37,8 @@ def lazy_global(stmt: ast.AST, ctx) -> str | None:
 
 class LazyInit(Rule):
     CODE = "FT004"
-    MESSAGE = "lazy initialisation of global '{state}' is not thread-safe (two threads can both initialise it)"
+    MESSAGE = ("lazy initialisation of global '{state}' is not thread-safe (two threads can both initialise it)"
+               "{message_suffix}")
     FIX = "double-checked"
     VALID = [
         src("""
@@ -91,7 +96,115 @@ class LazyInit(Rule):
                 return _inst
         """),
     ]
+    INFO = [
+        # a warning shown once: two racing threads may both warn, nothing else happens twice
+        src("""
+            import warnings
+            _warned = False
+            def old_api():
+                global _warned
+                if not _warned:
+                    _warned = True
+                    warnings.warn("old_api is deprecated", DeprecationWarning)
+        """),
+        # a lookup table built from constants, never changed in place afterwards
+        src("""
+            ZONES = ["Europe/Paris", "America/New_York"]
+            _lower = None
+            def canonical(zone):
+                global _lower
+                if _lower is None:
+                    _lower = dict((z.lower(), z) for z in ZONES)
+                return _lower.get(zone.lower(), zone)
+        """),
+        # the result of a memoised getter, or of a function that only returns constants
+        src("""
+            _cache = {}
+            _default = None
+            _env = None
+            def translation(lang):
+                if lang not in _cache:  # migrate: ignore[FT003]
+                    _cache[lang] = Translation(lang)
+                return _cache[lang]
+            def default():
+                global _default
+                if _default is None:
+                    _default = translation("en")
+                return _default
+            def _detect():
+                if gevent_loaded():
+                    return "gevent"
+                return "default"
+            def environment():
+                global _env
+                if _env is None:
+                    _env = _detect()
+                return _env
+        """),
+        src("""
+            import re
+            _word = None
+            def word_re():
+                global _word
+                if _word is None:
+                    _word = re.compile(r"\\w+")
+                return _word
+        """),
+        # a lazy import
+        src("""
+            _json = None
+            def dumps(obj):
+                global _json
+                if _json is None:
+                    import json
+                    _json = json
+                return _json.dumps(obj)
+        """),
+        src("""
+            import shutil
+            _git = None
+            def git():
+                global _git
+                _git = _git or shutil.which("git")
+                return _git
+        """),
+    ]
     INVALID = [
+        # a table that is changed in place later: the copy another thread filled can be lost
+        (src("""
+            _routes = None
+            def routes():
+                global _routes
+                if _routes is None:
+                    _routes = dict(DEFAULTS)
+                return _routes
+            def add_route(k, v):
+                routes()[k] = v
+                _routes[k] = v
+         """),
+         src("""
+            import threading
+            _routes = None
+            _routes_lock = threading.RLock()
+            def routes():
+                global _routes
+                if _routes is None:
+                    with _routes_lock:
+                        if _routes is None:
+                            _routes = dict(DEFAULTS)
+                return _routes
+            def add_route(k, v):
+                routes()[k] = v
+                _routes[k] = v
+         """)),
+        # `x = x or make()`: a singleton built twice; reported (no `if` to double-check)
+        (src("""
+            _engine = None
+            def engine():
+                global _engine
+                _engine = _engine or Engine()
+                return _engine
+         """), None),
         (src("""
             _inst = None
             def get():
@@ -186,7 +299,18 @@ class LazyInit(Rule):
     ]
 
     def check(self, body, i, ctx):
-        name = lazy_global(body[i], ctx)
+        stmt = body[i]
+        name = lazy_global(stmt, ctx)
         if name:
-            return self.finding(body[i], name, calls=has_call(body[i].body))
+            if ctx.extra is not None and equal_value_body(stmt.body, name, ctx.extra, item=False):
+                return self.finding(stmt, name, severity="info", message_suffix=INFO_SUFFIX)
+            return self.finding(stmt, name, calls=has_call(stmt.body))
+        # `x = x or make()`: the same race, in one statement (reported; the fix needs an `if`)
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id in ctx.globals_ and lazy_or(stmt, stmt.targets[0].id)):
+            name = stmt.targets[0].id
+            if ctx.extra is not None and ctx.extra.pure(stmt.value.values[-1], name) \
+                    and not _fresh_mutable(stmt.value.values[-1]):
+                return self.finding(stmt, name, severity="info", message_suffix=INFO_SUFFIX)
+            return self.finding(stmt, name, fixable=False)
         return None

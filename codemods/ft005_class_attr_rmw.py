@@ -72,6 +72,17 @@ class ClassAttrReadModifyWrite(Rule):
                 n = 0
                 n += 1
         """),
+        # a class instantiated only at module level and in class bodies: its constructor runs at import time
+        src("""
+            class Tok:
+                num = 0
+                def __init__(self, name):
+                    self.id = Tok.num
+                    Tok.num += 1
+            class Lexer:
+                tokens = [Tok("ws"), Tok("name")]
+            EOF = Tok("eof")
+        """),
     ]
     INVALID = [
         (src("""

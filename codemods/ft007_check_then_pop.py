@@ -15,20 +15,23 @@ def checked_list(test: ast.AST, ctx) -> str | None:
         node = node.args[0]
     elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Call):
         return checked_list(node.left, ctx)
-    if isinstance(node, ast.Name) and node.id in ctx.info.lists and shared(node.id, ctx):
+    if isinstance(node, ast.Name) and (node.id in ctx.info.lists or node.id in ctx.info.iter_checked) \
+            and shared(node.id, ctx):
         return node.id
     return None
 
 
-def pops(stmts: list[ast.stmt], name: str) -> bool:
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("pop", "popleft")
+def pops(stmts: list[ast.stmt], name: str, ctx) -> bool:
+    """``name.pop()``/``popleft()`` of a list or deque; ``popitem()`` of a dict (``OrderedDict.popitem``)."""
+    methods = ("pop", "popleft") if name in ctx.info.lists else ("popitem",)
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in methods
                and isinstance(n.func.value, ast.Name) and n.func.value.id == name
                for s in stmts for n in ast.walk(s))
 
 
 class CheckThenPop(Rule):
     CODE = "FT007"
-    MESSAGE = "check-then-pop on module-level list '{state}' without a lock"
+    MESSAGE = "check-then-pop on module-level '{state}' without a lock"
     FIX = "lock"
     VALID = [
         src("""
@@ -60,6 +63,25 @@ class CheckThenPop(Rule):
         """),
     ]
     INVALID = [
+        # an LRU cache evicting its oldest entry: two threads can both see it full and evict twice, or
+        # pop an empty dict
+        (src("""
+            from collections import OrderedDict
+            _lru = OrderedDict()
+            def evict():
+                if _lru:
+                    _lru.popitem(last=False)
+         """),
+         src("""
+            import threading
+            from collections import OrderedDict
+            _lru = OrderedDict()
+            _lru_lock = threading.RLock()
+            def evict():
+                with _lru_lock:
+                    if _lru:
+                        _lru.popitem(last=False)
+         """)),
         (src("""
             queue = []
             def take():
@@ -103,6 +125,6 @@ class CheckThenPop(Rule):
         if not isinstance(stmt, ast.If):
             return None
         name = checked_list(stmt.test, ctx)
-        if name and pops(stmt.body, name):
+        if name and pops(stmt.body, name, ctx):
             return self.finding(stmt, name, calls=has_call(stmt.body))
         return None

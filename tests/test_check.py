@@ -7,7 +7,7 @@ import json
 from conftest import run_migrate, tree_digest
 
 UNSAFE = "counts = {}\n\n\ndef hit(k):\n    counts[k] += 1\n"
-REPORT_ONLY = "class C:\n    def f(self):\n        self.n += 1\n"
+REPORT_ONLY = "class C:\n    def f(self):\n        self.n += 1\n\n\nshared = C()\n"
 
 
 def tree(tmp_path):
@@ -29,7 +29,7 @@ def test_text_output_like_ruff(tmp_path):
     assert lines == [
         f"{root}/pkg/a.py:5:5: FT002 [*] read-modify-write of an item of module-level 'counts' without a lock",
         f"{root}/pkg/b.py:3:9: FT008 read-modify-write of instance attribute 'self.n' is not thread-safe if the "
-        "instance is shared",
+        "instance is shared: an instance is stored in a module global",
     ]
     assert "broken.py" in proc.stderr and "SyntaxError" in proc.stderr  # reported, skipped, no crash
 
@@ -52,7 +52,7 @@ def test_json_fields(tmp_path):
     data = json.loads(run_migrate("check", str(root / "pkg" / "a.py"), "--format", "json").stdout)
     assert data == [{"path": f"{root}/pkg/a.py", "line": 5, "column": 5, "code": "FT002",
                      "message": "read-modify-write of an item of module-level 'counts' without a lock",
-                     "fixable": True}]
+                     "fixable": True, "severity": "warning"}]
 
 
 # The parts of the SARIF 2.1.0 schema (docs.oasis-open.org/sarif/sarif/v2.1.0) a log like ours must meet.
@@ -98,7 +98,7 @@ def test_sarif(tmp_path):
     fastjsonschema.validate(SARIF_SUBSET, log)
     assert log["version"] == "2.1.0" and "sarif" in log["$schema"]
     run = log["runs"][0]
-    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [f"FT00{i}" for i in range(1, 10)]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [f"FT0{i:02d}" for i in range(1, 13)]
     res = run["results"][0]
     assert res["ruleId"] == "FT002" and run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == "FT002"
     assert res["locations"][0]["physicalLocation"] == {
@@ -196,3 +196,30 @@ def test_rules_run_through_libcst_tool(tmp_path):
     text = target.read_text()
     assert "with _total_lock:" in text and "import threading" in text
     assert run_migrate("check", str(target), "--select", "FT001,FT002,FT003,FT004,FT005").returncode == 0
+
+
+MEMO = "import re\n_res = {}\n\n\ndef pattern(p):\n    if p not in _res:\n        _res[p] = re.compile(p)\n    return _res[p]\n"
+UNSHARED = "class Parser:\n    def advance(self):\n        self.pos += 1\n"
+
+
+def test_info_notes_do_not_fail_the_run(tmp_path):
+    (tmp_path / "memo.py").write_text(MEMO)
+    proc = run_migrate("check", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith(f"{tmp_path}/memo.py:6:5: FT003 [info] check-then-act")
+    assert "equal-value" in proc.stdout and "1 of them info notes" in proc.stderr
+    data = json.loads(run_migrate("check", str(tmp_path), "--format", "json").stdout)
+    assert [(f["code"], f["severity"], f["fixable"]) for f in data] == [("FT003", "info", False)]
+    log = json.loads(run_migrate("check", str(tmp_path), "--format", "sarif").stdout)
+    assert [r["level"] for r in log["runs"][0]["results"]] == ["note"]
+    before = (tmp_path / "memo.py").read_bytes()
+    assert run_migrate("check", str(tmp_path), "--fix").returncode == 0
+    assert (tmp_path / "memo.py").read_bytes() == before  # a note is never "fixed" with a lock
+
+
+def test_ft008_without_evidence_is_opt_in(tmp_path):
+    (tmp_path / "p.py").write_text(UNSHARED)
+    assert run_migrate("check", str(tmp_path)).stdout == ""
+    assert run_migrate("check", str(tmp_path), "--select", "FT").stdout == ""  # a prefix is not opting in
+    proc = run_migrate("check", str(tmp_path), "--select", "FT008")
+    assert proc.returncode == 1 and ":3:9: FT008 " in proc.stdout

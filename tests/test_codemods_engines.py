@@ -10,7 +10,7 @@ import pytest
 from codemods import RULES_BY_CODE, analyze
 from codemods._base import src
 
-EXAMPLES = [s for rule in RULES_BY_CODE.values() for s in rule.VALID + [i for i, _ in rule.INVALID]]
+EXAMPLES = [s for rule in RULES_BY_CODE.values() for s in rule.VALID + [i for i, _ in rule.INVALID] + rule.INFO]
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 # threading-heavy standard library modules (always present, real code with real findings)
 STDLIB_FILES = ["threading.py", "logging/__init__.py", "logging/handlers.py", "concurrent/futures/thread.py",
@@ -82,7 +82,7 @@ SCOPES = [
 
 
 def findings(source: str, engine: str):
-    return [(f.line, f.column, f.code, f.state, f.fixable, f.span, f.fix, f.calls, f.owner)
+    return [(f.line, f.column, f.code, f.state, f.fixable, f.span, f.fix, f.calls, f.owner, f.severity)
             for f in analyze(source, engine=engine)]
 
 

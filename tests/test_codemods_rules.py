@@ -10,10 +10,12 @@ from codemods import RULES_BY_CODE, analyze, fix
 
 VALID = [(code, src) for code, rule in RULES_BY_CODE.items() for src in rule.VALID]
 INVALID = [(code, src, expected) for code, rule in RULES_BY_CODE.items() for src, expected in rule.INVALID]
+INFO = [(code, src) for code, rule in RULES_BY_CODE.items() for src in rule.INFO]
 
 
 def test_every_rule_has_examples():
-    assert list(RULES_BY_CODE) == [f"FT00{i}" for i in range(1, 10)]
+    assert list(RULES_BY_CODE)[:9] == [f"FT00{i}" for i in range(1, 10)]
+    assert all(code.startswith("FT0") and len(code) == 5 for code in RULES_BY_CODE)
     for rule in RULES_BY_CODE.values():
         assert rule.VALID and rule.INVALID and rule.MESSAGE
 
@@ -36,6 +38,13 @@ def test_invalid_is_reported_and_fixed(code, src, expected):
     compile(new, "<fixed>", "exec")
     assert analyze(new) == []  # fixed code is clean
     assert fix(new) == (new, [])  # idempotent
+
+
+@pytest.mark.parametrize("code,src", INFO)
+def test_info_is_a_note_and_not_fixed(code, src):
+    findings = analyze(src)
+    assert findings and {(f.code, f.severity, f.fixable) for f in findings} == {(code, "info", False)}, findings
+    assert fix(src) == (src, [])
 
 
 @pytest.mark.parametrize("code,src,expected", INVALID)
@@ -196,3 +205,10 @@ def test_an_elif_is_reported_not_fixed():
     src = "_p = None\ndef f(x):\n    global _p\n    if x:\n        return ()\n    elif _p is None:\n        _p = {}\n"
     assert [(f.code, f.fixable) for f in analyze(src)] == [("FT004", False)]
     assert fix(src) == (src, [])
+
+
+def test_every_rule_is_in_the_readme_table():
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert [c for c in RULES_BY_CODE if f"| `{c}` |" not in readme] == []

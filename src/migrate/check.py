@@ -71,7 +71,8 @@ def iter_python_files(paths: list[Path], exclude: list[str] | None = None,
     return unique
 
 
-def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: frozenset[str] | None) -> FileResult:
+def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: frozenset[str] | None,
+               all_instances: bool = False) -> FileResult:
     import codemods
 
     try:
@@ -87,7 +88,8 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
         return FileResult(path, [], error=f"cannot parse: {exc or type(exc).__name__}")
     try:
-        findings = (codemods.analyze(source, set(select or ()), set(ignore or ()), tree=tree)
+        findings = (codemods.analyze(source, set(select or ()), set(ignore or ()), tree=tree,
+                                     all_instances=all_instances)
                     if codemods.may_have_findings(source) else [])
     except RecursionError:
         return FileResult(path, [], error="too deeply nested to analyse")
@@ -118,15 +120,15 @@ def read_source(path: Path) -> tuple[str, str]:
 
 def _records(path: str, findings, fixed_lines: set[int]) -> list[dict[str, Any]]:
     return [{"path": path, "line": f.line, "column": f.column, "code": f.code, "message": f.message,
-             "fixable": f.fixable, "fixed": f.line in fixed_lines} for f in findings]
+             "fixable": f.fixable, "severity": f.severity, "fixed": f.line in fixed_lines} for f in findings]
 
 
-def _check_many(files: list[Path], fix: bool, select, ignore) -> list[FileResult]:
+def _check_many(files: list[Path], fix: bool, select, ignore, all_instances: bool = False) -> list[FileResult]:
     """Every file checked; in worker processes for a large tree, unless called from a worker thread
     (`migrate batch` runs projects in threads: forking a threaded process is not safe)."""
     import threading
 
-    args = [(str(p), fix, select, ignore) for p in files]
+    args = [(str(p), fix, select, ignore, all_instances) for p in files]
     workers = min(os.cpu_count() or 1, len(files) // 4 or 1)
     if (workers < 2 or len(files) < PARALLEL_MIN_FILES or threading.current_thread() is not threading.main_thread()
             or sum(_size(p) for p in files) < PARALLEL_MIN_BYTES):
@@ -176,7 +178,9 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
         sys.stderr.write(f"error: {exc}\n")
         return 2
     files = iter_python_files(paths, exclude)
-    results = _check_many(files, fix or diff, sel, ign)
+    # FT008 named in --select (not through a prefix): every `self.x += 1`, shared or not (opt-in)
+    all_instances = "FT008" in {c.strip().upper() for c in (select or "").split(",")}
+    results = _check_many(files, fix or diff, sel, ign, all_instances)
     errors = [r for r in results if r.error]
     for r in errors:
         sys.stderr.write(f"{r.path}: {r.error} (skipped)\n")
@@ -197,7 +201,8 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
     if fmt == "json":
         import json
 
-        shown = [{k: f[k] for k in ("path", "line", "column", "code", "message", "fixable")} for f in remaining]
+        shown = [{k: f[k] for k in ("path", "line", "column", "code", "message", "fixable", "severity")}
+                 for f in remaining]
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
     elif fmt == "sarif":
         import json
@@ -205,7 +210,7 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
         sys.stdout.write(json.dumps(sarif(remaining), indent=2) + "\n")
     elif not diff:
         for f in remaining:
-            mark = " [*]" if f["fixable"] else ""
+            mark = " [*]" if f["fixable"] else " [info]" if f["severity"] == "info" else ""
             sys.stdout.write(f"{f['path']}:{f['line']}:{f['column']}: {f['code']}{mark} {f['message']}\n")
         fixed = sum(1 for f in findings if f["fixed"]) if fix else 0
         summary = f"Found {len(findings)} finding(s) in {len(files)} file(s)"
@@ -213,8 +218,12 @@ def check_command(paths: list[Path], fix: bool, diff: bool, select: str | None, 
             summary += f"; fixed {fixed}, {len(remaining)} remaining"
         elif any(f["fixable"] for f in findings):
             summary += f"; {sum(f['fixable'] for f in findings)} fixable with --fix ([*])"
+        notes = sum(f["severity"] == "info" for f in findings)
+        if notes:
+            summary += f"; {notes} of them info notes ([info]: equal-value memoisation, exit code unaffected)"
         sys.stderr.write(summary + ".\n")
-    return 1 if remaining else 0
+    # info notes (equal-value memoisation) do not fail a run; warnings do
+    return 1 if any(f["severity"] != "info" for f in remaining) else 0
 
 
 def _write_fixes(results: list[FileResult], paths: list[Path] | None = None) -> None:
@@ -272,7 +281,8 @@ def sarif(findings: list[dict[str, Any]]) -> dict[str, Any]:
               "defaultConfiguration": {"level": "warning"}} for code, rule in RULES_BY_CODE.items()]
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = [{
-        "ruleId": f["code"], "ruleIndex": index[f["code"]], "level": "warning", "message": {"text": f["message"]},
+        "ruleId": f["code"], "ruleIndex": index[f["code"]], "level": "note" if f.get("severity") == "info" else "warning",
+        "message": {"text": f["message"]},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": _uri(f["path"])},
             "region": {"startLine": f["line"], "startColumn": f["column"]}}}],
