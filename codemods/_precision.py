@@ -44,7 +44,7 @@ PURE_CALLS = frozenset({
     "len", "str", "repr", "int", "float", "bool", "bytes", "tuple", "frozenset", "hash", "abs", "min", "max",
     "sum", "sorted", "round", "divmod", "ord", "chr", "hex", "oct", "bin", "format", "isinstance", "issubclass",
     "getattr", "hasattr", "type", "id", "callable", "range", "enumerate", "zip", "map", "filter", "reversed",
-    "any", "all", "slice", "complex", "ascii", "vars", "dir", "iter", "object")})
+    "any", "all", "slice", "complex", "ascii", "vars", "dir")})
 #: methods of values (strings, numbers, tuples, compiled patterns) that compute without effects
 PURE_METHODS = frozenset({
     "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join", "replace", "format",
@@ -185,9 +185,13 @@ class ModuleExtra:
             if isinstance(n, ast.Name) and (n.id == state or n.id in self.thread_locals):
                 return False
             if isinstance(n, ast.Call):
+                from codemods._plan import blocking_call
+
                 q = self.qname(n.func)
                 if q in PURE_CALLS or (isinstance(n.func, ast.Name) and n.func.id in self.value_functions):
                     continue
+                if blocking_call([n]) in ("I/O", "a database call"):
+                    return False  # `requests.get`, `Model.objects.get`: effects, fresh objects
                 if q in _BUILDERS:
                     continue  # a new container (its contents are checked as any other part of the value)
                 if isinstance(n.func, ast.Attribute) and n.func.attr in PURE_METHODS and not (

@@ -253,23 +253,21 @@ class CheckThenAct(Rule):
                         _handlers[name] = Handler(name)
                 return _handlers[name]
          """)),
-        # the value comes from an import (or I/O, a database, a passed-in function): computed outside any
-        # lock and published atomically, the first value wins; no line moves
+        # the value comes from I/O (or a database, a passed-in function): computed outside any lock and
+        # published atomically, the first value wins; no line moves (an import is equal-value: a note)
         (src("""
-            import importlib
-            _plugins = {}
-            def plugin(name):
-                if name not in _plugins:
-                    _plugins[name] = importlib.import_module(name)
-                return _plugins[name]
+            _texts = {}
+            def text(name):
+                if name not in _texts:
+                    _texts[name] = open(name).read()
+                return _texts[name]
          """),
          src("""
-            import importlib
-            _plugins = {}
-            def plugin(name):
-                if name not in _plugins:
-                    _plugins.setdefault(name, importlib.import_module(name))
-                return _plugins[name]
+            _texts = {}
+            def text(name):
+                if name not in _texts:
+                    _texts.setdefault(name, open(name).read())
+                return _texts[name]
          """)),
         # more than one store: no atomic equivalent, and no lock across file I/O: reported only
         (src("""

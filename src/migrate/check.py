@@ -105,6 +105,24 @@ def check_file(path: str, fix: bool, select: frozenset[str] | None, ignore: froz
         fixed_lines = {f.line for f in applied}
         if new == source:
             new = None
+        else:
+            # a report-only finding can go away with the fixes (a check-then-read that took the lock as
+            # another site of the same state): what the fixed source no longer has is resolved too
+            from collections import Counter
+
+            try:
+                after = Counter((f.code, f.state) for f in codemods.analyze(
+                    new, set(select or ()), set(ignore or ()), all_instances=all_instances))
+            except Exception:  # the fixed text is checked to compile; stay conservative anyway
+                after = None
+            if after is not None:
+                for f in findings:
+                    if f.line in fixed_lines:
+                        continue
+                    if after[(f.code, f.state)] > 0:
+                        after[(f.code, f.state)] -= 1
+                    else:
+                        fixed_lines.add(f.line)
     return FileResult(path, _records(path, findings, fixed_lines), new, source if new else None, encoding=encoding)
 
 
