@@ -457,16 +457,10 @@ def environment_marker(marker: str | None) -> str | None:
         return f"{side(lhs)} {op.value} {side(rhs)}"
 
     def walk(items: list) -> str | None:
-        groups, current = [], []
-        for item in items:
-            if item == "or":
-                groups.append(current)
-                current = []
-            elif item != "and":
-                current.append(item)
-        groups.append(current)
+        from migrate.lock.environments import _alternatives
+
         out = []
-        for group in groups:
+        for group in _alternatives(items):
             parts = [t for t in (term(i) for i in group) if t is not None]
             if not parts:
                 return None  # one alternative always holds
