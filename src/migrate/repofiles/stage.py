@@ -90,65 +90,33 @@ def discover(root: Path) -> list[tuple[str, str]]:
     return out
 
 
+#: file kind -> (module of migrate.repofiles, its rewrite function), imported when a file of that kind is met
+_REWRITERS = {
+    "github-workflow": ("github_actions", "rewrite"), "github-action": ("github_actions", "rewrite"),
+    "gitlab-ci": ("gitlab", "rewrite"), "readthedocs": ("readthedocs", "rewrite"),
+    "pre-commit": ("precommit", "rewrite"), "dependabot": ("dependabot", "rewrite"),
+    "renovate": ("renovate", "rewrite"), "dockerfile": ("dockerfile", "rewrite"),
+    "makefile": ("makefile", "rewrite"), "shell": ("shell", "rewrite"), "tox": ("tox", "rewrite"),
+    "pyproject-tox": ("tox", "rewrite_pyproject"), "noxfile": ("nox", "rewrite"),
+}
+
+
 def rewrite_file(kind: str, text: str, info: RepoInfo, *, rel: str = "", add_ft_ci: bool = False):
     """(new text, notes) for one file; raises ValueError if the file cannot be parsed as its kind."""
-    if kind in ("github-workflow", "github-action"):
-        from migrate.repofiles import github_actions
+    import importlib
 
-        return github_actions.rewrite(text, info)
-    if kind == "gitlab-ci":
-        from migrate.repofiles import gitlab
-
-        return gitlab.rewrite(text, info)
     if kind in ("travis", "circleci", "azure", "bitbucket"):
         from migrate.repofiles import gitlab
 
         return gitlab.rewrite(text, info, keys=gitlab.OTHER_CI_KEYS[kind])
-    if kind == "readthedocs":
-        from migrate.repofiles import readthedocs
-
-        return readthedocs.rewrite(text, info)
-    if kind == "pre-commit":
-        from migrate.repofiles import precommit
-
-        return precommit.rewrite(text, info)
-    if kind == "dependabot":
-        from migrate.repofiles import dependabot
-
-        return dependabot.rewrite(text, info)
-    if kind == "renovate":
-        from migrate.repofiles import renovate
-
-        return renovate.rewrite(text, info)
-    if kind == "dockerfile":
-        from migrate.repofiles import dockerfile
-
-        return dockerfile.rewrite(text, info)
-    if kind == "makefile":
-        from migrate.repofiles import makefile
-
-        return makefile.rewrite(text, info)
-    if kind == "shell":
-        from migrate.repofiles import shell
-
-        return shell.rewrite(text, info)
-    if kind == "tox":
-        from migrate.repofiles import tox
-
-        return tox.rewrite(text, info)
-    if kind == "pyproject-tox":
-        from migrate.repofiles import tox
-
-        return tox.rewrite_pyproject(text, info)
-    if kind == "noxfile":
-        from migrate.repofiles import nox
-
-        return nox.rewrite(text, info)
     if kind == "docs":
         from migrate.repofiles import docs
 
         return docs.rewrite(text, info, rst=rel.lower().endswith(".rst"))
-    return text, []
+    if kind not in _REWRITERS:
+        return text, []
+    module, function = _REWRITERS[kind]
+    return getattr(importlib.import_module(f"migrate.repofiles.{module}"), function)(text, info)
 
 
 def validate(kind: str, old: str, new: str) -> str | None:
