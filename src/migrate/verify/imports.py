@@ -102,24 +102,6 @@ for d in md.distributions():
 print(json.dumps(dists))
 '''
 
-_IMPORT = r'''
-import json, sys, warnings, importlib
-name = sys.argv[1]
-gil = getattr(sys, "_is_gil_enabled", lambda: True)
-before = gil()
-error = None
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    try:
-        importlib.import_module(name)
-    except BaseException as exc:
-        error = "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-after = gil()
-msgs = [str(w.message) for w in caught
-        if issubclass(w.category, RuntimeWarning) and "global interpreter lock" in str(w.message)]
-sys.stdout.write("\n@@migrate@@" + json.dumps({"before": before, "after": after, "error": error, "warnings": msgs}) + "\n")
-'''
-
 
 @dataclass
 class Distribution:
@@ -168,7 +150,8 @@ def import_one(python: Path, module: str, cwd: str | None = None, timeout: float
     env = run_env()
     env.update(extra_env or {})
     try:
-        proc = subprocess.run([str(python), "-c", _IMPORT, module], capture_output=True, text=True,
+        # the same import script as a share of modules (_SEQUENCE), with one module
+        proc = subprocess.run([str(python), "-c", _SEQUENCE, json.dumps([module])], capture_output=True, text=True,
                               env=env, timeout=timeout, cwd=cwd or tempfile.gettempdir())
     except subprocess.TimeoutExpired:
         return IMPORT_ERROR, f"import did not finish in {timeout:.0f} s"
