@@ -279,3 +279,107 @@ def test_pins_for_environments_outside_requires_python_are_not_reported(marker, 
     from migrate.lock.lock import _possible
 
     assert _possible(marker, requires_python) is possible
+
+
+def _without_files(lock: Path) -> None:
+    """poetry.lock as Pipfile.lock-like input: no file names (readiness is known only after uv runs)."""
+    import re
+
+    lock.write_text(re.sub(r"files = \[\n(?:    \{[^\n]*\},\n)*\]", "files = []", lock.read_text()))
+
+
+def test_fixes_known_from_the_old_lock_need_one_resolution_and_give_the_same_result(tmp_path, wheels):
+    """poetry.lock names each pin's files: the blocker's fix goes into the first uv resolution with the
+    pins (one resolution, then `uv lock --check` after taking the pins out). Without the file names the
+    fix is found after the first resolution and applied by a second. Both must give the same files."""
+    early, late = project(tmp_path / "early", "lock-poetry"), project(tmp_path / "late", "lock-poetry")
+    _without_files(late / "poetry.lock")
+    assert "files = []" in (late / "poetry.lock").read_text()
+    reports = {}
+    for root in (early, late):
+        proc = migrate(root, wheels, "--allow-dirty")
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        reports[root] = json.loads(proc.stdout)
+    assert [r["args"] for r in reports[early]["lock"]["uv_runs"]] == [["lock"], ["lock", "--check"]]
+    assert [r["args"] for r in reports[late]["lock"]["uv_runs"]] == [["lock"], ["lock"]]
+    assert (early / "pyproject.toml").read_text() == (late / "pyproject.toml").read_text()
+    assert (early / "uv.lock").read_text() == (late / "uv.lock").read_text()
+    for key in ("ft", "warnings"):
+        assert reports[early][key] == reports[late][key]
+    for key in ("changed_pins", "kept_pins", "packages", "counts"):
+        assert reports[early]["lock"][key] == reports[late]["lock"][key], key
+    assert uv_lock_check(early, str(wheels)).returncode == 0
+
+
+def test_an_early_fix_uv_cannot_resolve_is_tried_after_the_first_resolution(tmp_path, wheels):
+    """The project's own constraint excludes the fix's version on every Python: the first resolution
+    with the fix fails, the pins are locked without it, and the fix is then said not to resolve."""
+    root = project(tmp_path, "lock-poetry")
+    pp = root / "pyproject.toml"
+    pp.write_text(pp.read_text() + '\n[tool.uv]\nconstraint-dependencies = ["nativeft<1.1"]\n')
+    proc = migrate(root, wheels, "--allow-dirty")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    assert locked(root)["nativeft"] == {"1.0"}
+    entry = next(e for e in report["ft"] if e["name"] == "nativeft")
+    assert entry["status"] == "blocker" and "does not resolve" in entry["fix"]
+    assert tomllib.loads(pp.read_text())["tool"]["uv"]["constraint-dependencies"] == ["nativeft<1.1"]
+    assert uv_lock_check(root, str(wheels)).returncode == 0
+
+
+def _drop_nativeft(root: Path, ready_in_old_lock: bool) -> None:
+    edit(root / "pyproject.toml", 'nativeft = ">=1.0"\n', "")
+    if ready_in_old_lock:  # the old lock says nativeft 1.0 had cp313t wheels: no fix is looked for
+        lock = root / "poetry.lock"
+        lock.write_text(lock.read_text().replace('{file = "nativeft-1.0-cp313-cp313-', '{file = "nativeft-1.0-cp313-cp313t-'))
+
+
+def test_a_slow_fix_lookup_runs_uv_meanwhile_and_stops_it_when_fixes_turn_up(tmp_path, wheels):
+    """While the fixes are looked up, uv resolves the pins alone; when a fix turns up that run is
+    stopped and the run with the fix gives exactly what a lookup that finished first gives."""
+    slow, quick = project(tmp_path / "slow", "lock-poetry"), project(tmp_path / "quick", "lock-poetry")
+    # the first uv run is slow (30 s before it starts): it is still running when the lookup ends at 3 s
+    wrapper = tmp_path / "slow-first-uv"
+    wrapper.write_text(f'#!/bin/sh\nif mkdir "{tmp_path}/first" 2>/dev/null; then sleep 30; fi\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    slow_env = {"MIGRATE_TEST_PREASSESS_DELAY": "3", "MIGRATE_TEST_SPAWN_WRAPPER": str(wrapper)}
+    procs = {root: run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                               "--format", "json", "--allow-dirty", env=slow_env if root == slow else None)
+             for root in (slow, quick)}
+    for root, proc in procs.items():
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    runs = json.loads(procs[slow].stdout)["lock"]["uv_runs"]
+    assert runs[0]["ok"] is None and "stopped" in runs[0] and runs[0]["seconds"] < 25
+    assert [r["args"] for r in runs[1:]] == [["lock"], ["lock", "--check"]]
+    assert (slow / "uv.lock").read_text() == (quick / "uv.lock").read_text()
+    assert (slow / "pyproject.toml").read_text() == (quick / "pyproject.toml").read_text()
+    assert not list((slow).glob("**/*.tmp"))
+
+
+def test_a_slow_fix_lookup_that_finds_none_keeps_the_run_made_meanwhile(tmp_path, wheels):
+    root = project(tmp_path, "lock-poetry")
+    _drop_nativeft(root, ready_in_old_lock=True)
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods", "--format",
+                       "json", "--allow-dirty", env={"MIGRATE_TEST_PREASSESS_DELAY": "2"})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    runs = json.loads(proc.stdout)["lock"]["uv_runs"]
+    assert [(r["args"], r["ok"]) for r in runs] == [(["lock"], True), (["lock", "--check"], True)]
+    assert "nativeft" not in locked(root)
+    assert "constraint-dependencies" not in (root / "pyproject.toml").read_text()
+    assert uv_lock_check(root, str(wheels)).returncode == 0
+
+
+def test_an_early_fix_for_a_package_no_longer_required_leaves_no_constraint(tmp_path, wheels):
+    """The old lock pins nativeft (a blocker with a fix) but the project no longer requires it: the fix
+    joins the first resolution, then goes with the pins — nothing of it in pyproject.toml or uv.lock."""
+    root = project(tmp_path, "lock-poetry")
+    _drop_nativeft(root, ready_in_old_lock=False)
+    proc = migrate(root, wheels, "--allow-dirty")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    assert [r["args"] for r in report["lock"]["uv_runs"]] == [["lock"], ["lock", "--check"]]
+    assert "nativeft" not in locked(root)
+    assert "constraint-dependencies" not in (root / "pyproject.toml").read_text()
+    assert "manifest" not in tomllib.loads((root / "uv.lock").read_text())
+    assert "nativeft" not in {e["name"] for e in report["ft"]}
+    assert uv_lock_check(root, str(wheels)).returncode == 0

@@ -120,9 +120,52 @@ def kill_children() -> None:
                 pass
 
 
-def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None) -> subprocess.CompletedProcess:
+class Stopped(Exception):
+    """A :class:`Background` child was stopped by its owner (its answer is no longer wanted)."""
+
+
+class Background:
+    """:func:`spawn` in a thread: the child runs while the caller does other work; :meth:`wait` gives
+    its result (or raises what :func:`spawn` raised), :meth:`stop` kills it and waits for it to end."""
+
+    def __init__(self, cmd: list[str], *, cwd=None, env=None, timeout: float | None = None) -> None:
+        self._stop = threading.Event()
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self.started = time.perf_counter()
+
+        def work() -> None:
+            try:
+                self._result = spawn(cmd, cwd=cwd, env=env, timeout=timeout, stop=self._stop)
+            except BaseException as exc:  # handed to the caller by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self) -> subprocess.CompletedProcess:
+        while self._thread.is_alive():
+            self._thread.join(0.1)  # in slices: a signal handler in the main thread still runs
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def stop(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            self._thread.join(0.1)
+        if isinstance(self._error, Interrupted):
+            raise self._error
+
+
+def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None,
+          stop: threading.Event | None = None) -> subprocess.CompletedProcess:
     """Like ``subprocess.run(cmd, capture_output=True, text=True)``, but the child is stopped when the run
-    is cancelled, and a child killed by a signal raises :class:`Interrupted` instead of returning."""
+    is cancelled, and a child killed by a signal raises :class:`Interrupted` instead of returning. When
+    ``stop`` is set, the child is killed and :class:`Stopped` raised."""
     check()
     wrapper = os.environ.get("MIGRATE_TEST_SPAWN_WRAPPER")  # test hook: a slow or dying child
     if wrapper:
@@ -153,6 +196,10 @@ def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None) -
                 kill_children()
                 proc.wait()
                 raise Interrupted()
+            if stop is not None and stop.is_set():
+                _kill(proc)
+                proc.wait()
+                raise Stopped()
             if deadline is not None and time.monotonic() > deadline:
                 _kill(proc)
                 proc.wait()

@@ -162,6 +162,11 @@ class Pin:
     marker: str | None = None
     #: where the old lock got it from, when it says (index URL, git URL, path)
     origin: str | None = None
+    #: the artefact file names the old lock lists for this version (poetry.lock does; Pipfile.lock
+    #: has only hashes): free-threading readiness is judged from them before uv runs
+    files: tuple[str, ...] = ()
+    #: the names this version depends on, as the old lock says (poetry.lock does)
+    requires: tuple[str, ...] = ()
 
 
 GroupItem = Dependency | dict  # dict: {"include-group": "name"} (PEP 735)

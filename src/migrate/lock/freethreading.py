@@ -384,6 +384,25 @@ def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[s
     return out
 
 
+def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The fixes that can be known BEFORE uv resolves: the old lock's pins that list their files
+    (poetry.lock does) judged as :func:`assess` judges a uv.lock package, for the pins whose marker may
+    hold on the target's Python ``python`` (``3.13``). Returns the entries (blockers and sdist-only pins)
+    that have a fix; the lock stage resolves with those fixes in the same uv run as the pins, so one
+    resolution suffices when the new lock keeps the old versions."""
+    seen: set[tuple[str, str]] = set()
+    packages = []
+    for pin in pins:
+        key = (canonicalize_name(pin.name), pin.version)
+        if not pin.files or key in seen or (pin.marker and not marker_may_hold(pin.marker, python)):
+            continue
+        seen.add(key)
+        origin = pin.origin if pin.origin and "://" in pin.origin else None
+        packages.append(LockedPackage(pin.name, pin.version, list(pin.files), origin))
+    return [e for e in assess(packages, abi, client, requirements)
+            if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
+
+
 def mark_off_target(entries: list[dict[str, Any]], packages: list[LockedPackage]) -> None:
     """Entries (blockers, sdist-only, unknown) whose package the target's Python no longer installs
     (per ``packages`` read with ``read_uv_lock(path, python)`` after the free-threading moves, e.g. cffi

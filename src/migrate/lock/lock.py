@@ -288,6 +288,18 @@ def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
     import time
 
     start = time.perf_counter()
+    from migrate.interrupt import spawn
+
+    # its own process group: a Ctrl-C reaches migrate, which stops uv and rolls back; a uv killed by a
+    # signal raises Interrupted (never read as "the pins do not resolve")
+    proc = spawn(_uv_lock_cmd(python, options, extra, root), cwd=cwd, env=_uv_env(), timeout=1800)
+    if log is not None:
+        log.append({"args": ["lock", *(extra or [])], "seconds": round(time.perf_counter() - start, 3),
+                    "ok": proc.returncode == 0})
+    return proc
+
+
+def _uv_lock_cmd(python: str, options, extra: list[str] | None, root: Path | None) -> list[str]:
     cmd = [uv_bin(), "lock", "--python", python]
     if options.offline:
         cmd.append("--offline")
@@ -295,16 +307,56 @@ def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
         cmd += ["--default-index", options.index_url]
     for fl in find_links_args(list(options.find_links), root):
         cmd += ["--find-links", fl]
-    cmd += extra or []
-    from migrate.interrupt import spawn
+    return cmd + (extra or [])
 
-    # its own process group: a Ctrl-C reaches migrate, which stops uv and rolls back; a uv killed by a
-    # signal raises Interrupted (never read as "the pins do not resolve")
-    proc = spawn(cmd, cwd=cwd, env=_uv_env(), timeout=1800)
-    if log is not None:
-        log.append({"args": ["lock", *(extra or [])], "seconds": round(time.perf_counter() - start, 3),
-                    "ok": proc.returncode == 0})
-    return proc
+
+class _Speculative:
+    """The first resolution (the project with the old pins, no free-threading fixes) started while the
+    fixes are still being looked up: when there are none its answer is the first run's; when there are,
+    it is stopped (the metadata it fetched meanwhile stays in uv's cache for the run with the fixes)."""
+
+    def __init__(self, stage: Path, text: str, pins, python: str, options, root: Path | None, log: list) -> None:
+        from migrate.interrupt import Background
+
+        self.stage, self.log = stage, log
+        lock = stage / UV_LOCK
+        self.before = lock.read_bytes() if lock.is_file() else None
+        (stage / PYPROJECT).write_text(_first_text(text, pins))
+        self.job = Background(_uv_lock_cmd(python, options, None, root), cwd=stage, env=_uv_env(), timeout=1800)
+
+    def result(self) -> subprocess.CompletedProcess:
+        import time
+
+        proc = self.job.wait()
+        self.log.append({"args": ["lock"], "seconds": round(time.perf_counter() - self.job.started, 3),
+                         "ok": proc.returncode == 0})
+        return proc
+
+    def stop(self) -> None:
+        import time
+
+        if self.job.done():
+            try:
+                proc = self.job.wait()
+            except Exception:
+                proc = None
+            self.log.append({"args": ["lock"], "seconds": round(time.perf_counter() - self.job.started, 3),
+                             "ok": None if proc is None else proc.returncode == 0,
+                             "unused": "the free-threading fixes were found meanwhile"})
+        else:
+            self.job.stop()
+            self.log.append({"args": ["lock"], "seconds": round(time.perf_counter() - self.job.started, 3),
+                             "ok": None, "stopped": "the free-threading fixes were found meanwhile"})
+        lock = self.stage / UV_LOCK  # as it was: a lock half written when uv was stopped is not read
+        if self.before is None:
+            lock.unlink(missing_ok=True)
+        else:
+            lock.write_bytes(self.before)
+
+
+def _first_text(text: str, pins) -> str:
+    reqs = pin_requirements(pins, exclude=_own_constraints(text))
+    return _with_constraints(text, reqs) if reqs else text
 
 
 # -- staging ---------------------------------------------------------------------------------------
@@ -499,6 +551,11 @@ class LockRun:
     excluded: list = field(default_factory=list)
     #: the interpreter uv ran with (another one when a build failed on the first)
     python: str = ""
+    #: the temporary pin requirements uv.lock's manifest holds (``name==version[; marker]``)
+    pin_reqs: list[str] = field(default_factory=list)
+    #: the free-threading fixes given to :func:`lock_resolving` are in ``text`` and in the lock
+    #: (False: there were none, or uv could not resolve with them and they were left for later)
+    fixed: bool = False
 
 
 def _existing_environments(text: str) -> list[str] | None:
@@ -512,9 +569,17 @@ def _existing_environments(text: str) -> list[str] | None:
 
 def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Path | None = None, *,
                    narrow: Callable[[str, list], list | None] | None = None, rounds: int = 3,
-                   log: list | None = None, build_python: str | None = None) -> LockRun:
+                   log: list | None = None, build_python: str | None = None,
+                   fixed: tuple[str, set[str], str] | None = None,
+                   first: subprocess.CompletedProcess | None = None) -> LockRun:
     """The first uv resolution: the project (``text``) with the old lock's ``pins`` as temporary
-    ``constraint-dependencies``. One uv run when it succeeds. When it fails:
+    ``constraint-dependencies``. One uv run when it succeeds.
+
+    ``fixed`` = (``text`` with the free-threading fixes known before resolving, the names they move,
+    the marker of every Python but the target's): the first run uses that text, and the pins of the moved
+    names hold only outside the target's Python (there the fix holds). If uv cannot resolve it, the
+    fixes are left out (the caller applies them after) and the usual steps follow. ``first``: the
+    answer of a first run (the pins, no fixes) made already (see :class:`_Speculative`). When it fails:
 
     * if ``narrow(stderr, excluded)`` names environments to leave out (see
       :mod:`migrate.lock.environments`), ``[tool.uv] environments`` is narrowed and uv runs again;
@@ -536,10 +601,19 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     attempt = 0
     last_why = None
     while True:
-        (stage / PYPROJECT).write_text(_with_constraints(text, reqs) if reqs else text)
-        proc = run_uv_lock(stage, python, options, root=root, log=log)
+        if fixed is not None:
+            base, now = fixed[0], _outside(reqs, fixed[1], fixed[2])
+        else:
+            base, now = text, reqs
+        (stage / PYPROJECT).write_text(_with_constraints(base, now) if now else base)
+        proc = first if first is not None and fixed is None else run_uv_lock(stage, python, options, root=root,
+                                                                            log=log)
+        first = None
         if proc.returncode == 0:
-            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python)
+            return LockRun(base, {_req_name(r) for r in now}, dropped, excluded, python, now, fixed is not None)
+        if fixed is not None:  # the fixes may be what does not resolve: without them (applied later)
+            fixed = None
+            continue
         kind = classify(proc.stderr)
         if kind == "build" and build_python and build_python != python:
             python, build_python = build_python, None
@@ -578,7 +652,7 @@ def finish_pins(stage: Path, run: LockRun, python: str, options, root: Path | No
     (stage / PYPROJECT).write_text(run.text)
     if not run.pinned:
         return
-    if _strip_manifest(stage / UV_LOCK, run.pinned) and \
+    if _strip_manifest(stage / UV_LOCK, run.pinned, _pinned_versions(run.pin_reqs)) and \
             run_uv_lock(stage, python, options, ["--check"], root=root, log=log).returncode == 0:
         return
     proc = run_uv_lock(stage, python, options, root=root, log=log)
@@ -595,9 +669,35 @@ def lock_with_pins(stage: Path, text: str, pins, python: str, options, root: Pat
     return run
 
 
-def _strip_manifest(lock: Path, names: set[str]) -> bool:
-    """Remove the ``[manifest] constraints`` entries for ``names`` from uv.lock, in uv's own layout.
-    False when the file does not look as expected (the caller then lets uv re-lock)."""
+def _outside(reqs: list[str], names: set[str], elsewhere: str) -> list[str]:
+    """The pin requirements with those of ``names`` restricted to Pythons other than the target's
+    (``elsewhere`` is the marker of those; a fix moves the package on the target's)."""
+    out = []
+    for r in reqs:
+        if _req_name(r) not in names:
+            out.append(r)
+            continue
+        req, _, marker = r.partition(";")
+        out.append(f"{req.strip()}; ({marker.strip()}) and {elsewhere}" if marker.strip()
+                   else f"{req.strip()}; {elsewhere}")
+    return out
+
+
+def _pinned_versions(reqs: list[str]) -> dict[str, set[str]]:
+    """{name: {version}} of ``name==version`` pin requirements."""
+    out: dict[str, set[str]] = {}
+    for r in reqs:
+        m = re.match(r"\s*([^=;\s]+)\s*==\s*([^;\s]+)", r)
+        if m:
+            out.setdefault(canonicalize_name(m.group(1)), set()).add(m.group(2))
+    return out
+
+
+def _strip_manifest(lock: Path, names: set[str], versions: dict[str, set[str]] | None = None) -> bool:
+    """Remove the ``[manifest] constraints`` entries for ``names`` from uv.lock, in uv's own layout;
+    with ``versions``, only a name's ``==version`` entries for those versions (a free-threading fix of
+    the same package stays). False when the file does not look as expected (the caller then lets uv
+    re-lock)."""
     import tomllib
 
     lines = lock.read_text().splitlines(keepends=True)
@@ -627,7 +727,9 @@ def _strip_manifest(lock: Path, names: set[str]) -> bool:
             return False
         if not isinstance(entry, dict):
             return False
-        if canonicalize_name(str(entry.get("name", ""))) not in names:
+        name = canonicalize_name(str(entry.get("name", "")))
+        if name not in names or (versions is not None and not _is_pin(str(entry.get("specifier", "")),
+                                                                       versions.get(name, set()))):
             keep.append(item)
     if len(keep) == 1:
         block = [f"constraints = [{keep[0]}]\n"]
@@ -640,6 +742,23 @@ def _strip_manifest(lock: Path, names: set[str]) -> bool:
         new = lines[:head + 1] + body + lines[end:]
     lock.write_text("".join(new))
     return True
+
+
+def _is_pin(specifier: str, versions: set[str]) -> bool:
+    """Whether a manifest ``specifier`` is ``==v`` for one of ``versions`` (compared as versions)."""
+    from packaging.version import InvalidVersion, Version
+
+    m = re.fullmatch(r"\s*==\s*([^,\s]+)\s*", specifier)
+    if not m:
+        return False
+    for v in versions:
+        try:
+            if Version(v) == Version(m.group(1)):
+                return True
+        except InvalidVersion:
+            if v == m.group(1):
+                return True
+    return False
 
 
 # -- the stage -------------------------------------------------------------------------------------
@@ -682,6 +801,34 @@ def lock_stage(ctx) -> None:
 def _lock_stage(ctx) -> None:
     project, options, target = ctx.project, ctx.options, ctx.target
     text = ctx.changes.current(PYPROJECT).decode("utf-8")
+    pins = list(project.pins)
+    from migrate.lock.freethreading import (assess, mark_off_target, preassess, read_uv_lock, readiness_warnings,
+                                            successor_advice)
+    from migrate.lock.index import IndexClient
+
+    indexes = [i.url for i in project.indexes if i.default] or None
+    client = IndexClient(index_urls=[options.index_url] if options.index_url else indexes,
+                         find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
+                         offline=options.offline)
+    requirements = _requirements(project)
+    # the fixes the old lock's file names already tell (poetry.lock lists them) are looked up while the
+    # interpreter is chosen and the project staged; they go into the first resolution with the pins
+    early_job = None
+    if options.ft_upgrade and any(p.files for p in pins):
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        delay = float(os.environ.get("MIGRATE_TEST_PREASSESS_DELAY") or 0)  # test hook: a slow index
+
+        def lookup() -> list[dict]:
+            if delay:
+                import time
+
+                time.sleep(delay)
+            return preassess(pins, target.abi, target.version, client, requirements)
+
+        early_job = pool.submit(lookup)
+        pool.shutdown(wait=False)
     python, python_version = choose_python(project.requires_python, target.version, ctx.root)
     ft_python = find_ft_interpreter(target) if target.free_threaded else None
     log: list = []
@@ -699,15 +846,33 @@ def _lock_stage(ctx) -> None:
             f"with Python {python_version or python} (set MIGRATE_FT_PYTHON or install {target} to test on it)",
             path=UV_LOCK))
     root = ctx.root
-    pins = list(project.pins)
 
     from migrate.apply.journal import staging_prefix
 
     with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-lock-")) as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         oldest = oldest_interpreter(project.requires_python) if python_version else None
+        # still looking the fixes up: uv starts on the pins alone meanwhile (its answer is the first
+        # run's when no fix turns up; else it is stopped, its downloads cached for the run with them)
+        spec = _Speculative(stage, text, pins, python, options, root, log) \
+            if early_job is not None and not early_job.done() else None
+        try:
+            early = early_job.result() if early_job is not None else []
+        except BaseException:
+            if spec is not None:
+                spec.stop()
+            raise
+        first = None
+        if spec is not None:
+            if early:
+                spec.stop()
+            else:
+                first = spec.result()
+        fixed = (_fix_text(text, early, target), _moved_with(early, pins),
+                 f"python_version != '{target.version}'") if early else None
+        plain = text
         run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,
-                             build_python=oldest[0] if oldest else None)
+                             build_python=oldest[0] if oldest else None, fixed=fixed, first=first)
         text, dropped = run.text, run.dropped
         if run.python != python:
             python = run.python
@@ -721,28 +886,35 @@ def _lock_stage(ctx) -> None:
                 path=PYPROJECT, key="tool.uv.environments"))
         ctx.result.lock["excluded_environments"] = [e.to_json() for e in run.excluded]
 
-        from migrate.lock.freethreading import (assess, mark_off_target, read_uv_lock, readiness_warnings,
-                                                successor_advice)
-        from migrate.lock.index import IndexClient
-
-        indexes = [i.url for i in project.indexes if i.default] or None
-        client = IndexClient(index_urls=[options.index_url] if options.index_url else indexes,
-                             find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
-                             offline=options.offline)
         # the fixes are looked up either way: --no-ft-upgrade reports them without applying them
         packages = read_uv_lock(stage / UV_LOCK, target.version)
-        requirements = _requirements(project)
         entries = assess(packages, target.abi, client, requirements)
+        if run.fixed:
+            on = {canonicalize_name(p.name) for p in packages if p.on_target is not False and not p.local}
+            unneeded = [e for e in early if canonicalize_name(e["name"]) not in on]
+            if unneeded:  # the target's Python does not install them after all: no fix, no constraint
+                early = [e for e in early if e not in unneeded]
+                run.text = _fix_text(plain, early, target) if early else plain
+                text = run.text
+                extra = [e["fix"] for e in unneeded]
+                run.pinned |= {_req_name(r) for r in extra}
+                run.pin_reqs = run.pin_reqs + extra  # taken out of uv.lock's manifest with the pins
+            entries = _with_early_fixes(entries, early)
         from migrate.verify.runtime import lock_stage_check  # runtime facts beat wheel tags (issue 12)
 
         lock_stage_check(ctx, entries, packages, client, ft_python)
         fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
+        if early and not run.fixed:
+            # uv could not resolve them with the pins: this second resolution tries them again
+            # (those uv cannot satisfy are dropped and said so)
+            have = {canonicalize_name(e["name"]) for e in fixes}
+            fixes += [e for e in early if canonicalize_name(e["name"]) not in have]
         before_fixes: dict[str, list[str]] | None = None
         if fixes and options.ft_upgrade:
             # the second (and last) resolution: the fixes, without the temporary pins (uv keeps
             # the versions uv.lock already has), so no separate `uv lock --check` is needed
             before_fixes = _versions(packages)
-            _strip_manifest(stage / UV_LOCK, run.pinned)
+            _strip_manifest(stage / UV_LOCK, run.pinned, _pinned_versions(run.pin_reqs))
             text = _apply_fixes(stage, text, fixes, target, python, options, root, log=log)
             packages = read_uv_lock(stage / UV_LOCK, target.version)
             mark_off_target(entries, packages)
@@ -775,6 +947,36 @@ def _lock_stage(ctx) -> None:
                                          project.requires_python))
 
 
+def _moved_with(fixes: list[dict], pins) -> set[str]:
+    """The names whose pins must give way on the target's Python for ``fixes``: the fixed packages and
+    the pinned packages that depend on them (the old lock says which; a dependent often requires the
+    exact old version, as pydantic does pydantic-core)."""
+    moved = {canonicalize_name(e["name"]) for e in fixes}
+    return moved | {canonicalize_name(p.name) for p in pins if moved & set(getattr(p, "requires", ()))}
+
+
+def _with_early_fixes(entries: list[dict], early: list[dict]) -> list[dict]:
+    """The assessed entries of a lock made with the early fixes: each moved package is reported as
+    the move from its old pin (as when the fix is applied after the first resolution), not as the
+    version it moved to, nor as the old version other Pythons keep."""
+    from migrate.lock.freethreading import moved_status
+
+    moved: dict[str, dict] = {}
+    for e in early:
+        e = dict(e)
+        e["status"] = moved_status(e)
+        moved[canonicalize_name(e["name"])] = e
+    out, placed = [], set()
+    for e in entries:
+        name = canonicalize_name(e["name"])
+        if name not in moved:
+            out.append(e)
+        elif name not in placed:
+            placed.add(name)
+            out.append(moved[name])
+    return out
+
+
 def _versions(packages) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for p in packages:
@@ -798,16 +1000,10 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
     that uv cannot satisfy with the other requirements are dropped (and said so). Returns the text."""
     from migrate.lock.uverrors import failure
 
-    only_target = f"python_version == '{target.version}'"
     for attempt in range(2):
         if not fixes:
             break
-        comments = {f"{e['fix']}; {only_target}": e.get("fix_reason") or (
-            f"free-threading: {e['name']} {e['version']} " + (
-                f"ships only an sdist; {e['fix'].split('==')[1]} is the nearest with wheels for {target}"
-                if e["status"] == "sdist-only" else
-                f"has no {target.abi} wheels; {e['fix'].split('==')[1]} is the nearest that does")) for e in fixes}
-        fixed = _with_constraints(text, list(comments), comments=comments)
+        fixed = _fix_text(text, fixes, target)
         (stage / PYPROJECT).write_text(fixed)
         proc = run_uv_lock(stage, python, options, root=root, log=log)
         if proc.returncode == 0:
@@ -827,6 +1023,21 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
     if proc.returncode != 0:
         raise failure("uv could not lock the converted project; nothing was written", proc.stderr, stage, root)
     return text
+
+
+def _target_marker(target) -> str:
+    return f"python_version == '{target.version}'"
+
+
+def _fix_text(text: str, fixes: list[dict], target) -> str:
+    """``text`` with each fix as a constraint for the target's Python only, with a comment saying why."""
+    only_target = _target_marker(target)
+    comments = {f"{e['fix']}; {only_target}": e.get("fix_reason") or (
+        f"free-threading: {e['name']} {e['version']} " + (
+            f"ships only an sdist; {e['fix'].split('==')[1]} is the nearest with wheels for {target}"
+            if e["status"] == "sdist-only" else
+            f"has no {target.abi} wheels; {e['fix'].split('==')[1]} is the nearest that does")) for e in fixes}
+    return _with_constraints(text, list(comments), comments=comments)
 
 
 def _pin_req(pin) -> str:

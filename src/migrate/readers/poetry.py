@@ -818,7 +818,10 @@ def read_poetry_lock(path: Path) -> list[Pin]:
     """Pinned versions from poetry.lock (one per [[package]]; markers kept where the lock has them)."""
     from migrate.discover import load_toml_fast, read_text
 
-    scanned = _scan_poetry_lock(read_text(path))
+    text = read_text(path)
+    scanned = _scan_poetry_lock(text)
+    files = lock_files(text)
+    requires = lock_requires(text)
     doc = {"package": scanned} if scanned is not None else load_toml_fast(path, display=path.name)
     packages = doc.get("package", [])
     if not isinstance(packages, list):
@@ -843,5 +846,56 @@ def read_poetry_lock(path: Path) -> list[Pin]:
         if isinstance(marker, dict):  # lock format 2.1: markers per group
             marker = markers.or_(*[str(m) for m in marker.values()]) if marker else None
         pins.append(Pin(name=str(pkg["name"]), version=str(pkg["version"]),
-                        marker=str(marker) if marker else None, origin=origin))
+                        marker=str(marker) if marker else None, origin=origin,
+                        files=tuple(files.get((canonicalize_name(str(pkg["name"])), str(pkg["version"])), ())),
+                        requires=tuple(requires.get((canonicalize_name(str(pkg["name"])), str(pkg["version"])), ()))))
     return pins
+
+
+_FILE = re.compile(r'\{\s*file\s*=\s*"([^"]+)"')
+_FILES_KEY = re.compile(r'^"?([A-Za-z0-9][A-Za-z0-9._-]*)"?\s*=\s*\[', re.M)
+
+
+_DEP_KEY = re.compile(r'^"?([A-Za-z0-9][A-Za-z0-9._-]*)"?\s*=', re.M)
+
+
+def lock_requires(text: str) -> dict[tuple[str, str], list[str]]:
+    """{(canonical name, version): canonical names in its ``[package.dependencies]``} (a line scan)."""
+    body = text.partition("\n[metadata")[0]
+    out: dict[tuple[str, str], list[str]] = {}
+    for chunk in ("\n" + body).split("\n[[package]]\n")[1:]:
+        name = re.search(r'^name = "(.*)"$', chunk, re.M)
+        version = re.search(r'^version = "(.*)"$', chunk, re.M)
+        deps = chunk.partition("\n[package.dependencies]\n")[2].split("\n[", 1)[0]
+        if name and version and deps:
+            out[(canonicalize_name(name.group(1)), version.group(1))] = [
+                canonicalize_name(m.group(1)) for m in _DEP_KEY.finditer(deps)]
+    return out
+
+
+def lock_files(text: str) -> dict[tuple[str, str], list[str]]:
+    """{(canonical name, version): artefact file names} from a poetry.lock's text: each package's
+    ``files`` (lock format 2) or the ``[metadata.files]`` table (format 1, by name). A line scan, like
+    :func:`_scan_poetry_lock`; a package whose files cannot be found this way has none."""
+    body, _, meta = text.partition("\n[metadata")
+    out: dict[tuple[str, str], list[str]] = {}
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for chunk in ("\n" + body).split("\n[[package]]\n")[1:]:
+        name = re.search(r'^name = "(.*)"$', chunk, re.M)
+        version = re.search(r'^version = "(.*)"$', chunk, re.M)
+        if not name or not version:
+            continue
+        key = (canonicalize_name(name.group(1)), version.group(1))
+        out[key] = _FILE.findall(chunk)
+        by_name.setdefault(key[0], []).append(key)
+    files_table = meta.find("[metadata.files]")
+    if files_table >= 0:
+        section = meta[files_table:].split("\n[", 1)[0]
+        starts = list(_FILES_KEY.finditer(section))
+        for i, m in enumerate(starts):
+            end = starts[i + 1].start() if i + 1 < len(starts) else len(section)
+            names = _FILE.findall(section[m.end():end])
+            for key in by_name.get(canonicalize_name(m.group(1)), []):
+                if not out.get(key):
+                    out[key] = names
+    return out
