@@ -110,7 +110,7 @@ def main() -> int:
             run = [sys.executable, "-m", "migrate", "run", str(ours_dir), "--no-codemods", "--allow-dirty",
                    "--format", "json", *uv_args]
             results["ours"].append(timed(run, None, dict(env, UV_CACHE_DIR=str(cache_a))))
-            runs.append(len(json.loads(LAST["stdout"])["lock"].get("uv_runs", [])))
+            runs.append(json.loads(LAST["stdout"])["lock"].get("uv_runs", []))
             shutil.copytree(ours_dir, bare_dir)
             (bare_dir / "uv.lock").unlink()
             bare = [uv_bin(), "lock", "--python", python, *uv_args]
@@ -130,7 +130,11 @@ def main() -> int:
     print(f"warm caches: {med['ours-warm']:.2f}s vs {med['bare-warm']:.2f}s, ratio (warm): "
           f"{med['ours-warm'] / med['bare-warm']:.2f}x ({med['ours-warm'] - med['bare-warm']:.2f}s more: "
           f"Python start-up, conversion, readiness)")
-    print(f"uv runs per migrate run: {runs[-1] if runs else '?'}")
+    last = runs[-1] if runs else []
+    done = [r for r in last if r.get("ok") is not None and not r.get("unused")]
+    print(f"uv runs in the last migrate run: {len([r for r in done if '--check' not in r['args']])} resolution(s), "
+          f"{len([r for r in done if '--check' in r['args']])} `uv lock --check`, "
+          f"{len(last) - len(done)} stopped or unused (started while the free-threading fixes were looked up)")
     return 0
 
 
