@@ -13,6 +13,7 @@ same interpreter. Two projects:
 
 The peer is run on the tree ``migrate run`` produced (its uv.lock removed), i.e. exactly the
 converted project; ``warm`` numbers (second run of each with the cache filled) are printed too.
+MIGRATE_FT_PYTHON is unset for the run (no runtime import check: a bare ``uv lock`` has no counterpart).
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ def main() -> int:
         # an installed tool has its bytecode: one untimed run writes it (PYTHONDONTWRITEBYTECODE unset),
         # so neither side pays for compiling Python sources
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        # the lock stage proper: with a free-threaded interpreter at hand `run` also installs the locked
+        # native packages in a scratch environment to import them (the runtime check, issue 12), which
+        # a bare `uv lock` has no counterpart for
+        os.environ.pop("MIGRATE_FT_PYTHON", None)
         shutil.copytree(proj, tmp / "warmup")
         subprocess.run([sys.executable, "-m", "migrate", "run", str(tmp / "warmup"), "--no-codemods", "--allow-dirty",
                         *uv_args], capture_output=True, env=dict(os.environ, UV_CACHE_DIR=str(tmp / "cache-warmup")))
