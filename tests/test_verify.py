@@ -172,6 +172,21 @@ def test_run_moves_a_project_off_a_version_that_re_enables_the_gil(tmp_path, whe
     assert code == 0 and {r["module"]: r["status"] for r in verified["imports"]}["speedy"] == "ok"
 
 
+def test_no_runtime_check_judges_by_wheel_tags_only(tmp_path, wheels):
+    """--no-runtime-check: a free-threaded interpreter is at hand (even a path that is not one: nothing
+    is run on it) but nothing is installed or imported; speedy's cp313t wheel counts as ready."""
+    root = tmp_path / "gilapp"
+    shutil.copytree(FIXTURES / "verify-gil", root)
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--no-runtime-check", "--format", "json", env={"MIGRATE_FT_PYTHON": FT or "/nonexistent"})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    assert "runtime" not in report["lock"]
+    ft = {e["name"]: e for e in report["ft"]}
+    assert "runtime" not in ft["speedy"] and ft["speedy"]["status"] == "ft-wheels"
+    assert "MIG245" not in {w["code"] for w in report["warnings"]}
+
+
 @needs_ft
 @needs_gcc
 def test_run_verify_ends_with_the_verify_report(tmp_path, wheels):

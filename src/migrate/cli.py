@@ -72,6 +72,11 @@ NoFtUpgrade = Annotated[
     bool,
     typer.Option("--no-ft-upgrade", help="Only report dependencies without free-threaded wheels; do not upgrade them."),
 ]
+NoRuntimeCheck = Annotated[
+    bool,
+    typer.Option("--no-runtime-check", help="With a free-threaded interpreter at hand, do not install the locked "
+                 "native packages in a scratch environment to import them; judge them by wheel tags only."),
+]
 NameOpt = Annotated[
     Optional[str], typer.Option("--name", metavar="NAME", help="Project name when neither pyproject.toml nor the folder gives one.")
 ]
@@ -110,6 +115,7 @@ def _options(**kw) -> "object":
         index_url=kw["index_url"],
         find_links=list(kw["find_links"] or []),
         ft_upgrade=not kw["no_ft_upgrade"],
+        runtime_check=not kw.get("no_runtime_check", False),
         name=kw["name"],
         dry_run=kw["dry_run"],
         repo_files=not kw.get("no_repo_files", False),
@@ -155,6 +161,7 @@ def run(
     index_url: IndexUrl = None,
     find_links: FindLinks = None,
     no_ft_upgrade: NoFtUpgrade = False,
+    no_runtime_check: NoRuntimeCheck = False,
     name: NameOpt = None,
     no_repo_files: NoRepoFiles = False,
     add_ft_ci: AddFtCi = False,
@@ -275,6 +282,7 @@ def batch(
     index_url: IndexUrl = None,
     find_links: FindLinks = None,
     no_ft_upgrade: NoFtUpgrade = False,
+    no_runtime_check: NoRuntimeCheck = False,
     no_repo_files: NoRepoFiles = False,
     add_ft_ci: AddFtCi = False,
     lock_diff: LockDiff = False,

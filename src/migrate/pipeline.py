@@ -38,6 +38,8 @@ class RunOptions:
     index_url: str | None = None
     find_links: list[str] = field(default_factory=list)
     ft_upgrade: bool = True
+    #: with a free-threaded interpreter: import the locked native packages on it (issue 12)
+    runtime_check: bool = True
     name: str | None = None
     dry_run: bool = False
     #: rewrite CI, Docker, Make, tox, pre-commit, bots and docs (issue 11; `--no-repo-files`)

@@ -208,7 +208,7 @@ def lock_stage_check(ctx, entries: list[dict[str, Any]], packages, client, ft_py
     or looked for as ``migrate verify`` does when ``--verify`` is given), check ``entries`` at runtime.
     Facts go to ``ctx.result.lock["runtime"]``."""
     target, options = ctx.target, ctx.options
-    if not target.free_threaded:
+    if not target.free_threaded or not getattr(options, "runtime_check", True):
         return
     if not ft_python and getattr(options, "verify", False):
         from migrate.verify.interpreter import find
