@@ -611,16 +611,16 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         first = None
         if proc.returncode == 0:
             return LockRun(base, {_req_name(r) for r in now}, dropped, excluded, python, now, fixed is not None)
-        if fixed is not None:  # the fixes may be what does not resolve: without them (applied later)
-            fixed = None
-            continue
         kind = classify(proc.stderr)
         if kind == "build" and build_python and build_python != python:
             python, build_python = build_python, None
             continue
-        names = {_req_name(r) for r in reqs}
+        names = {_req_name(r) for r in reqs} | (fixed[1] if fixed is not None else set())
         if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names)):
             break  # nothing in the requirements can help
+        if fixed is not None:  # the fixes may be what does not resolve: without them (applied later)
+            fixed = None
+            continue
         new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
         if new:
             excluded += new
