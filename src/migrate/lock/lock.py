@@ -556,6 +556,8 @@ class LockRun:
     #: the free-threading fixes given to :func:`lock_resolving` are in ``text`` and in the lock
     #: (False: there were none, or uv could not resolve with them and they were left for later)
     fixed: bool = False
+    #: with ``fixed``: the text without the fixes (as ``text`` would be had there been none)
+    unfixed: str = ""
 
 
 def _existing_environments(text: str) -> list[str] | None:
@@ -570,13 +572,13 @@ def _existing_environments(text: str) -> list[str] | None:
 def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Path | None = None, *,
                    narrow: Callable[[str, list], list | None] | None = None, rounds: int = 3,
                    log: list | None = None, build_python: str | None = None,
-                   fixed: tuple[str, set[str], str] | None = None,
+                   fixed: tuple[Callable[[str], str], set[str], str] | None = None,
                    first: subprocess.CompletedProcess | None = None) -> LockRun:
     """The first uv resolution: the project (``text``) with the old lock's ``pins`` as temporary
     ``constraint-dependencies``. One uv run when it succeeds.
 
-    ``fixed`` = (``text`` with the free-threading fixes known before resolving, the names they move,
-    the marker of every Python but the target's): the first run uses that text, and the pins of the moved
+    ``fixed`` = (a function adding the free-threading fixes known before resolving to a text, the names
+    they move, the marker of every Python but the target's): the first run uses that text, and the pins of the moved
     names hold only outside the target's Python (there the fix holds). If uv cannot resolve it, the
     fixes are left out (the caller applies them after) and the usual steps follow. ``first``: the
     answer of a first run (the pins, no fixes) made already (see :class:`_Speculative`). When it fails:
@@ -602,7 +604,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     last_why = None
     while True:
         if fixed is not None:
-            base, now = fixed[0], _outside(reqs, fixed[1], fixed[2])
+            base, now = fixed[0](text), _outside(reqs, fixed[1], fixed[2])
         else:
             base, now = text, reqs
         (stage / PYPROJECT).write_text(_with_constraints(base, now) if now else base)
@@ -610,7 +612,8 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
                                                                             log=log)
         first = None
         if proc.returncode == 0:
-            return LockRun(base, {_req_name(r) for r in now}, dropped, excluded, python, now, fixed is not None)
+            return LockRun(base, {_req_name(r) for r in now}, dropped, excluded, python, pin_reqs=now,
+                           fixed=fixed is not None, unfixed=text)
         kind = classify(proc.stderr)
         if kind == "build" and build_python and build_python != python:
             python, build_python = build_python, None
@@ -868,9 +871,8 @@ def _lock_stage(ctx) -> None:
                 spec.stop()
             else:
                 first = spec.result()
-        fixed = (_fix_text(text, early, target), _moved_with(early, pins),
+        fixed = (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
                  f"python_version != '{target.version}'") if early else None
-        plain = text
         run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,
                              build_python=oldest[0] if oldest else None, fixed=fixed, first=first)
         text, dropped = run.text, run.dropped
@@ -894,7 +896,7 @@ def _lock_stage(ctx) -> None:
             unneeded = [e for e in early if canonicalize_name(e["name"]) not in on]
             if unneeded:  # the target's Python does not install them after all: no fix, no constraint
                 early = [e for e in early if e not in unneeded]
-                run.text = _fix_text(plain, early, target) if early else plain
+                run.text = _fix_text(run.unfixed, early, target) if early else run.unfixed
                 text = run.text
                 extra = [e["fix"] for e in unneeded]
                 run.pinned |= {_req_name(r) for r in extra}
