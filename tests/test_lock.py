@@ -383,3 +383,19 @@ def test_an_early_fix_for_a_package_no_longer_required_leaves_no_constraint(tmp_
     assert "manifest" not in tomllib.loads((root / "uv.lock").read_text())
     assert "nativeft" not in {e["name"] for e in report["ft"]}
     assert uv_lock_check(root, str(wheels)).returncode == 0
+
+
+def test_a_pin_that_no_longer_resolves_is_dropped_with_the_early_fixes_kept(tmp_path, wheels):
+    """The converted project now needs alpha>=1.1 (the old lock pinned 1.0): uv's error names alpha, not
+    a package the fixes move, so the alpha pin goes and the fixes stay — no third resolution for them."""
+    root = project(tmp_path, "lock-poetry")
+    edit(root / "pyproject.toml", 'alpha = "^1.0"', 'alpha = "^1.1"')
+    proc = migrate(root, wheels, "--allow-dirty")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    assert [(r["args"], r["ok"]) for r in report["lock"]["uv_runs"]] == [
+        (["lock"], False), (["lock"], True), (["lock", "--check"], True)]
+    assert locked(root)["alpha"] == {"1.1"} and locked(root)["nativeft"] == {"1.0", "1.1"}
+    assert {e["name"]: e["status"] for e in report["ft"]}["nativeft"] == "upgraded"
+    assert [c["name"] for c in report["lock"]["changed_pins"]] == ["alpha"]
+    assert uv_lock_check(root, str(wheels)).returncode == 0

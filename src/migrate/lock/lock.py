@@ -578,9 +578,10 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     ``constraint-dependencies``. One uv run when it succeeds.
 
     ``fixed`` = (a function adding the free-threading fixes known before resolving to a text, the names
-    they move, the marker of every Python but the target's): the first run uses that text, and the pins of the moved
-    names hold only outside the target's Python (there the fix holds). If uv cannot resolve it, the
-    fixes are left out (the caller applies them after) and the usual steps follow. ``first``: the
+    they move, the marker of every Python but the target's): every run uses the text with the fixes, and
+    the pins of the moved names hold only outside the target's Python (there the fix holds). When uv's
+    error names a moved package, the fixes are left out from then on (the caller applies them after);
+    other failures are handled as below with the fixes kept. ``first``: the
     answer of a first run (the pins, no fixes) made already (see :class:`_Speculative`). When it fails:
 
     * if ``narrow(stderr, excluded)`` names environments to leave out (see
@@ -618,10 +619,13 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         if kind == "build" and build_python and build_python != python:
             python, build_python = build_python, None
             continue
-        names = {_req_name(r) for r in reqs} | (fixed[1] if fixed is not None else set())
-        if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names)):
+        names = {_req_name(r) for r in reqs}
+        moved = fixed[1] if fixed is not None else set()
+        if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names | moved)):
             break  # nothing in the requirements can help
-        if fixed is not None:  # the fixes may be what does not resolve: without them (applied later)
+        if fixed is not None and _names_in(proc.stderr, moved):
+            # uv names a package the fixes move: they may be what does not resolve, so without them
+            # (the caller applies them after); other failures are handled with the fixes kept
             fixed = None
             continue
         new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
