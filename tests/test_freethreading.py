@@ -495,7 +495,7 @@ def test_unreachable_index_is_an_error_not_an_empty_answer(counting):
 
     # a server error is not remembered as "no files": the next client gets the real answer
     srv = counting({"bcrypt": _files(BCRYPT, "bcrypt")})
-    srv.fail = 2  # the first answer and its one retry
+    srv.fail = 3  # the first answer and its two retries
     with pytest.raises(IndexUnavailable, match="HTTP 503"):
         IndexClient(index_urls=[srv.url]).files("bcrypt")
     assert find_fix("bcrypt", "cp313t", IndexClient(index_urls=[srv.url]), current="3.2.0") == "4.3.0"
@@ -633,3 +633,35 @@ def test_classify_agrees_with_real_uv_on_a_free_threaded_python(tmp_path):
         status = classify([wheel.name], "cp313t")
         expected = installs and tag != f"cp313-none-{LINUX}"
         assert (status in ("pure", "ft-wheels")) == expected, (tag, status, proc.stderr[-300:])
+
+
+def test_a_temporary_dns_failure_is_tried_again_a_missing_name_is_not(counting, monkeypatch):
+    import socket
+    import urllib.error
+
+    import migrate.lock.index as index
+    from migrate.lock.index import IndexUnavailable
+
+    srv = counting({"bcrypt": _files(BCRYPT, "bcrypt")})
+    real = index._opener()
+    calls = []
+
+    class Flaky:
+        def __init__(self, errno, failures):
+            self.errno, self.failures = errno, failures
+
+        def open(self, req, timeout=None):
+            calls.append(req.full_url)
+            if len(calls) <= self.failures:
+                raise urllib.error.URLError(socket.gaierror(self.errno, "name resolution"))
+            return real.open(req, timeout=timeout)
+
+    monkeypatch.setattr(index, "_opener", lambda: Flaky(socket.EAI_AGAIN, 1))
+    assert len(IndexClient(index_urls=[srv.url]).files("bcrypt")) == len(_files(BCRYPT, "bcrypt"))
+    assert len(calls) == 2 and srv.hits == ["bcrypt"]
+    calls.clear()
+    monkeypatch.setattr(index, "_opener", lambda: Flaky(socket.EAI_NONAME, 1))
+    index.PAGES.clear()
+    with pytest.raises(IndexUnavailable, match="cannot reach the index"):
+        IndexClient(index_urls=[srv.url]).files("bcrypt")
+    assert len(calls) == 1

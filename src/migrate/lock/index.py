@@ -189,7 +189,7 @@ class IndexClient:
         with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             list(pool.map(one, todo))
 
-    def _remote(self, base: str, name: str, attempts: int = 2) -> list[str]:
+    def _remote(self, base: str, name: str, attempts: int = 3) -> list[str]:
         """File names on ``base``'s project page (PEP 691 JSON preferred, PEP 503 HTML otherwise).
 
         A failure that may pass (timeout, reset, HTTP 5xx/429) is tried once more; an index that does
@@ -225,9 +225,14 @@ class IndexClient:
             raise IndexUnavailable(base, f"HTTP {exc.code} {exc.reason} for {name}",
                                    unreachable=exc.code in (401, 403)) from None
         except urllib.error.URLError as exc:
+            import socket
+
             timeout = isinstance(exc.reason, (TimeoutError, OSError)) and "timed out" in str(exc.reason)
-            raise IndexUnavailable(base, f"cannot reach the index ({exc.reason})", unreachable=not timeout) \
-                from None
+            # "Temporary failure in name resolution" (EAI_AGAIN) passes, as a timeout does; a name that
+            # does not exist or a refused connection does not
+            again = isinstance(exc.reason, socket.gaierror) and exc.reason.errno == socket.EAI_AGAIN
+            raise IndexUnavailable(base, f"cannot reach the index ({exc.reason})",
+                                   unreachable=not (timeout or again)) from None
         except (OSError, ValueError) as exc:  # timeouts and resets while reading, bad URLs
             raise IndexUnavailable(base, f"no answer for {name} ({exc or type(exc).__name__})",
                                    unreachable=isinstance(exc, ValueError)) from None
