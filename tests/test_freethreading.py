@@ -665,3 +665,24 @@ def test_a_temporary_dns_failure_is_tried_again_a_missing_name_is_not(counting, 
     with pytest.raises(IndexUnavailable, match="cannot reach the index"):
         IndexClient(index_urls=[srv.url]).files("bcrypt")
     assert len(calls) == 1
+
+
+def test_preassess_lets_the_index_files_of_the_pinned_version_decide(tmp_path):
+    """The old lock lists only GIL wheels for 1.0 (a blocker), but the index at hand has a cp313t wheel
+    for 1.0 too: no early fix (uv.lock will list the index's files, and the late check would agree)."""
+    from migrate.lock.freethreading import preassess
+    from migrate.model import Pin
+    from wheelhouse import build_wheelhouse
+
+    spec = {"nat": {"1.0": ["cp313-cp313-manylinux_2_17_x86_64", "cp313-cp313t-manylinux_2_17_x86_64"],
+                    "1.1": ["cp313-cp313t-manylinux_2_17_x86_64"]},
+            "gil": {"1.0": ["cp313-cp313-manylinux_2_17_x86_64"], "1.1": ["cp313-cp313t-manylinux_2_17_x86_64"]}}
+    folder = build_wheelhouse(tmp_path / "w", spec, {})
+    client = IndexClient(find_links=[str(folder)], offline=True)
+    old = ("{n}-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", "{n}-1.0.tar.gz")
+    pins = [Pin(n, "1.0", files=tuple(f.format(n=n) for f in old)) for n in ("nat", "gil")]
+    found = preassess(pins, "cp313t", "3.13", client)
+    assert [(e["name"], e["fix"]) for e in found] == [("gil", "gil==1.1")]
+    # a pin whose marker cannot hold on the target's Python is not looked at
+    assert preassess([Pin("gil", "1.0", "python_version < '3.8'", files=pins[1].files)], "cp313t", "3.13",
+                     client) == []

@@ -399,8 +399,20 @@ def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] 
         seen.add(key)
         origin = pin.origin if pin.origin and "://" in pin.origin else None
         packages.append(LockedPackage(pin.name, pin.version, list(pin.files), origin))
-    return [e for e in assess(packages, abi, client, requirements)
-            if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
+    out = []
+    for pkg, e in zip(packages, assess(packages, abi, client, requirements)):
+        if e["status"] not in ("blocker", "sdist-only") or not e.get("fix"):
+            continue
+        # the index's own files for the pinned version decide, as uv.lock's will (a mirror may carry
+        # other files than the old lock listed); its page was just read for the fix
+        try:
+            here = [f for f, v in client.files(pkg.name, pkg.index) if v is not None and v == _norm(pkg.version)]
+        except IndexUnavailable:
+            here = []
+        if here and classify(here, abi) not in ("blocker", "sdist-only"):
+            continue
+        out.append(e)
+    return out
 
 
 def mark_off_target(entries: list[dict[str, Any]], packages: list[LockedPackage]) -> None:
