@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import textwrap
 import tomllib
@@ -399,3 +400,32 @@ def test_a_pin_that_no_longer_resolves_is_dropped_with_the_early_fixes_kept(tmp_
     assert {e["name"]: e["status"] for e in report["ft"]}["nativeft"] == "upgraded"
     assert [c["name"] for c in report["lock"]["changed_pins"]] == ["alpha"]
     assert uv_lock_check(root, str(wheels)).returncode == 0
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_while_uv_runs_beside_the_fix_lookup_stops_both_and_changes_nothing(tmp_path, wheels, sig, code):
+    import sys
+    import time
+
+    root = project(tmp_path, "lock-poetry")
+    before = tree_digest(root)
+    pids = tmp_path / "uv-pids"
+    wrapper = tmp_path / "slow-uv"  # each uv run notes its pid, then takes 60 s
+    wrapper.write_text(f'#!/bin/sh\necho $$ >> "{pids}"\nsleep 60\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    env = dict(os.environ, NO_COLOR="1", MIGRATE_TEST_PREASSESS_DELAY="60", MIGRATE_TEST_SPAWN_WRAPPER=str(wrapper))
+    proc = subprocess.Popen([sys.executable, "-m", "migrate", "run", str(root), "--offline", "--find-links",
+                             str(wheels), "--no-codemods"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while not pids.exists() and time.monotonic() < deadline:  # the speculative uv run has started
+        time.sleep(0.05)
+    assert pids.exists(), proc.communicate()
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert tree_digest(root) == before
+    for pid in pids.read_text().split():
+        with pytest.raises(ProcessLookupError):  # the uv process group was killed
+            os.kill(int(pid), 0)

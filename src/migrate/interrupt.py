@@ -154,11 +154,11 @@ class Background:
         return self._result
 
     def stop(self) -> None:
+        """Kill the child and wait for the thread; its answer or error is dropped (an interruption is
+        the main thread's to raise, with its own signal)."""
         self._stop.set()
         while self._thread.is_alive():
             self._thread.join(0.1)
-        if isinstance(self._error, Interrupted):
-            raise self._error
 
 
 def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None,

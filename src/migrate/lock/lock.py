@@ -310,6 +310,40 @@ def _uv_lock_cmd(python: str, options, extra: list[str] | None, root: Path | Non
     return cmd + (extra or [])
 
 
+class _Job:
+    """``fn()`` in a daemon thread (an interrupted run does not wait for it at exit); :meth:`result`
+    waits in slices, so a signal or a cancelled batch is handled meanwhile, and raises what ``fn``
+    raised."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import threading
+
+        self._out: list = []
+
+        def work() -> None:
+            try:
+                self._out.append((fn(), None))
+            except BaseException as exc:  # handed to the caller
+                self._out.append((None, exc))
+
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self) -> Any:
+        from migrate.interrupt import check
+
+        while self._thread.is_alive():
+            self._thread.join(0.1)
+            check()  # a cancelled batch does not wait for the lookup
+        value, error = self._out[0]
+        if error is not None:
+            raise error
+        return value
+
+
 class _Speculative:
     """The first resolution (the project with the old pins, no free-threading fixes) started while the
     fixes are still being looked up: when there are none its answer is the first run's; when there are,
@@ -822,9 +856,6 @@ def _lock_stage(ctx) -> None:
     # interpreter is chosen and the project staged; they go into the first resolution with the pins
     early_job = None
     if options.ft_upgrade and any(p.files for p in pins):
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=1)
         delay = float(os.environ.get("MIGRATE_TEST_PREASSESS_DELAY") or 0)  # test hook: a slow index
 
         def lookup() -> list[dict]:
@@ -834,8 +865,7 @@ def _lock_stage(ctx) -> None:
                 time.sleep(delay)
             return preassess(pins, target.abi, target.version, client, requirements)
 
-        early_job = pool.submit(lookup)
-        pool.shutdown(wait=False)
+        early_job = _Job(lookup)
     python, python_version = choose_python(project.requires_python, target.version, ctx.root)
     ft_python = find_ft_interpreter(target) if target.free_threaded else None
     log: list = []
