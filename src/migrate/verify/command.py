@@ -158,7 +158,7 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
         report.sync = synced.to_json()
         if not synced.ok:
             report.verdict = "sync-failed"
-            report.reasons.append(f"uv sync failed on {ft.label}: {synced.error}")
+            report.reasons.append(f"uv sync failed on {ft.label}: " + _sync_failure(synced, lock_packages, ft))
             report.seconds = time.perf_counter() - start
             return report
         python = env_python(Path(synced.environment))
@@ -237,6 +237,32 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
     _judge(report, ft)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _sync_failure(synced, lock_packages, ft: Interpreter) -> str:
+    """The reason for a failed sync: for a package uv could not build, its name, whether the lock has a
+    wheel for this interpreter (without one uv must build it), why the build failed and why it is needed."""
+    fb = synced.failed_build
+    if not fb:
+        return synced.error or "uv sync failed"
+    from packaging.utils import canonicalize_name
+
+    from migrate.lock.freethreading import classify
+
+    what = f"{fb['name']} {fb['version']}" if fb.get("version") else fb["name"]
+    text = f"could not build {what} from source"
+    abi = "cp" + ft.minor.replace(".", "") + ("t" if ft.free_threaded else "")
+    pkg = next((p for p in lock_packages if canonicalize_name(p.name) == canonicalize_name(fb["name"])
+                and (not fb.get("version") or p.version == fb["version"]) and not p.local), None)
+    if pkg is not None and classify(pkg.files, abi) in ("blocker", "sdist-only"):
+        text += f" (uv.lock has no {abi} wheel for it, so uv had to build it)"
+    if fb.get("build_requirement"):
+        text += f"; its build requirement {', '.join(fb['build_requirement'])} failed"
+    if fb.get("why"):
+        text += f": {fb['why']}"
+    if fb.get("included_because"):
+        text += f" — {fb['included_because']}"
+    return text
 
 
 def _baseline(report: VerifyReport, ft: Interpreter, root: Path, python: Path, names: set[str], tmp: Path,

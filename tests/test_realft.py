@@ -1,0 +1,118 @@
+"""Regressions found by running `migrate run` + `migrate verify` on real Poetry/Pipenv projects
+(README: "Measured on real projects"). Each test rebuilds the situation offline: local wheels and sdists
+(tests/wheelhouse.py), a real uv, the real free-threaded interpreter ($MIGRATE_FT_PYTHON).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from conftest import run_migrate
+from wheelhouse import build_wheel
+
+from migrate.lock.lock import find_interpreter, uv_bin
+from migrate.verify.env import _explain, failed_build
+
+FT = os.environ.get("MIGRATE_FT_PYTHON")
+needs_ft = pytest.mark.skipif(not FT, reason="MIGRATE_FT_PYTHON is not set: no free-threaded interpreter "
+                              "(.ci/run builds one with ../shared/tools/build-free-threaded-python.sh)")
+
+
+@pytest.fixture(autouse=True)
+def _uv_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+
+
+def failing_sdist(folder: Path, name: str, version: str, message: str) -> Path:
+    """An sdist with static metadata (uv locks it without building) whose in-tree build backend raises
+    ``RuntimeError(message)``, as cffi's setup.py does on 3.13t."""
+    base = f"{name}-{version}"
+    files = {
+        f"{base}/PKG-INFO": f"Metadata-Version: 2.2\nName: {name}\nVersion: {version}\n",
+        f"{base}/pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "failing"\nbackend-path = ["."]\n',
+        f"{base}/failing.py": ("def _fail(*a, **k):\n    raise RuntimeError(%r)\n\n"
+                               "get_requires_for_build_wheel = build_wheel = prepare_metadata_for_build_wheel = _fail\n"
+                               "get_requires_for_build_editable = build_editable = build_sdist = _fail\n") % message,
+    }
+    path = Path(folder) / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        for rel, text in files.items():
+            data = text.encode()
+            ti = tarfile.TarInfo(rel)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    return path
+
+
+def lock(root: Path, wheels: Path) -> None:
+    python, _ = find_interpreter(">=3.10")
+    proc = subprocess.run([uv_bin(), "lock", "--offline", "--python", python, "--find-links", str(wheels)],
+                          cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+# -- verify: a sync that fails names the package it could not build, and why -------------------------
+_UV_BUILD_FAILURE = """\
+Resolved 120 packages in 3ms
+   Building datafiles @ file:///tmp/datafiles
+   Building argon2-cffi-bindings==21.2.0
+error: Failed to download and build `argon2-cffi-bindings==21.2.0`
+  cause: Failed to install requirements from `build-system.requires`
+  cause: Failed to build `cffi==2.1.1`
+  cause: The build backend returned an error
+  cause: Call to `setuptools.build_meta.get_requires_for_build_wheel` failed (exit status: 1)
+
+         [stderr]
+         Traceback (most recent call last):
+           File "<string>", line 22, in <module>
+         RuntimeError: CFFI does not support the free-threaded build of CPython 3.13. Upgrade to free-threaded 3.14 or newer to use CFFI with the free-threaded build.
+
+hint: `argon2-cffi-bindings` (v21.2.0) was included because `datafiles:dev` (v2.5) depends on `notebook` (v7.6.0) which depends on `argon2-cffi-bindings`
+"""
+
+
+def test_failed_build_is_read_from_uvs_output():
+    fb = failed_build(_UV_BUILD_FAILURE)
+    assert (fb["name"], fb["version"]) == ("argon2-cffi-bindings", "21.2.0")
+    assert fb["build_requirement"] == ["cffi==2.1.1"]
+    assert fb["why"].startswith("RuntimeError: CFFI does not support the free-threaded build")
+    assert fb["included_because"].startswith("`argon2-cffi-bindings` (v21.2.0) was included because `datafiles:dev`")
+    text = _explain(_UV_BUILD_FAILURE)
+    # the first line says what and why; uv's own lines follow
+    assert text.splitlines()[0].startswith("could not build argon2-cffi-bindings 21.2.0 from source (its build "
+                                           "requirement cffi==2.1.1 failed): RuntimeError: CFFI does not support")
+    assert "--- uv's last lines:" in text
+    assert failed_build("error: No interpreter found for Python 3.13t in managed installations") is None
+    assert _explain("error: No interpreter found\n").startswith("error: No interpreter found")
+
+
+@needs_ft
+def test_verify_names_the_package_uv_could_not_build(tmp_path):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    failing_sdist(wheels, "oldext", "1.0", "oldext does not support the free-threaded build of CPython")
+    build_wheel(wheels, "middle", "1.0", "py3-none-any", requires=["oldext"])
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = ["middle"]\n\n'
+        "[tool.uv]\npackage = false\n")
+    lock(root, wheels)
+    proc = run_migrate("verify", str(root), "--python", FT, "--no-tests", "--format", "json",
+                       env={"UV_OFFLINE": "1", "UV_FIND_LINKS": str(wheels)})
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["verdict"] == "sync-failed"
+    assert report["sync"]["failed_build"]["name"] == "oldext"
+    (reason,) = report["reasons"]
+    assert "could not build oldext 1.0 from source (uv.lock has no cp313t wheel for it" in reason
+    assert "RuntimeError: oldext does not support the free-threaded build" in reason
+    assert "was included because" in reason and "middle" in reason
