@@ -8,15 +8,18 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
+import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from conftest import run_migrate
-from wheelhouse import build_wheel
+from wheelhouse import LINUX, build_wheel, build_wheelhouse
 
 from migrate.lock.lock import find_interpreter, uv_bin
 from migrate.verify.env import _explain, failed_build
@@ -116,3 +119,44 @@ def test_verify_names_the_package_uv_could_not_build(tmp_path):
     assert "could not build oldext 1.0 from source (uv.lock has no cp313t wheel for it" in reason
     assert "RuntimeError: oldext does not support the free-threaded build" in reason
     assert "was included because" in reason and "middle" in reason
+
+
+# -- run: a free-threading move the project's own bounds forbid says which bound to widen --------------
+def test_a_move_the_projects_own_bound_forbids_names_that_bound(tmp_path):
+    """tinydb: coverage 6.5.0 has no cp313t wheels, 7.6.1 has, but coveralls 3.x (dev group, `^3.3.1`)
+    requires coverage<7. The warning names the dev group's coveralls bound, and the major-version jump that
+    was not made is not warned about."""
+    gil = [f"cp310-cp310-{LINUX}", f"cp313-cp313-{LINUX}"]
+    wheels = build_wheelhouse(tmp_path / "wheels", {
+        "tracer": {"6.5": gil, "7.0": gil + [f"cp313-cp313t-{LINUX}"]},
+        "reporter": {"1.0": ["py3-none-any"], "2.0": ["py3-none-any"]},
+    }, {("reporter", "1.0"): ["tracer<7"], ("reporter", "2.0"): ["tracer>=7"]})
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.poetry]
+        name = "app"
+        version = "0.1.0"
+        description = ""
+        authors = []
+        package-mode = false
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+
+        [tool.poetry.group.dev.dependencies]
+        reporter = "^1.0"
+        tracer = ">=6"
+        """))
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--format", "json", env={"MIGRATE_FT_PYTHON": ""})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    tracer = next(e for e in report["ft"] if e["name"] == "tracer")
+    assert tracer["status"] == "blocker" and tracer["version"] == "6.5"
+    (mig203,) = [w for w in report["warnings"] if w["code"] == "MIG203" and w["key"] == "tracer"]
+    # uv's words for the bound (here `reporter<2.0`: uv shortens `>=1.0,<2.0` to what exists)
+    assert re.search(r"tracer==7\.0 \(does not resolve with the other requirements: the project's own "
+                     r"reporter[^ ]*<2\.0 \(group dev\) excludes it; widen that to apply it\)", mig203["message"])
+    assert not [w for w in report["warnings"] if w["code"] == "MIG231"]  # no jump was made
+    assert "tracer" not in str(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"])
