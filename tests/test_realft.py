@@ -160,3 +160,88 @@ def test_a_move_the_projects_own_bound_forbids_names_that_bound(tmp_path):
                      r"reporter[^ ]*<2\.0 \(group dev\) excludes it; widen that to apply it\)", mig203["message"])
     assert not [w for w in report["warnings"] if w["code"] == "MIG231"]  # no jump was made
     assert "tracer" not in str(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"])
+
+
+# -- verify: a GIL-enabling module that only the dependency groups need is said to be that -------------
+def test_scopes_walk_the_project_dependencies_and_its_groups(tmp_path):
+    (tmp_path / "uv.lock").write_text(textwrap.dedent("""\
+        version = 1
+        requires-python = ">=3.10"
+
+        [[package]]
+        name = "app"
+        version = "0.1.0"
+        source = { editable = "." }
+        dependencies = [{ name = "lib" }]
+
+        [package.optional-dependencies]
+        web = [{ name = "server" }]
+
+        [package.dev-dependencies]
+        dev = [{ name = "pytest" }, { name = "lib" }]
+
+        [[package]]
+        name = "lib"
+        version = "1.0"
+        source = { registry = "https://pypi.org/simple" }
+        dependencies = [{ name = "Shared_Dep" }]
+
+        [[package]]
+        name = "server"
+        version = "1.0"
+        source = { registry = "https://pypi.org/simple" }
+
+        [[package]]
+        name = "pytest"
+        version = "8.0"
+        source = { registry = "https://pypi.org/simple" }
+        dependencies = [{ name = "pluggy" }, { name = "shared-dep" }]
+
+        [[package]]
+        name = "pluggy"
+        version = "1.0"
+        source = { registry = "https://pypi.org/simple" }
+
+        [[package]]
+        name = "shared-dep"
+        version = "1.0"
+        source = { registry = "https://pypi.org/simple" }
+        """))
+    from migrate.verify.scope import scopes
+
+    assert scopes(tmp_path / "uv.lock", "app") == {
+        "app": "runtime", "lib": "runtime", "shared-dep": "runtime", "server": "runtime",  # extras are the package's
+        "pytest": "dev", "pluggy": "dev"}
+    assert scopes(tmp_path / "missing.lock", "app") == {}
+
+
+@pytest.fixture(scope="module")
+def gil_wheels(tmp_path_factory) -> Path:
+    if not FT or shutil.which("gcc") is None:
+        pytest.skip("needs MIGRATE_FT_PYTHON and gcc")
+    from wheelhouse import gil_wheelhouse
+
+    return gil_wheelhouse(tmp_path_factory.mktemp("gilwheels"), FT, {"speedy": {"1.0": False}, "calm": {"1.0": True}})
+
+
+@needs_ft
+def test_verify_says_when_only_a_dependency_group_re_enables_the_gil(tmp_path, gil_wheels):
+    """tinydb: PyYAML (dev group, used by the tests) re-enables the GIL; tinydb itself has no dependencies."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = ["calm"]\n\n'
+        '[dependency-groups]\ndev = ["speedy==1.0"]\n\n[tool.uv]\npackage = false\n')
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    lock(root, gil_wheels)
+    proc = run_migrate("verify", str(root), "--python", FT, "--no-tests", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["verdict"] == "not-ready"  # the tests would run with the GIL
+    imports = {r["module"]: r for r in report["imports"]}
+    assert (imports["speedy"]["status"], imports["speedy"]["scope"]) == ("enables-gil", "dev")
+    assert imports["calm"]["scope"] == "runtime" and imports["app"]["scope"] is None
+    (reason,) = report["reasons"]
+    assert "speedy" in reason and "only the dependency groups (tests, tools) need it" in reason
+    text = run_migrate("verify", str(root), "--python", FT, "--no-tests")
+    assert "dev groups only" in text.stdout

@@ -215,6 +215,7 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
                 if r.status == imp.OK and r.distribution in built:
                     r.status = imp.BUILT
             report.imports = [r.to_json() for r in results]
+            _add_scope(report.imports, root)
             ft_run = f_ft.result() if f_ft else None
             gil_run = f_gil.result() if f_gil else None
         finally:
@@ -237,6 +238,20 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
     _judge(report, ft)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _add_scope(imports: list[dict], root: Path) -> None:
+    """Each import entry's ``scope``: ``runtime`` (the package's own dependencies need it), ``dev`` (only
+    its dependency groups do) or None (the project itself, or not in the lock)."""
+    from packaging.utils import canonicalize_name
+
+    from migrate.verify.scope import scopes
+
+    found = scopes(root / "uv.lock", _project_name(root))
+    own = canonicalize_name(_project_name(root) or root.name)
+    for r in imports:
+        key = canonicalize_name(r["distribution"])
+        r["scope"] = None if key == own else found.get(key)
 
 
 def _sync_failure(synced, lock_packages, ft: Interpreter) -> str:
@@ -295,10 +310,15 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
     gil = [r for r in report.imports if r["status"] == imp.ENABLES_GIL]
     broken = [r for r in report.imports if r["status"] == imp.IMPORT_ERROR
               and not (r["detail"] or "").endswith("(fails on the GIL build too)")]
+    def needed(r: dict) -> str:
+        # a dependency group's tool does not stop the package itself from running without the GIL
+        return (" — only the dependency groups (tests, tools) need it, not the package's own dependencies"
+                if r.get("scope") == "dev" else "")
+
     for r in gil:
-        reasons.append(f"importing {r['module']} ({r['distribution']} {r['version']}) re-enables the GIL")
+        reasons.append(f"importing {r['module']} ({r['distribution']} {r['version']}) re-enables the GIL{needed(r)}")
     for r in broken:
-        reasons.append(f"{r['module']} ({r['distribution']} {r['version']}) does not import: {r['detail']}")
+        reasons.append(f"{r['module']} ({r['distribution']} {r['version']}) does not import: {r['detail']}{needed(r)}")
     ft_run, gil_run = report.tests.get("ft"), report.tests.get("gil")
     if ft_run is not None:
         bad = ft_run["failed"] + ft_run["errors"]
@@ -393,11 +413,13 @@ def print_report(report: VerifyReport | dict, console=None) -> None:
         console.print(f"imports: {ok} of {len(report['imports'])} module(s) import with the GIL off")
     if problems:
         table = Table(title="Modules to look at", title_justify="left")
-        for col in ("module", "distribution", "version", "status", "detail"):
+        for col in ("module", "distribution", "version", "needed by", "status", "detail"):
             table.add_column(col)
         style = {imp.ENABLES_GIL: "red", imp.IMPORT_ERROR: "red", imp.BUILT: "yellow"}
+        needed_by = {"runtime": "the package", "dev": "dev groups only"}
         for r in problems:
             table.add_row(_esc(r["module"]), _esc(r["distribution"]), _esc(r["version"]),
+                          needed_by.get(r.get("scope") or "", ""),
                           f"[{style.get(r['status'], 'white')}]{r['status']}[/]", _esc((r["detail"] or "")[:160]))
         console.print(table)
     tests = report["tests"]
