@@ -245,3 +245,88 @@ def test_verify_says_when_only_a_dependency_group_re_enables_the_gil(tmp_path, g
     assert "speedy" in reason and "only the dependency groups (tests, tools) need it" in reason
     text = run_migrate("verify", str(root), "--python", FT, "--no-tests")
     assert "dev groups only" in text.stdout
+
+
+# -- run: a fix chosen by wheel tags is checked at runtime as well --------------------------------------
+@pytest.fixture(scope="module")
+def pandas_like(tmp_path_factory) -> Path:
+    """`frames` 1.0 has GIL wheels only (like pandas 2.1); 1.1 is the nearest with cp313t wheels, but its
+    extension re-enables the GIL (like pandas 2.2.3); 1.2 declares Py_mod_gil; 2.0 too."""
+    if not FT or shutil.which("gcc") is None:
+        pytest.skip("needs MIGRATE_FT_PYTHON and gcc")
+    from wheelhouse import build_ext_wheel, gil_wheelhouse
+
+    folder = gil_wheelhouse(tmp_path_factory.mktemp("frames"), FT, {"frames": {"1.1": False, "1.2": True,
+                                                                               "2.0": True}})
+    for tag in (f"cp310-cp310-{LINUX}", f"cp313-cp313-{LINUX}"):
+        build_wheel(folder, "frames", "1.0", tag)
+    return folder
+
+
+def frames_project(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.poetry]
+        name = "app"
+        version = "0.1.0"
+        description = ""
+        authors = []
+        package-mode = false
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        frames = ">=1.0"
+        """))
+    (root / "poetry.lock").write_text(textwrap.dedent("""\
+        [[package]]
+        name = "frames"
+        version = "1.0"
+        description = ""
+        optional = false
+        python-versions = ">=3.8"
+        files = [
+            {file = "frames-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", hash = "sha256:00"},
+        ]
+
+        [metadata]
+        lock-version = "2.0"
+        python-versions = "^3.10"
+        content-hash = "0"
+        """))
+    return root
+
+
+@needs_ft
+def test_a_fix_whose_wheel_re_enables_the_gil_moves_on_to_one_that_does_not(tmp_path, pandas_like):
+    root = frames_project(tmp_path)
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(pandas_like), "--no-codemods",
+                       "--format", "json", env={"MIGRATE_FT_PYTHON": FT})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    frames = next(e for e in report["ft"] if e["name"] == "frames")
+    # by tags 1.1 was the nearest; it turns the GIL on, so 1.2 (not the newest, 2.0)
+    assert frames["fix"] == "frames==1.2" and frames["status"] == "upgraded"
+    assert [(t["version"], t["runtime"]) for t in frames["fix_runtime_checked"]] == [("1.1", "enables-gil"),
+                                                                                    ("1.2", "ok")]
+    text = (root / "pyproject.toml").read_text()
+    assert tomllib.loads(text)["tool"]["uv"]["constraint-dependencies"] == ["frames==1.2; python_version == '3.13'"]
+    assert "1.1 re-enables the GIL on import; 1.2 is the nearest that imports with it off" in text
+    code = run_migrate("verify", str(root), "--python", FT, "--no-tests", "--format", "json")
+    verified = json.loads(code.stdout)
+    assert {r["module"]: r["status"] for r in verified["imports"]}["frames"] == "ok", verified["reasons"]
+
+
+@needs_ft
+def test_without_a_fix_that_keeps_the_gil_off_none_is_applied_and_the_reason_is_said(tmp_path, pandas_like):
+    root = frames_project(tmp_path)
+    (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text().replace('">=1.0"', '">=1.0,<1.2"'))
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(pandas_like), "--no-codemods",
+                       "--format", "json", env={"MIGRATE_FT_PYTHON": FT})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    frames = next(e for e in report["ft"] if e["name"] == "frames")
+    assert frames["status"] == "blocker" and frames["fix"] is None
+    (mig203,) = [w for w in report["warnings"] if w["code"] == "MIG203" and w["key"] == "frames"]
+    assert "frames 1.1 has cp313t wheels but re-enables the GIL on import" in mig203["message"]
+    assert "constraint-dependencies" not in (root / "pyproject.toml").read_text()

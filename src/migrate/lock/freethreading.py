@@ -449,6 +449,8 @@ def readiness_warnings(entries: list[dict[str, Any]], target: str, abi: str,
                 tail = "; the index could not be asked for a version with them"
             elif e.get("excluded"):
                 tail = "; the project's own requirement excludes every version with them"
+            elif e.get("runtime_rejected"):  # checked at runtime (migrate.verify.runtime.check_fixes)
+                tail = f"; {e['runtime_rejected']}"
             else:
                 tail = "; no version with them was found" + (f" ({e['searched']})" if e.get("searched") else "")
             out.append(Diagnostic("MIG203", f"{name} {version} has no {abi} wheels{tail}", path=path, key=name))
