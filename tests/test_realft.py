@@ -330,3 +330,34 @@ def test_without_a_fix_that_keeps_the_gil_off_none_is_applied_and_the_reason_is_
     (mig203,) = [w for w in report["warnings"] if w["code"] == "MIG203" and w["key"] == "frames"]
     assert "frames 1.1 has cp313t wheels but re-enables the GIL on import" in mig203["message"]
     assert "constraint-dependencies" not in (root / "pyproject.toml").read_text()
+
+
+# -- run: a Poetry 2 project's [project] requires-python is the one the target is checked against ---------
+def test_poetry2_requires_python_in_project_table_is_checked_against_the_target(tmp_path):
+    """frenck/python-wled: requires-python lives in [project]; it was ignored, so .python-version 3.13t was
+    written for a project that excludes 3.13, and the lock stage's older-interpreter retry picked 3.6."""
+    root = tmp_path / "p2"
+    root.mkdir()
+    original = textwrap.dedent("""\
+        [project]
+        name = "p2"
+        version = "1.0.0"
+        requires-python = ">=3.11,<3.13"
+        dependencies = []
+
+        [tool.poetry]
+        requires-poetry = ">=2.0"
+        package-mode = false
+        """)
+    (root / "pyproject.toml").write_text(original)
+    proc = run_migrate("run", str(root), "--no-lock", "--no-codemods", "--format", "json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    assert [w["code"] for w in report["warnings"] if w["code"] == "MIG001"] == ["MIG001"]
+    assert not (root / ".python-version").exists()
+    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["requires-python"] == ">=3.11,<3.13"
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "pyproject.toml").write_text(original.replace('">=3.11,<3.13"', "311"))
+    proc = run_migrate("run", str(bad), "--no-lock", "--no-codemods")
+    assert proc.returncode == 2 and "project.requires-python" in proc.stderr and "Traceback" not in proc.stderr
