@@ -156,8 +156,9 @@ def test_a_move_the_projects_own_bound_forbids_names_that_bound(tmp_path):
     assert tracer["status"] == "blocker" and tracer["version"] == "6.5"
     (mig203,) = [w for w in report["warnings"] if w["code"] == "MIG203" and w["key"] == "tracer"]
     # uv's words for the bound (here `reporter<2.0`: uv shortens `>=1.0,<2.0` to what exists)
-    assert re.search(r"tracer==7\.0 \(does not resolve with the other requirements: the project's own "
-                     r"reporter[^ ]*<2\.0 \(group dev\) excludes it; widen that to apply it\)", mig203["message"])
+    assert re.search(r"tracer==7\.0 \(does not resolve with the other requirements: it conflicts with the "
+                     r"project's own reporter[^ ]*<2\.0 \(group dev\): that needs a wider bound or a newer release "
+                     r"to allow it\)", mig203["message"])
     assert not [w for w in report["warnings"] if w["code"] == "MIG231"]  # no jump was made
     assert "tracer" not in str(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"])
 

@@ -824,7 +824,8 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
         for e in fixes:
             if not named or canonicalize_name(e["name"]) in named:
                 e["fix"] = (f"{e['fix']} (does not resolve with the other requirements: "
-                            + (f"the project's own {', '.join(own)} excludes it; widen that to apply it)" if own
+                            + (f"it conflicts with the project's own {', '.join(own)}: that needs a wider bound or a newer "
+                                  "release to allow it)" if own
                                else f"{why})"))
         fixes = [e for e in fixes if named and canonicalize_name(e["name"]) not in named]
     (stage / PYPROJECT).write_text(text)
