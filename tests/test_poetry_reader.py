@@ -247,7 +247,7 @@ priority = "explicit"
     assert p.existing_project_keys >= {"name", "dependencies"}
     (dep,) = p.dependencies
     assert dep.source_only and dep.source.index == "internal"
-    assert p.requires_python is None  # [project] already says it
+    assert p.requires_python == ">=3.10"  # [project] says it: the model carries it (the target check reads it)
     assert reqs(p.groups["dev"]) == ["pytest>=8,<9"]
 
 

@@ -471,7 +471,8 @@ def readiness_warnings(entries: list[dict[str, Any]], target: str, abi: str,
         name, version, status = e["name"], e["version"], e["status"]
         if e.get("error"):
             errors.setdefault(e["error"].split(": ", 1)[0], []).append(name)
-        move = e.get("move") or {}
+        # a move uv could not resolve was not made: no jump to warn about (MIG203 says why)
+        move = {} if "does not resolve" in (e.get("fix") or "") else (e.get("move") or {})
         if status == "blocker":
             if e.get("fix"):
                 tail = f"; {e['fix']}"
@@ -479,6 +480,8 @@ def readiness_warnings(entries: list[dict[str, Any]], target: str, abi: str,
                 tail = "; the index could not be asked for a version with them"
             elif e.get("excluded"):
                 tail = "; the project's own requirement excludes every version with them"
+            elif e.get("runtime_rejected"):  # checked at runtime (migrate.verify.runtime.check_fixes)
+                tail = f"; {e['runtime_rejected']}"
             else:
                 tail = "; no version with them was found" + (f" ({e['searched']})" if e.get("searched") else "")
             out.append(Diagnostic("MIG203", f"{name} {version} has no {abi} wheels{tail}", path=path, key=name))

@@ -1050,9 +1050,15 @@ def _apply_fixes(stage: Path, text: str, fixes: list[dict], target, python: str,
             return fixed
         named = _names_in(proc.stderr, {canonicalize_name(e["name"]) for e in fixes}) if attempt == 0 else set()
         why = _first_error(proc.stderr)
+        from migrate.lock.uverrors import project_requirements_named  # what the user would widen
+
+        own = project_requirements_named(proc.stderr, _project_name(text), {canonicalize_name(e["name"]) for e in fixes})
         for e in fixes:
             if not named or canonicalize_name(e["name"]) in named:
-                e["fix"] = f"{e['fix']} (does not resolve with the other requirements: {why})"
+                e["fix"] = (f"{e['fix']} (does not resolve with the other requirements: "
+                            + (f"it conflicts with the project's own {', '.join(own)}: that needs a wider bound or a newer "
+                                  "release to allow it)" if own
+                               else f"{why})"))
         fixes = [e for e in fixes if named and canonicalize_name(e["name"]) not in named]
     (stage / PYPROJECT).write_text(text)
     proc = run_uv_lock(stage, python, options, root=root, log=log)
@@ -1080,6 +1086,15 @@ def _pin_req(pin) -> str:
     req = f"{pin.name}=={pin.version}"
     marker = environment_marker(pin.marker)
     return f"{req}; {marker}" if marker else req
+
+
+def _project_name(text: str) -> str | None:
+    import tomllib
+
+    try:
+        return tomllib.loads(text).get("project", {}).get("name")
+    except (tomllib.TOMLDecodeError, AttributeError):
+        return None
 
 
 def _first_error(stderr: str) -> str:

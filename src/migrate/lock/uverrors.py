@@ -102,3 +102,36 @@ def failure(message: str, stderr: str, stage: Path | None = None, root: Path | N
             replace[str(s)] = str(r)
             s, r = s.parent, r.parent
     return UvFailure(message, trim(stderr, replace), kind or classify(stderr), hint, stderr)
+
+
+# "tinydb:dev depends on coveralls>=3.3.1,<4.0.0", "your project depends on foo>=1", "app[web] depends on x"
+_DEPENDS = re.compile(
+    r"(?P<subject>your project|[A-Za-z0-9][A-Za-z0-9._-]*(?::[A-Za-z0-9._-]+|\[[A-Za-z0-9._,-]+\])?) depends on "
+    r"(?P<req>[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?(?:\{[^}]*\})?[^\s]*)")
+
+
+def project_requirements_named(stderr: str, project: str | None, exclude: set[str] = frozenset()) -> list[str]:
+    """The project's own requirements that uv's explanation of an unsatisfiable resolution names, as
+    ``coveralls>=3.3.1,<4.0.0 (group dev)``: what the user would have to widen. Requirements on the
+    ``exclude`` names (canonical) are left out (the package being moved)."""
+    from packaging.utils import canonicalize_name
+
+    own = canonicalize_name(project) if project else None
+    out: list[str] = []
+    for m in _DEPENDS.finditer(_ANSI.sub("", stderr or "")):
+        subject, req = m.group("subject"), m.group("req").rstrip(",.;")
+        base = re.split(r"[:\[]", subject, maxsplit=1)[0]
+        if subject != "your project" and canonicalize_name(base) != own:
+            continue
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", req).group(0)
+        if canonicalize_name(name) in exclude:
+            continue
+        where = ""
+        if ":" in subject:
+            where = f" (group {subject.split(':', 1)[1]})"
+        elif "[" in subject:
+            where = f" (extra {subject.split('[', 1)[1].rstrip(']')})"
+        item = req + where
+        if item not in out:
+            out.append(item)
+    return out

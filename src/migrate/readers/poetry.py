@@ -91,6 +91,8 @@ def read_poetry(root: Path) -> Project:
         ctx.expect(existing, dict, "project")
         project.existing_project_keys = set(existing.keys())
         project.dynamic = [str(x) for x in ctx.str_list(existing.get("dynamic", []), "project.dynamic")]
+        if "requires-python" in existing:  # Poetry 2: the target check and the lock stage go by it
+            project.requires_python = str(ctx.expect(existing["requires-python"], str, "project.requires-python"))
 
     for key in poetry:
         if key in _KEPT:

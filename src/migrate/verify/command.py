@@ -158,7 +158,7 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
         report.sync = synced.to_json()
         if not synced.ok:
             report.verdict = "sync-failed"
-            report.reasons.append(f"uv sync failed on {ft.label}: {synced.error}")
+            report.reasons.append(f"uv sync failed on {ft.label}: " + _sync_failure(synced, lock_packages, ft))
             report.seconds = time.perf_counter() - start
             return report
         python = env_python(Path(synced.environment))
@@ -215,6 +215,7 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
                 if r.status == imp.OK and r.distribution in built:
                     r.status = imp.BUILT
             report.imports = [r.to_json() for r in results]
+            _add_scope(report.imports, root)
             ft_run = f_ft.result() if f_ft else None
             gil_run = f_gil.result() if f_gil else None
         finally:
@@ -237,6 +238,46 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
     _judge(report, ft)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _add_scope(imports: list[dict], root: Path) -> None:
+    """Each import entry's ``scope``: ``runtime`` (the package's own dependencies need it), ``dev`` (only
+    its dependency groups do) or None (the project itself, or not in the lock)."""
+    from packaging.utils import canonicalize_name
+
+    from migrate.verify.scope import scopes
+
+    found = scopes(root / "uv.lock", _project_name(root))
+    own = canonicalize_name(_project_name(root) or root.name)
+    for r in imports:
+        key = canonicalize_name(r["distribution"])
+        r["scope"] = None if key == own else found.get(key)
+
+
+def _sync_failure(synced, lock_packages, ft: Interpreter) -> str:
+    """The reason for a failed sync: for a package uv could not build, its name, whether the lock has a
+    wheel for this interpreter (without one uv must build it), why the build failed and why it is needed."""
+    fb = synced.failed_build
+    if not fb:
+        return synced.error or "uv sync failed"
+    from packaging.utils import canonicalize_name
+
+    from migrate.lock.freethreading import classify
+
+    what = f"{fb['name']} {fb['version']}" if fb.get("version") else fb["name"]
+    text = f"could not build {what} from source"
+    abi = "cp" + ft.minor.replace(".", "") + ("t" if ft.free_threaded else "")
+    pkg = next((p for p in lock_packages if canonicalize_name(p.name) == canonicalize_name(fb["name"])
+                and (not fb.get("version") or p.version == fb["version"]) and not p.local), None)
+    if pkg is not None and classify(pkg.files, abi) in ("blocker", "sdist-only"):
+        text += f" (uv.lock has no {abi} wheel for it, so uv had to build it)"
+    if fb.get("build_requirement"):
+        text += f"; its build requirement {', '.join(fb['build_requirement'])} failed"
+    if fb.get("why"):
+        text += f": {fb['why']}"
+    if fb.get("included_because"):
+        text += f" — {fb['included_because']}"
+    return text
 
 
 def _baseline(report: VerifyReport, ft: Interpreter, root: Path, python: Path, names: set[str], tmp: Path,
@@ -269,10 +310,15 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
     gil = [r for r in report.imports if r["status"] == imp.ENABLES_GIL]
     broken = [r for r in report.imports if r["status"] == imp.IMPORT_ERROR
               and not (r["detail"] or "").endswith("(fails on the GIL build too)")]
+    def needed(r: dict) -> str:
+        # a dependency group's tool does not stop the package itself from running without the GIL
+        return (" — only the dependency groups (tests, tools) need it, not the package's own dependencies"
+                if r.get("scope") == "dev" else "")
+
     for r in gil:
-        reasons.append(f"importing {r['module']} ({r['distribution']} {r['version']}) re-enables the GIL")
+        reasons.append(f"importing {r['module']} ({r['distribution']} {r['version']}) re-enables the GIL{needed(r)}")
     for r in broken:
-        reasons.append(f"{r['module']} ({r['distribution']} {r['version']}) does not import: {r['detail']}")
+        reasons.append(f"{r['module']} ({r['distribution']} {r['version']}) does not import: {r['detail']}{needed(r)}")
     ft_run, gil_run = report.tests.get("ft"), report.tests.get("gil")
     if ft_run is not None:
         bad = ft_run["failed"] + ft_run["errors"]
@@ -367,11 +413,13 @@ def print_report(report: VerifyReport | dict, console=None) -> None:
         console.print(f"imports: {ok} of {len(report['imports'])} module(s) import with the GIL off")
     if problems:
         table = Table(title="Modules to look at", title_justify="left")
-        for col in ("module", "distribution", "version", "status", "detail"):
+        for col in ("module", "distribution", "version", "needed by", "status", "detail"):
             table.add_column(col)
         style = {imp.ENABLES_GIL: "red", imp.IMPORT_ERROR: "red", imp.BUILT: "yellow"}
+        needed_by = {"runtime": "the package", "dev": "dev groups only"}
         for r in problems:
             table.add_row(_esc(r["module"]), _esc(r["distribution"]), _esc(r["version"]),
+                          needed_by.get(r.get("scope") or "", ""),
                           f"[{style.get(r['status'], 'white')}]{r['status']}[/]", _esc((r["detail"] or "")[:160]))
         console.print(table)
     tests = report["tests"]

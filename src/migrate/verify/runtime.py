@@ -142,15 +142,15 @@ def check_entries(entries: list[dict[str, Any]], packages, ft_python: str, abi: 
     native = [e for e in entries if e["status"] == "ft-wheels"]
     facts: dict[str, Any] = {"interpreter": ft_python, "checked": len(native)}
     if not native:
+        if fix and client is not None:
+            check_fixes(entries, packages, ft_python, abi, options, client, requirements, limit,
+                        _pins(packages))
         return facts
     by_name = {canonicalize_name(p.name): p for p in packages if not getattr(p, "local", False)}
-    counts: dict[str, int] = {}
-    for p in packages:
-        counts[canonicalize_name(p.name)] = counts.get(canonicalize_name(p.name), 0) + 1
-    # the lock's versions as constraints (a package locked at several versions, per fork, is left free)
-    pins = [f"{p.name}=={p.version}" for p in packages
-            if not getattr(p, "local", False) and counts.get(canonicalize_name(p.name)) == 1]
+    pins = _pins(packages)
     unchecked: dict[str, str] = {}
+    if fix and client is not None:
+        check_fixes(entries, packages, ft_python, abi, options, client, requirements, limit, pins)
     try:
         found = scratch_check(ft_python, [f"{e['name']}=={e['version']}" for e in native],
                               [e["name"] for e in native], options, constraints=pins)
@@ -201,6 +201,84 @@ def check_entries(entries: list[dict[str, Any]], packages, ft_python: str, abi: 
                 break
         e["runtime_fix_checked"] = tried
     return facts
+
+
+def _pins(packages) -> list[str]:
+    """The lock's versions as constraints (a package locked at several versions, per fork, is left free)."""
+    counts: dict[str, int] = {}
+    for p in packages:
+        counts[canonicalize_name(p.name)] = counts.get(canonicalize_name(p.name), 0) + 1
+    return [f"{p.name}=={p.version}" for p in packages
+            if not getattr(p, "local", False) and counts.get(canonicalize_name(p.name)) == 1]
+
+
+def check_fixes(entries: list[dict[str, Any]], packages, ft_python: str, abi: str, options, client,
+                requirements: dict[str, str] | None, limit: int, pins: list[str]) -> None:
+    """A fix chosen by wheel tags (a blocker or sdist-only pin moved to the nearest version with ``abi``
+    wheels) is checked at runtime too: its wheel may re-enable the GIL (pandas 2.1 has no cp313t wheels;
+    the nearest that has, 2.2.3, turns the GIL on). Such a fix is replaced by the nearest version above it
+    that imports with the GIL off (at most ``limit`` tried), or dropped with the reason
+    (``runtime_rejected``). Fixes whose wheel is pure Python are not installed: they cannot turn it on."""
+    from packaging.version import InvalidVersion, Version
+
+    from migrate.lock.freethreading import classify
+    from migrate.verify import imports as imp
+
+    todo = []
+    for e in entries:
+        if e["status"] not in ("blocker", "sdist-only") or not e.get("fix") or "==" not in e["fix"] \
+                or e.get("runtime") == imp.ENABLES_GIL:
+            continue
+        name, version = e["fix"].split("==", 1)
+        pkg = next((p for p in packages if canonicalize_name(p.name) == canonicalize_name(name)), None)
+        index = pkg.index if pkg else None
+        files = [f for f, v in client.files(name, index) if v is not None and str(v) == version] \
+            if hasattr(client, "files") else []
+        if files and classify(files, abi) != "ft-wheels":
+            continue  # a pure wheel: nothing native to load
+        todo.append((e, name, version, index))
+    for e, name, version, index in todo:
+        others = [p for p in pins if canonicalize_name(p.split("==")[0]) != canonicalize_name(name)]
+        spec = (requirements or {}).get(canonicalize_name(name), "")
+        tried = []
+        chosen = None
+        for candidate in [version] + candidates(name, version, abi, client, spec, index, limit - 1):
+            try:
+                res = scratch_check(ft_python, [f"{name}=={candidate}"], [name], options, constraints=others)
+                status, detail, _ = res.get(canonicalize_name(name), (imp.IMPORT_ERROR, "not installed", ""))
+            except RuntimeCheckError as exc:
+                status, detail = f"install failed: {exc}", None
+            tried.append({"version": candidate, "runtime": status}
+                         | ({"detail": detail} if status == imp.ENABLES_GIL and detail else {}))
+            if status == imp.OK:
+                chosen = candidate
+                break
+            if status != imp.ENABLES_GIL:
+                break  # cannot be installed or imported here: the tags' answer stands, unchecked
+        e["fix_runtime_checked"] = tried
+        if chosen is None and tried and tried[-1]["runtime"] != imp.ENABLES_GIL:
+            continue
+        if chosen == version:
+            continue
+        gil = [t["version"] for t in tried if t["runtime"] == imp.ENABLES_GIL]
+        said = (f"{name} {', '.join(gil)} {'has' if len(gil) == 1 else 'have'} {abi} wheels but "
+                f"re-enable{'s' if len(gil) == 1 else ''} the GIL on import")
+        if chosen is None:
+            e["fix"] = None
+            e.pop("move", None)
+            e["runtime_rejected"] = said + (f" (and no later version was tried: at most {limit})"
+                                            if len(tried) >= limit else "; no later version has wheels for it")
+            continue
+        e["fix"] = f"{name}=={chosen}"
+        e["fix_reason"] = (f"free-threading: {e['name']} {e['version']} has no {abi} wheels; {', '.join(gil)} "
+                           f"re-enable{'s' if len(gil) == 1 else ''} the GIL on import; {chosen} is the nearest "
+                           "that imports with it off")
+        try:
+            old, new = Version(e["version"]), Version(chosen)
+            e["move"] = {"to": chosen, "direction": "upgrade" if new >= old else "downgrade",
+                         "major": new.major != old.major}
+        except InvalidVersion:
+            e["move"] = {"to": chosen, "direction": None, "major": False}
 
 
 def lock_stage_check(ctx, entries: list[dict[str, Any]], packages, client, ft_python: str | None) -> None:
