@@ -939,6 +939,7 @@ def _lock_stage(ctx) -> None:
         from migrate.verify.runtime import lock_stage_check  # runtime facts beat wheel tags (issue 12)
 
         lock_stage_check(ctx, entries, packages, client, ft_python)
+        kept, changed = _settle_early_fixes(entries) if run.fixed else ([], [])
         fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
         if early and not run.fixed:
             # uv could not resolve them with the pins: this second resolution tries them again
@@ -946,7 +947,27 @@ def _lock_stage(ctx) -> None:
             have = {canonicalize_name(e["name"]) for e in fixes}
             fixes += [e for e in early if canonicalize_name(e["name"]) not in have]
         before_fixes: dict[str, list[str]] | None = None
-        if fixes and options.ft_upgrade:
+        if changed and options.ft_upgrade:
+            # the runtime check moved or took back an early fix: resolve again from the pins (uv.lock
+            # would keep the version the early fix chose) with the fixes that stand
+            refix = kept + fixes
+            again = lock_resolving(stage, run.unfixed, pins, python, options, root, narrow=_narrower(ctx), log=log,
+                                   fixed=(lambda t: _fix_text(t, refix, target), _moved_with(refix, pins),
+                                          f"python_version != '{target.version}'") if refix else None)
+            from migrate.lock.freethreading import moved_status
+
+            for e in refix:
+                was = e.pop("_was", e["status"])
+                if again.fixed:
+                    e["status"] = moved_status(e)
+                else:
+                    e["status"] = was
+                    e["fix"] = f"{e['fix']} (does not resolve with the other requirements)"
+            text = again.text
+            finish_pins(stage, again, again.python, options, root, log=log)
+            packages = read_uv_lock(stage / UV_LOCK, target.version)
+            mark_off_target(entries, packages)
+        elif fixes and options.ft_upgrade:
             # the second (and last) resolution: the fixes, without the temporary pins (uv keeps
             # the versions uv.lock already has), so no separate `uv lock --check` is needed
             before_fixes = _versions(packages)
@@ -956,6 +977,8 @@ def _lock_stage(ctx) -> None:
             mark_off_target(entries, packages)
         else:
             finish_pins(stage, run, python, options, root, log=log)
+        for e in kept:
+            e.pop("_was", None)
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
         # a package whose import re-enables the GIL is reported as that (MIG245), not as missing wheels
@@ -995,12 +1018,13 @@ def _with_early_fixes(entries: list[dict], early: list[dict]) -> list[dict]:
     """The assessed entries of a lock made with the early fixes: each moved package is reported as
     the move from its old pin (as when the fix is applied after the first resolution), not as the
     version it moved to, nor as the old version other Pythons keep."""
-    from migrate.lock.freethreading import moved_status
 
     moved: dict[str, dict] = {}
     for e in early:
         e = dict(e)
-        e["status"] = moved_status(e)
+        # the status stays blocker/sdist-only until the runtime check (if any) has seen the fix:
+        # :func:`_settle_early_fixes` then calls it moved, or takes the fix back
+        e["early"] = e["fix"]
         moved[canonicalize_name(e["name"])] = e
     out, placed = [], set()
     for e in entries:
@@ -1011,6 +1035,25 @@ def _with_early_fixes(entries: list[dict], early: list[dict]) -> list[dict]:
             placed.add(name)
             out.append(moved[name])
     return out
+
+
+def _settle_early_fixes(entries: list[dict]) -> tuple[list[dict], list[dict]]:
+    """After the runtime check: (early fixes it kept, now marked moved; early entries whose fix it
+    changed or took back — their constraint must go, and a changed fix is applied like a late one)."""
+    from migrate.lock.freethreading import moved_status
+
+    kept, changed = [], []
+    for e in entries:
+        applied = e.pop("early", None)
+        if applied is None:
+            continue
+        if e.get("fix") == applied:
+            e["_was"] = e["status"]
+            e["status"] = moved_status(e)
+            kept.append(e)
+        else:
+            changed.append(e)
+    return kept, changed
 
 
 def _versions(packages) -> dict[str, list[str]]:
