@@ -686,3 +686,38 @@ def test_preassess_lets_the_index_files_of_the_pinned_version_decide(tmp_path):
     # a pin whose marker cannot hold on the target's Python is not looked at
     assert preassess([Pin("gil", "1.0", "python_version < '3.8'", files=pins[1].files)], "cp313t", "3.13",
                      client) == []
+
+
+def test_the_fix_lookups_pages_are_fetched_while_the_project_is_read(tmp_path, counting, monkeypatch):
+    """`run` starts fetching the pages of the pins the old lock shows as blockers before it reads the
+    project: only those pages, only from the index the lookup will ask, never with sources of its own."""
+    import migrate.lock.index as index
+    from migrate.lock.lock import prefetch_readiness
+    from migrate.pipeline import RunOptions
+    from migrate.target import Target
+
+    srv = counting({"bcrypt": _files(BCRYPT, "bcrypt"), "gilonly": ["gilonly-1.0-cp313-cp313-win_amd64.whl"]})
+    monkeypatch.setattr(index, "PYPI", srv.url)
+    index.PAGES.clear()
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.poetry]\nname = "app"\n')
+    lock = ""
+    for name, version, files in [("bcrypt", "3.2.0", ["bcrypt-3.2.0-cp36-abi3-manylinux2014_x86_64.whl"]),
+                                 ("gilonly", "1.0", ["gilonly-1.0-cp313-cp313-win_amd64.whl"]),
+                                 ("pure", "1.0", ["pure-1.0-py3-none-any.whl"]),
+                                 ("oldpy", "1.0", ["oldpy-1.0-cp37-cp37m-win32.whl"])]:
+        marker = 'markers = "python_version < \\"3.8\\""\n' if name == "oldpy" else ""
+        lock += (f'[[package]]\nname = "{name}"\nversion = "{version}"\n{marker}files = [\n'
+                 + "".join(f'    {{file = "{f}", hash = "sha256:00"}},\n' for f in files) + "]\n\n")
+    (root / "poetry.lock").write_text(lock + '[metadata]\nlock-version = "2.0"\n')
+    target = Target.parse("3.13t")
+    job = prefetch_readiness(root, target, RunOptions())
+    assert job is not None
+    job.result()
+    assert sorted(srv.hits) == ["bcrypt", "gilonly"]  # not the pure one, not one for Python < 3.8
+    assert prefetch_readiness(root, target, RunOptions(offline=True)) is None
+    assert prefetch_readiness(root, target, RunOptions(index_url=srv.url)) is None
+    (root / "pyproject.toml").write_text('[tool.poetry]\nname = "app"\n\n[[tool.poetry.source]]\nname = "x"\n')
+    assert prefetch_readiness(root, target, RunOptions()) is None
+    index.PAGES.clear()

@@ -153,6 +153,10 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
             result.lock["note"] = "already a PEP 621 project with no Poetry or Pipenv metadata left"
             result.seconds = time.perf_counter() - start
             return result
+        if fmt == "poetry" and options.lock:
+            from migrate.lock.lock import prefetch_readiness
+
+            prefetch_readiness(path, target, options)  # index pages arrive while the project is read
         project = read_project(path, options, fmt)
         result.source_format = project.source_format
         result.project_name = project.name

@@ -405,8 +405,9 @@ def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] 
             continue
         # the index's own files for the pinned version decide, as uv.lock's will (a mirror may carry
         # other files than the old lock listed); its page was just read for the fix
+        pinned = _norm(pkg.version)
         try:
-            here = [f for f, v in client.files(pkg.name, pkg.index) if v is not None and v == _norm(pkg.version)]
+            here = [f for f, v in client.files(pkg.name, pkg.index) if v is not None and v == pinned]
         except IndexUnavailable:
             here = []
         if here and classify(here, abi) not in ("blocker", "sdist-only"):

@@ -53,10 +53,8 @@ def _version(text: str) -> Version | None:
 
 
 def version_of(filename: str) -> Version | None:
-    if filename.endswith(".whl"):  # fast path: an index page can list thousands of wheels
-        parts = filename[:-4].split("-")
-        if len(parts) in (5, 6):
-            return _version(parts[1])
+    if filename.endswith(".whl") and filename.count("-") in (4, 5):  # fast path: pages list thousands
+        return _version(filename.split("-", 2)[1])
     try:
         if filename.endswith(".whl"):
             return parse_wheel_filename(filename)[1]

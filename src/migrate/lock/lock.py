@@ -310,6 +310,45 @@ def _uv_lock_cmd(python: str, options, extra: list[str] | None, root: Path | Non
     return cmd + (extra or [])
 
 
+def prefetch_readiness(root: Path, target, options) -> "_Job | None":
+    """Start fetching, in the background, the index pages the free-threading fix lookup will need: those
+    of the poetry.lock pins whose listed files have no wheel for the target. Called before the project
+    is read and converted, so the pages arrive meanwhile (they are kept for the run). Only for a Poetry
+    project that names no package source (its own indexes decide where to ask) and a run that may
+    reach PyPI; any error leaves the lookup to ask again itself."""
+    if not (options.lock and options.ft_upgrade) or options.offline or options.index_url:
+        return None
+    lock, meta = Path(root) / "poetry.lock", Path(root) / "pyproject.toml"
+    try:
+        if not lock.is_file() or re.search(r"^\s*\[\[?tool\.poetry\.source", meta.read_text(encoding="utf-8",
+                                                                                         errors="replace"), re.M):
+            return None
+    except OSError:
+        return None
+
+    def fetch() -> None:
+        from migrate.lock.freethreading import classify, marker_may_hold
+        from migrate.lock.index import IndexClient
+        from migrate.readers.poetry import read_poetry_lock
+
+        wanted = [(p.name, p.origin if p.origin and "://" in p.origin else None) for p in read_poetry_lock(lock)
+                  if p.files and classify(list(p.files), target.abi) in ("blocker", "sdist-only")
+                  and not (p.marker and not marker_may_hold(p.marker, target.version))]
+        client = IndexClient()
+        if len(wanted) > 1:
+            client.prefetch(wanted)
+        for name, index in wanted[:1]:
+            client.files(name, index)
+
+    def quietly() -> None:
+        try:
+            fetch()
+        except Exception:  # a warm-up only
+            pass
+
+    return _Job(quietly)
+
+
 class _Job:
     """``fn()`` in a daemon thread (an interrupted run does not wait for it at exit); :meth:`result`
     waits in slices, so a signal or a cancelled batch is handled meanwhile, and raises what ``fn``
