@@ -121,6 +121,21 @@ def complete(dists: list[Dist], requirements: list[str]) -> list[Dist]:
     wanted = list(requirements)
     for d in dists:
         wanted += [r for r in d.requires if "extra ==" not in r]
+    # the extras something asks for bring their requirements (a lock leaves out what no environment
+    # it locked for needed; uv's universal lock may still look at them)
+    asked: dict[str, set[str]] = {}
+    for text in wanted:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        asked.setdefault(canonicalize_name(req.name), set()).update(canonicalize_name(e) for e in req.extras)
+    for d in dists:
+        extras = asked.get(canonicalize_name(d.name), set())
+        for r in d.requires:
+            m = re.search(r"extra == \"([^\"]+)\"", r)
+            if m and canonicalize_name(m.group(1)) in extras:
+                wanted.append(r.split(";")[0])
     out = list(dists)
     for text in wanted:
         try:
@@ -172,3 +187,18 @@ def build_folder(folder: Path, dists: list[Dist], cache: Path) -> Path:
 
 def _dist_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name)
+
+
+def simple_index(folder: Path, wheels: Path) -> str:
+    """A PEP 503 index in ``folder`` over the wheels in ``wheels``; returns its ``file://`` URL (for
+    the project's own named indexes, which uv does not fill from ``--find-links``)."""
+    by_name: dict[str, list[Path]] = {}
+    for wheel in sorted(wheels.iterdir()):
+        by_name.setdefault(canonicalize_name(wheel.name.split("-")[0]), []).append(wheel)
+    for name, files in by_name.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        links = "".join(f'<a href="{f.resolve().as_uri()}">{f.name}</a>\n' for f in files)
+        (folder / name / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{links}</body></html>\n")
+    (folder / "index.html").write_text("<!DOCTYPE html>\n<html><body>\n" + "".join(
+        f'<a href="{n}/">{n}</a>\n' for n in by_name) + "</body></html>\n")
+    return folder.resolve().as_uri() + "/"

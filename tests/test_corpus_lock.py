@@ -9,10 +9,12 @@ with ``migrate batch`` over the same corpus (see "Locking real projects").
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from conftest import CORPUS, run_migrate
 
@@ -47,6 +49,12 @@ def unreachable(root: Path, top: Path | None = None) -> str | None:
     for index in project.indexes:
         if index.url.rstrip("/") + "/" not in PYPI and index.url not in PYPI:
             return f"index {index.url}"
+    return foreign_source(project, root, top)
+
+
+def foreign_source(project, root: Path, top: Path | None = None) -> str | None:
+    """Why some dependency of ``project`` comes from outside the copied folder ``top`` (a git
+    repository, a URL, a path outside it or missing from the metadata-only corpus); None: none does."""
     import re
 
     raw = project.metadata_file.read_text(encoding="utf-8", errors="replace")
@@ -117,3 +125,108 @@ def test_every_reachable_corpus_project_locks(tmp_path, top, src):
     assert report["lock"]["counts"]["locked"] > 0
     runs = report["lock"]["uv_runs"]
     assert sum(1 for r in runs if r["ok"]) <= 3, runs  # pins, then --check or the free-threading fixes
+
+
+# -- offline: every project locks against a wheel folder made from its own old lock ------------------------
+@pytest.fixture(scope="session")
+def wheel_cache(tmp_path_factory):
+    return tmp_path_factory.getbasetemp() / "corpus-wheel-cache"
+
+
+@pytest.fixture(scope="session")
+def backend_wheels(tmp_path_factory):
+    """Real build backends (setuptools, hatchling, poetry-core, uv-build), packed from this venv: uv
+    builds a project whose metadata is dynamic, and path dependencies, to lock them."""
+    from backends import backend_wheelhouse
+
+    return backend_wheelhouse(tmp_path_factory.getbasetemp() / "corpus-backends")
+
+
+@pytest.fixture(scope="session")
+def offline_uv_cache(tmp_path_factory):
+    return tmp_path_factory.getbasetemp() / "corpus-uv-cache"
+
+
+def _project_requirements(project) -> list[str]:
+    """The project's own requirements that an index serves (not git/path/URL ones)."""
+    out = []
+    for dep in project.all_dependencies():
+        src = dep.source
+        if dep.direct_url or (src and (src.git or src.url or src.path or src.workspace)):
+            continue
+        out.append(dep.requirement())
+    # a Poetry 2 project keeps its own [project] tables (the model only carries what it moves)
+    import tomllib
+
+    if project.metadata_file.name == "pyproject.toml":
+        data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
+        table = data.get("project", {})
+        out += table.get("dependencies", [])
+        for reqs in [*table.get("optional-dependencies", {}).values(), *data.get("dependency-groups", {}).values()]:
+            out += [r for r in reqs if isinstance(r, str)]
+    return out
+
+
+def _unbuildable(project, available: set[str]) -> str | None:
+    """Why uv cannot build the project offline to read its metadata: its version is computed at build
+    time (``dynamic``) by a build requirement that is not among the ``available`` wheels."""
+    import tomllib
+
+    if project.metadata_file.name != "pyproject.toml":
+        return None
+    data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
+    dynamic = set(data.get("project", {}).get("dynamic", [])) | set(project.dynamic)
+    if "version" not in dynamic:
+        return None
+    from migrate.diagnostics import requirement_name
+
+    missing = [r for r in data.get("build-system", {}).get("requires", [])
+               if canonicalize_name(requirement_name(r)) not in available]
+    if missing:
+        return f"its version is computed at build time and the build needs {', '.join(missing)}"
+    return None
+
+
+@pytest.mark.skipif(not PROJECTS, reason="../shared/corpus is not present")
+@pytest.mark.parametrize("top, src", PROJECTS, ids=[p.relative_to(CORPUS).as_posix() for _, p in PROJECTS])
+def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, backend_wheels, offline_uv_cache):
+    from corpus_wheels import build_folder, complete, locked_dists, simple_index
+
+    try:
+        project = read_project(src, RunOptions())
+    except Exception as exc:  # bad input is another test's business
+        pytest.skip(f"does not read: {exc}")
+    backends = {canonicalize_name(w.name.split("-")[0]) for w in backend_wheels.iterdir()}
+    why = foreign_source(project, src, top) or _unbuildable(project, backends)
+    if why:
+        pytest.skip(f"not reproducible offline: {why}")
+    dists = complete(locked_dists(src) or [], _project_requirements(project))
+    wheels = build_folder(tmp_path / "wheels", dists, wheel_cache)
+    locked = {canonicalize_name(d.name) for d in dists}
+    for wheel in backend_wheels.iterdir():  # unless the lock has its own versions of them
+        if canonicalize_name(wheel.name.split("-")[0]) not in locked:
+            os.link(wheel, wheels / wheel.name)
+    shutil.copytree(top, tmp_path / top.name)
+    root = tmp_path / top.name / src.relative_to(top)
+    if project.indexes:  # the project's own indexes serve the same wheels
+        url = simple_index(tmp_path / "simple", wheels)
+        meta = root / project.metadata_file.name
+        text = meta.read_text(encoding="utf-8")
+        for index in project.indexes:
+            text = text.replace(f'"{index.url}"', f'"{url}"').replace(f"'{index.url}'", f"'{url}'")
+        meta.write_text(text, encoding="utf-8")
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--allow-dirty", "--format", "json", env={"UV_CACHE_DIR": str(offline_uv_cache)})
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError(proc.stdout[-3000:] + proc.stderr[-3000:]) from None
+    failure = report.get("lock", {}).get("failure")
+    assert proc.returncode == 0 and failure is None, json.dumps(failure or report.get("error"), indent=1)
+    assert (root / "uv.lock").is_file()
+    # every old pin is kept, unless MIG201 says why (the generic "not available" cannot be the reason:
+    # every pinned version is in the folder)
+    for changed in report["lock"].get("changed_pins", []):
+        assert "not available" not in changed["why"], changed
+    codes = {w["code"] for w in report.get("warnings", [])}
+    assert not report["lock"].get("changed_pins") or "MIG201" in codes
