@@ -52,9 +52,11 @@ def unreachable(root: Path, top: Path | None = None) -> str | None:
     return foreign_source(project, root, top)
 
 
-def foreign_source(project, root: Path, top: Path | None = None) -> str | None:
+def foreign_source(project, root: Path, top: Path | None = None, placeholders: list[Path] | None = None) -> str | None:
     """Why some dependency of ``project`` comes from outside the copied folder ``top`` (a git
-    repository, a URL, a path outside it or missing from the metadata-only corpus); None: none does."""
+    repository, a URL, a path outside it or missing from the metadata-only corpus); None: none does.
+    With ``placeholders``, files a path dependency's build reads that the corpus did not copy (its
+    README) are added to that list instead (the caller writes them into its copy)."""
     import re
 
     raw = project.metadata_file.read_text(encoding="utf-8", errors="replace")
@@ -69,7 +71,9 @@ def foreign_source(project, root: Path, top: Path | None = None) -> str | None:
             if not target.is_relative_to((top or root).resolve()):
                 return f"{dep.name} is a path dependency outside the repository"
             missing = _missing_files(target)
-            if missing:
+            if missing and placeholders is not None and target.is_dir() and Path(missing).name != "pyproject.toml":
+                placeholders.append(Path(missing))
+            elif missing:
                 return f"{dep.name} ({src.path}) may not build from the corpus copy: {missing} is not in it"
     return None
 
@@ -147,11 +151,20 @@ def offline_uv_cache(tmp_path_factory):
     return tmp_path_factory.getbasetemp() / "corpus-uv-cache"
 
 
-def _project_requirements(project) -> list[str]:
-    """The project's own requirements that an index serves (not git/path/URL ones)."""
+def _project_requirements(project, seen: set[Path] | None = None) -> list[str]:
+    """The requirements an index serves (not git/path/URL ones) of the project and of the path
+    dependencies it builds (recursively: uv reads their requirements too)."""
+    seen = set() if seen is None else seen
+    seen.add(project.root.resolve())
     out = []
     for dep in project.all_dependencies():
         src = dep.source
+        if src and src.path and not (project.root / src.path).resolve() in seen:
+            try:
+                sub = read_project((project.root / src.path).resolve(), RunOptions())
+            except Exception:
+                continue  # not a Poetry/Pipenv project: built from what it says itself
+            out += _project_requirements(sub, seen)
         if dep.direct_url or (src and (src.git or src.url or src.path or src.workspace)):
             continue
         out.append(dep.requirement())
@@ -197,7 +210,8 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
     except Exception as exc:  # bad input is another test's business
         pytest.skip(f"does not read: {exc}")
     backends = {canonicalize_name(w.name.split("-")[0]) for w in backend_wheels.iterdir()}
-    why = foreign_source(project, src, top) or _unbuildable(project, backends)
+    placeholders: list[Path] = []
+    why = foreign_source(project, src, top, placeholders) or _unbuildable(project, backends)
     if why:
         pytest.skip(f"not reproducible offline: {why}")
     dists = complete(locked_dists(src) or [], _project_requirements(project))
@@ -208,6 +222,8 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
             os.link(wheel, wheels / wheel.name)
     shutil.copytree(top, tmp_path / top.name)
     root = tmp_path / top.name / src.relative_to(top)
+    for missing in placeholders:  # in the real repository; the metadata-only corpus did not copy it
+        (tmp_path / top.name / missing.relative_to(top)).write_text("placeholder\n")
     if project.indexes:  # the project's own indexes serve the same wheels
         url = simple_index(tmp_path / "simple", wheels)
         meta = root / project.metadata_file.name
