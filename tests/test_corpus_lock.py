@@ -1,4 +1,6 @@
-"""Every corpus project whose dependencies are reachable locks (needs PyPI: ``pytest -m network``).
+"""Every corpus project locks: offline against a wheel folder made from its own old lock (in the default
+run; see ``corpus_wheels.py``), and, for those whose dependencies are reachable, against PyPI (needs
+PyPI: ``pytest -m network``).
 
 Reachable: every dependency comes from PyPI (no git or URL source, no private index, no path
 outside the project). Those are migrated with locking, as a user would (the lock against PyPI, the
