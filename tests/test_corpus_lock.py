@@ -1,4 +1,6 @@
-"""Every corpus project whose dependencies are reachable locks (needs PyPI: ``pytest -m network``).
+"""Every corpus project locks: offline against a wheel folder made from its own old lock (in the default
+run; see ``corpus_wheels.py``), and, for those whose dependencies are reachable, against PyPI (needs
+PyPI: ``pytest -m network``).
 
 Reachable: every dependency comes from PyPI (no git or URL source, no private index, no path
 outside the project). Those are migrated with locking, as a user would (the lock against PyPI, the
@@ -9,10 +11,12 @@ with ``migrate batch`` over the same corpus (see "Locking real projects").
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from conftest import CORPUS, run_migrate
 
@@ -47,6 +51,14 @@ def unreachable(root: Path, top: Path | None = None) -> str | None:
     for index in project.indexes:
         if index.url.rstrip("/") + "/" not in PYPI and index.url not in PYPI:
             return f"index {index.url}"
+    return foreign_source(project, root, top)
+
+
+def foreign_source(project, root: Path, top: Path | None = None, placeholders: list[Path] | None = None) -> str | None:
+    """Why some dependency of ``project`` comes from outside the copied folder ``top`` (a git
+    repository, a URL, a path outside it or missing from the metadata-only corpus); None: none does.
+    With ``placeholders``, files a path dependency's build reads that the corpus did not copy (its
+    README) are added to that list instead (the caller writes them into its copy)."""
     import re
 
     raw = project.metadata_file.read_text(encoding="utf-8", errors="replace")
@@ -61,7 +73,9 @@ def unreachable(root: Path, top: Path | None = None) -> str | None:
             if not target.is_relative_to((top or root).resolve()):
                 return f"{dep.name} is a path dependency outside the repository"
             missing = _missing_files(target)
-            if missing:
+            if missing and placeholders is not None and target.is_dir() and Path(missing).name != "pyproject.toml":
+                placeholders.append(Path(missing))
+            elif missing:
                 return f"{dep.name} ({src.path}) may not build from the corpus copy: {missing} is not in it"
     return None
 
@@ -117,3 +131,129 @@ def test_every_reachable_corpus_project_locks(tmp_path, top, src):
     assert report["lock"]["counts"]["locked"] > 0
     runs = report["lock"]["uv_runs"]
     assert sum(1 for r in runs if r["ok"]) <= 3, runs  # pins, then --check or the free-threading fixes
+
+
+# -- offline: every project locks against a wheel folder made from its own old lock ------------------------
+def _shared(tmp_path_factory, name: str) -> Path:
+    """A folder the xdist workers of one run share (each worker has its own base temp folder)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if base.name.startswith("popen-gw") else base) / name
+
+
+@pytest.fixture(scope="session")
+def wheel_cache(tmp_path_factory):
+    return _shared(tmp_path_factory, "corpus-wheel-cache")
+
+
+@pytest.fixture(scope="session")
+def backend_wheels(tmp_path_factory):
+    """Real build backends (setuptools, hatchling, poetry-core, uv-build), packed from this venv: uv
+    builds a project whose metadata is dynamic, and path dependencies, to lock them."""
+    from backends import backend_wheelhouse
+
+    return backend_wheelhouse(tmp_path_factory.getbasetemp() / "corpus-backends")
+
+
+@pytest.fixture(scope="session")
+def offline_env(tmp_path_factory):
+    """uv's cache (empty of PyPI: offline means the wheel folder) and a bytecode cache for the ~70
+    ``migrate`` processes (with PYTHONDONTWRITEBYTECODE each one compiles every module again: ~2 s)."""
+    return {"UV_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "corpus-uv-cache"), "PYTHONDONTWRITEBYTECODE": "",
+            "PYTHONPYCACHEPREFIX": str(_shared(tmp_path_factory, "corpus-pycache"))}
+
+
+def _project_requirements(project, seen: set[Path] | None = None) -> list[str]:
+    """The requirements an index serves (not git/path/URL ones) of the project and of the path
+    dependencies it builds (recursively: uv reads their requirements too)."""
+    seen = set() if seen is None else seen
+    seen.add(project.root.resolve())
+    out = []
+    for dep in project.all_dependencies():
+        src = dep.source
+        if src and src.path and not (project.root / src.path).resolve() in seen:
+            try:
+                sub = read_project((project.root / src.path).resolve(), RunOptions())
+            except Exception:
+                continue  # not a Poetry/Pipenv project: built from what it says itself
+            out += _project_requirements(sub, seen)
+        if dep.direct_url or (src and (src.git or src.url or src.path or src.workspace)):
+            continue
+        out.append(dep.requirement())
+    # a Poetry 2 project keeps its own [project] tables (the model only carries what it moves)
+    import tomllib
+
+    if project.metadata_file.name == "pyproject.toml":
+        data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
+        table = data.get("project", {})
+        out += table.get("dependencies", [])
+        for reqs in [*table.get("optional-dependencies", {}).values(), *data.get("dependency-groups", {}).values()]:
+            out += [r for r in reqs if isinstance(r, str)]
+    return out
+
+
+def _unbuildable(project, available: set[str]) -> str | None:
+    """Why uv cannot build the project offline to read its metadata: its version is computed at build
+    time (``dynamic``) by a build requirement that is not among the ``available`` wheels."""
+    import tomllib
+
+    if project.metadata_file.name != "pyproject.toml":
+        return None
+    data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
+    dynamic = set(data.get("project", {}).get("dynamic", [])) | set(project.dynamic)
+    if "version" not in dynamic:
+        return None
+    from migrate.diagnostics import requirement_name
+
+    missing = [r for r in data.get("build-system", {}).get("requires", [])
+               if canonicalize_name(requirement_name(r)) not in available]
+    if missing:
+        return f"its version is computed at build time and the build needs {', '.join(missing)}"
+    return None
+
+
+@pytest.mark.skipif(not PROJECTS, reason="../shared/corpus is not present")
+@pytest.mark.parametrize("top, src", PROJECTS, ids=[p.relative_to(CORPUS).as_posix() for _, p in PROJECTS])
+def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, backend_wheels, offline_env):
+    from corpus_wheels import build_folder, complete, locked_dists, simple_index
+
+    try:
+        project = read_project(src, RunOptions())
+    except Exception as exc:  # bad input is another test's business
+        pytest.skip(f"does not read: {exc}")
+    backends = {canonicalize_name(w.name.split("-")[0]) for w in backend_wheels.iterdir()}
+    placeholders: list[Path] = []
+    why = foreign_source(project, src, top, placeholders) or _unbuildable(project, backends)
+    if why:
+        pytest.skip(f"not reproducible offline: {why}")
+    dists = complete(locked_dists(src) or [], _project_requirements(project))
+    wheels = build_folder(tmp_path / "wheels", dists, wheel_cache)
+    locked = {canonicalize_name(d.name) for d in dists}
+    for wheel in backend_wheels.iterdir():  # unless the lock has its own versions of them
+        if canonicalize_name(wheel.name.split("-")[0]) not in locked:
+            os.link(wheel, wheels / wheel.name)
+    shutil.copytree(top, tmp_path / top.name)
+    root = tmp_path / top.name / src.relative_to(top)
+    for missing in placeholders:  # in the real repository; the metadata-only corpus did not copy it
+        (tmp_path / top.name / missing.relative_to(top)).write_text("placeholder\n")
+    if project.indexes:  # the project's own indexes serve the same wheels
+        url = simple_index(tmp_path / "simple", wheels)
+        meta = root / project.metadata_file.name
+        text = meta.read_text(encoding="utf-8")
+        for index in project.indexes:
+            text = text.replace(f'"{index.url}"', f'"{url}"').replace(f"'{index.url}'", f"'{url}'")
+        meta.write_text(text, encoding="utf-8")
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--allow-dirty", "--format", "json", env=offline_env)
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError(proc.stdout[-3000:] + proc.stderr[-3000:]) from None
+    failure = report.get("lock", {}).get("failure")
+    assert proc.returncode == 0 and failure is None, json.dumps(failure or report.get("error"), indent=1)
+    assert (root / "uv.lock").is_file()
+    # every old pin is kept, unless MIG201 says why (the generic "not available" cannot be the reason:
+    # every pinned version is in the folder)
+    for changed in report["lock"].get("changed_pins", []):
+        assert "not available" not in changed["why"], changed
+    codes = {w["code"] for w in report.get("warnings", [])}
+    assert not report["lock"].get("changed_pins") or "MIG201" in codes

@@ -26,12 +26,13 @@ def _record_line(path: str, data: bytes) -> str:
 
 
 def build_wheel(folder: Path, name: str, version: str, tag: str, requires: list[str] | None = None,
-                requires_python: str | None = None) -> Path:
+                requires_python: str | None = None, extras: list[str] | None = None) -> Path:
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     if requires_python:
         metadata.append(f"Requires-Python: {requires_python}")
+    metadata += [f"Provides-Extra: {e}" for e in extras or []]
     metadata += [f"Requires-Dist: {r}" for r in requires or []]
     files = {
         f"{dist}/__init__.py": f"__version__ = {version!r}\n".encode(),

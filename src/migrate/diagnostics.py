@@ -36,6 +36,7 @@ WARNING_CODES: dict[str, str] = {
     "MIG112": "no Python version found; a default requires-python was written",
     "MIG113": "requires-python of a setuptools package taken from the Pipfile; the wheel gains Requires-Python",
     "MIG114": "setuptools computes the package name; taken from the Pipfile's self-reference",
+    "MIG115": "index name renamed to one uv accepts (letters, digits, '-', '_', '.')",
     "MIG201": "locked version changed from the old lock",
     "MIG202": "no free-threaded interpreter found for the target",
     "MIG203": "dependency has no wheels for the free-threaded target",

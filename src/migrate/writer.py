@@ -660,7 +660,12 @@ def _write_tool_uv(doc: Any, p: Project) -> None:
     if p.constraints:
         settings["constraint-dependencies"] = _requirements(p.constraints)
     pre = sorted({canonicalize_name(d.name) for d in p.all_dependencies() if d.allow_prereleases})
-    sources = _sources(p)
+    names = index_names([idx.name for idx in p.indexes])
+    for old, new in names.items():
+        if old != new:
+            p.warn("MIG115", f"index {old!r} is written as {new!r}: uv index names may only contain letters, "
+                   "digits, '-', '_' and '.'", key="tool.uv.index", path=PYPROJECT)
+    sources = _sources(p, names)
     if not (settings or pre or sources or p.indexes):
         return
     uv = _sub(_tool(doc), "uv")
@@ -690,6 +695,7 @@ def _write_tool_uv(doc: Any, p: Project) -> None:
         for idx in p.indexes:
             t = tomlkit.table()
             t.update(idx.to_toml())
+            t["name"] = names.get(idx.name, idx.name)
             aot.append(_blank_after(t))
         if "index" not in uv:
             uv["index"] = aot
@@ -701,12 +707,39 @@ def _inline(entry: dict) -> InlineTable:
     return t
 
 
-def _sources(p: Project) -> dict[str, list[dict]]:
+def index_names(names: list[str]) -> dict[str, str]:
+    """Each index name → the name written to ``[[tool.uv.index]]``: uv accepts only letters, digits,
+    ``-``, ``_`` and ``.``; every other run of characters becomes one ``-``. Stable (the same names give
+    the same result) and unique (a clash gets ``-2``, ``-3``, ...; valid names are never renamed)."""
+    out: dict[str, str] = {}
+    taken = {n.lower() for n in names if _INDEX_NAME.fullmatch(n)}
+    for name in names:
+        if name in out:
+            continue
+        if _INDEX_NAME.fullmatch(name):
+            out[name] = name
+            continue
+        base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "index"
+        new, n = base, 1
+        while new.lower() in taken:
+            n += 1
+            new = f"{base}-{n}"
+        taken.add(new.lower())
+        out[name] = new
+    return out
+
+
+_INDEX_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _sources(p: Project, names: dict[str, str] | None = None) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for d in p.all_dependencies():
         if d.source is None:
             continue
         entry = d.source.to_toml()
+        if "index" in entry and names:
+            entry["index"] = names.get(entry["index"], entry["index"])
         name = d.name
         key = next((k for k in out if canonicalize_name(k) == canonicalize_name(name)), name)
         current = out.setdefault(key, [])

@@ -901,3 +901,46 @@ def lock_files(text: str) -> dict[tuple[str, str], list[str]]:
                 if not out.get(key):
                     out[key] = names
     return out
+def locked_metadata(pkg: dict) -> tuple[list[str], list[str], str | None]:
+    """A poetry.lock ``[[package]]`` as package metadata: (``Requires-Dist`` lines, ``Provides-Extra``
+    names, ``Requires-Python``). ``[package.dependencies]`` are Poetry dependency tables, converted like
+    the project's own (constraints, ``python``/``platform``/``markers``, extras); the optional ones are
+    required only by the ``[package.extras]`` that name them (``extra == "x"``)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from migrate.readers.constraints import ConstraintError, requires_python
+
+    name = str(pkg.get("name", "?"))
+    ctx = _Ctx(Project(root=Path("."), source_format="poetry", metadata_file=Path("poetry.lock")), Path("poetry.lock"))
+    deps: dict[str, list[Dependency]] = {}
+    for dep_name, spec in (pkg.get("dependencies") or {}).items():
+        if isinstance(spec, dict):  # keys poetry.lock may carry that a pyproject table does not
+            spec = {k: v for k, v in spec.items() if k in _DEP_KEYS}
+        deps[canonicalize_name(dep_name)] = _convert_dependency(ctx, str(dep_name), spec, f"{name}.{dep_name}")
+    requires = [d.requirement() for group in deps.values() for d in group if not d.optional and not d.source]
+    extras: list[str] = []
+    for extra, entries in (pkg.get("extras") or {}).items():
+        extras.append(str(extra))
+        when = f'extra == "{extra}"'
+        for entry in entries if isinstance(entries, list) else []:
+            m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?", str(entry))
+            own = deps.get(canonicalize_name(m.group(1))) if m else None
+            if own:  # the dependency table says it in full (constraint, markers, extras)
+                for d in own:
+                    requires.append(f"{d.requirement().split(';')[0]}; "
+                                    + (f"({d.marker}) and {when}" if d.marker else when))
+                continue
+            try:
+                req = Requirement(str(entry))
+            except InvalidRequirement:
+                continue
+            base = str(req).split(";")[0]
+            requires.append(f"{base}; " + (f"({req.marker}) and {when}" if req.marker else when))
+    python = pkg.get("python-versions")
+    rp = None
+    if isinstance(python, str) and python.strip() not in ("", "*"):
+        try:
+            rp = requires_python(python).specifier or None
+        except ConstraintError:
+            rp = None
+    return list(dict.fromkeys(requires)), extras, rp
