@@ -362,3 +362,36 @@ def test_poetry2_requires_python_in_project_table_is_checked_against_the_target(
     (bad / "pyproject.toml").write_text(original.replace('">=3.11,<3.13"', "311"))
     proc = run_migrate("run", str(bad), "--no-lock", "--no-codemods")
     assert proc.returncode == 2 and "project.requires-python" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- verify: tests that could not even be collected are not "as good as on the GIL build" ---------------
+def test_tests_that_cannot_be_collected_are_a_reason(tmp_path):
+    """inscriptis: tests/test_web_service.py imports fastapi from an extra `uv sync` does not install; pytest
+    stops at the collection error on both builds and no test runs."""
+    root = tmp_path / "app"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = []\n\n'
+        '[dependency-groups]\ndev = ["pytest"]\n\n[tool.uv]\npackage = false\n')
+    (root / "tests" / "test_one.py").write_text("def test_fine():\n    assert True\n")
+    (root / "tests" / "test_web.py").write_text("import not_installed_web_extra\n\ndef test_web():\n    pass\n")
+    import sys
+
+    from migrate.verify import testrun
+    from migrate.verify.command import VerifyReport, _judge
+    from migrate.verify.interpreter import Interpreter
+
+    run = testrun.run_tests(root, Path(sys.executable), True, label="this")
+    assert run.collection_failed and run.passed == 0
+    assert "ModuleNotFoundError: No module named 'not_installed_web_extra'" in run.messages["tests.test_web"]
+    report = VerifyReport(project=str(root))
+    report.tests = {"ft": run.to_json(), "gil": run.to_json(), "only_without_gil": [], "stress": None}
+    _judge(report, Interpreter(sys.executable, "3.13.0", True, "test", label="ft"))
+    assert report.verdict == "not-ready"
+    (reason,) = report.reasons
+    assert reason.startswith("the tests did not run: pytest stopped at errors while collecting them (on the GIL "
+                             "build too): tests.test_web: ModuleNotFoundError")
+    assert "uv sync --all-extras" in reason
+    # a collection error next to passing tests is an ordinary error, compared with the GIL build as before
+    (root / "tests" / "test_web.py").write_text("def test_web():\n    pass\n")
+    assert not testrun.run_tests(root, Path(sys.executable), True, label="this").collection_failed

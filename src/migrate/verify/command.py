@@ -320,6 +320,14 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
     for r in broken:
         reasons.append(f"{r['module']} ({r['distribution']} {r['version']}) does not import: {r['detail']}{needed(r)}")
     ft_run, gil_run = report.tests.get("ft"), report.tests.get("gil")
+    if ft_run is not None and ft_run.get("collection_failed"):
+        # nothing ran: "as well as on the GIL build" would be true of two empty runs
+        why = "; ".join(f"{t}: {m}" for t, m in list((ft_run.get("messages") or {}).items())[:3]) \
+            or ", ".join(ft_run["failures"][:3])
+        both = " (on the GIL build too)" if gil_run is not None and gil_run.get("collection_failed") else ""
+        reasons.append(f"the tests did not run: pytest stopped at errors while collecting them{both}: {why} — "
+                       "install what they import (an extra: `uv sync --all-extras`; a group: `--group NAME`), "
+                       "or skip them with --no-tests")
     if ft_run is not None:
         bad = ft_run["failed"] + ft_run["errors"]
         if gil_run is not None:

@@ -51,6 +51,8 @@ class TestRun:
     failures: list[str] = field(default_factory=list)
     #: extension modules whose import re-enabled the GIL during the run (from the RuntimeWarning)
     gil_enabled_by: list[str] = field(default_factory=list)
+    #: test id -> the first line of why it failed or errored (pytest's JUnit message)
+    messages: dict[str, str] = field(default_factory=dict)
     output_tail: str = ""
 
     @property
@@ -61,7 +63,14 @@ class TestRun:
         return {"runner": self.runner, "command": " ".join(self.command), "interpreter": self.interpreter,
                 "exit_code": self.exit_code, "seconds": round(self.seconds, 3), "passed": self.passed,
                 "failed": self.failed, "errors": self.errors, "skipped": self.skipped,
-                "failures": self.failures, "gil_enabled_by": self.gil_enabled_by}
+                "failures": self.failures, "gil_enabled_by": self.gil_enabled_by, "messages": self.messages,
+                "collection_failed": self.collection_failed}
+
+    @property
+    def collection_failed(self) -> bool:
+        """pytest stopped before running any test: errors while collecting (an import the tests need is
+        missing, ...) interrupt the whole session (exit code 2) with nothing passed."""
+        return self.runner == "pytest" and self.exit_code == 2 and not self.passed and not self.failed
 
 
 _STRESS_PLUGIN = r'''
@@ -210,12 +219,18 @@ def _read_junit(run: TestRun, path: Path) -> None:
     for case in tree.iter("testcase"):
         test_id = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
         kinds = {child.tag for child in case}
-        if "failure" in kinds:
-            run.failed += 1
+        if "failure" in kinds or "error" in kinds:
+            if "failure" in kinds:
+                run.failed += 1
+            else:
+                run.errors += 1
             run.failures.append(test_id)
-        elif "error" in kinds:
-            run.errors += 1
-            run.failures.append(test_id)
+            bad = next(child for child in case if child.tag in ("failure", "error"))
+            # pytest's "E   ..." lines say why (a collection error's message is only "collection failure")
+            said = [ln[1:].strip() for ln in (bad.text or "").splitlines() if ln.startswith("E ") and ln[1:].strip()]
+            message = said[-1:] or (bad.get("message") or "").strip().splitlines()
+            if message:
+                run.messages[test_id] = message[0][:300]
         elif "skipped" in kinds:
             run.skipped += 1
         else:
