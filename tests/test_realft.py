@@ -395,3 +395,32 @@ def test_tests_that_cannot_be_collected_are_a_reason(tmp_path):
     # a collection error next to passing tests is an ordinary error, compared with the GIL build as before
     (root / "tests" / "test_web.py").write_text("def test_web():\n    pass\n")
     assert not testrun.run_tests(root, Path(sys.executable), True, label="this").collection_failed
+
+
+def test_a_field_both_static_and_dynamic_leaves_dynamic(tmp_path):
+    """frenck/python-wled: `dynamic = ["dependencies"]` next to a static [project] dependencies list (Poetry 2
+    accepts it); hatchling refuses the pair, so the lock failed building the project."""
+    root = tmp_path / "p2"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(textwrap.dedent("""\
+        [project]
+        name = "p2"
+        version = "1.0.0"
+        requires-python = ">=3.10"
+        dynamic = ["dependencies", "classifiers"]
+        dependencies = ["alpha>=1"]
+
+        [tool.poetry]
+        requires-poetry = ">=2.0"
+
+        [tool.poetry.group.dev.dependencies]
+        pytest = "^8"
+        """))
+    (root / "p2").mkdir()
+    (root / "p2" / "__init__.py").write_text("")
+    proc = run_migrate("run", str(root), "--no-lock", "--no-codemods", "--format", "json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["dynamic"] == ["classifiers"] and project["dependencies"] == ["alpha>=1"]
+    (w,) = [w for w in json.loads(proc.stdout)["warnings"] if w["code"] == "MIG011"]
+    assert "'dependencies'" in w["message"] and w["key"] == "project.dynamic"
