@@ -424,3 +424,48 @@ def test_a_field_both_static_and_dynamic_leaves_dynamic(tmp_path):
     assert project["dynamic"] == ["classifiers"] and project["dependencies"] == ["alpha>=1"]
     (w,) = [w for w in json.loads(proc.stdout)["warnings"] if w["code"] == "MIG011"]
     assert "'dependencies'" in w["message"] and w["key"] == "project.dynamic"
+
+
+# -- verify: a GIL flip caused by another distribution's extension names that distribution --------------
+def _wrapper_wheel(folder: Path, imports: str) -> Path:
+    """A pure wheel `wrapper` 1.0 whose package imports ``imports`` (as inscriptis imports lxml.etree)."""
+    import zipfile
+
+    from wheelhouse import _record_line
+
+    info = "wrapper-1.0.dist-info"
+    files = {
+        "wrapper/__init__.py": f"import {imports}\n".encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: wrapper\nVersion: 1.0\nRequires-Dist: {imports}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{info}/top_level.txt": b"wrapper\n",
+    }
+    record = [_record_line(p, d) for p, d in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    path = folder / "wrapper-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for p, d in files.items():
+            zf.writestr(p, d)
+    return path
+
+
+@needs_ft
+def test_verify_names_the_distribution_whose_extension_turned_the_gil_on(tmp_path, gil_wheels):
+    wheels = tmp_path / "wheels"
+    shutil.copytree(gil_wheels, wheels)
+    _wrapper_wheel(wheels, "speedy")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = ["wrapper"]\n\n'
+        "[tool.uv]\npackage = false\n")
+    lock(root, wheels)
+    proc = run_migrate("verify", str(root), "--python", FT, "--no-tests", "--format", "json")
+    report = json.loads(proc.stdout)
+    imports = {r["module"]: r for r in report["imports"]}
+    assert imports["wrapper"]["status"] == "enables-gil"
+    assert imports["wrapper"]["culprit"] == {"module": "speedy._speed", "distribution": "speedy", "version": "1.0"}
+    assert imports["wrapper"]["scope"] == "runtime"
+    assert "culprit" not in imports["speedy"]  # its own extension
+    assert any(r.startswith("importing wrapper (wrapper 1.0) re-enables the GIL: it loads speedy._speed from "
+                            "speedy 1.0") for r in report["reasons"])

@@ -10,6 +10,7 @@ imports on the GIL build) and the tests pass as well as on the GIL build; else `
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -215,6 +216,7 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
                 if r.status == imp.OK and r.distribution in built:
                     r.status = imp.BUILT
             report.imports = [r.to_json() for r in results]
+            _add_culprit(report.imports, dists)
             _add_scope(report.imports, root)
             ft_run = f_ft.result() if f_ft else None
             gil_run = f_gil.result() if f_gil else None
@@ -240,6 +242,21 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
     return report
 
 
+_EXTENSION = re.compile(r"extension ([A-Za-z_][\w.]*) does not declare")
+
+
+def _add_culprit(imports: list[dict], dists: list[imp.Distribution]) -> None:
+    """A module whose import turned the GIL on by loading another distribution's extension (inscriptis
+    imports lxml.etree) gets ``culprit`` {module, distribution, version}: that extension's owner, the
+    package to move or report."""
+    owner = {m: d for m, d in imp.modules_of(dists)}
+    for r in imports:
+        m = _EXTENSION.search(r.get("detail") or "") if r["status"] == imp.ENABLES_GIL else None
+        d = owner.get(m.group(1).split(".")[0]) if m else None
+        if d is not None and d.name != r["distribution"]:
+            r["culprit"] = {"module": m.group(1), "distribution": d.name, "version": d.version}
+
+
 def _add_scope(imports: list[dict], root: Path) -> None:
     """Each import entry's ``scope``: ``runtime`` (the package's own dependencies need it), ``dev`` (only
     its dependency groups do) or None (the project itself, or not in the lock)."""
@@ -250,7 +267,7 @@ def _add_scope(imports: list[dict], root: Path) -> None:
     found = scopes(root / "uv.lock", _project_name(root))
     own = canonicalize_name(_project_name(root) or root.name)
     for r in imports:
-        key = canonicalize_name(r["distribution"])
+        key = canonicalize_name((r.get("culprit") or r)["distribution"])
         r["scope"] = None if key == own else found.get(key)
 
 
@@ -316,7 +333,10 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
                 if r.get("scope") == "dev" else "")
 
     for r in gil:
-        reasons.append(f"importing {r['module']} ({r['distribution']} {r['version']}) re-enables the GIL{needed(r)}")
+        c = r.get("culprit")
+        via = f": it loads {c['module']} from {c['distribution']} {c['version']}" if c else ""
+        reasons.append(f"importing {r['module']} ({r['distribution']} {r['version']}) re-enables the GIL{via}"
+                       f"{needed(r)}")
     for r in broken:
         reasons.append(f"{r['module']} ({r['distribution']} {r['version']}) does not import: {r['detail']}{needed(r)}")
     ft_run, gil_run = report.tests.get("ft"), report.tests.get("gil")
