@@ -469,3 +469,54 @@ def test_verify_names_the_distribution_whose_extension_turned_the_gil_on(tmp_pat
     assert "culprit" not in imports["speedy"]  # its own extension
     assert any(r.startswith("importing wrapper (wrapper 1.0) re-enables the GIL: it loads speedy._speed from "
                             "speedy 1.0") for r in report["reasons"])
+
+
+# -- verify: a test that fails once without the GIL and passes when run again is not a GIL failure -------
+@needs_ft
+def test_a_test_that_passes_when_run_again_is_flaky_not_a_gil_failure(tmp_path):
+    """zeroconf: 16 timing-sensitive tests failed on the (slower, loaded) free-threaded run only; run again
+    alone, a test that passes failed on timing, not for want of the GIL."""
+    from conftest import FIXTURES
+
+    root = tmp_path / "racy"
+    shutil.copytree(FIXTURES / "verify-racy", root)
+    (root / "tests" / "test_flaky.py").write_text(textwrap.dedent('''\
+        import sys
+        import unittest
+        from pathlib import Path
+
+        MARK = Path(__file__).with_name("failed-once")
+
+
+        class TestFlaky(unittest.TestCase):
+            def test_once(self):
+                # fails the first time it runs without the GIL, passes ever after
+                if not sys._is_gil_enabled() and not MARK.exists():
+                    MARK.write_text("")
+                    self.fail("first run without the GIL")
+        '''))
+    python, _ = find_interpreter(">=3.10")
+    proc = subprocess.run([uv_bin(), "lock", "--offline", "--python", python], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_migrate("verify", str(root), "--python", FT, "--format", "json")
+    report = json.loads(proc.stdout)
+    tests = report["tests"]
+    assert tests["ft"]["failures"] == ["test_flaky.TestFlaky.test_once",
+                                       "test_racy.TestRacy.test_threads_lose_no_update"] or \
+        sorted(tests["ft"]["failures"]) == ["test_flaky.TestFlaky.test_once",
+                                            "test_racy.TestRacy.test_threads_lose_no_update"]
+    assert tests["flaky"] == ["test_flaky.TestFlaky.test_once"]
+    assert tests["only_without_gil"] == ["test_racy.TestRacy.test_threads_lose_no_update"]  # fails again
+    assert proc.returncode == 1
+    assert not any("test_once" in r for r in report["reasons"])
+
+
+def test_node_id_from_a_junit_id(tmp_path):
+    from migrate.verify.testrun import node_id
+
+    (tmp_path / "tests" / "services").mkdir(parents=True)
+    (tmp_path / "tests" / "services" / "test_browser.py").write_text("")
+    assert node_id(tmp_path, "tests.services.test_browser.TestMultiple::test_update[a.b]") == \
+        "tests/services/test_browser.py::TestMultiple::test_update[a.b]"
+    assert node_id(tmp_path, "tests.services.test_browser::test_plain") == "tests/services/test_browser.py::test_plain"
+    assert node_id(tmp_path, "tests.gone.test_x::test_y") is None

@@ -265,3 +265,58 @@ def only_without_gil(ft: TestRun, gil: TestRun | None) -> list[str]:
         return []
     base = set(gil.failures)
     return [t for t in ft.failures if t not in base and not t.startswith("<")]
+
+
+def node_id(root: Path, test_id: str) -> str | None:
+    """pytest's node id (``tests/a/test_b.py::TestC::test_d``) for a JUnit id (``tests.a.test_b.TestC::test_d``):
+    the longest dotted prefix of the class name that is a file under ``root``. None when none is."""
+    classname, _, name = test_id.partition("::")
+    parts = classname.split(".")
+    for i in range(len(parts), 0, -1):
+        path = Path(root, *parts[:i]).with_suffix(".py")
+        if path.is_file():
+            return "::".join(["/".join(parts[:i]) + ".py", *parts[i:], *([name] if name else [])])
+    return None
+
+
+def rerun(root: Path, python: Path, test_ids: list[str], has_pytest: bool, label: str = "",
+          timeout: float = 1800) -> set[str]:
+    """Run only ``test_ids`` once more; the ids that fail again. A test that passes on its own the second
+    time failed on timing or order (a loaded machine, a shared resource), not for want of the GIL. Ids that
+    cannot be addressed are returned as failing (nothing is claimed about them)."""
+    from migrate.verify.imports import run_env
+
+    env = run_env()
+    env["PYTHONUNBUFFERED"] = "1"
+    if has_pytest:
+        nodes = {t: node_id(root, t) for t in test_ids}
+        unknown = {t for t, n in nodes.items() if n is None}
+        todo = sorted({n for n in nodes.values() if n})
+        if not todo:
+            return set(test_ids)
+        with tempfile.TemporaryDirectory(prefix="migrate-verify-rerun-") as tmp:
+            junit = Path(tmp) / "junit.xml"
+            cmd = [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-q", "-rN", *todo]
+            try:
+                subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return set(test_ids)
+            run = TestRun("pytest", cmd, label, 0, 0.0)
+            _read_junit(run, junit)
+        if not (run.passed or run.failed or run.errors):
+            return set(test_ids)  # nothing was read back: claim nothing
+        again = set(run.failures)
+        return {t for t in test_ids if t in unknown or t in again}
+    cmd = [str(python), "-m", "unittest", "-v", *test_ids]
+    # the ids are relative to the folder `unittest discover -s` started in (it put that on sys.path)
+    start = next((Path(root, d) for d in ("tests", "test") if Path(root, d).is_dir()), Path(root))
+    env["PYTHONPATH"] = os.pathsep.join([str(start), *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return set(test_ids)
+    run = TestRun("unittest", cmd, label, proc.returncode, 0.0)
+    _read_unittest(run, proc.stderr)
+    if not (run.passed or run.failed or run.errors):
+        return set(test_ids)
+    return {t for t in test_ids if t in set(run.failures)}
