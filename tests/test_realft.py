@@ -521,3 +521,12 @@ def test_node_id_from_a_junit_id(tmp_path):
         "tests/services/test_browser.py::TestMultiple::test_update[a.b]"
     assert node_id(tmp_path, "tests.services.test_browser::test_plain") == "tests/services/test_browser.py::test_plain"
     assert node_id(tmp_path, "tests.gone.test_x::test_y") is None
+
+
+def test_a_test_failing_twice_in_one_run_is_named_once():
+    """zeroconf: a test that fails and then errors in teardown appears twice in the JUnit report."""
+    from migrate.verify.testrun import TestRun, only_without_gil
+
+    ft = TestRun("pytest", [], "ft", 1, 0.0, failures=["t.a::x", "t.a::x", "t.a::y", "<pytest exit code 3>"])
+    gil = TestRun("pytest", [], "gil", 1, 0.0, failures=["t.a::y"])
+    assert only_without_gil(ft, gil) == ["t.a::x"]
