@@ -39,7 +39,7 @@ def project(tmp_path: Path, version: str | None) -> Path:
 def test_no_free_threaded_python_here_install_it_first(clean_env):
     root = project(clean_env, "3.13t")
     assert next_steps(root, Target.parse("3.13t")) == {"commands": ["uv python install 3.13t", "uv sync"],
-                                                       "notes": []}
+                                                       "notes": [], "verify": f"migrate verify {root}"}
 
 
 def test_a_local_free_threaded_python_is_named(clean_env, monkeypatch):
@@ -56,6 +56,7 @@ def test_a_local_free_threaded_python_is_named(clean_env, monkeypatch):
 
 def test_gil_target_or_no_python_version_is_a_plain_sync(clean_env):
     assert next_steps(project(clean_env, "3.13"), Target.parse("3.13"))["commands"] == ["uv sync"]
+    assert "verify" not in next_steps(project(clean_env / "gil", "3.13"), Target.parse("3.13"))  # no GIL to check
     # requires-python excluded the target: .python-version was not written, uv picks from requires-python
     assert next_steps(clean_env, Target.parse("3.13t"))["commands"] == ["uv sync"]
 
@@ -84,6 +85,8 @@ def test_run_ends_with_the_next_commands(tmp_path):
     assert proc.returncode == 0, proc.stderr
     tail = proc.stderr[proc.stderr.index("Next:"):].splitlines()
     assert tail[:2] == ["Next:", "  $ uv sync --python /opt/ft/bin/python3.13t"]
+    # then the command that proves it on that interpreter
+    assert tail[2].startswith(f"  $ migrate verify {root} --python /opt/ft/bin/python3.13t")
     (root / "x").mkdir()
     shutil.copytree(FIXTURES / "lock-poetry", root / "x" / "app")
     proc = run_migrate("run", str(root / "x" / "app"), "--no-lock", "--no-codemods", "--allow-dirty",

@@ -329,7 +329,8 @@ def test_without_a_fix_that_keeps_the_gil_off_none_is_applied_and_the_reason_is_
     frames = next(e for e in report["ft"] if e["name"] == "frames")
     assert frames["status"] == "blocker" and frames["fix"] is None
     (mig203,) = [w for w in report["warnings"] if w["code"] == "MIG203" and w["key"] == "frames"]
-    assert "frames 1.1 has cp313t wheels but re-enables the GIL on import" in mig203["message"]
+    assert "frames 1.1 has cp313t wheels but re-enables the GIL on import; no later version the project admits" \
+        " has wheels for it" in mig203["message"]
     assert "constraint-dependencies" not in (root / "pyproject.toml").read_text()
 
 
@@ -362,3 +363,170 @@ def test_poetry2_requires_python_in_project_table_is_checked_against_the_target(
     (bad / "pyproject.toml").write_text(original.replace('">=3.11,<3.13"', "311"))
     proc = run_migrate("run", str(bad), "--no-lock", "--no-codemods")
     assert proc.returncode == 2 and "project.requires-python" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- verify: tests that could not even be collected are not "as good as on the GIL build" ---------------
+def test_tests_that_cannot_be_collected_are_a_reason(tmp_path):
+    """inscriptis: tests/test_web_service.py imports fastapi from an extra `uv sync` does not install; pytest
+    stops at the collection error on both builds and no test runs."""
+    root = tmp_path / "app"
+    (root / "tests").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = []\n\n'
+        '[dependency-groups]\ndev = ["pytest"]\n\n[tool.uv]\npackage = false\n')
+    (root / "tests" / "test_one.py").write_text("def test_fine():\n    assert True\n")
+    (root / "tests" / "test_web.py").write_text("import not_installed_web_extra\n\ndef test_web():\n    pass\n")
+    import sys
+
+    from migrate.verify import testrun
+    from migrate.verify.command import VerifyReport, _judge
+    from migrate.verify.interpreter import Interpreter
+
+    run = testrun.run_tests(root, Path(sys.executable), True, label="this")
+    assert run.collection_failed and run.passed == 0
+    assert "ModuleNotFoundError: No module named 'not_installed_web_extra'" in run.messages["tests.test_web"]
+    report = VerifyReport(project=str(root))
+    report.tests = {"ft": run.to_json(), "gil": run.to_json(), "only_without_gil": [], "stress": None}
+    _judge(report, Interpreter(sys.executable, "3.13.0", True, "test", label="ft"))
+    assert report.verdict == "not-ready"
+    (reason,) = report.reasons
+    assert reason.startswith("the tests did not run: pytest stopped at errors while collecting them (on the GIL "
+                             "build too): tests.test_web: ModuleNotFoundError")
+    assert "uv sync --all-extras" in reason
+    # a collection error next to passing tests is an ordinary error, compared with the GIL build as before
+    (root / "tests" / "test_web.py").write_text("def test_web():\n    pass\n")
+    assert not testrun.run_tests(root, Path(sys.executable), True, label="this").collection_failed
+
+
+def test_a_field_both_static_and_dynamic_leaves_dynamic(tmp_path):
+    """frenck/python-wled: `dynamic = ["dependencies"]` next to a static [project] dependencies list (Poetry 2
+    accepts it); hatchling refuses the pair, so the lock failed building the project."""
+    root = tmp_path / "p2"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(textwrap.dedent("""\
+        [project]
+        name = "p2"
+        version = "1.0.0"
+        requires-python = ">=3.10"
+        dynamic = ["dependencies", "classifiers"]
+        dependencies = ["alpha>=1"]
+
+        [tool.poetry]
+        requires-poetry = ">=2.0"
+
+        [tool.poetry.group.dev.dependencies]
+        pytest = "^8"
+        """))
+    (root / "p2").mkdir()
+    (root / "p2" / "__init__.py").write_text("")
+    proc = run_migrate("run", str(root), "--no-lock", "--no-codemods", "--format", "json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["dynamic"] == ["classifiers"] and project["dependencies"] == ["alpha>=1"]
+    (w,) = [w for w in json.loads(proc.stdout)["warnings"] if w["code"] == "MIG011"]
+    assert "'dependencies'" in w["message"] and w["key"] == "project.dynamic"
+
+
+# -- verify: a GIL flip caused by another distribution's extension names that distribution --------------
+def _wrapper_wheel(folder: Path, imports: str) -> Path:
+    """A pure wheel `wrapper` 1.0 whose package imports ``imports`` (as inscriptis imports lxml.etree)."""
+    import zipfile
+
+    from wheelhouse import _record_line
+
+    info = "wrapper-1.0.dist-info"
+    files = {
+        "wrapper/__init__.py": f"import {imports}\n".encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: wrapper\nVersion: 1.0\nRequires-Dist: {imports}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{info}/top_level.txt": b"wrapper\n",
+    }
+    record = [_record_line(p, d) for p, d in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    path = folder / "wrapper-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for p, d in files.items():
+            zf.writestr(p, d)
+    return path
+
+
+@needs_ft
+def test_verify_names_the_distribution_whose_extension_turned_the_gil_on(tmp_path, gil_wheels):
+    wheels = tmp_path / "wheels"
+    shutil.copytree(gil_wheels, wheels)
+    _wrapper_wheel(wheels, "speedy")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\ndependencies = ["wrapper"]\n\n'
+        "[tool.uv]\npackage = false\n")
+    lock(root, wheels)
+    proc = run_migrate("verify", str(root), "--python", FT, "--no-tests", "--format", "json")
+    report = json.loads(proc.stdout)
+    imports = {r["module"]: r for r in report["imports"]}
+    assert imports["wrapper"]["status"] == "enables-gil"
+    assert imports["wrapper"]["culprit"] == {"module": "speedy._speed", "distribution": "speedy", "version": "1.0"}
+    assert imports["wrapper"]["scope"] == "runtime"
+    assert "culprit" not in imports["speedy"]  # its own extension
+    assert any(r.startswith("importing wrapper (wrapper 1.0) re-enables the GIL: it loads speedy._speed from "
+                            "speedy 1.0") for r in report["reasons"])
+
+
+# -- verify: a test that fails once without the GIL and passes when run again is not a GIL failure -------
+@needs_ft
+def test_a_test_that_passes_when_run_again_is_flaky_not_a_gil_failure(tmp_path):
+    """zeroconf: 16 timing-sensitive tests failed on the (slower, loaded) free-threaded run only; run again
+    alone, a test that passes failed on timing, not for want of the GIL."""
+    from conftest import FIXTURES
+
+    root = tmp_path / "racy"
+    shutil.copytree(FIXTURES / "verify-racy", root)
+    (root / "tests" / "test_flaky.py").write_text(textwrap.dedent('''\
+        import sys
+        import unittest
+        from pathlib import Path
+
+        MARK = Path(__file__).with_name("failed-once")
+
+
+        class TestFlaky(unittest.TestCase):
+            def test_once(self):
+                # fails the first time it runs without the GIL, passes ever after
+                if not sys._is_gil_enabled() and not MARK.exists():
+                    MARK.write_text("")
+                    self.fail("first run without the GIL")
+        '''))
+    python, _ = find_interpreter(">=3.10")
+    proc = subprocess.run([uv_bin(), "lock", "--offline", "--python", python], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_migrate("verify", str(root), "--python", FT, "--format", "json")
+    report = json.loads(proc.stdout)
+    tests = report["tests"]
+    assert tests["ft"]["failures"] == ["test_flaky.TestFlaky.test_once",
+                                       "test_racy.TestRacy.test_threads_lose_no_update"] or \
+        sorted(tests["ft"]["failures"]) == ["test_flaky.TestFlaky.test_once",
+                                            "test_racy.TestRacy.test_threads_lose_no_update"]
+    assert tests["flaky"] == ["test_flaky.TestFlaky.test_once"]
+    assert tests["only_without_gil"] == ["test_racy.TestRacy.test_threads_lose_no_update"]  # fails again
+    assert proc.returncode == 1
+    assert not any("test_once" in r for r in report["reasons"])
+
+
+def test_node_id_from_a_junit_id(tmp_path):
+    from migrate.verify.testrun import node_id
+
+    (tmp_path / "tests" / "services").mkdir(parents=True)
+    (tmp_path / "tests" / "services" / "test_browser.py").write_text("")
+    assert node_id(tmp_path, "tests.services.test_browser.TestMultiple::test_update[a.b]") == \
+        "tests/services/test_browser.py::TestMultiple::test_update[a.b]"
+    assert node_id(tmp_path, "tests.services.test_browser::test_plain") == "tests/services/test_browser.py::test_plain"
+    assert node_id(tmp_path, "tests.gone.test_x::test_y") is None
+
+
+def test_a_test_failing_twice_in_one_run_is_named_once():
+    """zeroconf: a test that fails and then errors in teardown appears twice in the JUnit report."""
+    from migrate.verify.testrun import TestRun, only_without_gil
+
+    ft = TestRun("pytest", [], "ft", 1, 0.0, failures=["t.a::x", "t.a::x", "t.a::y", "<pytest exit code 3>"])
+    gil = TestRun("pytest", [], "gil", 1, 0.0, failures=["t.a::y"])
+    assert only_without_gil(ft, gil) == ["t.a::x"]

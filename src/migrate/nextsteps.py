@@ -59,6 +59,15 @@ def next_steps(root: Path, target, changes=None, ft_python: str | None = None) -
             commands += [f"uv python install {target}", "uv sync"]
     else:
         commands.append("uv sync")
+    prove = None
+    if target.free_threaded and pinned == str(target):
+        # then prove it: sync, GIL check of every module and the tests on the free-threaded build
+        try:
+            rel = os.path.relpath(root)
+        except ValueError:  # another drive (Windows)
+            rel = str(root)
+        where = rel if not rel.startswith("..") else str(root)
+        prove = f"migrate verify {where}" + (f" --python {ft_python}" if ft_python else "")
     shims = pyenv_shims()
     if pinned and shims and not os.environ.get("PYENV_VERSION") and not _pyenv_has(pinned):
         notes.append({"code": "MIG236", "message": (
@@ -66,4 +75,7 @@ def next_steps(root: Path, target, changes=None, ft_python: str | None = None) -
             f"installed: `python`, `pip` and a pip-installed `uv` will fail in this folder. Run a uv that is not "
             "a pyenv shim (the standalone installer or `pipx install uv`), or `pyenv install` a free-threaded "
             "version of that name, or set PYENV_VERSION for this shell")})
-    return {"commands": commands, "notes": notes}
+    out: dict[str, Any] = {"commands": commands, "notes": notes}
+    if prove:
+        out["verify"] = prove
+    return out

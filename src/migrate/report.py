@@ -109,6 +109,8 @@ def print_next(steps, console=None, dry_run: bool = False) -> None:
     console.print("Next" + (", once applied" if dry_run else "") + ":")
     for cmd in steps["commands"]:
         console.print(f"  $ {_esc(cmd)}")
+    if steps.get("verify"):
+        console.print(f"  $ {_esc(steps['verify'])}   [dim]# prove it: sync, GIL check per module, tests[/]")
     for note in steps.get("notes", []):
         console.print(f"[yellow]note[/][bold]\\[{note['code']}][/] {_esc(note['message'])}")
 

@@ -117,6 +117,12 @@ def read_poetry(root: Path) -> Project:
     _discover_package(ctx)
 
     _report_poetry_toml(project, root)
+    for key in [k for k in project.dynamic if k in project.existing_project_keys]:
+        # PEP 621 forbids a field both static and dynamic; Poetry 2 accepted it (tool.poetry enriched the
+        # static value). Without Poetry nothing provides it dynamically, and backends refuse the pair.
+        project.dynamic.remove(key)
+        project.warn("MIG011", f"[project] defines {key!r} and lists it in dynamic, which PEP 621 forbids "
+                     "(Poetry accepted it); removed from dynamic, the static value stands", key="project.dynamic")
     lock = root / "poetry.lock"
     if lock.is_file():
         project.lock_file = "poetry.lock"

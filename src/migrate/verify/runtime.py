@@ -232,8 +232,10 @@ def check_fixes(entries: list[dict[str, Any]], packages, ft_python: str, abi: st
         name, version = e["fix"].split("==", 1)
         pkg = next((p for p in packages if canonicalize_name(p.name) == canonicalize_name(name)), None)
         index = pkg.index if pkg else None
-        files = [f for f, v in client.files(name, index) if v is not None and str(v) == version] \
-            if hasattr(client, "files") else []
+        try:
+            files = [f for f, v in client.files(name, index) if v is not None and str(v) == version]
+        except Exception:  # noqa: BLE001 — the index's answer was cached by the fix search; if not, check anyway
+            files = []
         if files and classify(files, abi) != "ft-wheels":
             continue  # a pure wheel: nothing native to load
         todo.append((e, name, version, index))
@@ -266,11 +268,12 @@ def check_fixes(entries: list[dict[str, Any]], packages, ft_python: str, abi: st
         if chosen is None:
             e["fix"] = None
             e.pop("move", None)
-            e["runtime_rejected"] = said + (f" (and no later version was tried: at most {limit})"
-                                            if len(tried) >= limit else "; no later version has wheels for it")
+            e["runtime_rejected"] = said + (f"; none of the {limit} nearest keeps it off" if len(tried) >= limit
+                                            else "; no later version the project admits has wheels for it")
             continue
         e["fix"] = f"{name}=={chosen}"
-        e["fix_reason"] = (f"free-threading: {e['name']} {e['version']} has no {abi} wheels; {', '.join(gil)} "
+        why = "ships only an sdist" if e["status"] == "sdist-only" else f"has no {abi} wheels"
+        e["fix_reason"] = (f"free-threading: {e['name']} {e['version']} {why}; {', '.join(gil)} "
                            f"re-enable{'s' if len(gil) == 1 else ''} the GIL on import; {chosen} is the nearest "
                            "that imports with it off")
         try:

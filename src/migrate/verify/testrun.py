@@ -51,6 +51,8 @@ class TestRun:
     failures: list[str] = field(default_factory=list)
     #: extension modules whose import re-enabled the GIL during the run (from the RuntimeWarning)
     gil_enabled_by: list[str] = field(default_factory=list)
+    #: test id -> the first line of why it failed or errored (pytest's JUnit message)
+    messages: dict[str, str] = field(default_factory=dict)
     output_tail: str = ""
 
     @property
@@ -61,7 +63,14 @@ class TestRun:
         return {"runner": self.runner, "command": " ".join(self.command), "interpreter": self.interpreter,
                 "exit_code": self.exit_code, "seconds": round(self.seconds, 3), "passed": self.passed,
                 "failed": self.failed, "errors": self.errors, "skipped": self.skipped,
-                "failures": self.failures, "gil_enabled_by": self.gil_enabled_by}
+                "failures": self.failures, "gil_enabled_by": self.gil_enabled_by, "messages": self.messages,
+                "collection_failed": self.collection_failed}
+
+    @property
+    def collection_failed(self) -> bool:
+        """pytest stopped before running any test: errors while collecting (an import the tests need is
+        missing, ...) interrupt the whole session (exit code 2) with nothing passed."""
+        return self.runner == "pytest" and self.exit_code == 2 and not self.passed and not self.failed
 
 
 _STRESS_PLUGIN = r'''
@@ -210,12 +219,18 @@ def _read_junit(run: TestRun, path: Path) -> None:
     for case in tree.iter("testcase"):
         test_id = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
         kinds = {child.tag for child in case}
-        if "failure" in kinds:
-            run.failed += 1
+        if "failure" in kinds or "error" in kinds:
+            if "failure" in kinds:
+                run.failed += 1
+            else:
+                run.errors += 1
             run.failures.append(test_id)
-        elif "error" in kinds:
-            run.errors += 1
-            run.failures.append(test_id)
+            bad = next(child for child in case if child.tag in ("failure", "error"))
+            # pytest's "E   ..." lines say why (a collection error's message is only "collection failure")
+            said = [ln[1:].strip() for ln in (bad.text or "").splitlines() if ln.startswith("E ") and ln[1:].strip()]
+            message = said[-1:] or (bad.get("message") or "").strip().splitlines()
+            if message:
+                run.messages[test_id] = message[0][:300]
         elif "skipped" in kinds:
             run.skipped += 1
         else:
@@ -249,4 +264,60 @@ def only_without_gil(ft: TestRun, gil: TestRun | None) -> list[str]:
     if gil is None:
         return []
     base = set(gil.failures)
-    return [t for t in ft.failures if t not in base and not t.startswith("<")]
+    # once each: a test that fails and then errors in teardown is two JUnit entries with one id
+    return list(dict.fromkeys(t for t in ft.failures if t not in base and not t.startswith("<")))
+
+
+def node_id(root: Path, test_id: str) -> str | None:
+    """pytest's node id (``tests/a/test_b.py::TestC::test_d``) for a JUnit id (``tests.a.test_b.TestC::test_d``):
+    the longest dotted prefix of the class name that is a file under ``root``. None when none is."""
+    classname, _, name = test_id.partition("::")
+    parts = classname.split(".")
+    for i in range(len(parts), 0, -1):
+        path = Path(root, *parts[:i]).with_suffix(".py")
+        if path.is_file():
+            return "::".join(["/".join(parts[:i]) + ".py", *parts[i:], *([name] if name else [])])
+    return None
+
+
+def rerun(root: Path, python: Path, test_ids: list[str], has_pytest: bool, label: str = "",
+          timeout: float = 1800) -> set[str]:
+    """Run only ``test_ids`` once more; the ids that fail again. A test that passes on its own the second
+    time failed on timing or order (a loaded machine, a shared resource), not for want of the GIL. Ids that
+    cannot be addressed are returned as failing (nothing is claimed about them)."""
+    from migrate.verify.imports import run_env
+
+    env = run_env()
+    env["PYTHONUNBUFFERED"] = "1"
+    if has_pytest:
+        nodes = {t: node_id(root, t) for t in test_ids}
+        unknown = {t for t, n in nodes.items() if n is None}
+        todo = sorted({n for n in nodes.values() if n})
+        if not todo:
+            return set(test_ids)
+        with tempfile.TemporaryDirectory(prefix="migrate-verify-rerun-") as tmp:
+            junit = Path(tmp) / "junit.xml"
+            cmd = [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-q", "-rN", *todo]
+            try:
+                subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return set(test_ids)
+            run = TestRun("pytest", cmd, label, 0, 0.0)
+            _read_junit(run, junit)
+        if not (run.passed or run.failed or run.errors):
+            return set(test_ids)  # nothing was read back: claim nothing
+        again = set(run.failures)
+        return {t for t in test_ids if t in unknown or t in again}
+    cmd = [str(python), "-m", "unittest", "-v", *test_ids]
+    # the ids are relative to the folder `unittest discover -s` started in (it put that on sys.path)
+    start = next((Path(root, d) for d in ("tests", "test") if Path(root, d).is_dir()), Path(root))
+    env["PYTHONPATH"] = os.pathsep.join([str(start), *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return set(test_ids)
+    run = TestRun("unittest", cmd, label, proc.returncode, 0.0)
+    _read_unittest(run, proc.stderr)
+    if not (run.passed or run.failed or run.errors):
+        return set(test_ids)
+    return {t for t in test_ids if t in set(run.failures)}
