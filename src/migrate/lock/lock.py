@@ -499,6 +499,8 @@ class LockRun:
     excluded: list = field(default_factory=list)
     #: the interpreter uv ran with (another one when a build failed on the first)
     python: str = ""
+    #: build constraints added for old sdists (:mod:`migrate.lock.buildfix`)
+    build_caps: list = field(default_factory=list)
 
 
 def _existing_environments(text: str) -> list[str] | None:
@@ -525,6 +527,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     * else uv's error is raised (:class:`~migrate.lock.uverrors.UvFailure`).
 
     The pins stay in uv.lock's manifest: :func:`finish_pins` takes them out (or a following lock does)."""
+    from migrate.lock.buildfix import build_caps, with_build_caps
     from migrate.lock.environments import with_environments
     from migrate.lock.uverrors import classify, failure
 
@@ -533,14 +536,20 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     reqs = pin_requirements(pins, exclude=_own_constraints(text))
     dropped: dict[str, str] = {}
     excluded: list = []
+    caps: list = []
     attempt = 0
     last_why = None
     while True:
         (stage / PYPROJECT).write_text(_with_constraints(text, reqs) if reqs else text)
         proc = run_uv_lock(stage, python, options, root=root, log=log)
         if proc.returncode == 0:
-            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python)
+            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python, caps)
         kind = classify(proc.stderr)
+        new_caps = build_caps(proc.stderr, caps) if kind == "build" else []
+        if new_caps:  # an old sdist that today's build tools cannot build: cap them, lock again
+            caps += new_caps
+            text = with_build_caps(with_environments(original, excluded, existing) if excluded else original, caps)
+            continue
         if kind == "build" and build_python and build_python != python:
             python, build_python = build_python, None
             continue
@@ -550,7 +559,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
         if new:
             excluded += new
-            text = with_environments(original, excluded, existing)
+            text = with_build_caps(with_environments(original, excluded, existing), caps)
             continue
         if reqs:
             why = _first_error(proc.stderr)
@@ -720,6 +729,12 @@ def _lock_stage(ctx) -> None:
                 f"out (widen by editing or removing `environments` in pyproject.toml, then `uv lock`)",
                 path=PYPROJECT, key="tool.uv.environments"))
         ctx.result.lock["excluded_environments"] = [e.to_json() for e in run.excluded]
+        for c in run.build_caps:
+            ctx.result.warnings.append(Diagnostic(
+                "MIG211", f"{c.package} does not build with today's build tools ({c.reason}); "
+                f"[tool.uv] build-constraint-dependencies now has {c.requirement!r} (remove it once that "
+                f"package is upgraded, then `uv lock`)", path=PYPROJECT, key="tool.uv.build-constraint-dependencies"))
+        ctx.result.lock["build_constraints"] = [c.to_json() for c in run.build_caps]
 
         from migrate.lock.freethreading import (assess, mark_off_target, read_uv_lock, readiness_warnings,
                                                 successor_advice)

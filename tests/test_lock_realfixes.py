@@ -1,0 +1,142 @@
+"""Real projects that locked under Poetry/Pipenv and failed under uv, one cause each, reproduced
+offline with local wheels and sdists (real uv, ``--offline``, ``--find-links``):
+
+* an old sdist that today's setuptools cannot build (``use_2to3``, python-discord/bot's
+  feedparser 5.2.1): a build constraint caps setuptools (MIG211).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import run_migrate
+from wheelhouse import build_wheelhouse
+
+from migrate.lock.buildfix import build_caps, with_build_caps
+
+
+@pytest.fixture(autouse=True)
+def _uv_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+
+
+def _sdist(folder: Path, name: str, version: str, files: dict[str, str]) -> Path:
+    base = f"{name}-{version}"
+    path = folder / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        for rel, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{base}/{rel}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+#: an in-tree backend that behaves like setup.py with use_2to3=True: setuptools >= 58 rejects it
+OLD_SETUP = '''\
+import os, sys
+import setuptools
+
+def _check():
+    if int(setuptools.__version__.split(".")[0]) >= 58:
+        sys.stderr.write("error in oldfeed setup command: use_2to3 is invalid.\\n")
+        raise SystemExit(1)
+
+def get_requires_for_build_wheel(config_settings=None):
+    _check()
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    _check()
+    info = os.path.join(metadata_directory, "oldfeed-5.2.1.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as f:
+        f.write("Metadata-Version: 2.1\\nName: oldfeed\\nVersion: 5.2.1\\n")
+    return "oldfeed-5.2.1.dist-info"
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("not needed to lock")
+'''
+
+
+def pipenv_project(tmp_path: Path, packages: dict[str, str], pins: dict[str, str]) -> Path:
+    root = tmp_path / "bot"
+    root.mkdir()
+    (root / "Pipfile").write_text("[packages]\n" + "".join(f'{k} = "{v}"\n' for k, v in packages.items())
+                                  + '\n[requires]\npython_version = "3.11"\n')
+    default = {n: {"version": f"=={v}", "hashes": []} for n, v in pins.items()}
+    (root / "Pipfile.lock").write_text(json.dumps({"_meta": {"hash": {"sha256": "0"}, "pipfile-spec": 6,
+                                                             "requires": {"python_version": "3.11"}, "sources": []},
+                                                   "default": default, "develop": {}}, indent=4))
+    return root
+
+
+def test_an_sdist_that_needs_setuptools_before_58_locks_with_a_build_constraint(tmp_path):
+    wheels = build_wheelhouse(tmp_path / "wheels", {
+        # today's setuptools and the last one with use_2to3 (a tiny stand-in: only __version__ counts)
+        "setuptools": {"57.5.0": ["py3-none-any"], "80.9.0": ["py3-none-any"]},
+        "plain": {"1.0": ["py3-none-any"]},
+    })
+    _sdist(wheels, "oldfeed", "5.2.1", {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: oldfeed\nVersion: 5.2.1\n",
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        "backend.py": OLD_SETUP})
+    root = pipenv_project(tmp_path, {"oldfeed": "~=5.2", "plain": "*"}, {"oldfeed": "5.2.1", "plain": "1.0"})
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--format", "json", "--name", "bot")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0, json.dumps(report["lock"].get("failure"), indent=1)
+    assert report["lock"]["build_constraints"] == [{
+        "requirement": "setuptools<58", "package": "oldfeed==5.2.1", "reason": "setuptools 58.0 removed use_2to3"}]
+    [warning] = [w for w in report["warnings"] if w["code"] == "MIG211"]
+    assert "oldfeed==5.2.1" in warning["message"] and "'setuptools<58'" in warning["message"]
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    assert data["tool"]["uv"]["build-constraint-dependencies"] == ["setuptools<58"]
+    assert "# oldfeed==5.2.1: setuptools 58.0 removed use_2to3" in (root / "pyproject.toml").read_text()
+    versions = {p["name"]: p["version"] for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
+    assert versions["oldfeed"] == "5.2.1" and versions["plain"] == "1.0"  # the old pins are kept
+    # the environment builds with the same constraint: uv keeps it in the lock's manifest
+    manifest = tomllib.loads((root / "uv.lock").read_text())["manifest"]
+    assert manifest["build-constraints"] == [{"name": "setuptools", "specifier": "<58"}]
+
+
+def test_a_build_failure_of_another_kind_is_not_capped(tmp_path):
+    wheels = build_wheelhouse(tmp_path / "wheels", {"setuptools": {"80.9.0": ["py3-none-any"]}})
+    _sdist(wheels, "broken", "1.0", {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n",
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        "backend.py": "def get_requires_for_build_wheel(config_settings=None):\n    raise SystemExit('no compiler')\n"})
+    root = pipenv_project(tmp_path, {"broken": "*"}, {"broken": "1.0"})
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--format", "json", "--name", "bot")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1 and report["lock"]["failure"]["class"] == "build"
+    assert not (root / "pyproject.toml").exists()  # nothing written
+    assert not [w for w in report["warnings"] if w["code"] == "MIG211"]
+
+
+@pytest.mark.parametrize("stderr, caps", [
+    ("error: Failed to build `feedparser==5.2.1`\n  error in feedparser setup command: use_2to3 is invalid.",
+     [("setuptools<58", "feedparser==5.2.1")]),
+    ("error: Failed to build `oldlib==1.0`\n  ModuleNotFoundError: No module named 'pkg_resources'",
+     [("setuptools<82", "oldlib==1.0")]),
+    ("error: Failed to build `pyyaml==5.4.1`\n  AttributeError: cython_sources", [("cython<3", "pyyaml==5.4.1")]),
+    ("error: Failed to build `x==1`\n  error: command 'gcc' failed", []),
+])
+def test_build_caps_from_uv_messages(stderr, caps):
+    assert [(c.requirement, c.package) for c in build_caps(stderr)] == caps
+    assert build_caps(stderr, build_caps(stderr)) == []  # never the same cap twice
+
+
+def test_build_caps_are_written_with_their_reason():
+    text = '[project]\nname = "x"\nversion = "1"\n\n[tool.uv]\npackage = false\n'
+    out = with_build_caps(text, build_caps("Failed to build `a==1`\nuse_2to3 is invalid"))
+    assert tomllib.loads(out)["tool"]["uv"] == {"package": False, "build-constraint-dependencies": ["setuptools<58"]}
+    assert "# a==1: setuptools 58.0 removed use_2to3" in out
