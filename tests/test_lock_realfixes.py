@@ -2,7 +2,9 @@
 offline with local wheels and sdists (real uv, ``--offline``, ``--find-links``):
 
 * an old sdist that today's setuptools cannot build (``use_2to3``, python-discord/bot's
-  feedparser 5.2.1): a build constraint caps setuptools (MIG211).
+  feedparser 5.2.1): a build constraint caps setuptools (MIG211);
+* a setuptools package whose setup.py reads its requirements from the Pipfile (zappa/Zappa): the
+  Pipfile is kept, else neither the lock nor any build works (MIG212).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from conftest import run_migrate
 from wheelhouse import build_wheelhouse
 
 from migrate.lock.buildfix import build_caps, with_build_caps
+from migrate.readers.buildreads import read_at_build
 
 
 @pytest.fixture(autouse=True)
@@ -140,3 +143,58 @@ def test_build_caps_are_written_with_their_reason():
     out = with_build_caps(text, build_caps("Failed to build `a==1`\nuse_2to3 is invalid"))
     assert tomllib.loads(out)["tool"]["uv"] == {"package": False, "build-constraint-dependencies": ["setuptools<58"]}
     assert "# a==1: setuptools 58.0 removed use_2to3" in out
+
+
+ZAPPA_SETUP = """\
+from configparser import ConfigParser
+from pathlib import Path
+
+from setuptools import setup
+
+pipfile = ConfigParser()
+pipfile.read(Path(__file__).parent.resolve() / "Pipfile")
+required = [
+    "{}{}".format(name, version.strip('"')) if version != '"*"' else name for name, version in pipfile["packages"].items()
+]
+
+setup(name="lambdatool", version="1.0", packages=["lambdatool"], install_requires=required)
+"""
+
+
+@pytest.fixture(scope="module")
+def backends(tmp_path_factory):
+    from backends import backend_wheelhouse
+
+    return backend_wheelhouse(tmp_path_factory.mktemp("backends"))
+
+
+def test_a_pipfile_that_setup_py_reads_is_kept_and_the_package_locks(tmp_path, backends):
+    wheels = build_wheelhouse(tmp_path / "wheels", {"plain": {"1.0": ["py3-none-any"], "2.0": ["py3-none-any"]}})
+    root = tmp_path / "lambdatool"
+    (root / "lambdatool").mkdir(parents=True)
+    (root / "lambdatool" / "__init__.py").write_text("")
+    (root / "setup.py").write_text(ZAPPA_SETUP)
+    (root / "Pipfile").write_text('[packages]\nplain = "<2"\n\n[requires]\npython_version = "3.11"\n')
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--find-links", str(backends),
+                       "--no-codemods", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0, json.dumps(report["lock"].get("failure") or report.get("error"), indent=1)
+    [warning] = [w for w in report["warnings"] if w["code"] == "MIG212"]
+    assert warning["path"] == "Pipfile" and "setup.py reads it" in warning["message"]
+    assert (root / "Pipfile").is_file() and {"path": "Pipfile", "action": "delete"} not in report["changes"]
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    [me] = [p for p in lock["package"] if p["name"] == "lambdatool"]
+    assert me["metadata"]["requires-dist"] == [{"name": "plain", "specifier": "<2"}]  # built from the Pipfile
+    assert {p["name"]: p.get("version") for p in lock["package"]}["plain"] == "1.0"
+
+
+@pytest.mark.parametrize("script, rel, found", [
+    ('pipfile.read(Path(__file__).parent / "Pipfile")', "Pipfile", "setup.py"),
+    ("open('deps/Pipfile.lock')", "Pipfile.lock", "setup.py"),
+    ('open("Pipfile.lock")', "Pipfile", None),  # another file
+    ("# dependencies are in the Pipfile", "Pipfile", None),  # a comment, not a read
+    ('toml.load("poetry.lock")', "poetry.lock", "setup.py"),
+])
+def test_read_at_build(tmp_path, script, rel, found):
+    (tmp_path / "setup.py").write_text(script + "\n")
+    assert read_at_build(tmp_path, rel) == found
