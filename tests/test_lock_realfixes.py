@@ -4,7 +4,10 @@ offline with local wheels and sdists (real uv, ``--offline``, ``--find-links``):
 * an old sdist that today's setuptools cannot build (``use_2to3``, python-discord/bot's
   feedparser 5.2.1): a build constraint caps setuptools (MIG211);
 * a setuptools package whose setup.py reads its requirements from the Pipfile (zappa/Zappa): the
-  Pipfile is kept, else neither the lock nor any build works (MIG212).
+  Pipfile is kept, else neither the lock nor any build works (MIG212);
+* a pinned sdist that cannot build on this machine (matrix-org/synapse's systemd-python 235 needs the
+  libsystemd headers): its dependencies come from poetry.lock as ``[[tool.uv.dependency-metadata]]``
+  (MIG213).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from conftest import run_migrate
 from wheelhouse import build_wheelhouse
 
 from migrate.lock.buildfix import build_caps, with_build_caps
+from migrate.lock.oldmetadata import old_metadata, with_dependency_metadata
 from migrate.readers.buildreads import read_at_build
 
 
@@ -198,3 +202,107 @@ def test_a_pipfile_that_setup_py_reads_is_kept_and_the_package_locks(tmp_path, b
 def test_read_at_build(tmp_path, script, rel, found):
     (tmp_path / "setup.py").write_text(script + "\n")
     assert read_at_build(tmp_path, rel) == found
+
+
+NO_HEADERS = """\
+import sys
+
+def get_requires_for_build_wheel(config_settings=None):
+    sys.stderr.write("Cannot find libsystemd or libsystemd-journal:\\n")
+    raise SystemExit(1)
+
+prepare_metadata_for_build_wheel = build_wheel = get_requires_for_build_wheel
+"""
+
+NOBUILD_LOCK = """\
+[[package]]
+name = "sysbind"
+version = "235"
+description = ""
+optional = false
+python-versions = ">=3.8"
+files = [
+    {file = "sysbind-235.tar.gz", hash = "sha256:00"},
+]
+
+[package.dependencies]
+plain = ">=1.0"
+helper = {version = "^1.0", markers = "sys_platform == 'linux'"}
+extra-dep = {version = "*", optional = true}
+
+[package.extras]
+fast = ["extra-dep (>=1.0)"]
+
+[[package]]
+name = "plain"
+version = "1.0"
+description = ""
+optional = false
+python-versions = "*"
+files = []
+
+[[package]]
+name = "helper"
+version = "1.1"
+description = ""
+optional = false
+python-versions = "*"
+files = []
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.10"
+content-hash = "0"
+"""
+
+
+def test_a_pinned_sdist_that_does_not_build_here_locks_with_the_old_locks_metadata(tmp_path):
+    wheels = build_wheelhouse(tmp_path / "wheels", {
+        "plain": {"1.0": ["py3-none-any"], "2.0": ["py3-none-any"]},
+        "helper": {"1.1": ["py3-none-any"]}, "extra-dep": {"1.0": ["py3-none-any"]}})
+    _sdist(wheels, "sysbind", "235", {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: sysbind\nVersion: 235\nDynamic: Requires-Dist\n",
+        "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        "backend.py": NO_HEADERS})
+    root = tmp_path / "server"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.poetry]
+        name = "server"
+        version = "1.0"
+        description = ""
+        authors = []
+        package-mode = false
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        sysbind = {version = ">=231", extras = ["fast"]}
+        """))
+    (root / "poetry.lock").write_text(NOBUILD_LOCK)
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0, json.dumps(report["lock"].get("failure"), indent=1)
+    [warning] = [w for w in report["warnings"] if w["code"] == "MIG213"]
+    assert "sysbind 235" in warning["message"] and "Cannot find libsystemd" in warning["message"]
+    meta = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["dependency-metadata"]
+    assert meta == [{"name": "sysbind", "version": "235", "requires-python": ">=3.8", "provides-extras": ["fast"],
+                     "requires-dist": ["plain>=1.0", 'helper>=1.0,<2.0 ; sys_platform == "linux"',
+                                       'extra-dep>=1.0 ; extra == "fast"']}]
+    lock = {p["name"]: p for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
+    assert lock["sysbind"]["version"] == "235" and lock["plain"]["version"] == "1.0"  # the old pins
+    assert {d["name"] for d in lock["sysbind"]["dependencies"]} == {"plain", "helper"}
+    assert lock["extra-dep"]["version"] == "1.0"  # the extra the project asks for
+
+
+def test_old_metadata_only_for_the_pinned_version_of_a_poetry_lock(tmp_path):
+    (tmp_path / "poetry.lock").write_text(NOBUILD_LOCK)
+    err = "error: Failed to build `sysbind==235`\n  cause: The build backend returned an error\n  no compiler\n"
+    meta = old_metadata(tmp_path, err)
+    assert meta is not None and meta.why == "no compiler"
+    assert old_metadata(tmp_path, err.replace("235", "236")) is None  # not the pinned version
+    assert old_metadata(tmp_path, "error: Failed to build `app @ file:///x`") is None  # a local project
+    (tmp_path / "poetry.lock").unlink()
+    assert old_metadata(tmp_path, err) is None  # Pipfile.lock records no dependencies
+    text = with_dependency_metadata('[tool.uv]\npackage = false\n', [meta])
+    assert "# migrate: sysbind 235 did not build here for its metadata (no compiler); taken from poetry.lock" in text
+    assert with_dependency_metadata(text, [meta]) == text  # never twice

@@ -51,6 +51,7 @@ WARNING_CODES: dict[str, str] = {
     "MIG210": "lock environments narrowed: uv could not lock for an environment the project does not target",
     "MIG211": "build constraint added: an old source distribution does not build with today's build tools",
     "MIG212": "old metadata file kept: the project's build script reads it",
+    "MIG213": "sdist does not build here for its metadata: its dependencies are taken from poetry.lock",
     "MIG301": "project skipped in batch",
     "MIG310": "Poetry/Pipenv command rewritten to its uv equivalent",
     "MIG311": "Poetry/Pipenv installation replaced by uv's (setup-uv, pip/pipx install uv, uv installer)",

@@ -501,6 +501,8 @@ class LockRun:
     python: str = ""
     #: build constraints added for old sdists (:mod:`migrate.lock.buildfix`)
     build_caps: list = field(default_factory=list)
+    #: old-lock metadata given to uv for sdists that do not build here (:mod:`migrate.lock.oldmetadata`)
+    old_metadata: list = field(default_factory=list)
 
 
 def _existing_environments(text: str) -> list[str] | None:
@@ -529,7 +531,12 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     The pins stay in uv.lock's manifest: :func:`finish_pins` takes them out (or a following lock does)."""
     from migrate.lock.buildfix import build_caps, with_build_caps
     from migrate.lock.environments import with_environments
+    from migrate.lock.oldmetadata import old_metadata, with_dependency_metadata
     from migrate.lock.uverrors import classify, failure
+
+    def rebuilt() -> str:  # the project with what the retries added
+        narrowed = with_environments(original, excluded, existing) if excluded else original
+        return with_dependency_metadata(with_build_caps(narrowed, caps), metas)
 
     original = text
     existing = _existing_environments(original)
@@ -537,21 +544,27 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     dropped: dict[str, str] = {}
     excluded: list = []
     caps: list = []
+    metas: list = []
     attempt = 0
     last_why = None
     while True:
         (stage / PYPROJECT).write_text(_with_constraints(text, reqs) if reqs else text)
         proc = run_uv_lock(stage, python, options, root=root, log=log)
         if proc.returncode == 0:
-            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python, caps)
+            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python, caps, metas)
         kind = classify(proc.stderr)
         new_caps = build_caps(proc.stderr, caps) if kind == "build" else []
         if new_caps:  # an old sdist that today's build tools cannot build: cap them, lock again
             caps += new_caps
-            text = with_build_caps(with_environments(original, excluded, existing) if excluded else original, caps)
+            text = rebuilt()
             continue
         if kind == "build" and build_python and build_python != python:
             python, build_python = build_python, None
+            continue
+        meta = old_metadata(root, proc.stderr) if kind == "build" else None
+        if meta and (meta.name, meta.version) not in {(m.name, m.version) for m in metas}:
+            metas.append(meta)  # a pinned sdist that does not build here: what the old lock recorded
+            text = rebuilt()
             continue
         names = {_req_name(r) for r in reqs}
         if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names)):
@@ -559,7 +572,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
         if new:
             excluded += new
-            text = with_build_caps(with_environments(original, excluded, existing), caps)
+            text = rebuilt()
             continue
         if reqs:
             why = _first_error(proc.stderr)
@@ -735,6 +748,12 @@ def _lock_stage(ctx) -> None:
                 f"[tool.uv] build-constraint-dependencies now has {c.requirement!r} (remove it once that "
                 f"package is upgraded, then `uv lock`)", path=PYPROJECT, key="tool.uv.build-constraint-dependencies"))
         ctx.result.lock["build_constraints"] = [c.to_json() for c in run.build_caps]
+        for m in run.old_metadata:
+            ctx.result.warnings.append(Diagnostic(
+                "MIG213", f"{m.name} {m.version} does not build here for its metadata ({m.why}); its "
+                f"dependencies are taken from poetry.lock as [[tool.uv.dependency-metadata]] (installing it "
+                f"still builds it)", path=PYPROJECT, key="tool.uv.dependency-metadata"))
+        ctx.result.lock["old_metadata"] = [m.to_json() for m in run.old_metadata]
 
         from migrate.lock.freethreading import (assess, mark_off_target, read_uv_lock, readiness_warnings,
                                                 successor_advice)
