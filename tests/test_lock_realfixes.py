@@ -114,6 +114,24 @@ def test_an_sdist_that_needs_setuptools_before_58_locks_with_a_build_constraint(
     assert manifest["build-constraints"] == [{"name": "setuptools", "specifier": "<58"}]
 
 
+def test_no_cap_that_the_projects_own_build_requirements_contradict(tmp_path):
+    """One constraint list applies to every build: ``setuptools<58`` would make the project's own
+    ``setuptools>=61`` build fail at ``uv sync``. The cap is given up; the old sdist's failure stands."""
+    wheels = build_wheelhouse(tmp_path / "wheels", {"setuptools": {"57.5.0": ["py3-none-any"], "80.9.0": ["py3-none-any"]}})
+    _sdist(wheels, "oldfeed", "5.2.1", {
+        "PKG-INFO": "Metadata-Version: 2.1\nName: oldfeed\nVersion: 5.2.1\n",
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        "backend.py": OLD_SETUP})
+    root = pipenv_project(tmp_path, {"oldfeed": "~=5.2"}, {"oldfeed": "5.2.1"})
+    (root / "pyproject.toml").write_text('[project]\nname = "bot"\nversion = "1.0"\n\n[build-system]\n'
+                                         'requires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n')
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1, report
+    assert any("use_2to3 is invalid" in line for line in report["lock"]["failure"]["uv"])
+    assert not [w for w in report["warnings"] if w["code"] == "MIG211"]
+
+
 def test_a_build_failure_of_another_kind_is_not_capped(tmp_path):
     wheels = build_wheelhouse(tmp_path / "wheels", {"setuptools": {"80.9.0": ["py3-none-any"]}})
     _sdist(wheels, "broken", "1.0", {
@@ -134,6 +152,8 @@ def test_a_build_failure_of_another_kind_is_not_capped(tmp_path):
      [("setuptools<58", "feedparser==5.2.1")]),
     ("error: Failed to build `oldlib==1.0`\n  ModuleNotFoundError: No module named 'pkg_resources'",
      [("setuptools<82", "oldlib==1.0")]),
+    ("error: Failed to build `markupsafe==1.0`\n  ImportError: cannot import name 'Feature' from 'setuptools' "
+     "(/x/setuptools/__init__.py)", [("setuptools<46", "markupsafe==1.0")]),
     ("error: Failed to build `pyyaml==5.4.1`\n  AttributeError: cython_sources", [("cython<3", "pyyaml==5.4.1")]),
     ("error: Failed to build `x==1`\n  error: command 'gcc' failed", []),
 ])

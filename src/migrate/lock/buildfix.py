@@ -16,7 +16,7 @@ prints; nothing else is capped (a build failing for another reason keeps uv's er
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class BuildCap:
 
 #: (message the failing build prints, build constraint, what the capped release removed)
 RULES: list[tuple[re.Pattern, str, str]] = [
+    (re.compile(r"cannot import name '?Feature'? from '?setuptools"), "setuptools<46",
+     "setuptools 46.0 removed Feature"),
     (re.compile(r"use_2to3 is invalid"), "setuptools<58",
      "setuptools 58.0 removed use_2to3"),
     (re.compile(r"No module named '?pkg_resources'?"), "setuptools<82",
@@ -54,6 +56,63 @@ def build_caps(stderr: str, have: list[BuildCap] | tuple = ()) -> list[BuildCap]
             out.append(BuildCap(requirement, package, reason))
             seen.add(requirement)
     return out
+
+
+@dataclass
+class BuildCaps:
+    """The caps a lock runs with, and those given up."""
+
+    active: list[BuildCap] = field(default_factory=list)
+    rejected: list[BuildCap] = field(default_factory=list)
+
+    def revise(self, stderr: str, pyproject: str = "") -> bool:
+        """Update the caps from a failed build's message; True when they changed (lock again).
+
+        A cap that a build requirement contradicts — the project's own ``build-system`` needs a newer
+        tool (``setuptools>=61.0`` against ``setuptools<46``), known from ``pyproject`` or from uv's
+        message when a path dependency's build says so — is given up: one constraint list applies to
+        every build, so it cannot hold for both; the old sdist's failure then stands."""
+        clash = [c for c in self.active if c.requirement in (stderr or "")
+                 and re.search(r"build-system\.requires|No solution found when resolving: `", stderr)]
+        if clash:
+            self.active = [c for c in self.active if c not in clash]
+            self.rejected += clash
+            return True
+        new = build_caps(stderr, self.active + self.rejected)
+        own = [c for c in new if _contradicts(c.requirement, _build_requires(pyproject))]
+        self.rejected += own
+        new = [c for c in new if c not in own]
+        self.active += new
+        return bool(new)
+
+
+def _build_requires(pyproject: str) -> list[str]:
+    import tomllib
+
+    try:
+        reqs = tomllib.loads(pyproject or "").get("build-system", {}).get("requires", [])
+    except ValueError:
+        return []
+    return [r for r in reqs if isinstance(r, str)] if isinstance(reqs, list) else []
+
+
+def _contradicts(cap: str, requires: list[str]) -> bool:
+    """Whether a build requirement admits no version the cap admits."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    c = Requirement(cap)
+    grid = [Version(f"{major}.{minor}") for major in range(0, 150) for minor in (0, 1, 5, 9)]
+    for text in requires:
+        try:
+            r = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(r.name) == canonicalize_name(c.name) and \
+                not any(v in r.specifier and v in c.specifier for v in grid):
+            return True
+    return False
 
 
 def with_build_caps(text: str, caps: list[BuildCap]) -> str:

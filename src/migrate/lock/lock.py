@@ -529,21 +529,21 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     * else uv's error is raised (:class:`~migrate.lock.uverrors.UvFailure`).
 
     The pins stay in uv.lock's manifest: :func:`finish_pins` takes them out (or a following lock does)."""
-    from migrate.lock.buildfix import build_caps, with_build_caps
+    from migrate.lock.buildfix import BuildCaps, with_build_caps
     from migrate.lock.environments import with_environments
     from migrate.lock.oldmetadata import old_metadata, with_dependency_metadata
     from migrate.lock.uverrors import classify, failure
 
     def rebuilt() -> str:  # the project with what the retries added
         narrowed = with_environments(original, excluded, existing) if excluded else original
-        return with_dependency_metadata(with_build_caps(narrowed, caps), metas)
+        return with_dependency_metadata(with_build_caps(narrowed, caps.active), metas)
 
     original = text
     existing = _existing_environments(original)
     reqs = pin_requirements(pins, exclude=_own_constraints(text))
     dropped: dict[str, str] = {}
     excluded: list = []
-    caps: list = []
+    caps = BuildCaps()
     metas: list = []
     attempt = 0
     last_why = None
@@ -551,11 +551,9 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         (stage / PYPROJECT).write_text(_with_constraints(text, reqs) if reqs else text)
         proc = run_uv_lock(stage, python, options, root=root, log=log)
         if proc.returncode == 0:
-            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python, caps, metas)
+            return LockRun(text, {_req_name(r) for r in reqs}, dropped, excluded, python, caps.active, metas)
         kind = classify(proc.stderr)
-        new_caps = build_caps(proc.stderr, caps) if kind == "build" else []
-        if new_caps:  # an old sdist that today's build tools cannot build: cap them, lock again
-            caps += new_caps
+        if kind == "build" and caps.revise(proc.stderr, original):  # an old sdist today's build tools cannot build
             text = rebuilt()
             continue
         if kind == "build" and build_python and build_python != python:
