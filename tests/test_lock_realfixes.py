@@ -7,7 +7,10 @@ offline with local wheels and sdists (real uv, ``--offline``, ``--find-links``):
   Pipfile is kept, else neither the lock nor any build works (MIG212);
 * a pinned sdist that cannot build on this machine (matrix-org/synapse's systemd-python 235 needs the
   libsystemd headers): its dependencies come from poetry.lock as ``[[tool.uv.dependency-metadata]]``
-  (MIG213).
+  (MIG213);
+* a project whose version comes from its git tags (ibis-project/ibis: poetry-dynamic-versioning, now
+  uv-dynamic-versioning) builds for its metadata in the staging copy, which links the repository's
+  ``.git`` read-only.
 """
 
 from __future__ import annotations
@@ -326,3 +329,114 @@ def test_old_metadata_only_for_the_pinned_version_of_a_poetry_lock(tmp_path):
     text = with_dependency_metadata('[tool.uv]\npackage = false\n', [meta])
     assert "# migrate: sysbind 235 did not build here for its metadata (no compiler); taken from poetry.lock" in text
     assert with_dependency_metadata(text, [meta]) == text  # never twice
+
+
+UDV_HOOKS = """\
+import subprocess
+
+from hatchling.plugin import hookimpl
+from hatchling.version.source.plugin.interface import VersionSourceInterface
+
+
+class GitTagVersion(VersionSourceInterface):
+    PLUGIN_NAME = "uv-dynamic-versioning"
+
+    def get_version_data(self):
+        out = subprocess.run(["git", "describe", "--tags", "--abbrev=0"], cwd=self.root, capture_output=True,
+                             text=True)
+        if out.returncode:
+            raise RuntimeError("Unable to detect version control system. Checked: Git. " + out.stderr)
+        subprocess.run(["git", "status", "--porcelain"], cwd=self.root, capture_output=True)  # the dirty check
+        return {"version": out.stdout.strip().lstrip("v")}
+
+
+@hookimpl
+def hatch_register_version_source():
+    return GitTagVersion
+"""
+
+
+def _plugin_wheel(folder: Path) -> Path:
+    """A stand-in for uv-dynamic-versioning (a hatchling version source reading ``git describe``), as a
+    real wheel with its ``hatch`` entry point: the test runs offline."""
+    import base64
+    import hashlib
+    import zipfile
+
+    info = "uv_dynamic_versioning-0.8.0.dist-info"
+    files = {"uv_dynamic_versioning/__init__.py": "", "uv_dynamic_versioning/hooks.py": UDV_HOOKS,
+             f"{info}/METADATA": "Metadata-Version: 2.1\nName: uv-dynamic-versioning\nVersion: 0.8.0\n"
+                                 "Requires-Dist: hatchling\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{info}/entry_points.txt": "[hatch]\nuv-dynamic-versioning = uv_dynamic_versioning.hooks\n"}
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    files[f"{info}/RECORD"] = "\n".join(record + [f"{info}/RECORD,,"]) + "\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "uv_dynamic_versioning-0.8.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    return path
+
+
+def _git(root: Path, *args: str) -> str:
+    import os
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "PATH": os.environ["PATH"], "HOME": str(root)}
+    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def test_a_version_from_git_tags_builds_in_the_staging_copy_without_writing_the_repository(tmp_path, backends):
+    import hashlib
+
+    def digest(folder: Path) -> dict:
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    # editables: what hatchling asks for to build an editable (only installed, never used to lock)
+    wheels = build_wheelhouse(tmp_path / "wheels", {"plain": {"1.0": ["py3-none-any"], "2.0": ["py3-none-any"]},
+                                                    "editables": {"0.5": ["py3-none-any"]}})
+    _plugin_wheel(wheels)
+    repo = tmp_path / "repo"
+    root = repo / "python"  # the project in a subfolder: the repository is found upwards
+    (root / "vcsapp").mkdir(parents=True)
+    (root / "vcsapp" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.poetry]
+        name = "vcsapp"
+        version = "0.0.0"
+        description = ""
+        authors = []
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        plain = "*"
+
+        [tool.poetry-dynamic-versioning]
+        enable = true
+        style = "pep440"
+
+        [build-system]
+        requires = ["poetry-core>=1.0.0", "poetry-dynamic-versioning>=1.0.0,<2.0.0"]
+        build-backend = "poetry_dynamic_versioning.backend"
+        """))
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "init")
+    _git(repo, "tag", "v1.2.3")
+    _git(repo, "status", "--porcelain")
+    before = digest(repo / ".git")
+    assert "index" in before
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--find-links", str(backends),
+                       "--no-codemods", "--format", "json", "--dry-run")
+    report = json.loads(proc.stdout)
+    assert "MIG330" in {w["code"] for w in report["warnings"]}  # now uv-dynamic-versioning: built from git
+    assert proc.returncode == 0, json.dumps(report["lock"].get("failure"), indent=1)
+    assert {p["name"] for p in report["lock"]["packages"]} >= {"plain"}
+    assert digest(repo / ".git") == before  # read, never written
+    assert not (root / ".git").exists()  # the link is in the staging copy only

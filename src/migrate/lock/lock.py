@@ -166,6 +166,7 @@ def _uv_env() -> dict[str, str]:
     not selected makes uv's interpreter search fail instead of moving on)."""
     env = dict(os.environ)
     env["UV_NO_PROGRESS"] = "1"
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # a build's `git status` reads the repository, never refreshes its index
     env.pop("VIRTUAL_ENV", None)
     env.pop("UV_PROJECT_ENVIRONMENT", None)
     path = [d for d in env.get("PATH", "").split(os.pathsep) if d and "shims" not in Path(d).parts]
@@ -378,6 +379,9 @@ def _stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_lin
         here, there = here / part, there / part
     dst = there
     shutil.copytree(root, dst, symlinks=True, ignore=_special_or_unreadable)
+    from migrate.lock.vcs import link_repository
+
+    link_repository(root, dst)  # versions from git tags build in the copy (read-only)
     for ch in changes.changes:
         rel = ch.path.relative_to(root) if ch.path.is_relative_to(root) else None
         if rel is None:
