@@ -10,7 +10,10 @@ offline with local wheels and sdists (real uv, ``--offline``, ``--find-links``):
   (MIG213);
 * a project whose version comes from its git tags (ibis-project/ibis: poetry-dynamic-versioning, now
   uv-dynamic-versioning) builds for its metadata in the staging copy, which links the repository's
-  ``.git`` read-only.
+  ``.git`` read-only;
+* a Pipenv project that states no Python version gets the default ``requires-python = ">=3.9"``
+  (MIG112); when uv fails only for a Python below the target that only this default admitted
+  (pypa/pipenv: gunicorn 26.1 needs 3.10), that range is left out of ``environments`` (MIG210).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from conftest import run_migrate
 from wheelhouse import build_wheelhouse
 
 from migrate.lock.buildfix import build_caps, with_build_caps
+from migrate.lock.environments import exclusion
 from migrate.lock.oldmetadata import old_metadata, with_dependency_metadata
 from migrate.readers.buildreads import read_at_build
 
@@ -440,3 +444,40 @@ def test_a_version_from_git_tags_builds_in_the_staging_copy_without_writing_the_
     assert {p["name"] for p in report["lock"]["packages"]} >= {"plain"}
     assert digest(repo / ".git") == before  # read, never written
     assert not (root / ".git").exists()  # the link is in the staging copy only
+
+
+def test_a_python_below_the_target_that_only_the_default_requires_python_admitted_is_left_out(tmp_path):
+    from wheelhouse import build_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "server", "26.1.0", "py3-none-any", requires_python=">=3.10")
+    build_wheel(wheels, "server", "23.0.0", "py3-none-any", requires_python=">=3.7")
+    build_wheel(wheels, "legacy", "1.0", "py3-none-any")
+    build_wheel(wheels, "plain", "1.0", "py3-none-any")
+    root = tmp_path / "tool"
+    root.mkdir()
+    # no [requires], no Pipfile.lock: requires-python is the reader's default; the markers make uv fork
+    (root / "Pipfile").write_text('[dev-packages]\nserver = {version = "==26.1.*", sys_platform = "== \'linux\'"}\n'
+                                  'legacy = {version = "*", markers = "python_version >= \'3.13\'"}\nplain = "*"\n')
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert "MIG112" in {w["code"] for w in report["warnings"]}
+    assert proc.returncode == 0, json.dumps(report["lock"].get("failure"), indent=1)
+    [excluded] = report["lock"]["excluded_environments"]
+    assert "3.9" in excluded["marker"] and "default requires-python" in excluded["reason"]
+    envs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["environments"]
+    assert envs and all("3.9" in e or "3.10" in e for e in envs)
+    versions = {p["name"]: p.get("version") for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
+    assert versions["server"] == "26.1.0"  # nothing dropped to make it lock
+
+
+@pytest.mark.parametrize("marker, guessed, ok", [
+    ("python_full_version == '3.9.*'", True, True),
+    ("python_full_version < '3.10'", True, True),
+    ("python_full_version == '3.9.*'", False, False),  # the project's own requires-python: uv's error stands
+    ("python_full_version == '3.13.*'", True, False),  # the target itself
+    ("python_full_version < '3.13.5'", True, False),  # holds for 3.13.0-3.13.4
+])
+def test_a_python_below_the_target_is_only_left_out_when_requires_python_was_guessed(marker, guessed, ok):
+    assert (exclusion(marker, "3.13", ">=3.9", set(), set(), guessed) is not None) is ok

@@ -675,12 +675,13 @@ def _narrower(ctx):
     project, target = ctx.project, ctx.target
     old = old_lock_platforms(project.root, project.source_format)
     pinned = pinned_platforms(project.pins)
+    guessed = any(w.code == "MIG112" for w in project.warnings)  # requires-python is a default, not the project's
 
     def narrow(stderr: str, already: list) -> list | None:
         markers = failing_markers(stderr)
         if not markers:
             return None
-        found = [exclusion(m, target.version, project.requires_python, old, pinned) for m in markers]
+        found = [exclusion(m, target.version, project.requires_python, old, pinned, guessed) for m in markers]
         if any(e is None for e in found):
             return None  # some failing environment is one the project may need: uv's error stands
         seen = {e.marker for e in already}
