@@ -481,3 +481,36 @@ def test_a_python_below_the_target_that_only_the_default_requires_python_admitte
 ])
 def test_a_python_below_the_target_is_only_left_out_when_requires_python_was_guessed(marker, guessed, ok):
     assert (exclusion(marker, "3.13", ">=3.9", set(), set(), guessed) is not None) is ok
+
+
+@pytest.mark.parametrize("sibling", [True, False])
+def test_a_sibling_at_a_version_the_index_lacks_is_named_in_the_hint(tmp_path, sibling):
+    wheels = build_wheelhouse(tmp_path / "wheels", {"libb": {"1.0": ["py3-none-any"]}})
+    repo = tmp_path / "mono"
+    app = repo / "packages" / "app"
+    app.mkdir(parents=True)
+    (app / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.poetry]
+        name = "app"
+        version = "0.1.0"
+        description = ""
+        authors = []
+        package-mode = false
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        libb = "0.1.0"
+        """))
+    if sibling:
+        (repo / "packages" / "libb").mkdir()
+        (repo / "packages" / "libb" / "pyproject.toml").write_text(
+            '[tool.poetry]\nname = "libb"\nversion = "0.1.0"\ndescription = ""\nauthors = []\n')
+    proc = run_migrate("run", str(app), "--offline", "--find-links", str(wheels), "--no-codemods", "--format", "json")
+    failure = json.loads(proc.stdout)["lock"]["failure"]
+    assert proc.returncode == 1 and failure["class"] == "resolution"
+    assert any("libb==0.1.0" in line for line in failure["uv"])  # uv's reason stands
+    if sibling:
+        assert failure["hint"].startswith("libb==0.1.0 is not on the index, but ../libb is that project")
+        assert 'libb = { path = "../libb", editable = true }' in failure["hint"]
+    else:
+        assert failure["hint"] is None

@@ -700,6 +700,10 @@ def lock_stage(ctx) -> None:
     except UvFailure as exc:
         if exc.kind == "interpreter" and ctx.result.lock.get("interpreter") is None:
             exc = interpreter_failure(exc.lines, ctx.project.requires_python, ctx.target.version, ctx.root)
+        if exc.kind == "resolution" and not exc.hint:
+            from migrate.lock.siblings import sibling_hint
+
+            exc = type(exc)(exc.message, exc.lines, exc.kind, sibling_hint(exc.stderr, ctx.root), exc.stderr)
         ctx.result.lock["failure"] = exc.to_json()
         raise exc from None
 
