@@ -99,12 +99,14 @@ def _missing_files(folder: Path) -> str | None:
 
 #: reachable projects that do not lock, and why (each one checked by hand; strict: a fix shows up)
 KNOWN = {
-    "pipenv/python-discord__bot": "feedparser 5.2.1 (the Pipfile requires <6) no longer builds: setuptools "
-                                  "removed use_2to3",
-    "poetry/zauberzeug__nicegui": "the extra nicegui[highcharts] needs nicegui-highcharts, which needs nicegui: "
-                                  "uv says the name is shadowed by the project",
+    "poetry/zauberzeug__nicegui": "the version comes from git tags (poetry-dynamic-versioning; the corpus has no "
+                                  ".git): at the placeholder 0.0.0 the extra nicegui[highcharts] -> "
+                                  "nicegui-highcharts>=3.3 -> nicegui>=3.0 cannot hold",
 }
-FLET = "the flet packages' versions are placeholders (0.1.0, set at release): flet-cli==0.1.0 is not on PyPI"
+FLET = ("the flet packages require each other at the placeholder version 0.1.0 (set at release), which is not on "
+        "PyPI (or is an unrelated old release): Poetry cannot lock them one by one either (packages/flet's "
+        "poetry.lock is stale: its content-hash is not that of its pyproject.toml). The repository is locked at "
+        "sdk/python, whose path dependencies provide them (it locks when the packages' README.md files exist)")
 
 
 PROJECTS = _projects()

@@ -57,8 +57,15 @@ def write_stage(ctx) -> None:
             Diagnostic("MIG001", message, path=PYPROJECT, key="project.requires-python")
         )
     if not options.keep_old_files:
+        from migrate.readers.buildreads import read_at_build
+
         for rel in project.old_files:
-            if rel != PYPROJECT:
+            script = read_at_build(ctx.root, rel) if rel != PYPROJECT else None
+            if script:  # deleting it would break the build
+                ctx.result.warnings.append(Diagnostic(
+                    "MIG212", f"{rel} is kept: {script} reads it when the package is built (remove it once "
+                    f"{script} no longer does)", path=rel))
+            elif rel != PYPROJECT:
                 ctx.changes.delete(rel)
 
 

@@ -10,6 +10,8 @@ and *every* failing environment is one the project does not target, the lock is 
 * an interpreter other than CPython (``platform_python_implementation == 'PyPy'``);
 * a Python version range above the target (``python_full_version >= '3.14'`` for a 3.13t target), as
   long as ``requires-python`` still admits versions outside it;
+* a Python version range below the target when ``requires-python`` is the reader's default (MIG112:
+  the project states no Python version), not a range the project claims;
 * a platform nothing in the old lock was built for (no wheel in ``poetry.lock`` for it and no pin
   whose marker names it; the common three — Linux, macOS, Windows — only then).
 
@@ -122,8 +124,10 @@ def _version_tuple(v: str) -> tuple[int, ...]:
 
 
 def _excludable_atom(atom: tuple[str, str, str], target_version: str, requires_python: str | None,
-                     old_platforms: set[str], pinned_platforms: set[str]) -> str | None:
+                     old_platforms: set[str], pinned_platforms: set[str], guessed: bool = False) -> str | None:
     var, op, value = atom
+    if var in _PYVER and guessed and _below(op, value, target_version):
+        return f"Python {op} {value}, below the {target_version} target, which only the default requires-python admitted"
     if var in _IMPL:
         cpython = value.lower() == "cpython"
         if (op == "==" and not cpython) or (op == "!=" and cpython):
@@ -161,10 +165,24 @@ def _excludable_atom(atom: tuple[str, str, str], target_version: str, requires_p
     return None
 
 
+def _below(op: str, value: str, target_version: str) -> bool:
+    """Whether ``python_(full_)version op value`` holds for no target version (3.13.x) and lies below it."""
+    target = _version_tuple(target_version)[:2]
+    v = _version_tuple(value.rstrip(".*"))
+    if op == "==" or op == "===":
+        return v[:2] < target
+    if op == "<":
+        return v[:2] <= target and (v + (0, 0))[:3] <= target + (0,)
+    if op == "<=":
+        return v[:2] < target
+    return False
+
+
 def exclusion(marker: str, target_version: str, requires_python: str | None, old_platforms: set[str],
-              pinned_platforms: set[str]) -> Exclusion | None:
+              pinned_platforms: set[str], guessed: bool = False) -> Exclusion | None:
     """An :class:`Exclusion` when every part of ``marker`` lies in an environment the project does
-    not target (see the module docstring); None otherwise."""
+    not target (see the module docstring); None otherwise. ``guessed``: requires-python is a default
+    written by the reader (MIG112), so a Python range below the target is not one the project claims."""
     tree = _parse(marker)
     if tree is None or negate(marker) is None:
         return None
@@ -173,13 +191,14 @@ def exclusion(marker: str, target_version: str, requires_python: str | None, old
         why = None
         for item in group:  # a conjunction is excludable if one of its terms is
             if isinstance(item, list):
-                sub = exclusion(str_of(item), target_version, requires_python, old_platforms, pinned_platforms)
+                sub = exclusion(str_of(item), target_version, requires_python, old_platforms, pinned_platforms,
+                                guessed)
                 why = why or (sub.reason if sub else None)
             else:
                 atom = _atom(item)
                 if atom is not None:
                     why = why or _excludable_atom(atom, target_version, requires_python, old_platforms,
-                                                  pinned_platforms)
+                                                  pinned_platforms, guessed)
         if why is None:
             return None
         reasons.append(why)

@@ -166,6 +166,7 @@ def _uv_env() -> dict[str, str]:
     not selected makes uv's interpreter search fail instead of moving on)."""
     env = dict(os.environ)
     env["UV_NO_PROGRESS"] = "1"
+    env["GIT_OPTIONAL_LOCKS"] = "0"  # a build's `git status` reads the repository, never refreshes its index
     env.pop("VIRTUAL_ENV", None)
     env.pop("UV_PROJECT_ENVIRONMENT", None)
     path = [d for d in env.get("PATH", "").split(os.pathsep) if d and "shims" not in Path(d).parts]
@@ -503,6 +504,9 @@ def _stage_project(root: Path, changes, tmp: Path, pyproject_text: str, find_lin
         here, there = here / part, there / part
     dst = there
     shutil.copytree(root, dst, symlinks=True, ignore=_special_or_unreadable)
+    from migrate.lock.vcs import link_repository
+
+    link_repository(root, dst)  # versions from git tags build in the copy (read-only)
     for ch in changes.changes:
         rel = ch.path.relative_to(root) if ch.path.is_relative_to(root) else None
         if rel is None:
@@ -631,6 +635,10 @@ class LockRun:
     fixed: bool = False
     #: with ``fixed``: the text without the fixes (as ``text`` would be had there been none)
     unfixed: str = ""
+    #: build constraints added for old sdists (:mod:`migrate.lock.buildfix`)
+    build_caps: list = field(default_factory=list)
+    #: old-lock metadata given to uv for sdists that do not build here (:mod:`migrate.lock.oldmetadata`)
+    old_metadata: list = field(default_factory=list)
 
 
 def _existing_environments(text: str) -> list[str] | None:
@@ -666,14 +674,22 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     * else uv's error is raised (:class:`~migrate.lock.uverrors.UvFailure`).
 
     The pins stay in uv.lock's manifest: :func:`finish_pins` takes them out (or a following lock does)."""
+    from migrate.lock.buildfix import BuildCaps, with_build_caps
     from migrate.lock.environments import with_environments
+    from migrate.lock.oldmetadata import old_metadata, with_dependency_metadata
     from migrate.lock.uverrors import classify, failure
+
+    def rebuilt() -> str:  # the project with what the retries added
+        narrowed = with_environments(original, excluded, existing) if excluded else original
+        return with_dependency_metadata(with_build_caps(narrowed, caps.active), metas)
 
     original = text
     existing = _existing_environments(original)
     reqs = pin_requirements(pins, exclude=_own_constraints(text))
     dropped: dict[str, str] = {}
     excluded: list = []
+    caps = BuildCaps()
+    metas: list = []
     attempt = 0
     last_why = None
     while True:
@@ -687,10 +703,18 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         first = None
         if proc.returncode == 0:
             return LockRun(base, {_req_name(r) for r in now}, dropped, excluded, python, pin_reqs=now,
-                           fixed=fixed is not None, unfixed=text)
+                           fixed=fixed is not None, unfixed=text, build_caps=caps.active, old_metadata=metas)
         kind = classify(proc.stderr)
+        if kind == "build" and caps.revise(proc.stderr, original):  # an old sdist today's build tools cannot build
+            text = rebuilt()
+            continue
         if kind == "build" and build_python and build_python != python:
             python, build_python = build_python, None
+            continue
+        meta = old_metadata(root, proc.stderr) if kind == "build" else None
+        if meta and (meta.name, meta.version) not in {(m.name, m.version) for m in metas}:
+            metas.append(meta)  # a pinned sdist that does not build here: what the old lock recorded
+            text = rebuilt()
             continue
         names = {_req_name(r) for r in reqs}
         moved = fixed[1] if fixed is not None else set()
@@ -704,7 +728,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
         if new:
             excluded += new
-            text = with_environments(original, excluded, existing)
+            text = rebuilt()
             continue
         if reqs:
             why = _first_error(proc.stderr)
@@ -850,12 +874,13 @@ def _narrower(ctx):
     project, target = ctx.project, ctx.target
     old = old_lock_platforms(project.root, project.source_format)
     pinned = pinned_platforms(project.pins)
+    guessed = any(w.code == "MIG112" for w in project.warnings)  # requires-python is a default, not the project's
 
     def narrow(stderr: str, already: list) -> list | None:
         markers = failing_markers(stderr)
         if not markers:
             return None
-        found = [exclusion(m, target.version, project.requires_python, old, pinned) for m in markers]
+        found = [exclusion(m, target.version, project.requires_python, old, pinned, guessed) for m in markers]
         if any(e is None for e in found):
             return None  # some failing environment is one the project may need: uv's error stands
         seen = {e.marker for e in already}
@@ -874,6 +899,10 @@ def lock_stage(ctx) -> None:
     except UvFailure as exc:
         if exc.kind == "interpreter" and ctx.result.lock.get("interpreter") is None:
             exc = interpreter_failure(exc.lines, ctx.project.requires_python, ctx.target.version, ctx.root)
+        if exc.kind == "resolution" and not exc.hint:
+            from migrate.lock.siblings import sibling_hint
+
+            exc = type(exc)(exc.message, exc.lines, exc.kind, sibling_hint(exc.stderr, ctx.root), exc.stderr)
         ctx.result.lock["failure"] = exc.to_json()
         raise exc from None
 
@@ -960,6 +989,18 @@ def _lock_stage(ctx) -> None:
                 f"out (widen by editing or removing `environments` in pyproject.toml, then `uv lock`)",
                 path=PYPROJECT, key="tool.uv.environments"))
         ctx.result.lock["excluded_environments"] = [e.to_json() for e in run.excluded]
+        for c in run.build_caps:
+            ctx.result.warnings.append(Diagnostic(
+                "MIG211", f"{c.package} does not build with today's build tools ({c.reason}); "
+                f"[tool.uv] build-constraint-dependencies now has {c.requirement!r} (remove it once that "
+                f"package is upgraded, then `uv lock`)", path=PYPROJECT, key="tool.uv.build-constraint-dependencies"))
+        ctx.result.lock["build_constraints"] = [c.to_json() for c in run.build_caps]
+        for m in run.old_metadata:
+            ctx.result.warnings.append(Diagnostic(
+                "MIG213", f"{m.name} {m.version} does not build here for its metadata ({m.why}); its "
+                f"dependencies are taken from poetry.lock as [[tool.uv.dependency-metadata]] (installing it "
+                f"still builds it)", path=PYPROJECT, key="tool.uv.dependency-metadata"))
+        ctx.result.lock["old_metadata"] = [m.to_json() for m in run.old_metadata]
 
         # the fixes are looked up either way: --no-ft-upgrade reports them without applying them
         packages = read_uv_lock(stage / UV_LOCK, target.version)
