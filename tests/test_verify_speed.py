@@ -152,6 +152,26 @@ def test_inventory_read_here_equals_the_environment_interpreters_own(synced_env)
         assert str(root / "src") in imp.path_entries(site)
 
 
+def test_scan_reads_name_version_and_files_as_importlib_metadata_does(synced_env):
+    """The scan reads METADATA's header lines and RECORD itself (no email parser, no path object per
+    file): the same as ``d.metadata``, ``d.version``, ``d.files`` on every distribution here — the synced
+    environments and the one running these tests (real wheels from PyPI)."""
+    import importlib.metadata as md
+    import sysconfig
+
+    namespace: dict = {"__name__": "scan_test"}
+    exec(compile(imp._INVENTORY, "<inventory>", "exec"), namespace)
+    folders = [sysconfig.get_path("purelib")]
+    for _root, env_py in synced_env.values():
+        folders += imp.path_entries(imp.site_packages(env_py))
+    seen = 0
+    for d in md.distributions(path=folders):
+        assert namespace["headers"](d) == {"Name": d.metadata["Name"], "Version": d.version}, d._path
+        assert namespace["record"](d) == [str(f) for f in (d.files or [])], d._path
+        seen += 1
+    assert seen > 20
+
+
 def test_inventory_falls_back_to_the_interpreter_outside_a_virtual_environment():
     # the interpreter running the tests is not inside a folder with pyvenv.cfg beside bin/: no site folder
     # guess is made; the answer comes from the interpreter itself

@@ -29,7 +29,7 @@ SKIP = {"test", "tests", "testing", "docs", "doc", "examples", "example", "bench
 #: the scan of the installed distributions: run inside the environment's interpreter (as a script), or
 #: here on the environment's site-packages folder (:func:`inventory`); one copy of the code for both
 _INVENTORY = r'''
-import importlib.metadata as md, json, os, re, sys, ast
+import importlib.metadata as md, json, os, re, sys, ast, csv, pathlib
 SUFFIXES = (".so", ".pyd")
 def ident(n):
     return n.isidentifier()
@@ -47,13 +47,45 @@ def from_paths(paths):
             elif os.path.isdir(full) and ident(entry) and os.path.isfile(os.path.join(full, "__init__.py")):
                 out.append(entry)
     return out
+EDITABLE_FINDER = re.compile(r"^__editable___.*_finder\.py$")
+def headers(d):
+    # Name and Version from the metadata's header lines (what d.metadata[...] gives, the first of each,
+    # without an email parser per distribution)
+    text = d.read_text("METADATA") or d.read_text("PKG-INFO") or ""
+    out = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in out:
+            out[key] = value.strip()
+    if "Name" not in out or "Version" not in out:
+        meta = d.metadata
+        out = {"Name": meta["Name"], "Version": meta["Version"]}
+    return out
+def record(d):
+    # str() of each of d.files, read straight from RECORD (no path object per file); d.files itself for
+    # what is not a plain .dist-info RECORD
+    text = d.read_text("RECORD")
+    if text is None:
+        return [str(f) for f in (d.files or [])]
+    out = []
+    for row in csv.reader(text.splitlines()):
+        if not row:
+            continue
+        name = row[0]
+        if "//" in name or "/./" in name or name.startswith("./") or name.endswith(("/", "/.")) or name in ("", "."):
+            name = str(pathlib.PurePosixPath(name))
+        out.append(name)
+    return out
 def scan(distributions):
     dists = []
     for d in distributions:
-        name = d.metadata["Name"]
+        head = headers(d)
+        name = head["Name"]
         if not name:
             continue
-        files = [str(f) for f in (d.files or [])]
+        files = record(d)
         mods, pth_paths, finder = [], [], False
         top = d.read_text("top_level.txt")
         if top:
@@ -83,7 +115,7 @@ def scan(distributions):
                     line = line.strip()
                     if line and not line.startswith(("#", "import ")):
                         pth_paths.append(line if os.path.isabs(line) else os.path.join(site, line))
-            if re.match(r"^__editable___.*_finder\.py$", f):
+            if EDITABLE_FINDER.match(f):
                 try:
                     tree = ast.parse(open(os.path.join(site, f), encoding="utf-8").read())
                     for node in tree.body:
@@ -100,7 +132,7 @@ def scan(distributions):
             if line.startswith("Tag:"):
                 tags.append(line.split(":", 1)[1].strip())
         direct = d.read_text("direct_url.json")
-        dists.append({"name": name, "version": d.version, "modules": sorted(set(mods)), "tags": tags,
+        dists.append({"name": name, "version": head["Version"], "modules": sorted(set(mods)), "tags": tags,
                       "direct_url": json.loads(direct) if direct else None, "editable": bool(pth_paths or finder)})
     return dists
 if __name__ == "__main__":
