@@ -3,8 +3,9 @@
 same project, same warm uv cache, in the same run. Goal: ratio <= 1.5.
 
 The project is mid-size and real: ~20 distributions from PyPI (pure and native with cp313t wheels:
-markupsafe, pyyaml, charset-normalizer, ...) and 60 tests. Needs PyPI once (for `uv lock` and the cache)
-and $MIGRATE_FT_PYTHON (or an installed python3.13t).
+markupsafe, charset-normalizer, ...; PyYAML 6.0.4 has no cp313t wheel: uv builds it once, then takes
+it from its cache, and verify reports it as built from source) and 60 tests. Needs PyPI once (for
+`uv lock` and the cache) and $MIGRATE_FT_PYTHON (or an installed python3.13t).
 
 Ours runs in a fresh Python process (verify() without the GIL-build baseline, which the command line always
 looks for), so our own start-up and imports count. Wall time depends on the other load of the machine (the
