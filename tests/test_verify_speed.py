@@ -253,3 +253,63 @@ def test_lead_modules_first_keep_the_flip_attributed(tmp_path):
     by = {r["module"]: r for r in plain}
     assert by["speedy"]["status"] == imp.ENABLES_GIL and "speedy._speed" in by["speedy"]["detail"]
     assert by["calm"]["status"] == imp.OK and by["plain"]["status"] == imp.OK
+
+
+def _wheel_from_installed(name: str, folder: Path) -> None:
+    """A wheel of the distribution ``name`` installed here, rebuilt from its RECORD (the real files:
+    pytest and what it needs, offline)."""
+    import importlib.metadata as md
+    import zipfile
+
+    from wheelhouse import _record_line
+
+    d = md.distribution(name)
+    info = next(str(f).split("/")[0] for f in d.files if str(f).endswith(".dist-info/METADATA"))
+    files = {}
+    for f in d.files:
+        rel = str(f)
+        if rel.startswith("..") or "__pycache__" in rel or rel.endswith(".pyc") or rel in (
+                f"{info}/RECORD", f"{info}/INSTALLER", f"{info}/REQUESTED", f"{info}/direct_url.json"):
+            continue
+        files[rel] = Path(f.locate()).read_bytes()
+    record = [_record_line(p, data) for p, data in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    dist = info[:-len(".dist-info")]
+    with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as zf:
+        for p, data in files.items():
+            zf.writestr(p, data)
+
+
+@pytest.mark.skipif(not FT, reason="needs MIGRATE_FT_PYTHON")
+def test_verify_with_pytest_runs_the_tests_after_pytest_is_imported(tmp_path):
+    """The whole schedule with a real pytest: pytest's modules imported first, the free-threaded test run
+    started from the import check's progress, the rest imported beside it; every module checked, the tests
+    counted, the project tree untouched by the import check's bytecode."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for name in ("pytest", "pluggy", "iniconfig", "packaging", "pygments"):
+        _wheel_from_installed(name, wheels)
+    build_wheel(wheels, "alpha-pkg", "1.0", "py3-none-any")
+    root = tmp_path / "app"
+    (root / "tests").mkdir(parents=True)
+    (root / "app.py").write_text("import alpha_pkg\nVALUE = 2\n")
+    (root / "tests" / "test_app.py").write_text(
+        "import app\n\ndef test_value():\n    assert app.VALUE == 2\n\ndef test_other():\n    assert app.alpha_pkg\n")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.13"\ndependencies = ["alpha-pkg"]\n\n'
+        '[dependency-groups]\ndev = ["pytest"]\n\n[tool.uv]\npackage = false\nenvironments = ["sys_platform == \'linux\'"]\n')
+    proc = subprocess.run([uv_bin(), "lock", "--offline", "--find-links", str(wheels), "--python", FT], cwd=root,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    from conftest import run_migrate, tree_digest
+
+    before = tree_digest(root)
+    proc = run_migrate("verify", str(root), "--python", FT, "--format", "json",
+                       env={"UV_OFFLINE": "1", "UV_FIND_LINKS": str(wheels), "PYTHONDONTWRITEBYTECODE": "1"})
+    report = json.loads(proc.stdout)
+    statuses = {r["module"]: r["status"] for r in report["imports"]}
+    assert {"pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "alpha_pkg", "app"} <= set(statuses)
+    assert set(statuses.values()) == {"ok"}, report["imports"]
+    assert report["tests"]["ft"]["passed"] == 2 and report["tests"]["ft"]["failed"] == 0
+    assert report["verdict"] == "ready" and proc.returncode == 0, report["reasons"]
+    assert tree_digest(root) == before  # (PYTHONDONTWRITEBYTECODE=1 for the tests, as the user set it)
