@@ -177,23 +177,48 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
                                         None, False)
         own_targets = [(m, own_dist) for m in own_dist.modules if m not in imp.SKIP and m.isidentifier()]
         total = len(targets) + len(own_targets)
-        done = [0]
-
-        def tick(module: str) -> None:
-            done[0] += 1
-            say(f"importing modules one at a time: {done[0]}/{total} ({module})")
-
-        # the import check and the test runs go on at once (separate interpreters, all CPUs busy)
-        from concurrent.futures import ThreadPoolExecutor
-
         names = {canonicalize_name(d.name) for d in dists}
         has_pytest = "pytest" in names
+
+        # The import check and the test runs go on at once (separate interpreters, all CPUs busy). The
+        # import check keeps the bytecode it compiles in the throw-away environment (never in the user's
+        # tree or --in-place environment). The test runner's own modules are imported first, in an
+        # interpreter of their own, and the free-threaded test run starts once they are done: it then reads
+        # their bytecode instead of compiling them again; the rest of the modules are imported meanwhile
+        # by as many interpreters as the test run leaves CPUs.
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        bytecode_under = None if options.in_place else synced.environment
+        lead = [m for m, d in targets if canonicalize_name(d.name) == "pytest"] \
+            if run_tests and has_pytest and bytecode_under else []
         pool = ThreadPoolExecutor(max_workers=3)
+        guard = threading.Lock()
+        started: list = []  # the future of the free-threaded test run, once started
+        waiting, done = set(lead), [0]
+
+        def start_ft() -> None:
+            with guard:
+                if run_tests and not started:
+                    started.append(pool.submit(testrun.run_tests, root, python, has_pytest, label=ft.label))
+
+        def tick(module: str) -> None:
+            with guard:
+                done[0] += 1
+                waiting.discard(module)
+                now = not waiting
+            say(f"importing modules one at a time: {done[0]}/{total} ({module})")
+            if now:
+                start_ft()
+
         try:
+            if not waiting:
+                start_ft()
+            jobs = options.jobs or imp.default_jobs(busy=1 if run_tests else 0)
             # the project folder is the working directory (as for the tests): a project that is not
             # installed as a package (tool.uv.package = false) is importable from there
-            f_imports = pool.submit(imp.check, python, targets + own_targets, options.jobs, str(root), tick)
-            f_ft = pool.submit(testrun.run_tests, root, python, has_pytest, label=ft.label) if run_tests else None
+            f_imports = pool.submit(imp.check, python, targets + own_targets, jobs, str(root), tick,
+                                    bytecode_under=bytecode_under, lead=lead)
             baseline, base_python, base_names = None, None, names
             if options.baseline and run_tests:
                 baseline, base_python, base_names = _baseline(report, ft, root, python, names, Path(tmp), say)
@@ -203,6 +228,8 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
                 f_gil = pool.submit(testrun.run_tests, root, base_python, "pytest" in base_names,
                                     dict(baseline.env), label=baseline.label)
             results = f_imports.result()
+            start_ft()  # (started already, unless a lead module never reported)
+            f_ft = started[0] if started else None
             if options.baseline and not run_tests and any(r.status == imp.IMPORT_ERROR for r in results):
                 baseline, base_python, base_names = _baseline(report, ft, root, python, names, Path(tmp), say)
             # a module that fails to import on the GIL build as well is not a free-threading problem
