@@ -124,21 +124,20 @@ class Stopped(Exception):
     """A :class:`Background` child was stopped by its owner (its answer is no longer wanted)."""
 
 
-class Background:
-    """:func:`spawn` in a thread: the child runs while the caller does other work; :meth:`wait` gives
-    its result (or raises what :func:`spawn` raised), :meth:`stop` kills it and waits for it to end."""
+class Job:
+    """``fn()`` in a daemon thread (an interrupted run does not wait for it at exit); :meth:`result`
+    waits in slices, so a signal is handled meanwhile (and, with ``cancellable``, a cancelled batch
+    stops the wait), and raises what ``fn`` raised."""
 
-    def __init__(self, cmd: list[str], *, cwd=None, env=None, timeout: float | None = None) -> None:
-        self._stop = threading.Event()
-        self._result: Any = None
-        self._error: BaseException | None = None
-        self.started = time.perf_counter()
+    def __init__(self, fn, cancellable: bool = True) -> None:
+        self._out: list = []
+        self._cancellable = cancellable
 
         def work() -> None:
             try:
-                self._result = spawn(cmd, cwd=cwd, env=env, timeout=timeout, stop=self._stop)
-            except BaseException as exc:  # handed to the caller by wait()
-                self._error = exc
+                self._out.append((fn(), None))
+            except BaseException as exc:  # handed to the caller
+                self._out.append((None, exc))
 
         self._thread = threading.Thread(target=work, daemon=True)
         self._thread.start()
@@ -146,19 +145,41 @@ class Background:
     def done(self) -> bool:
         return not self._thread.is_alive()
 
-    def wait(self) -> subprocess.CompletedProcess:
+    def join(self) -> None:
         while self._thread.is_alive():
-            self._thread.join(0.1)  # in slices: a signal handler in the main thread still runs
-        if self._error is not None:
-            raise self._error
-        return self._result
+            self._thread.join(0.1)
+            if self._cancellable:
+                check()
+
+    def result(self) -> Any:
+        self.join()
+        value, error = self._out[0]
+        if error is not None:
+            raise error
+        return value
+
+
+class Background:
+    """:func:`spawn` in a :class:`Job`: the child runs while the caller does other work; :meth:`wait`
+    gives its result (or raises what :func:`spawn` raised), :meth:`stop` kills it and waits for it to end."""
+
+    def __init__(self, cmd: list[str], *, cwd=None, env=None, timeout: float | None = None) -> None:
+        self._stop = threading.Event()
+        self.started = time.perf_counter()
+        # spawn itself stops the child when the run is cancelled
+        self._job = Job(lambda: spawn(cmd, cwd=cwd, env=env, timeout=timeout, stop=self._stop), cancellable=False)
+
+    def done(self) -> bool:
+        return self._job.done()
+
+    def wait(self) -> subprocess.CompletedProcess:
+        return self._job.result()
 
     def stop(self) -> None:
         """Kill the child and wait for the thread; its answer or error is dropped (an interruption is
         the main thread's to raise, with its own signal)."""
         self._stop.set()
-        while self._thread.is_alive():
-            self._thread.join(0.1)
+        self._job.join()
 
 
 def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None,

@@ -384,21 +384,28 @@ def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[s
     return out
 
 
-def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The fixes that can be known BEFORE uv resolves: the old lock's pins that list their files
-    (poetry.lock does) judged as :func:`assess` judges a uv.lock package, for the pins whose marker may
-    hold on the target's Python ``python`` (``3.13``). Returns the entries (blockers and sdist-only pins)
-    that have a fix; the lock stage resolves with those fixes in the same uv run as the pins, so one
-    resolution suffices when the new lock keeps the old versions."""
+def judged_pins(pins, python: str) -> list[LockedPackage]:
+    """The old lock's pins that can be judged before uv resolves, as locked packages: those that list
+    their files and whose marker may hold on the target's Python ``python``, once per version."""
     seen: set[tuple[str, str]] = set()
-    packages = []
+    out = []
     for pin in pins:
         key = (canonicalize_name(pin.name), pin.version)
         if not pin.files or key in seen or (pin.marker and not marker_may_hold(pin.marker, python)):
             continue
         seen.add(key)
         origin = pin.origin if pin.origin and "://" in pin.origin else None
-        packages.append(LockedPackage(pin.name, pin.version, list(pin.files), origin))
+        out.append(LockedPackage(pin.name, pin.version, list(pin.files), origin))
+    return out
+
+
+def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The fixes that can be known BEFORE uv resolves: the old lock's pins that list their files
+    (poetry.lock does) judged as :func:`assess` judges a uv.lock package, for the pins whose marker may
+    hold on the target's Python ``python`` (``3.13``). Returns the entries (blockers and sdist-only pins)
+    that have a fix; the lock stage resolves with those fixes in the same uv run as the pins, so one
+    resolution suffices when the new lock keeps the old versions."""
+    packages = judged_pins(pins, python)
     out = []
     for pkg, e in zip(packages, assess(packages, abi, client, requirements)):
         if e["status"] not in ("blocker", "sdist-only") or not e.get("fix"):

@@ -311,7 +311,7 @@ def _uv_lock_cmd(python: str, options, extra: list[str] | None, root: Path | Non
     return cmd + (extra or [])
 
 
-def prefetch_readiness(root: Path, target, options) -> "_Job | None":
+def prefetch_readiness(root: Path, target, options):
     """Start fetching, in the background, the index pages the free-threading fix lookup will need: those
     of the poetry.lock pins whose listed files have no wheel for the target. Called before the project
     is read and converted, so the pages arrive meanwhile (they are kept for the run). Only for a Poetry
@@ -328,13 +328,12 @@ def prefetch_readiness(root: Path, target, options) -> "_Job | None":
         return None
 
     def fetch() -> None:
-        from migrate.lock.freethreading import classify, marker_may_hold
+        from migrate.lock.freethreading import classify, judged_pins
         from migrate.lock.index import IndexClient
         from migrate.readers.poetry import read_poetry_lock
 
-        wanted = [(p.name, p.origin if p.origin and "://" in p.origin else None) for p in read_poetry_lock(lock)
-                  if p.files and classify(list(p.files), target.abi) in ("blocker", "sdist-only")
-                  and not (p.marker and not marker_may_hold(p.marker, target.version))]
+        wanted = [(p.name, p.index) for p in judged_pins(read_poetry_lock(lock), target.version)
+                  if classify(p.files, target.abi) in ("blocker", "sdist-only")]
         client = IndexClient()
         if len(wanted) > 1:
             client.prefetch(wanted)
@@ -347,41 +346,9 @@ def prefetch_readiness(root: Path, target, options) -> "_Job | None":
         except Exception:  # a warm-up only
             pass
 
-    return _Job(quietly)
+    from migrate.interrupt import Job
 
-
-class _Job:
-    """``fn()`` in a daemon thread (an interrupted run does not wait for it at exit); :meth:`result`
-    waits in slices, so a signal or a cancelled batch is handled meanwhile, and raises what ``fn``
-    raised."""
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        import threading
-
-        self._out: list = []
-
-        def work() -> None:
-            try:
-                self._out.append((fn(), None))
-            except BaseException as exc:  # handed to the caller
-                self._out.append((None, exc))
-
-        self._thread = threading.Thread(target=work, daemon=True)
-        self._thread.start()
-
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    def result(self) -> Any:
-        from migrate.interrupt import check
-
-        while self._thread.is_alive():
-            self._thread.join(0.1)
-            check()  # a cancelled batch does not wait for the lookup
-        value, error = self._out[0]
-        if error is not None:
-            raise error
-        return value
+    return Job(quietly)
 
 
 class _Speculative:
@@ -623,7 +590,6 @@ class LockRun:
     the environments left out."""
 
     text: str
-    pinned: set[str] = field(default_factory=set)
     dropped: dict[str, str] = field(default_factory=dict)
     excluded: list = field(default_factory=list)
     #: the interpreter uv ran with (another one when a build failed on the first)
@@ -639,6 +605,11 @@ class LockRun:
     build_caps: list = field(default_factory=list)
     #: old-lock metadata given to uv for sdists that do not build here (:mod:`migrate.lock.oldmetadata`)
     old_metadata: list = field(default_factory=list)
+
+    @property
+    def pinned(self) -> set[str]:
+        """The names of the temporary pins."""
+        return {_req_name(r) for r in self.pin_reqs}
 
 
 def _existing_environments(text: str) -> list[str] | None:
@@ -702,7 +673,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
                                                                             log=log)
         first = None
         if proc.returncode == 0:
-            return LockRun(base, {_req_name(r) for r in now}, dropped, excluded, python, pin_reqs=now,
+            return LockRun(base, dropped, excluded, python, pin_reqs=now,
                            fixed=fixed is not None, unfixed=text, build_caps=caps.active, old_metadata=metas)
         kind = classify(proc.stderr)
         if kind == "build" and caps.revise(proc.stderr, original):  # an old sdist today's build tools cannot build
@@ -933,7 +904,9 @@ def _lock_stage(ctx) -> None:
                 time.sleep(delay)
             return preassess(pins, target.abi, target.version, client, requirements)
 
-        early_job = _Job(lookup)
+        from migrate.interrupt import Job
+
+        early_job = Job(lookup)
     python, python_version = choose_python(project.requires_python, target.version, ctx.root)
     ft_python = find_ft_interpreter(target) if target.free_threaded else None
     log: list = []
@@ -1012,9 +985,8 @@ def _lock_stage(ctx) -> None:
                 early = [e for e in early if e not in unneeded]
                 run.text = _fix_text(run.unfixed, early, target) if early else run.unfixed
                 text = run.text
-                extra = [e["fix"] for e in unneeded]
-                run.pinned |= {_req_name(r) for r in extra}
-                run.pin_reqs = run.pin_reqs + extra  # taken out of uv.lock's manifest with the pins
+                # taken out of uv.lock's manifest with the pins
+                run.pin_reqs = run.pin_reqs + [e["fix"] for e in unneeded]
             entries = _with_early_fixes(entries, early)
         from migrate.verify.runtime import lock_stage_check  # runtime facts beat wheel tags (issue 12)
 
@@ -1036,12 +1008,12 @@ def _lock_stage(ctx) -> None:
                                           f"python_version != '{target.version}'") if refix else None)
             from migrate.lock.freethreading import moved_status
 
+            before = {canonicalize_name(e["name"]): e["status"] for e in early}  # copies kept their status
             for e in refix:
-                was = e.pop("_was", e["status"])
                 if again.fixed:
                     e["status"] = moved_status(e)
                 else:
-                    e["status"] = was
+                    e["status"] = before.get(canonicalize_name(e["name"]), e["status"])
                     e["fix"] = f"{e['fix']} (does not resolve with the other requirements)"
             text = again.text
             finish_pins(stage, again, again.python, options, root, log=log)
@@ -1057,8 +1029,6 @@ def _lock_stage(ctx) -> None:
             mark_off_target(entries, packages)
         else:
             finish_pins(stage, run, python, options, root, log=log)
-        for e in kept:
-            e.pop("_was", None)
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
         # a package whose import re-enables the GIL is reported as that (MIG245), not as missing wheels
@@ -1128,7 +1098,6 @@ def _settle_early_fixes(entries: list[dict]) -> tuple[list[dict], list[dict]]:
         if applied is None:
             continue
         if e.get("fix") == applied:
-            e["_was"] = e["status"]
             e["status"] = moved_status(e)
             kept.append(e)
         else:
