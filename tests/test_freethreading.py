@@ -712,12 +712,12 @@ def test_the_fix_lookups_pages_are_fetched_while_the_project_is_read(tmp_path, c
                  + "".join(f'    {{file = "{f}", hash = "sha256:00"}},\n' for f in files) + "]\n\n")
     (root / "poetry.lock").write_text(lock + '[metadata]\nlock-version = "2.0"\n')
     target = Target.parse("3.13t")
-    job = prefetch_readiness(root, target, RunOptions())
-    assert job is not None
-    job.result()
+    lookup = prefetch_readiness(root, target, RunOptions())
+    assert lookup.warm is not None
+    lookup.warm.result()
     assert sorted(srv.hits) == ["bcrypt", "gilonly"]  # not the pure one, not one for Python < 3.8
-    assert prefetch_readiness(root, target, RunOptions(offline=True)) is None
-    assert prefetch_readiness(root, target, RunOptions(index_url=srv.url)) is None
+    assert prefetch_readiness(root, target, RunOptions(offline=True)).warm is None
+    assert prefetch_readiness(root, target, RunOptions(index_url=srv.url)).warm is None
     (root / "pyproject.toml").write_text('[tool.poetry]\nname = "app"\n\n[[tool.poetry.source]]\nname = "x"\n')
-    assert prefetch_readiness(root, target, RunOptions()) is None
+    assert prefetch_readiness(root, target, RunOptions()).warm is None
     index.PAGES.clear()

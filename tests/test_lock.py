@@ -312,6 +312,44 @@ def test_fixes_known_from_the_old_lock_need_one_resolution_and_give_the_same_res
     assert uv_lock_check(early, str(wheels)).returncode == 0
 
 
+def test_the_fix_lookup_started_before_the_lock_stage_is_the_one_used(tmp_path, wheels, monkeypatch):
+    """`plan` starts judging the old lock's pins as soon as the project is read (the lookup runs while it
+    is converted and staged); the lock stage takes that answer instead of asking again, unless the
+    pins or the project's requirements changed in between (then it looks them up itself)."""
+    import migrate.lock.freethreading as ft
+    import migrate.lock.lock as lk
+    from migrate.pipeline import RunOptions, plan
+
+    calls = []
+    real = ft.preassess
+
+    def counted(pins, *args, **kwargs):
+        calls.append(len(pins))
+        return real(pins, *args, **kwargs)
+
+    monkeypatch.setattr(ft, "preassess", counted)
+    options = RunOptions(offline=True, find_links=[str(wheels)], codemods=False, allow_dirty=True)
+    root = project(tmp_path / "a", "lock-poetry")
+    result = plan(root, options)
+    assert result.exit_code == 0, result.error
+    assert len(calls) == 1 and [r["args"] for r in result.lock["uv_runs"]] == [["lock"], ["lock", "--check"]]
+    fixed = result.changes.current("pyproject.toml")
+
+    # the pins change after the lookup started: the stage's own lookup, the same answer
+    start = lk.EarlyLookup.start
+
+    def start_then_change(self, project, target, options):
+        start(self, project, target, options)
+        project.pins = list(project.pins)[::-1]
+
+    monkeypatch.setattr(lk.EarlyLookup, "start", start_then_change)
+    calls.clear()
+    again = plan(project(tmp_path / "b", "lock-poetry"), options)
+    assert again.exit_code == 0, again.error
+    assert len(calls) == 2
+    assert again.changes.current("pyproject.toml") == fixed
+
+
 def test_an_early_fix_uv_cannot_resolve_is_tried_after_the_first_resolution(tmp_path, wheels):
     """The project's own constraint excludes the fix's version on every Python: the first resolution
     with the fix fails, the pins are locked without it, and the fix is then said not to resolve."""

@@ -203,16 +203,22 @@ def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None,
         def pump(stream, sink):
             sink.append(stream.read())
 
+        def reap() -> None:
+            proc.wait()
+            exited.set()
+
+        # the end of the child wakes this thread at once (Popen.wait with a timeout polls, up to 50 ms
+        # late); a cancelled run, a stop or the deadline is noticed within a slice
+        exited = threading.Event()
         readers = [threading.Thread(target=pump, args=(proc.stdout, out), daemon=True),
-                   threading.Thread(target=pump, args=(proc.stderr, err), daemon=True)]
+                   threading.Thread(target=pump, args=(proc.stderr, err), daemon=True),
+                   threading.Thread(target=reap, daemon=True)]
         for t in readers:
             t.start()
         while True:
-            try:
-                proc.wait(timeout=0.1)
+            if exited.wait(0.05):
+                proc.wait()
                 break
-            except subprocess.TimeoutExpired:
-                pass
             if CANCEL.is_set():
                 kill_children()
                 proc.wait()

@@ -105,6 +105,8 @@ class StageContext:
     target: Target
     changes: ChangeSet
     result: RunResult
+    #: the free-threading fix lookup started before the lock stage (lock.EarlyLookup), if any
+    lookup: Any = None
 
     @property
     def root(self) -> Path:
@@ -153,16 +155,19 @@ def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None
             result.lock["note"] = "already a PEP 621 project with no Poetry or Pipenv metadata left"
             result.seconds = time.perf_counter() - start
             return result
+        lookup = None
         if fmt == "poetry" and options.lock:
             from migrate.lock.lock import prefetch_readiness
 
-            prefetch_readiness(path, target, options)  # index pages arrive while the project is read
+            lookup = prefetch_readiness(path, target, options)  # index pages arrive while the project is read
         project = read_project(path, options, fmt)
+        if lookup is not None:
+            lookup.start(project, target, options)  # the fixes are judged while the project is converted
         result.source_format = project.source_format
         result.project_name = project.name
         result.pins = list(project.pins)
         changes = ChangeSet(project.root)
-        ctx = StageContext(project, options, target, changes, result)
+        ctx = StageContext(project, options, target, changes, result, lookup)
 
         from migrate.writer import write_stage
 

@@ -311,21 +311,72 @@ def _uv_lock_cmd(python: str, options, extra: list[str] | None, root: Path | Non
     return cmd + (extra or [])
 
 
-def prefetch_readiness(root: Path, target, options):
+def _fix_client(project, options):
+    """The index client of the fix lookup and of the readiness check: the project's default index (or
+    ``--index-url``, else PyPI), the local ``--find-links`` folders."""
+    from migrate.lock.index import IndexClient
+
+    indexes = [i.url for i in project.indexes if i.default] or None
+    return IndexClient(index_urls=[options.index_url] if options.index_url else indexes,
+                       find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
+                       offline=options.offline)
+
+
+class EarlyLookup:
+    """The free-threading fixes the old lock's file names tell (:func:`~migrate.lock.freethreading.preassess`),
+    looked up in the background from the start of the run: :func:`prefetch_readiness` starts fetching the
+    index pages before the project is read; :meth:`start`, called once it is read, judges the pins
+    meanwhile (the project is then converted, staged and its interpreter chosen); the lock stage takes
+    :meth:`result` for the same project, pins and requirements, or looks them up itself."""
+
+    def __init__(self, warm=None) -> None:
+        self.warm = warm  # the page warm-up Job, or None
+        self.job = None
+        self.client = None
+        self.key: tuple | None = None
+
+    def start(self, project, target, options) -> None:
+        if not (options.lock and options.ft_upgrade) or not any(p.files for p in project.pins):
+            return
+        from migrate.interrupt import Job
+        from migrate.lock.freethreading import preassess
+
+        pins, requirements = list(project.pins), _requirements(project)
+        client = self.client = _fix_client(project, options)
+        self.key = (pins, requirements, target.abi, target.version)
+        delay = float(os.environ.get("MIGRATE_TEST_PREASSESS_DELAY") or 0)  # test hook: a slow index
+
+        def lookup() -> list[dict]:
+            if self.warm is not None:
+                self.warm.join()  # its pages, not a second request for them
+            if delay:
+                import time
+
+                time.sleep(delay)
+            return preassess(pins, target.abi, target.version, client, requirements)
+
+        self.job = Job(lookup)
+
+    def matches(self, pins, requirements, target) -> bool:
+        return self.job is not None and self.key == (pins, requirements, target.abi, target.version)
+
+
+def prefetch_readiness(root: Path, target, options) -> EarlyLookup:
     """Start fetching, in the background, the index pages the free-threading fix lookup will need: those
     of the poetry.lock pins whose listed files have no wheel for the target. Called before the project
     is read and converted, so the pages arrive meanwhile (they are kept for the run). Only for a Poetry
     project that names no package source (its own indexes decide where to ask) and a run that may
-    reach PyPI; any error leaves the lookup to ask again itself."""
+    reach PyPI; any error leaves the lookup to ask again itself. Returns the :class:`EarlyLookup` to
+    :meth:`~EarlyLookup.start` once the project is read."""
     if not (options.lock and options.ft_upgrade) or options.offline or options.index_url:
-        return None
+        return EarlyLookup()
     lock, meta = Path(root) / "poetry.lock", Path(root) / "pyproject.toml"
     try:
         if not lock.is_file() or re.search(r"^\s*\[\[?tool\.poetry\.source", meta.read_text(encoding="utf-8",
-                                                                                         errors="replace"), re.M):
-            return None
+                                                                                          errors="replace"), re.M):
+            return EarlyLookup()
     except OSError:
-        return None
+        return EarlyLookup()
 
     def fetch() -> None:
         from migrate.lock.freethreading import classify, judged_pins
@@ -348,7 +399,7 @@ def prefetch_readiness(root: Path, target, options):
 
     from migrate.interrupt import Job
 
-    return Job(quietly)
+    return EarlyLookup(Job(quietly))
 
 
 class _Speculative:
@@ -884,29 +935,16 @@ def _lock_stage(ctx) -> None:
     pins = list(project.pins)
     from migrate.lock.freethreading import (assess, mark_off_target, preassess, read_uv_lock, readiness_warnings,
                                             successor_advice)
-    from migrate.lock.index import IndexClient
-
-    indexes = [i.url for i in project.indexes if i.default] or None
-    client = IndexClient(index_urls=[options.index_url] if options.index_url else indexes,
-                         find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
-                         offline=options.offline)
     requirements = _requirements(project)
     # the fixes the old lock's file names already tell (poetry.lock lists them) are looked up while the
-    # interpreter is chosen and the project staged; they go into the first resolution with the pins
-    early_job = None
-    if options.ft_upgrade and any(p.files for p in pins):
-        delay = float(os.environ.get("MIGRATE_TEST_PREASSESS_DELAY") or 0)  # test hook: a slow index
-
-        def lookup() -> list[dict]:
-            if delay:
-                import time
-
-                time.sleep(delay)
-            return preassess(pins, target.abi, target.version, client, requirements)
-
-        from migrate.interrupt import Job
-
-        early_job = Job(lookup)
+    # project is converted, its interpreter chosen and the project staged (started by pipeline.plan,
+    # else here); they go into the first resolution with the pins
+    lookup = getattr(ctx, "lookup", None) or EarlyLookup()
+    if not lookup.matches(pins, requirements, target):
+        lookup = EarlyLookup()
+        lookup.start(project, target, options)
+    client = lookup.client or _fix_client(project, options)
+    early_job = lookup.job
     python, python_version = choose_python(project.requires_python, target.version, ctx.root)
     ft_python = find_ft_interpreter(target) if target.free_threaded else None
     log: list = []
