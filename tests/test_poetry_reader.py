@@ -380,4 +380,4 @@ def test_fast_poetry_lock_scan_matches_a_full_toml_parse():
             continue
         scanned += 1
         assert [key(p) for p in fast] == [key(p) for p in tomllib.loads(text)["package"]], lock
-    assert scanned >= len(locks) // 2
+    assert scanned >= len(locks) * 9 // 10  # every lock Poetry wrote in its own layout

@@ -151,6 +151,15 @@ class Job:
             if self._cancellable:
                 check()
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the end (a cancelled run stops the wait); True when ended."""
+        end = time.monotonic() + timeout
+        while self._thread.is_alive() and (left := end - time.monotonic()) > 0:
+            self._thread.join(min(0.1, left))
+            if self._cancellable:
+                check()
+        return not self._thread.is_alive()
+
     def result(self) -> Any:
         self.join()
         value, error = self._out[0]

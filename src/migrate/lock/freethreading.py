@@ -224,12 +224,52 @@ def _on_target(packages: list[dict], python: str) -> set[tuple[str, str]]:
     return seen
 
 
+_WHEELS = re.compile(r'^wheels = \[\n((?:    \{[^\n]*\},\n)*)\]\n', re.M)
+_FLAT_TABLE = re.compile(r'    \{ (?:[a-z][a-z-]* = (?:"[^"\\\n]*"|[0-9]+)(?:, (?=[a-z])| \}))+,')
+_FLAT_PAIR = re.compile(r'([a-z][a-z-]*) = (?:"([^"\\\n]*)"|([0-9]+))')
+
+
+def scan_uv_lock(text: str) -> dict | None:
+    """uv.lock as ``tomllib`` reads it, faster: the ``wheels`` arrays (most of the file: a URL and a hash
+    per wheel) are read line by line when every entry is a flat inline table of plain strings and
+    integers, as uv writes them, and the rest by ``tomllib``. None (read it whole) for anything else."""
+    import tomllib
+
+    blocks: list[list[dict]] = []
+
+    class Decline(Exception):
+        pass
+
+    def cut(m: re.Match) -> str:
+        entries = []
+        for line in m.group(1).splitlines():
+            if not _FLAT_TABLE.fullmatch(line):
+                raise Decline
+            entries.append({k: (v if n == "" else int(n)) for k, v, n in _FLAT_PAIR.findall(line)})
+        blocks.append(entries)
+        return f'wheels = "{len(blocks) - 1}"\n'  # uv writes an array: a string is ours
+
+    try:
+        doc = tomllib.loads(_WHEELS.sub(cut, text))
+    except (Decline, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    used = 0
+    for pkg in doc.get("package", []) if isinstance(doc.get("package"), list) else []:
+        w = pkg.get("wheels") if isinstance(pkg, dict) else None
+        if isinstance(w, str) and w.isdigit() and int(w) < len(blocks):
+            pkg["wheels"] = blocks[int(w)]
+            used += 1
+    return doc if used == len(blocks) else None
+
+
 def read_uv_lock(path: Path, python: str | None = None) -> list[LockedPackage]:
     """Packages of a uv.lock; a registry that is a local folder (``--find-links``) is made absolute.
     With ``python`` (``3.13``), each package's ``on_target`` says whether that Python installs it."""
-    from migrate.discover import load_toml_fast
+    from migrate.discover import load_toml_fast, read_text
 
-    data = load_toml_fast(path, display=path.name)
+    data = scan_uv_lock(read_text(path)) if path.is_file() else None
+    if data is None:
+        data = load_toml_fast(path, display=path.name)
     raw = [p for p in data.get("package", []) if isinstance(p, dict) and "name" in p]
     reachable = _on_target(raw, python) if python else None
     if reachable is not None and not any(
@@ -279,11 +319,16 @@ def _norm(version: str | None) -> Version | None:
 
 
 def _by_version(client, name: str, index: str | None) -> dict[Version, list[str]]:
-    by_version: dict[Version, list[str]] = {}
-    for filename, version in client.files(name, index):
-        if version is not None:
-            by_version.setdefault(version, []).append(filename)
-    return by_version
+    def group() -> dict[Version, list[str]]:
+        by_version: dict[Version, list[str]] = {}
+        for filename, version in client.files(name, index):
+            if version is not None:
+                by_version.setdefault(version, []).append(filename)
+        return by_version
+
+    if not hasattr(client, "memo"):
+        return group()
+    return client.memo(("by-version", canonicalize_name(name), client.sources(index)), group)
 
 
 def _pick(by_version: dict[Version, list[str]], abi: str, spec, floor: Version | None) -> Fix | None:
@@ -316,17 +361,25 @@ def search_fix(name: str, abi: str, client, specifier: str = "", index: str | No
     Raises :class:`~migrate.lock.index.IndexUnavailable` when the index cannot answer."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    try:
-        spec = SpecifierSet(specifier or "")
-    except InvalidSpecifier:
-        spec = SpecifierSet("")
-    floor = _norm(current)
-    by_version = _by_version(client, name, index)
-    fix = _pick(by_version, abi, spec, floor)
-    if fix is not None or not str(spec):
-        return FixSearch(fix)
-    outside = _pick(by_version, abi, SpecifierSet(""), floor)
-    return FixSearch(None, outside.version if outside else None)
+    def search() -> FixSearch:
+        try:
+            spec = SpecifierSet(specifier or "")
+        except InvalidSpecifier:
+            spec = SpecifierSet("")
+        floor = _norm(current)
+        by_version = _by_version(client, name, index)
+        fix = _pick(by_version, abi, spec, floor)
+        if fix is not None or not str(spec):
+            return FixSearch(fix)
+        outside = _pick(by_version, abi, SpecifierSet(""), floor)
+        return FixSearch(None, outside.version if outside else None)
+
+    if not hasattr(client, "memo"):
+        return search()
+    # asked again for the same package after uv resolves (the new lock's blockers, the next target's
+    # advice): the answer is the same while the client's pages are
+    key = ("fix", canonicalize_name(name), client.sources(index), abi, specifier, current)
+    return client.memo(key, search)
 
 
 def find_fix(name: str, abi: str, client, specifier: str = "", index: str | None = None,

@@ -124,6 +124,7 @@ class IndexClient:
         self._folders: dict[Path, dict[str, list[tuple[str, Version | None]]]] = {}
         #: indexes that failed during this client's run: asked once, then failed fast with the same reason
         self._down: dict[str, IndexUnavailable] = {}
+        self._memo: dict[tuple, object] = {}
 
     def _folder(self, folder: Path) -> dict[str, list[tuple[str, Version | None]]]:
         """A local folder's wheels and sdists by project name, listed once per client."""
@@ -140,23 +141,39 @@ class IndexClient:
             self._folders[folder] = by_name
         return by_name
 
+    def sources(self, index: str | None = None) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+        """(local folders, index URLs) :meth:`files` asks for a package locked from ``index``."""
+        folders = list(self.find_links)
+        if index and "://" not in index and Path(index) not in folders:
+            folders.append(Path(index))  # a uv.lock registry that is a local folder
+        urls: list[str] = []
+        if not self.offline:
+            # the lock's own registry wins: a local folder there means no remote index is asked
+            urls = ([index.rstrip("/")] if "://" in index else []) if index else self.index_urls
+        return tuple(folders), tuple(urls)
+
     def files(self, name: str, index: str | None = None) -> list[tuple[str, Version | None]]:
         """(file name, version) of every artefact of ``name`` the configured sources know.
 
         Raises :class:`IndexUnavailable` when a remote index that should answer cannot."""
         out: list[tuple[str, Version | None]] = []
         cname = canonicalize_name(name)
-        folders = list(self.find_links)
-        if index and "://" not in index and Path(index) not in folders:
-            folders.append(Path(index))  # a uv.lock registry that is a local folder
+        folders, urls = self.sources(index)
         for folder in folders:
             out += self._folder(folder).get(cname, [])
-        if not self.offline:
-            # the lock's own registry wins: a local folder there means no remote index is asked
-            urls = ([index.rstrip("/")] if "://" in index else []) if index else self.index_urls
-            for url in urls:
-                out += self._page(url, cname)
+        for url in urls:
+            out += self._page(url, cname)
         return out
+
+    def memo(self, key: tuple, compute):
+        """``compute()`` once per ``key`` for this client (its answers do not change within a run: pages
+        and folders are read once); an error is not kept."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]
+        value = compute()
+        with self._lock:
+            return self._memo.setdefault(key, value)
 
     def _page(self, url: str, name: str) -> list[tuple[str, Version | None]]:
         down = self._down.get(url)

@@ -402,6 +402,10 @@ def prefetch_readiness(root: Path, target, options) -> EarlyLookup:
     return EarlyLookup(Job(quietly))
 
 
+#: seconds the lock stage waits for the fix lookup before it starts uv on the pins alone
+SPECULATION_GRACE = 0.2
+
+
 class _Speculative:
     """The first resolution (the project with the old pins, no free-threading fixes) started while the
     fixes are still being looked up: when there are none its answer is the first run's; when there are,
@@ -968,10 +972,11 @@ def _lock_stage(ctx) -> None:
     with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-lock-")) as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         oldest = oldest_interpreter(project.requires_python) if python_version else None
-        # still looking the fixes up: uv starts on the pins alone meanwhile (its answer is the first
-        # run's when no fix turns up; else it is stopped, its downloads cached for the run with them)
+        # still looking the fixes up (after a moment's grace: starting and stopping uv costs about
+        # as much): uv starts on the pins alone meanwhile (its answer is the first run's when no fix
+        # turns up; else it is stopped, its downloads cached for the run with them)
         spec = _Speculative(stage, text, pins, python, options, root, log) \
-            if early_job is not None and not early_job.done() else None
+            if early_job is not None and not early_job.wait(SPECULATION_GRACE) else None
         try:
             early = early_job.result() if early_job is not None else []
         except BaseException:
@@ -986,6 +991,7 @@ def _lock_stage(ctx) -> None:
                 first = spec.result()
         fixed = (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
                  f"python_version != '{target.version}'") if early else None
+        advising = _warm_advice(pins, target, client, requirements) if early_job is not None else None
         run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,
                              build_python=oldest[0] if oldest else None, fixed=fixed, first=first)
         text, dropped = run.text, run.dropped
@@ -1067,6 +1073,8 @@ def _lock_stage(ctx) -> None:
             mark_off_target(entries, packages)
         else:
             finish_pins(stage, run, python, options, root, log=log)
+        if advising is not None:
+            advising.join()
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
         # a package whose import re-enables the GIL is reported as that (MIG245), not as missing wheels
@@ -1092,6 +1100,31 @@ def _lock_stage(ctx) -> None:
 
     ctx.result.lock.update(package_table(pins, packages, ctx.result.lock.get("changed_pins", []), entries,
                                          project.requires_python))
+
+
+def _warm_advice(pins, target, client, requirements: dict[str, str]):
+    """While uv resolves: the next free-threaded target's fix searches for the old lock's blockers (the
+    advice :func:`~migrate.lock.freethreading.successor_advice` gives once the lock is read), kept by the
+    client. A Job to join, or None when there is no next target."""
+    from migrate.interrupt import Job
+    from migrate.lock.freethreading import classify, has_target_wheels, judged_pins, search_fix, successor
+    from migrate.lock.index import IndexUnavailable
+
+    nxt = successor(target.abi)
+    if nxt is None or not target.abi.endswith("t"):
+        return None
+
+    def warm() -> None:
+        for pkg in judged_pins(pins, target.version):
+            if classify(pkg.files, target.abi) != "blocker" or has_target_wheels(pkg.files, nxt):
+                continue
+            try:
+                search_fix(pkg.name, nxt, client, requirements.get(canonicalize_name(pkg.name), ""), pkg.index,
+                           pkg.version)
+            except IndexUnavailable:
+                pass
+
+    return Job(warm)
 
 
 def _moved_with(fixes: list[dict], pins) -> set[str]:

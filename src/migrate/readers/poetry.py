@@ -796,27 +796,37 @@ def _report_poetry_toml(project: Project, root: Path) -> None:
 
 # -- poetry.lock ---------------------------------------------------------------------------------
 _LOCK_FIELD = re.compile(r'^(name|version|markers|type|url) = (".*")$', re.M)
+_LOCK_GROUP_MARKERS = re.compile(r'^markers = (\{.*\})$', re.M)
 
 
 def _scan_poetry_lock(text: str) -> list[dict] | None:
     """The [[package]] fields we need, by a line scan (poetry.lock files reach megabytes; a full TOML
     parse costs ~40 ms each). None when the file is not in Poetry's own canonical layout."""
     import json
+    import tomllib
 
     out = []
     for chunk in ("\n" + text).split("\n[[package]]\n")[1:]:
         head, _, rest = chunk.partition("\n[package.source]\n")
         fields = {}
-        for m in _LOCK_FIELD.finditer(head.split("\n\n", 1)[0]):
+        first = head.split("\n\n", 1)[0]
+        for m in _LOCK_FIELD.finditer(first):
             fields[m.group(1)] = m.group(2)
-        if "name" not in fields or "version" not in fields or "\nmarkers = {" in head:
+        if "name" not in fields or "version" not in fields:
+            return None
+        per_group = _LOCK_GROUP_MARKERS.search(first)  # lock format 2.1: {main = "...", dev = "..."}
+        if per_group is None and "\nmarkers = {" in head:
             return None
         try:
             pkg = {k: json.loads(v) for k, v in fields.items() if k in ("name", "version", "markers")}
+            if per_group is not None:
+                if "markers" in pkg:
+                    return None
+                pkg["markers"] = tomllib.loads(f"m = {per_group.group(1)}")["m"]
             if rest:
                 src = {m.group(1): json.loads(m.group(2)) for m in _LOCK_FIELD.finditer(rest.split("\n\n", 1)[0])}
                 pkg["source"] = src
-        except ValueError:
+        except (ValueError, tomllib.TOMLDecodeError):
             return None
         out.append(pkg)
     return out or None
