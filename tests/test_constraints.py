@@ -421,3 +421,50 @@ def test_bad_marker(bad):
     with pytest.raises(ConstraintError) as info:
         normalize_marker(bad)
     assert repr(bad) in str(info.value)
+
+
+# -- the grid check deferred while uv resolves ------------------------------------------------------
+def test_deferred_conversions_are_the_candidates_and_finish_says_whether_they_were_exact():
+    from migrate.readers.constraints import checks_deferred, convert_constraint, requires_python
+
+    with checks_deferred() as checks:
+        assert convert_constraint("^1.2.3").specifier == ">=1.2.3,<2.0.0"
+        assert requires_python("^3.10").specifier == ">=3.10,<4.0"
+        checks.start()
+        assert checks.finish()
+    with checks_deferred() as checks:
+        given = convert_constraint("^1.0 || ^3.0")  # inexact: admits 3.0a1, Poetry does not
+        assert given.exact  # not checked yet
+        assert not checks.finish()
+    assert not convert_constraint("^1.0 || ^3.0").exact  # checked at once outside
+    with checks_deferred() as checks:
+        convert_constraint("^1.0")
+        checks.start()
+        convert_constraint(">=1.5,<1.6 || >=2")  # given out after the background check began
+        assert not checks.finish()
+
+
+def test_a_plan_whose_conversion_was_not_exact_is_made_again_with_checks(tmp_path, monkeypatch):
+    """The plan with deferred checks gives what a plan with immediate checks gives: for a project
+    whose constraints are all exact in one go, for one with an inexact constraint by a second plan."""
+    import migrate.pipeline as pipeline
+    from migrate.pipeline import RunOptions
+
+    plans = []
+    real = pipeline._plan
+    monkeypatch.setattr(pipeline, "_plan", lambda *a, **k: plans.append(1) or real(*a, **k))
+    options = RunOptions(lock=False, codemods=False, repo_files=False)
+    for deps, runs in (('a = "^1.2"\nb = ">=2,<3"\n', 1), ('a = "^1.2"\nb = "^1.0 || ^3.0"\n', 2)):
+        root = tmp_path / f"p{runs}"
+        root.mkdir()
+        (root / "pyproject.toml").write_text(
+            '[tool.poetry]\nname = "p"\nversion = "1.0"\ndescription = ""\nauthors = []\n\n'
+            f'[tool.poetry.dependencies]\npython = "^3.10"\n{deps}')
+        plans.clear()
+        result = pipeline.plan(root, options)
+        assert result.exit_code == 0 and len(plans) == runs
+        plans.clear()
+        immediate = real(root, options)
+        assert result.changes.current("pyproject.toml") == immediate.changes.current("pyproject.toml")
+        assert [w.to_json() for w in result.warnings] == [w.to_json() for w in immediate.warnings]
+    assert any(w.code == "MIG003" for w in result.warnings)

@@ -132,7 +132,20 @@ def read_project(path: Path, options: RunOptions, fmt: str | None = None) -> Pro
 def plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None = None) -> RunResult:
     """Run every stage and return the result with its ChangeSet. Writes nothing.
 
-    ``progress`` is called with a short description as each stage starts (for spinners)."""
+    ``progress`` is called with a short description as each stage starts (for spinners).
+
+    Version constraints are converted without their grid check, which runs while uv resolves
+    (:class:`~migrate.readers.constraints.DeferredChecks`); in the rare case it finds a conversion that
+    is not the checked one, the plan is made again with every check made at once."""
+    from migrate.readers.constraints import checks_deferred
+
+    with checks_deferred() as checks:
+        result = _plan(path, options, progress)
+        exact = checks.finish()
+    return result if exact else _plan(path, options, progress)
+
+
+def _plan(path: Path, options: RunOptions, progress: Callable[[str], None] | None = None) -> RunResult:
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
     path = Path(path)

@@ -41,6 +41,7 @@ normalised by packaging (Poetry's legacy names such as ``os.name`` become ``os_n
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -325,10 +326,11 @@ def _python_reading(constraint: Any) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def _convert(text: str, python: bool) -> Converted:
+def _candidate(text: str, python: bool) -> tuple[Any, str]:
+    """(poetry-core's reading, our PEP 440 specifier for it) before the grid check; errors as _convert's."""
     constraint = _parse(text)
     if constraint is None or constraint.is_any():
-        return Converted("")
+        return None, ""
     if constraint.is_empty():
         raise ConstraintError(f"{'python' if python else 'version'} constraint {text!r} admits no version")
     if python:
@@ -340,6 +342,23 @@ def _convert(text: str, python: bool) -> Converted:
         SpecifierSet(spec_text)
     except InvalidSpecifier:
         spec_text = _hull(rs, inclusive=True)
+    return constraint, spec_text
+
+
+def _convert(text: str, python: bool) -> Converted:
+    later = getattr(_DEFERRED, "checks", None)
+    if later is None:
+        return _checked(text, python)
+    constraint, spec_text = _candidate(text, python)
+    return later.add(text, python, Converted(spec_text))
+
+
+@lru_cache(maxsize=4096)
+def _checked(text: str, python: bool) -> Converted:
+    constraint, spec_text = _candidate(text, python)
+    if constraint is None:
+        return Converted("")
+    rs = _ranges(constraint)
     wider, narrower = _disagreements(constraint, spec_text, text, python)
     if narrower:  # never narrower than Poetry: the hull, then inclusive bounds, then any version
         for spec_text in (_hull(rs), _hull(rs, inclusive=True), ""):
@@ -359,6 +378,74 @@ def _convert(text: str, python: bool) -> Converted:
     note = (f"{what}{text!r} has no exact PEP 440 form; {spec_text or 'any version'!r} also admits {shown}"
             + (" (pre-releases only)" if pre_only else ""))
     return Converted(spec_text, False, note, pre_only)
+
+
+# -- the grid check while uv works -----------------------------------------------------------------
+_DEFERRED = threading.local()
+
+
+class DeferredChecks:
+    """Conversions made without the grid check, checked later (:func:`checks_deferred`).
+
+    The check takes ~0.2 s of CPU for a mid-size project and almost always finds the candidate exact;
+    the lock stage runs it in the background while uv resolves (:meth:`start`), and :meth:`finish`
+    says whether every conversion given out was the checked one. When one was not, the caller starts
+    again with checks made at once, so nothing differs from a run that never deferred them."""
+
+    def __init__(self) -> None:
+        self._given: list[tuple[str, bool, Converted]] = []
+        self._job = None
+        self._checked_upto = 0
+        self._ok = True
+
+    def add(self, text: str, python: bool, given: Converted) -> Converted:
+        self._given.append((text, python, given))
+        return given
+
+    def _check(self, upto: int) -> bool:
+        ok = True
+        for text, python, given in self._given[self._checked_upto:upto]:
+            ok = ok and _checked(text, python) == given
+        return ok
+
+    def start(self) -> None:
+        """Check what was given out so far, in the background."""
+        if self._job is not None or not self._given:
+            return
+        from migrate.interrupt import Job
+
+        upto = self._job_upto = len(self._given)
+        self._job = Job(lambda: self._check(upto))
+
+    def finish(self) -> bool:
+        """Wait for the check (what was given out since :meth:`start` is checked now); True when every
+        conversion given out equals the checked one."""
+        ok = True
+        if self._job is not None:
+            ok = self._job.result()
+            self._checked_upto = self._job_upto
+        return ok and self._check(len(self._given))
+
+
+class checks_deferred:
+    """``with checks_deferred() as checks:`` conversions in this thread skip the grid check until
+    ``checks.finish()`` (see :class:`DeferredChecks`)."""
+
+    def __enter__(self) -> DeferredChecks:
+        self._before = getattr(_DEFERRED, "checks", None)
+        _DEFERRED.checks = DeferredChecks()
+        return _DEFERRED.checks
+
+    def __exit__(self, *exc) -> None:
+        _DEFERRED.checks = self._before
+
+
+def start_deferred_checks() -> None:
+    """Start checking this thread's deferred conversions in the background (the lock stage calls it
+    when uv starts resolving: the main thread only waits then)."""
+    later = getattr(_DEFERRED, "checks", None)
+    if later is not None:
+        later.start()
 
 
 def convert_constraint(text: str) -> Converted:
