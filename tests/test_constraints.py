@@ -433,15 +433,26 @@ def test_deferred_conversions_are_the_candidates_and_finish_says_whether_they_we
         checks.start()
         assert checks.finish()
     with checks_deferred() as checks:
-        given = convert_constraint("^1.0 || ^3.0")  # inexact: admits 3.0a1, Poetry does not
-        assert given.exact  # not checked yet
-        assert not checks.finish()
-    assert not convert_constraint("^1.0 || ^3.0").exact  # checked at once outside
-    with checks_deferred() as checks:
-        convert_constraint("^1.0")
-        checks.start()
-        convert_constraint(">=1.5,<1.6 || >=2")  # given out after the background check began
-        assert not checks.finish()
+        # a union is checked at once (the inexact conversions are among the constraints that are not
+        # plain release numbers): not given out unchecked
+        assert not convert_constraint("^1.0 || ^3.0").exact
+        assert checks.finish()
+    # a plain constraint the check would change is caught by finish (none is known: simulated)
+    import migrate.readers.constraints as C
+
+    real = C._checked
+    try:
+        C._checked = lambda text, python: C.Converted("<0") if text == "^7.1" else real(text, python)
+        with checks_deferred() as checks:
+            assert convert_constraint("^7.1").specifier == ">=7.1,<8.0"
+            assert not checks.finish()
+        with checks_deferred() as checks:
+            convert_constraint("^1.0")
+            checks.start()
+            convert_constraint("^7.1")  # given out after the background check began
+            assert not checks.finish()
+    finally:
+        C._checked = real
 
 
 def test_a_plan_whose_conversion_was_not_exact_is_made_again_with_checks(tmp_path, monkeypatch):
@@ -454,7 +465,12 @@ def test_a_plan_whose_conversion_was_not_exact_is_made_again_with_checks(tmp_pat
     real = pipeline._plan
     monkeypatch.setattr(pipeline, "_plan", lambda *a, **k: plans.append(1) or real(*a, **k))
     options = RunOptions(lock=False, codemods=False, repo_files=False)
-    for deps, runs in (('a = "^1.2"\nb = ">=2,<3"\n', 1), ('a = "^1.2"\nb = "^1.0 || ^3.0"\n', 2)):
+    import migrate.readers.constraints as C
+
+    real_check = C._checked  # a plain constraint the check changes (none is known: simulated)
+    monkeypatch.setattr(C, "_checked", lambda text, python: C.Converted(">=7.1,<8.0", False, "simulated")
+                        if text == "^7.1" else real_check(text, python))
+    for deps, runs in (('a = "^1.2"\nb = ">=2,<3"\nc = "^1.0 || ^3.0"\n', 1), ('a = "^1.2"\nb = "^7.1"\n', 2)):
         root = tmp_path / f"p{runs}"
         root.mkdir()
         (root / "pyproject.toml").write_text(
@@ -467,4 +483,4 @@ def test_a_plan_whose_conversion_was_not_exact_is_made_again_with_checks(tmp_pat
         immediate = real(root, options)
         assert result.changes.current("pyproject.toml") == immediate.changes.current("pyproject.toml")
         assert [w.to_json() for w in result.warnings] == [w.to_json() for w in immediate.warnings]
-    assert any(w.code == "MIG003" for w in result.warnings)
+    assert any(w.code == "MIG003" and w.message == "simulated" for w in result.warnings)

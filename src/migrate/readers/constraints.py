@@ -345,9 +345,14 @@ def _candidate(text: str, python: bool) -> tuple[Any, str]:
     return constraint, spec_text
 
 
+#: a constraint of plain release numbers and simple operators (98% of the corpus's): the only kind whose
+#: check waits (the others, where the inexact conversions are, are checked at once)
+_PLAIN = re.compile(r"\s*(?:(?:\^|~=|~|>=|<=|>|<|==)\s*)?v?\d+(?:\.\d+)*\s*(?:,\s*(?:>=|<=|>|<)\s*\d+(?:\.\d+)*\s*)*")
+
+
 def _convert(text: str, python: bool) -> Converted:
     later = getattr(_DEFERRED, "checks", None)
-    if later is None:
+    if later is None or not _PLAIN.fullmatch(text):
         return _checked(text, python)
     constraint, spec_text = _candidate(text, python)
     return later.add(text, python, Converted(spec_text))
@@ -387,10 +392,12 @@ _DEFERRED = threading.local()
 class DeferredChecks:
     """Conversions made without the grid check, checked later (:func:`checks_deferred`).
 
-    The check takes ~0.2 s of CPU for a mid-size project and almost always finds the candidate exact;
-    the lock stage runs it in the background while uv resolves (:meth:`start`), and :meth:`finish`
-    says whether every conversion given out was the checked one. When one was not, the caller starts
-    again with checks made at once, so nothing differs from a run that never deferred them."""
+    The check takes ~0.2 s of CPU for a mid-size project; only constraints of plain release numbers
+    wait for it (``^1.2``, ``>=1,<3``: where no inexact conversion has been seen; unions, wildcards,
+    pre-, post- and local releases are checked at once). The lock stage runs it in the background
+    while uv resolves (:meth:`start`), and :meth:`finish` says whether every conversion given out was
+    the checked one. When one was not, the caller starts again with checks made at once, so nothing
+    differs from a run that never deferred them."""
 
     def __init__(self) -> None:
         self._given: list[tuple[str, bool, Converted]] = []
