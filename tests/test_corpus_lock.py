@@ -54,19 +54,27 @@ def unreachable(root: Path, top: Path | None = None) -> str | None:
     return foreign_source(project, root, top)
 
 
-def foreign_source(project, root: Path, top: Path | None = None, placeholders: list[Path] | None = None) -> str | None:
+def foreign_source(project, root: Path, top: Path | None = None, placeholders: list[Path] | None = None,
+                   git_ok: bool = False) -> str | None:
     """Why some dependency of ``project`` comes from outside the copied folder ``top`` (a git
     repository, a URL, a path outside it or missing from the metadata-only corpus); None: none does.
     With ``placeholders``, files a path dependency's build reads that the corpus did not copy (its
-    README) are added to that list instead (the caller writes them into its copy)."""
+    README) are added to that list instead (the caller writes them into its copy). With ``git_ok``,
+    git dependencies are no reason (the caller stands local repositories in for them)."""
     import re
 
     raw = project.metadata_file.read_text(encoding="utf-8", errors="replace")
-    if re.search(r"git\+|@\s*https?://|\bgit\s*=|\{[^}\n]*\b(url|file)\s*=\s*[\"']https?://", raw):
+    if not git_ok and re.search(r"git\+|\bgit\s*=", raw):
         return "a git/URL dependency"
+    m = re.search(r"@\s*(https?://\S+?)[\"',\s]|\{[^}\n]*\b(?:url|file)\s*=\s*[\"'](https?://[^\"']+)", raw)
+    if m:
+        return f"a URL dependency ({m.group(1) or m.group(2)}): uv --offline fetches no URL" if git_ok \
+            else "a git/URL dependency"
     for dep in project.all_dependencies():
         src = dep.source
-        if dep.direct_url or (src and (src.git or src.url)):
+        if (dep.direct_url and not (git_ok and dep.direct_url.startswith("git+"))) or (src and src.url):
+            return f"{dep.name} is a URL dependency ({dep.direct_url or src.url})"
+        if src and src.git and not git_ok:
             return f"{dep.name} is a git/URL dependency"
         if src and src.path:
             target = (root / src.path).resolve()
@@ -217,6 +225,7 @@ def _unbuildable(project, available: set[str]) -> str | None:
 @pytest.mark.parametrize("top, src", PROJECTS, ids=[p.relative_to(CORPUS).as_posix() for _, p in PROJECTS])
 def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, backend_wheels, offline_env):
     from corpus_wheels import build_folder, complete, locked_dists, simple_index
+    from gitrepos import git_dependencies, git_env, make_repositories, unreproducible
 
     try:
         project = read_project(src, RunOptions())
@@ -224,10 +233,15 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
         pytest.skip(f"does not read: {exc}")
     backends = {canonicalize_name(w.name.split("-")[0]) for w in backend_wheels.iterdir()}
     placeholders: list[Path] = []
-    why = foreign_source(project, src, top, placeholders) or _unbuildable(project, backends)
+    why = foreign_source(project, src, top, placeholders, git_ok=True) or _unbuildable(project, backends)
+    gits = git_dependencies(project)
+    why = why or unreproducible(gits)
     if why:
         pytest.skip(f"not reproducible offline: {why}")
-    dists = complete(locked_dists(src) or [], _project_requirements(project))
+    env = dict(offline_env)
+    if gits:  # local repositories stand in for the remote ones (see gitrepos.py: what is real, what is not)
+        env.update(git_env(make_repositories(gits, tmp_path / "git")))
+    dists = complete(locked_dists(src) or [], _project_requirements(project) + [r for g in gits for r in g.requires])
     wheels = build_folder(tmp_path / "wheels", dists, wheel_cache)
     locked = {canonicalize_name(d.name) for d in dists}
     for wheel in backend_wheels.iterdir():  # unless the lock has its own versions of them
@@ -245,7 +259,7 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
             text = text.replace(f'"{index.url}"', f'"{url}"').replace(f"'{index.url}'", f"'{url}'")
         meta.write_text(text, encoding="utf-8")
     proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
-                       "--allow-dirty", "--format", "json", env=offline_env)
+                       "--allow-dirty", "--format", "json", env=env)
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -253,6 +267,16 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
     failure = report.get("lock", {}).get("failure")
     assert proc.returncode == 0 and failure is None, json.dumps(failure or report.get("error"), indent=1)
     assert (root / "uv.lock").is_file()
+    if gits:  # each git dependency locked from its (stand-in) repository, at the ref the project names
+        import tomllib
+
+        packages = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))["package"]
+        for g in gits:
+            entry = [p for p in packages if canonicalize_name(p["name"]) == canonicalize_name(g.name)]
+            assert entry, f"{g.name} is not in uv.lock"
+            assert any("git" in p["source"] and p["version"] == g.version for p in entry), (g, entry)
+            if g.kind:
+                assert any(f"{g.kind}={g.ref}" in p["source"]["git"] for p in entry), (g, entry)
     # every old pin is kept, unless MIG201 says why (the generic "not available" cannot be the reason:
     # every pinned version is in the folder)
     for changed in report["lock"].get("changed_pins", []):
