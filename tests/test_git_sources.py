@@ -234,3 +234,28 @@ def test_pipenv_editable_path_dependency(tmp_path, wheels):
     assert source["editable"] is True and source["path"] in ("util", "./util")
     util = _locked(root)["util"]
     assert util["version"] == "0.3" and util["source"] == {"editable": "util"}
+
+
+def test_poetry_git_rev_as_short_sha(tmp_path, wheels, repo):
+    """Poetry's ``rev`` may be an abbreviated commit; uv's ``rev`` takes it (it fetches branches and tags and
+    finds the commit among them)."""
+    url, shas = repo
+    short = shas["v1.1"][:10]
+    root = _poetry(tmp_path / "app", f'lib = {{ git = "{url}", rev = "{short}" }}')
+    _migrate(root, wheels)
+    lib = _locked(root)["lib"]
+    assert lib["version"] == "1.1" and lib["source"]["git"] == f"{url}?rev={short}#{shas['v1.1']}"
+
+
+def test_poetry_editable_git_dependency_is_locked_non_editable_with_a_warning(tmp_path, wheels, repo):
+    url, shas = repo
+    root = _poetry(tmp_path / "app", f'lib = {{ git = "{url}", tag = "v1.1", develop = true }}')
+    report = _migrate(root, wheels)
+    assert tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["sources"]["lib"] == {
+        "git": url, "tag": "v1.1"}
+    warned = [w for w in report["warnings"] if w["code"] == "MIG216"]
+    assert len(warned) == 1 and warned[0]["key"].endswith("lib.develop"), report["warnings"]
+    assert _locked(root)["lib"]["version"] == "1.1"
+    # develop = false says what uv does anyway: no warning
+    root = _poetry(tmp_path / "app2", f'lib = {{ git = "{url}", tag = "v1.1", develop = false }}')
+    assert not [w for w in _migrate(root, wheels)["warnings"] if w["code"] == "MIG216"]

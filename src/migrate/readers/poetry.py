@@ -499,6 +499,10 @@ def _dep_source(ctx: _Ctx, spec: dict, key: str) -> DependencySource | None:
             setattr(src, k, str(ctx.expect(spec[k], str, f"{key}.{k}")))
         if "subdirectory" in spec:
             src.subdirectory = str(ctx.expect(spec["subdirectory"], str, f"{key}.subdirectory"))
+        if ctx.expect(spec.get("develop", False), bool, f"{key}.develop"):
+            ctx.project.warn("MIG216", "Poetry installs this git dependency editable (develop = true); uv installs "
+                             "git dependencies non-editable: clone it and use a path dependency to edit it",
+                             key=f"{key}.develop")
     elif kind == "path":
         src.path = value
         develop = spec.get("develop")
