@@ -259,3 +259,33 @@ def test_poetry_editable_git_dependency_is_locked_non_editable_with_a_warning(tm
     # develop = false says what uv does anyway: no warning
     root = _poetry(tmp_path / "app2", f'lib = {{ git = "{url}", tag = "v1.1", develop = false }}')
     assert not [w for w in _migrate(root, wheels)["warnings"] if w["code"] == "MIG216"]
+
+
+@pytest.fixture()
+def local_wheel(tmp_path) -> Path:
+    folder = tmp_path / "my wheels"  # a space: the file:// URL spells it %20
+    folder.mkdir()
+    return build_wheel(folder, "lib", "1.5", "py3-none-any")
+
+
+def test_poetry_url_dependency_to_a_local_file_becomes_a_path_source(tmp_path, wheels, local_wheel):
+    """uv refuses ``file://`` in a ``url`` source ("URL scheme is not allowed"); a path source names the
+    same archive."""
+    root = _poetry(tmp_path / "app", f'lib = {{ url = "{local_wheel.as_uri()}" }}')
+    _migrate(root, wheels)
+    assert tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["sources"]["lib"] == {
+        "path": str(local_wheel)}
+    lib = _locked(root)["lib"]
+    assert lib["version"] == "1.5" and lib["source"] == {"path": str(local_wheel)}
+
+
+def test_pipenv_file_url_with_escapes_becomes_a_path_source(tmp_path, wheels, local_wheel):
+    root = tmp_path / "app"
+    root.mkdir()
+    assert "%20" in local_wheel.as_uri()
+    (root / "Pipfile").write_text(f'[packages]\nlib = {{ file = "{local_wheel.as_uri()}" }}\n\n'
+                                  '[requires]\npython_version = "3.11"\n')
+    _migrate(root, wheels)
+    assert tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["sources"]["lib"] == {
+        "path": str(local_wheel)}
+    assert _locked(root)["lib"]["version"] == "1.5"
