@@ -44,8 +44,9 @@ class GitDep:
 _FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
 
 
-def _locked_git_packages(root: Path) -> dict[str, dict]:
-    """canonical name -> what the old lock knows of its git packages: version, requirements, extras."""
+def locked_source_packages(root: Path, kind: str = "git") -> dict[str, dict]:
+    """canonical name -> what the old lock knows of its packages from a ``kind`` source (``git``, or
+    ``url`` for an archive URL): version, requirements, extras, Requires-Python."""
     out: dict[str, dict] = {}
     if (root / "poetry.lock").is_file():
         import tomllib
@@ -53,7 +54,7 @@ def _locked_git_packages(root: Path) -> dict[str, dict]:
         from migrate.readers.poetry import locked_metadata
 
         for pkg in tomllib.loads((root / "poetry.lock").read_text(encoding="utf-8")).get("package", []):
-            if (pkg.get("source") or {}).get("type") != "git":
+            if (pkg.get("source") or {}).get("type") != kind:
                 continue
             requires, extras, rp = locked_metadata(pkg)
             out[canonicalize_name(pkg["name"])] = {"version": pkg["version"], "requires": requires,
@@ -62,7 +63,7 @@ def _locked_git_packages(root: Path) -> dict[str, dict]:
         data = json.loads((root / "Pipfile.lock").read_text(encoding="utf-8"))
         for section in ("default", "develop"):
             for name, entry in (data.get(section) or {}).items():
-                if isinstance(entry, dict) and "git" in entry:
+                if isinstance(entry, dict) and ("git" if kind == "git" else "file") in entry:
                     version = str(entry.get("version", "")).lstrip("=") or "1.0"
                     out.setdefault(canonicalize_name(name), {"version": version, "requires": [], "extras": [],
                                                              "requires_python": None})
@@ -91,7 +92,7 @@ def git_dependencies(project) -> list[GitDep]:
     Poetry 2 project's own PEP 508 ``name @ git+...`` strings (kept as they are)."""
     import tomllib
 
-    locked = _locked_git_packages(project.root)
+    locked = locked_source_packages(project.root)
     found: list[GitDep] = []
     for dep in project.all_dependencies():
         src = dep.source
