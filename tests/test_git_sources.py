@@ -289,3 +289,35 @@ def test_pipenv_file_url_with_escapes_becomes_a_path_source(tmp_path, wheels, lo
     assert tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["sources"]["lib"] == {
         "path": str(local_wheel)}
     assert _locked(root)["lib"]["version"] == "1.5"
+
+
+@pytest.mark.parametrize("kind", ["poetry", "pipenv"])
+def test_remote_archive_url_dependency_locks_from_that_url(tmp_path, wheels, kind):
+    """Poetry ``{ url = "https://…/v1.2.zip" }`` and Pipenv ``{ file = "https://…" }`` lock from the URL they
+    name. uv --offline fetches no URL, so uv runs online with every request sent to a local proxy that
+    answers for that URL's host only (tests/urlproxy.py)."""
+    from urlproxy import ArchiveProxy, stand_in_archive
+
+    url = "https://github.com/example/lib/archive/refs/tags/v1.2.zip"
+    text, module = _pyproject(GitDep("lib", "", version="1.2", requires=["helper>=1"]))
+    archive = stand_in_archive(tmp_path / "archive", url, text, module)
+    root = tmp_path / "app"
+    if kind == "poetry":
+        _poetry(root, f'lib = {{ url = "{url}" }}')
+    else:
+        root.mkdir()
+        (root / "Pipfile").write_text(f'[packages]\nlib = {{ file = "{url}" }}\n\n[requires]\npython_version = "3.11"\n')
+    with ArchiveProxy({url: archive}, tmp_path / "cert") as proxy:
+        proc = run_migrate("run", str(root), "--index-url", proxy.index_url, "--find-links", str(wheels),
+                           "--no-codemods", "--allow-dirty", "--format", "json", env=proxy.env())
+        served = list(proxy.served)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    if kind == "poetry":
+        assert data["tool"]["uv"]["sources"]["lib"] == {"url": url}
+    else:
+        assert data["project"]["dependencies"] == [f"lib @ {url}"]
+    locked = _locked(root)
+    assert locked["lib"]["version"] == "1.2" and locked["lib"]["source"] == {"url": url}
+    assert locked["helper"]["version"] == "1.0"
+    assert set(served) == {url}
