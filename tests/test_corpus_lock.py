@@ -202,8 +202,8 @@ def _unbuildable(project, available: set[str]) -> str | None:
     time (``dynamic``) by a build requirement that is not among the ``available`` wheels."""
     import tomllib
 
-    if project.metadata_file.name != "pyproject.toml":
-        return None
+    if project.metadata_file.name != "pyproject.toml" or not project.package:
+        return None  # not packaged: uv never builds it
     data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
     dynamic = set(data.get("project", {}).get("dynamic", [])) | set(project.dynamic)
     if "version" not in dynamic:
