@@ -90,6 +90,7 @@ def version_for(spec: SpecifierSet) -> str:
         rel = list(v.release)
         candidates.add(v)
         candidates.add(Version(".".join(map(str, rel + [1]))))
+        candidates.add(Version(".".join(map(str, rel + [0, 1]))))  # just above it (">2,<2.1")
         for i in range(len(rel)):
             bumped = rel[:i] + [rel[i] + 1]
             candidates.add(Version(".".join(map(str, bumped))))
@@ -97,6 +98,7 @@ def version_for(spec: SpecifierSet) -> str:
             if rel[i] > 0:
                 lower = rel[:i] + [rel[i] - 1] + [99] * (len(rel) - i - 1)
                 candidates.add(Version(".".join(map(str, lower))))
+                candidates.add(Version(".".join(map(str, lower + [1]))))
     good = [v for v in candidates if spec.contains(v, prereleases=True)]
     final = [v for v in good if not v.is_prerelease]
     if not (final or good):
@@ -137,6 +139,16 @@ def complete(dists: list[Dist], requirements: list[str]) -> list[Dist]:
             if m and canonicalize_name(m.group(1)) in extras:
                 wanted.append(r.split(";")[0])
     out = list(dists)
+    # every requirement on a name, so that a new version satisfies all of them where one can (the index
+    # has 1.4.x for both "<2" and ">=1.4", not only 1.0 and 2024.1)
+    together: dict[str, list[SpecifierSet]] = {}
+    for text in wanted:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if not req.url:
+            together.setdefault(canonicalize_name(req.name), []).append(req.specifier)
     for text in wanted:
         try:
             req = Requirement(text)
@@ -147,10 +159,21 @@ def complete(dists: list[Dist], requirements: list[str]) -> list[Dist]:
         name = canonicalize_name(req.name)
         if _satisfied(name, req.specifier, by_name):
             continue
+        spec = req.specifier
         try:
-            extra = Dist(req.name, version_for(req.specifier), extras=tuple(sorted(req.extras)))
+            version = version_for(spec)
         except ValueError:
             continue  # admits nothing: uv will say so
+        for other in together[name]:  # each other requirement it can satisfy too (in the order seen)
+            try:
+                version = version_for(spec & other)
+                spec &= other
+            except ValueError:
+                pass
+        try:
+            extra = Dist(req.name, version, extras=tuple(sorted(req.extras)))
+        except ValueError:
+            continue
         by_name.setdefault(name, []).append(extra)
         out.append(extra)
     return out

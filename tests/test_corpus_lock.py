@@ -10,6 +10,7 @@ with ``migrate batch`` over the same corpus (see "Locking real projects").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -54,19 +55,22 @@ def unreachable(root: Path, top: Path | None = None) -> str | None:
     return foreign_source(project, root, top)
 
 
-def foreign_source(project, root: Path, top: Path | None = None, placeholders: list[Path] | None = None) -> str | None:
+def foreign_source(project, root: Path, top: Path | None = None, placeholders: list[Path] | None = None,
+                   stand_ins: bool = False) -> str | None:
     """Why some dependency of ``project`` comes from outside the copied folder ``top`` (a git
     repository, a URL, a path outside it or missing from the metadata-only corpus); None: none does.
     With ``placeholders``, files a path dependency's build reads that the corpus did not copy (its
-    README) are added to that list instead (the caller writes them into its copy)."""
+    README) are added to that list instead (the caller writes them into its copy). With ``stand_ins``,
+    git and URL dependencies are no reason (the caller stands local repositories and a local server
+    in for them: gitrepos.py, urlproxy.py)."""
     import re
 
     raw = project.metadata_file.read_text(encoding="utf-8", errors="replace")
-    if re.search(r"git\+|@\s*https?://|\bgit\s*=|\{[^}\n]*\b(url|file)\s*=\s*[\"']https?://", raw):
+    if not stand_ins and re.search(r"git\+|@\s*https?://|\bgit\s*=|\{[^}\n]*\b(url|file)\s*=\s*[\"']https?://", raw):
         return "a git/URL dependency"
     for dep in project.all_dependencies():
         src = dep.source
-        if dep.direct_url or (src and (src.git or src.url)):
+        if not stand_ins and (dep.direct_url or (src and (src.git or src.url))):
             return f"{dep.name} is a git/URL dependency"
         if src and src.path:
             target = (root / src.path).resolve()
@@ -198,8 +202,8 @@ def _unbuildable(project, available: set[str]) -> str | None:
     time (``dynamic``) by a build requirement that is not among the ``available`` wheels."""
     import tomllib
 
-    if project.metadata_file.name != "pyproject.toml":
-        return None
+    if project.metadata_file.name != "pyproject.toml" or not project.package:
+        return None  # not packaged: uv never builds it
     data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
     dynamic = set(data.get("project", {}).get("dynamic", [])) | set(project.dynamic)
     if "version" not in dynamic:
@@ -217,6 +221,8 @@ def _unbuildable(project, available: set[str]) -> str | None:
 @pytest.mark.parametrize("top, src", PROJECTS, ids=[p.relative_to(CORPUS).as_posix() for _, p in PROJECTS])
 def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, backend_wheels, offline_env):
     from corpus_wheels import build_folder, complete, locked_dists, simple_index
+    from gitrepos import _pyproject, git_dependencies, git_env, make_repositories, unreproducible
+    from urlproxy import ArchiveProxy, stand_in_archive, unservable, url_dependencies
 
     try:
         project = read_project(src, RunOptions())
@@ -224,10 +230,16 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
         pytest.skip(f"does not read: {exc}")
     backends = {canonicalize_name(w.name.split("-")[0]) for w in backend_wheels.iterdir()}
     placeholders: list[Path] = []
-    why = foreign_source(project, src, top, placeholders) or _unbuildable(project, backends)
+    why = foreign_source(project, src, top, placeholders, stand_ins=True) or _unbuildable(project, backends)
+    gits, urls = git_dependencies(project), url_dependencies(project)
+    why = why or unreproducible(gits) or unservable(urls)
     if why:
         pytest.skip(f"not reproducible offline: {why}")
-    dists = complete(locked_dists(src) or [], _project_requirements(project))
+    env = dict(offline_env)
+    if gits:  # local repositories stand in for the remote ones (see gitrepos.py: what is real, what is not)
+        env.update(git_env(make_repositories(gits, tmp_path / "git")))
+    dists = complete(locked_dists(src) or [], _project_requirements(project)
+                     + [r for g in gits + urls for r in g.requires])
     wheels = build_folder(tmp_path / "wheels", dists, wheel_cache)
     locked = {canonicalize_name(d.name) for d in dists}
     for wheel in backend_wheels.iterdir():  # unless the lock has its own versions of them
@@ -244,8 +256,18 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
         for index in project.indexes:
             text = text.replace(f'"{index.url}"', f'"{url}"').replace(f"'{index.url}'", f"'{url}'")
         meta.write_text(text, encoding="utf-8")
-    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
-                       "--allow-dirty", "--format", "json", env=offline_env)
+    args = ["--offline"]
+    with contextlib.ExitStack() as stack:
+        if urls:  # uv --offline fetches no URL: every request goes to a local proxy that serves the archives
+            routes = {}
+            for u in urls:
+                text, module = _pyproject(u)
+                routes[u.url.split("#")[0]] = stand_in_archive(tmp_path / "archives" / u.name, u.url, text, module)
+            proxy = stack.enter_context(ArchiveProxy(routes, tmp_path / "cert"))
+            env.update(proxy.env())
+            args = ["--index-url", proxy.index_url]
+        proc = run_migrate("run", str(root), *args, "--find-links", str(wheels), "--no-codemods",
+                           "--allow-dirty", "--format", "json", env=env)
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -253,6 +275,24 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
     failure = report.get("lock", {}).get("failure")
     assert proc.returncode == 0 and failure is None, json.dumps(failure or report.get("error"), indent=1)
     assert (root / "uv.lock").is_file()
+    if gits:  # each git dependency locked from its (stand-in) repository, at the ref the project names
+        import tomllib
+
+        packages = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))["package"]
+        for g in gits:
+            entry = [p for p in packages if canonicalize_name(p["name"]) == canonicalize_name(g.name)]
+            assert entry, f"{g.name} is not in uv.lock"
+            assert any("git" in p["source"] and p["version"] == g.version for p in entry), (g, entry)
+            if g.kind:
+                assert any(f"{g.kind}={g.ref}" in p["source"]["git"] for p in entry), (g, entry)
+    if urls:  # each URL dependency locked from its (stand-in) archive
+        import tomllib
+
+        packages = tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))["package"]
+        for u in urls:
+            assert any(canonicalize_name(p["name"]) == canonicalize_name(u.name) and p["version"] == u.version
+                       and p["source"].get("url") == u.url for p in packages), (u, packages)
+        assert sorted(set(proxy.served)) == sorted(routes)
     # every old pin is kept, unless MIG201 says why (the generic "not available" cannot be the reason:
     # every pinned version is in the folder)
     for changed in report["lock"].get("changed_pins", []):

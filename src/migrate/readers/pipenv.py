@@ -485,7 +485,9 @@ def _file_dependency(project: Project, dep: Dependency, value: Any, key: str) ->
                          key=f"{key}.version", path=PIPFILE)
             dep.specifier = ""
     else:
-        path = value[len("file://"):] if value.startswith("file://") else value
+        from migrate.readers.poetry import file_url_path
+
+        path = file_url_path(value) if value.startswith("file:") else value
         dep.source = DependencySource(path=path)
     return dep
 

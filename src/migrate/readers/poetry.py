@@ -499,6 +499,10 @@ def _dep_source(ctx: _Ctx, spec: dict, key: str) -> DependencySource | None:
             setattr(src, k, str(ctx.expect(spec[k], str, f"{key}.{k}")))
         if "subdirectory" in spec:
             src.subdirectory = str(ctx.expect(spec["subdirectory"], str, f"{key}.subdirectory"))
+        if ctx.expect(spec.get("develop", False), bool, f"{key}.develop"):
+            ctx.project.warn("MIG216", "Poetry installs this git dependency editable (develop = true); uv installs "
+                             "git dependencies non-editable: clone it and use a path dependency to edit it",
+                             key=f"{key}.develop")
     elif kind == "path":
         src.path = value
         develop = spec.get("develop")
@@ -506,7 +510,11 @@ def _dep_source(ctx: _Ctx, spec: dict, key: str) -> DependencySource | None:
             if ctx.expect(develop, bool, f"{key}.develop"):
                 src.editable = True
     elif kind == "url":
-        src.url = value
+        local = file_url_path(value)
+        if local is not None:  # uv refuses file:// in a url source ("URL scheme is not allowed"): a path
+            src.path = local
+        else:
+            src.url = value
     else:
         src.index = value
     for k in ("branch", "tag", "rev"):
@@ -515,6 +523,19 @@ def _dep_source(ctx: _Ctx, spec: dict, key: str) -> DependencySource | None:
     if "develop" in spec and kind not in ("path", "git"):
         raise ctx.error(f"{key}.develop", "'develop' only applies to path dependencies")
     return src
+
+
+def file_url_path(url: str) -> str | None:
+    """The local path a ``file:`` URL names (percent-escapes decoded); None for any other URL."""
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    if not url.strip().lower().startswith("file:"):
+        return None
+    parsed = urlparse(url.strip())
+    if parsed.netloc not in ("", "localhost"):  # `file://./dist/x.tar.gz`: a relative path, as Pipenv reads it
+        return url2pathname(url.strip()[len("file://"):])
+    return url2pathname(parsed.path)
 
 
 def git_url(url: str) -> str:
