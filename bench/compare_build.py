@@ -148,9 +148,30 @@ def requirement_sets(a: list[str], b: list[str]) -> tuple[list[str], list[str]]:
         return (canonicalize_name(r.name), tuple(sorted(canonicalize_name(e) for e in r.extras)), url,
                 admitted, _marker_table(r.marker))
 
-    ka = {key(Requirement(t)): t for t in a}
-    kb = {key(Requirement(t)): t for t in b}
-    return sorted(t for k, t in ka.items() if k not in kb), sorted(t for k, t in kb.items() if k not in ka)
+    def merged(texts):
+        """requirement without its marker -> where it applies (the union of its lines' truth tables): one
+        line ``x; extra == "a" or extra == "b"`` is the same as two lines, one per extra."""
+        out: dict = {}
+        lines: dict = {}
+        for t in texts:
+            *k, table = key(Requirement(t))
+            k = tuple(k)
+            old = out.get(k)
+            out[k] = table if old is None else _union(old, table)
+            lines.setdefault(k, []).append(t)
+        return out, lines
+
+    ma, la = merged(a)
+    mb, lb = merged(b)
+    only_a = sorted(t for k in ma if mb.get(k) != ma[k] for t in la[k])
+    only_b = sorted(t for k in mb if ma.get(k) != mb[k] for t in lb[k])
+    return only_a, only_b
+
+
+def _union(x: str, y: str) -> str:
+    if "always" in (x, y):
+        return "always"
+    return "".join("1" if "1" in (p, q) else "0" for p, q in zip(x, y))
 
 
 def raw_requires(wheel: Path) -> list[str]:
