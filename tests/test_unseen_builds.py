@@ -43,3 +43,19 @@ def test_src_package_with_a_root_glob_and_a_missing_include(tmp_path, wheelhouse
     assert wheel["sources"] == {"src/": ""} and "force-include" not in wheel
     out = proc.stdout + proc.stderr
     assert "MIG014" in out and "py.typed" in out  # the include Poetry ignores is named, not dropped silently
+
+
+@pytest.mark.slow
+def test_opaque_setup_py_builds_after_migrating(tmp_path, wheelhouse):
+    """legit's shape: a Pipenv project whose ``setup()`` takes a ``**settings`` dict (every field dynamic)."""
+    src = BUILD / "setuppy-opaque-settings"
+    before_wheel = uv_build_wheel(src, wheelhouse, tmp_path / "before")
+    root = tmp_path / "migrated"
+    shutil.copytree(src, root)
+    proc = run_migrate("run", str(root), "--no-lock", "--no-codemods", "--allow-dirty")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert "dependencies" in project["dynamic"] and "license-files" not in project["dynamic"]
+    after_wheel = uv_build_wheel(root, wheelhouse, tmp_path / "after")
+    assert wheel_facts(before_wheel)["entry-points"] == {"console_scripts": {"opaque": "opaque_pkg.cli:main"}}
+    assert compare(before_wheel, after_wheel) == []
