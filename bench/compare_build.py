@@ -229,7 +229,7 @@ def _content(wheel: Path, name: str) -> bytes:
 
 def tool_result(name: str, migrate_cmd: list, checkout: Path, work: Path, ref: Path | None,
                 poetry_wheel: Path | None = None) -> dict:
-    root = copy_checkout(checkout, work / name)
+    root = copy_checkout(checkout, work / name / checkout.name)  # the folder name may name the project
     res: dict = {"tool": name}
     rc, text, secs = run([*migrate_cmd, root], cwd=root)
     res["migrate_rc"], res["migrate_s"] = rc, round(secs, 1)
@@ -283,7 +283,7 @@ def main() -> int:
                             text=True).stdout.strip()
     out: dict = {"repository": str(checkout), "commit": commit}
 
-    ref_root = copy_checkout(checkout, work / "reference")
+    ref_root = copy_checkout(checkout, work / "reference" / checkout.name)
     ref, text = uv_build(ref_root, work / "reference-dist")
     out["reference_built"] = ref is not None
     if ref is None:
@@ -297,7 +297,7 @@ def main() -> int:
     poetry_wheel = None
     if args.poetry and ref is not None and "[tool.poetry" in (checkout / "pyproject.toml").read_text() \
             if (checkout / "pyproject.toml").is_file() else False:
-        proot = copy_checkout(checkout, work / "poetry-build")
+        proot = copy_checkout(checkout, work / "poetry-build" / checkout.name)
         rc, text, _ = run([args.poetry, "build", "-f", "wheel", "--no-interaction", "-o", work / "poetry-dist"],
                           cwd=proot)
         wheels = sorted((work / "poetry-dist").glob("*.whl"))
