@@ -484,3 +484,13 @@ def test_fixture_pymisp():
     assert reqs(p.dependencies) == ["pymispwarninglists", 'lief>=0.10.0.dev0; python_version >= "3.5"']
     assert codes(p) == {("MIG102", "packages.pymisp.extras"), ("MIG102", "packages.pymispwarninglists.editable")}
     assert "pymisp" not in {x.name for x in p.pins}  # the project itself is not pinned
+
+
+def test_the_first_pipfile_lock_format_pins_too(tmp_path):
+    """Pipenv's first lock format (2017, e.g. amitt001/delegator.py): ``"name": "==1.2.3"``, no objects;
+    it was refused as malformed before."""
+    (tmp_path / "Pipfile.lock").write_text(json.dumps({
+        "default": {"pexpect": "==4.2.1", "ptyprocess": "==0.5.1"}, "develop": {},
+        "_meta": {"sources": [{"url": "https://pypi.org/", "verify_ssl": True}], "requires": {}}}))
+    pins = read_pipfile_lock(tmp_path / "Pipfile.lock")
+    assert [(p.name, p.version, p.marker) for p in pins] == [("pexpect", "4.2.1", None), ("ptyprocess", "0.5.1", None)]

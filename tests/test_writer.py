@@ -194,6 +194,7 @@ def test_non_poetry_backend_is_kept(tmp_path):
 def test_include_default_format_follows_poetry_core_version(tmp_path, core, expected):
     (tmp_path / "inc").mkdir()
     (tmp_path / "inc" / "__init__.py").write_text("")
+    (tmp_path / "x.txt").write_text("x")  # an include matching no file is left out (MIG014)
     _, data = migrate(tmp_path, f"""
         [tool.poetry]
         name = "inc"

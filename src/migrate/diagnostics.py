@@ -29,6 +29,8 @@ WARNING_CODES: dict[str, str] = {
     "MIG010": "setuptools metadata not converted exactly by --to-pep621; left to setup.py/setup.cfg (dynamic)",
     "MIG011": "invalid key in an existing [project] table repaired",
     "MIG012": "no package found the way Poetry finds one; the project is not packaged (tool.uv.package = false)",
+    "MIG013": "poetry-dynamic-versioning's version substitution became hatchling's version build hook (edits the file in place at build)",
+    "MIG014": "Poetry include path matches no file (Poetry ignores it): not written as a hatchling force-include",
     "MIG101": "Pipenv [scripts] entry has no uv equivalent",
     "MIG102": "Pipenv setting has no uv equivalent",
     "MIG110": "Pipfile [packages] of a package go to a default dependency group, not into its requirements",

@@ -548,11 +548,6 @@ def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> N
             has_file = True
         if spec.to:
             sources[path] = f"{spec.to.rstrip('/')}/{spec.include}"
-    if has_file or sources:
-        # only-include keeps the "from" folder in the wheel path unless sources strips it
-        for spec in build.packages:
-            if spec.from_ and not spec.to and (not spec.formats or "wheel" in spec.formats):
-                sources.setdefault(spec.from_.rstrip("/") + "/", "")
     wheel_include: list[str] = []
     wheel_artifacts: list[str] = []
     force: dict[str, str] = {}
@@ -566,6 +561,13 @@ def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> N
             if inside:
                 wheel_artifacts.append(f.path)
             elif not _has_glob(f.path):
+                if not (p.root / f.path).exists():
+                    # Poetry skips an include that matches nothing; hatchling's force-include fails the build
+                    warnings.append(Diagnostic(
+                        "MIG014", f"include {f.path!r} matches no file (Poetry ignores it): not written to the "
+                        "wheel's force-include, where hatchling would fail the build", path=PYPROJECT,
+                        key="tool.hatch.build.targets.wheel.force-include"))
+                    continue
                 force[f.path] = f.path
             else:
                 prefix = _static_prefix(f.path)
@@ -577,10 +579,21 @@ def _hatch_config(doc: Any, p: Project, build: BuildConfig, warnings: list) -> N
                         wheel_patterns.append(f"/{prefix}/**")
                     wheel_patterns.append("!/" + f.path.lstrip("/"))
                     continue
-                wheel_include.append(f.path)
+                # a glob at the root (``*.md``): hatchling's only-include takes paths, not globs, so the files it
+                # matches now are listed (what Poetry puts in the wheel today; a new match must be added by hand)
+                matched = sorted(m.relative_to(p.root).as_posix() for m in p.root.glob(f.path.lstrip("/"))
+                                 if ".git" not in m.relative_to(p.root).parts)
+                wheel_include.extend(m for m in matched if m not in wheel_include)
                 warnings.append(Diagnostic(
-                    "MIG007", f"wheel include glob {f.path!r} outside the packages: check the wheel's content",
-                    path=PYPROJECT, key="tool.hatch.build.targets.wheel.include"))
+                    "MIG007", f"wheel include glob {f.path!r} outside the packages: hatchling's only-include takes "
+                    f"paths, so the {len(matched)} it matches now are listed ({', '.join(matched[:5])}"
+                    f"{', …' if len(matched) > 5 else ''}); add a new matching file by hand",
+                    path=PYPROJECT, key="tool.hatch.build.targets.wheel.only-include"))
+    if has_file or sources or wheel_include:
+        # only-include keeps the "from" folder in the wheel path unless sources strips it
+        for spec in build.packages:
+            if spec.from_ and not spec.to and (not spec.formats or "wheel" in spec.formats):
+                sources.setdefault(spec.from_.rstrip("/") + "/", "")
     excludes = [f.path for f in build.exclude if "wheel" in f.formats]
     sdist_excludes = [f.path for f in build.exclude if "sdist" in f.formats]
     if not (wheel_paths or sdist_extra or force or excludes or sdist_excludes or wheel_include):

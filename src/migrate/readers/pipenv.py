@@ -557,6 +557,8 @@ def read_pipfile_lock(path: Path) -> list[Pin]:
             raise MigrateError(f"expected an object of packages, got {describe(entries)}", path=LOCK, key=category)
         for name, entry in entries.items():
             key = f"{category}.{name}"
+            if isinstance(entry, str) and entry.startswith("=="):
+                entry = {"version": entry}  # the first Pipfile.lock format (Pipenv 3, 2017): "name": "==1.2.3"
             if not isinstance(entry, dict):
                 raise MigrateError(f"expected an object, got {describe(entry)}", path=LOCK, key=key)
             version = entry.get("version")

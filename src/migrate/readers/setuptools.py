@@ -60,6 +60,10 @@ _PEP621_ORDER = ("version", "description", "readme", "requires-python", "license
                  "dependencies", "optional-dependencies")
 
 
+#: dynamic fields setuptools computes even when setup() does not set them (no "No configuration found" error)
+_ALWAYS_COMPUTED = {"version", "entry-points", "scripts", "gui-scripts"}
+
+
 class _Computed:
     """A value setuptools computes at build time (not a literal we can read)."""
 
@@ -80,6 +84,9 @@ class SetuptoolsMetadata:
     opaque: bool = False
     #: where each keyword came from ("setup.py" / "setup.cfg")
     origin: dict[str, str] = field(default_factory=dict)
+    #: for an opaque setup() fed from a dict built in setup.py itself (``settings.update(name=…)``,
+    #: ``setup(**settings)``): every keyword name setup.py mentions; None when the source is out of sight
+    mentioned: set[str] | None = None
 
     @property
     def name(self) -> str | None:
@@ -98,12 +105,21 @@ class SetuptoolsMetadata:
         """Every PEP 621 field setuptools provides (name never: PEP 621 forbids a dynamic name)."""
         found: set[str] = set()
         keys = _FIELDS if self.opaque else [k for k in self.values if k in _FIELDS]
+        if self.opaque and self.mentioned is not None:
+            # setuptools fails the build for a dynamic field setup() does not set (except the ones it always
+            # computes), and drops one it sets that `dynamic` does not list: list what setup.py mentions
+            keys = [k for k in _FIELDS if k in self.values or k in self.mentioned
+                    or set(_FIELDS[k]) <= _ALWAYS_COMPUTED]
         for key in keys:
             if key == "entry_points" and not self.opaque and not self.computed(key):
                 found.update(_entry_point_fields(self.values[key]))
             else:
                 found.update(_FIELDS[key])
         found.discard("name")
+        # setuptools reads license_files from setup.py/setup.cfg whatever `dynamic` says ("license-files is not
+        # considered in the context of dynamic"), and listing it there fails the build (setuptools 84:
+        # KeyError 'license-files'; found on kennethreitz/legit, whose setup() takes a **settings dict)
+        found.discard("license-files")
         return [f for f in _PEP621_ORDER if f in found and f not in exclude]
 
     def static_fields(self) -> tuple[dict[str, Any], list[str]]:
@@ -148,6 +164,8 @@ def read_setuptools(root: Path) -> SetuptoolsMetadata | None:
         meta.files.append("setup.py")
         values, opaque = _read_setup_py(py)
         meta.opaque = opaque
+        if opaque:
+            meta.mentioned = _mentioned_keywords(py)
         for key, value in values.items():
             meta.values[key] = value
             meta.origin[key] = "setup.py"
@@ -252,6 +270,42 @@ def _read_setup_py(path: Path) -> tuple[dict[str, Any], bool]:
     if call.args:
         opaque = True
     return values, opaque
+
+
+def _mentioned_keywords(path: Path) -> set[str] | None:
+    """Keyword names setup.py gives its opaque setup(): keyword arguments, string dict keys and string
+    subscripts anywhere in the file — when every ``**spread`` of the setup() call is a name assigned in this
+    file (not imported, not a call); else None (what setup() gets is out of sight)."""
+    tree = ast.parse(path.read_bytes().decode("utf-8"))
+    call = _find_setup_call(tree)
+    if call is None or call.args:
+        return None
+    literal: dict[str, bool] = {}  # name -> every assignment is a dict display or dict(...)
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            is_dict = isinstance(node.value, ast.Dict) or (
+                isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+                and node.value.func.id == "dict")
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    literal[t.id] = literal.get(t.id, True) and is_dict
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update((a.asname or a.name).split(".")[0] for a in node.names)
+    for kw in call.keywords:
+        if kw.arg is None and not (isinstance(kw.value, ast.Name) and literal.get(kw.value.id)
+                                   and kw.value.id not in imported):
+            return None
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg:
+            out.add(node.arg)
+        elif isinstance(node, ast.Dict):
+            out.update(k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str):
+            out.add(node.slice.value)
+    return out
 
 
 def _is_setup(node: ast.Call) -> bool:
