@@ -992,7 +992,11 @@ def _lock_stage(ctx) -> None:
 
         lock_stage_check(ctx, entries, packages, client, ft_python)
         kept, changed = _settle_early_fixes(entries) if run.fixed else ([], [])
-        fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
+        from migrate.lock.dependents import dependent_moves, is_dependent_fix  # a blocker's dependent moves
+
+        dependent_moves(entries, stage / UV_LOCK, target.abi, target.version, client, requirements)
+        fixes = [e for e in entries if (e["status"] in ("blocker", "sdist-only") or is_dependent_fix(e))
+                 and e.get("fix")]
         if early and not run.fixed:
             # uv could not resolve them with the pins: this second resolution tries them again
             # (those uv cannot satisfy are dropped and said so)
