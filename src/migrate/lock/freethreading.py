@@ -514,9 +514,6 @@ def readiness_warnings(entries: list[dict[str, Any]], target: str, abi: str,
         reason = next(e["error"] for e in entries if e.get("error", "").startswith(url + ": "))
         out.append(Diagnostic("MIG230", f"the package index did not answer ({reason}): readiness of {shown} "
                               "is unknown and nothing was moved", path=path))
-    from migrate.lock.dependents import dependent_warnings
-
-    out += dependent_warnings(entries, abi, path=path)
     if advice and advice["ready"]:
         out.append(Diagnostic("MIG235", f"with --target {advice['target']}, {advice['ready']} of "
                               f"{advice['blockers']} blockers have free-threaded wheels", path=path))
