@@ -181,3 +181,11 @@ def test_pypi_metadata_of_mypy():
     client = IndexClient()
     assert any(r.startswith("ast-serialize") for r in requires_dist(client, "mypy", "2.0.0"))
     assert not any(r.startswith("ast-serialize") for r in requires_dist(client, "mypy", "1.19.1"))
+
+
+def test_a_wheel_without_a_metadata_file_is_read_for_its_requirements(wheels):
+    from migrate.lock.dependents import _wheel_requires
+
+    data = next(wheels.glob("tool-2.0-*.whl")).read_bytes()
+    assert _wheel_requires(data) == ["helper", "blocker>=1.0"]
+    assert _wheel_requires(b"not a zip") is None

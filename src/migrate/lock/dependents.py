@@ -114,14 +114,34 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
     wheels = [f for f in _page(base, name, timeout)
               if str(f["filename"]).endswith(".whl") and version_of(str(f["filename"])) == version
               and f.get("url") and _may_have_metadata(f)]
-    # a pure wheel's metadata first (the same for every platform in practice)
-    wheels.sort(key=lambda f: not str(f["filename"]).endswith("-none-any.whl"))
+    # a pure wheel's metadata first (the same for every platform in practice), then the smallest
+    wheels.sort(key=lambda f: (not str(f["filename"]).endswith("-none-any.whl"), f.get("size") or 0))
     for f in wheels[:2]:
-        url = urljoin(f"{base}/{canonicalize_name(name)}/", str(f["url"]).split("#", 1)[0]) + ".metadata"
-        body = _get(url, None, timeout)
+        url = urljoin(f"{base}/{canonicalize_name(name)}/", str(f["url"]).split("#", 1)[0])
+        body = _get(url + ".metadata", None, timeout)
         if body:
             return _parse_metadata(body.decode("utf-8", "replace"))
+        # no metadata file (an index without PEP 658, a mirror that lacks it): a small wheel is read
+        if isinstance(f.get("size"), int) and f["size"] <= _WHEEL_LIMIT:
+            found = _wheel_requires(_get(url, None, timeout))
+            if found is not None:
+                return found
     return None
+
+
+#: the largest wheel downloaded for its METADATA when the index has no ``.metadata`` file
+_WHEEL_LIMIT = 5_000_000
+
+
+def _wheel_requires(data: bytes) -> list[str] | None:
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            meta = next((n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+            return _parse_metadata(zf.read(meta).decode("utf-8", "replace")) if meta else None
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return None
 
 
 def requires_dist(client, name: str, version: str, index: str | None = None) -> list[str] | None:
@@ -243,21 +263,29 @@ def _candidates(by_version: dict[Version, list[str]], current: Version, spec: Sp
 
 
 def _search(client, name: str, version: str, index: str | None, blocked: set[str], python: str, abi: str,
-            extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int]:
+            extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int, bool]:
     """The first candidate version of ``name`` (see :func:`_candidates`) whose files are ready and that
-    requires none of ``blocked``; and how many versions' metadata could not be read."""
+    requires none of ``blocked``; how many versions' metadata could not be read; whether the search
+    stopped at :data:`MAX_TRIED` versions."""
     by_version = _by_version(client, name, index)
-    unknown = 0
+    unknown = tried = 0
     for v in _candidates(by_version, Version(version), spec):
         if v == Version(version) or not _ready(by_version[v], abi):
             continue
+        if tried == MAX_TRIED:
+            return None, unknown, True
+        tried += 1
         reqs = requires_dist(client, name, str(v), index)
         if reqs is None:
             unknown += 1
             continue
         if not requires_any(reqs, blocked, python, extras):
-            return v, unknown
-    return None, unknown
+            return v, unknown, False
+    return None, unknown, False
+
+
+#: versions of one dependent whose metadata is read at most (nearest first)
+MAX_TRIED = 12
 
 
 def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python: str, client,
@@ -299,7 +327,7 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
         if entry is None or entry.get("fix"):
             continue
         index = _index_of(pkg, lock_path)
-        names = ", ".join(sorted(blocked))
+        names = _names(sorted(blocked))
         groups = _groups(raw, name)
         for b in blocked:
             stuck[b].setdefault("dependents", []).append(f"{entry['name']} {version}")
@@ -309,10 +337,10 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
         except InvalidSpecifier:
             spec = SpecifierSet("")
         try:
-            found, unknown = _search(client, name, version, index, blocked, python, abi, extras, spec)
+            found, unknown, capped = _search(client, name, version, index, blocked, python, abi, extras, spec)
             outside = None
             if found is None and str(spec):
-                outside, _ = _search(client, name, version, index, blocked, python, abi, extras, SpecifierSet(""))
+                outside, _, _ = _search(client, name, version, index, blocked, python, abi, extras, SpecifierSet(""))
         except IndexUnavailable as exc:
             entry["dependent_error"] = str(exc)
             continue
@@ -321,16 +349,20 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
         if found is None:
             if outside is not None:
                 entry["dependent_excluded"] = {"constraint": raw_spec, "first": str(outside)}
-            elif unknown:
-                entry["dependent_unknown"] = unknown
+            else:
+                if unknown:
+                    entry["dependent_unknown"] = unknown
+                if capped:
+                    entry["dependent_tried"] = MAX_TRIED
             continue
         current = Version(version)
         direction = "downgrade" if found < current else "upgrade"
         entry["fix"] = f"{entry['name']}=={found}"
         entry["move"] = {"to": str(found), "direction": direction, "major": found.major != current.major}
         nearest = "the newest" if direction == "downgrade" else "the nearest newer one"
-        entry["fix_reason"] = (f"free-threading: {entry['name']} {version} requires {names}, which has no "
-                               f"{abi} build in any version; {found} is {nearest} without it")
+        entry["fix_reason"] = (f"free-threading: {entry['name']} {version} requires {names}, which "
+                               f"{_has(sorted(blocked))} no {abi} build in any version; {found} is {nearest} "
+                               "without it")
         out.append(entry)
     return out
 
@@ -358,8 +390,16 @@ def is_dependent_fix(entry: dict[str, Any]) -> bool:
     return bool(entry.get("for_blocker") and entry.get("fix"))
 
 
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _has(names: list[str]) -> str:
+    return "has" if len(names) == 1 else "have"
+
+
 def _where(entry: dict[str, Any]) -> str:
-    groups = entry.get("groups") or []
+    groups = ["the project's dependencies" if g == "main" else g for g in entry.get("groups") or []]
     return f" (required from: {', '.join(groups)})" if groups else ""
 
 
@@ -370,13 +410,14 @@ def dependent_warnings(entries: list[dict[str, Any]], abi: str, path: str = "uv.
     for e in entries:
         if not e.get("for_blocker"):
             continue
-        name, version, names = e["name"], e["version"], ", ".join(e["for_blocker"])
+        name, version, names = e["name"], e["version"], _names(e["for_blocker"])
         if e.get("fix"):
             resolved = "does not resolve" not in e["fix"]
             verb = ("moved" if e.get("status") in ("upgraded", "downgraded") else "would move") if resolved \
                 else "could not move"
             out.append(Diagnostic(
-                "MIG247", f"{name} {version} requires {names}, which has no {abi} build in any version: {name} "
+                "MIG247", f"{name} {version} requires {names}, which {_has(e['for_blocker'])} no {abi} build in "
+                f"any version: {name} "
                 f"{verb} to {e['move']['to']} on the target (the nearest version without it){_where(e)}"
                 + ("" if resolved else f"; {e['fix'].split(' ', 1)[1]}")
                 + ("; it is a major version change: check its changelog" if e["move"].get("major") else ""),
@@ -384,13 +425,16 @@ def dependent_warnings(entries: list[dict[str, Any]], abi: str, path: str = "uv.
         elif e.get("dependent_excluded"):
             ex = e["dependent_excluded"]
             out.append(Diagnostic(
-                "MIG248", f"{name} {version} requires {names}, which has no {abi} build in any version; the "
+                "MIG248", f"{name} {version} requires {names}, which {_has(e['for_blocker'])} no {abi} build in "
+                f"any version; the "
                 f"project requires {name}{ex['constraint']}, which excludes every version without it; "
                 f"{ex['first']} would work: widen the requirement{_where(e)}", path=path, key=name))
         else:
-            unknown = e.get("dependent_unknown")
+            unknown, tried = e.get("dependent_unknown"), e.get("dependent_tried")
+            which = f"none of the {tried} nearest versions of {name} with ready files drops it" if tried else \
+                f"no other version of {name} with ready files drops it"
             out.append(Diagnostic(
-                "MIG249", f"{name} {version} requires {names}, which has no {abi} build in any version, and no "
-                f"other version of {name} with ready files drops it{_where(e)}"
+                "MIG249", f"{name} {version} requires {names}, which {_has(e['for_blocker'])} no {abi} build in "
+                f"any version, and {which}{_where(e)}"
                 + (f" ({unknown} versions' metadata could not be read)" if unknown else ""), path=path, key=name))
     return out
