@@ -189,3 +189,4 @@ def test_a_wheel_without_a_metadata_file_is_read_for_its_requirements(wheels):
     data = next(wheels.glob("tool-2.0-*.whl")).read_bytes()
     assert _wheel_requires(data) == ["helper", "blocker>=1.0"]
     assert _wheel_requires(b"not a zip") is None
+

@@ -379,9 +379,14 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
         why = "; ".join(f"{t}: {m}" for t, m in list((ft_run.get("messages") or {}).items())[:3]) \
             or ", ".join(ft_run["failures"][:3])
         both = " (on the GIL build too)" if gil_run is not None and gil_run.get("collection_failed") else ""
-        reasons.append(f"the tests did not run: pytest stopped at errors while collecting them{both}: {why} — "
-                       "install what they import (an extra: `uv sync --all-extras`; a group: `--group NAME`), "
-                       "or skip them with --no-tests")
+        if ft_run.get("exit_code") == 4:  # a usage error: the configuration asks for a plugin not installed
+            reasons.append(f"the tests did not run: pytest refused its command line or configuration{both}: "
+                           f"{why} — add the plugin its options need (`--cov`: pytest-cov) to a dependency group, "
+                           "or skip them with --no-tests")
+        else:
+            reasons.append(f"the tests did not run: pytest stopped at errors while collecting them{both}: {why} — "
+                           "install what they import (an extra: `uv sync --all-extras`; a group: `--group NAME`), "
+                           "or skip them with --no-tests")
     if ft_run is not None:
         bad = ft_run["failed"] + ft_run["errors"]
         if gil_run is not None:

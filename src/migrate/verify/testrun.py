@@ -69,8 +69,10 @@ class TestRun:
     @property
     def collection_failed(self) -> bool:
         """pytest stopped before running any test: errors while collecting (an import the tests need is
-        missing, ...) interrupt the whole session (exit code 2) with nothing passed."""
-        return self.runner == "pytest" and self.exit_code == 2 and not self.passed and not self.failed
+        missing, ...) interrupt the whole session (exit code 2), an internal error (3) or a usage error (4:
+        the configuration's ``addopts`` names a plugin's option, ``--cov`` without pytest-cov) with
+        nothing passed."""
+        return self.runner == "pytest" and self.exit_code in (2, 3, 4) and not self.passed and not self.failed
 
 
 _STRESS_PLUGIN = r'''
@@ -208,6 +210,10 @@ def run_tests(root: Path, python: Path, has_pytest: bool, extra_env: dict[str, s
     if runner == "pytest" and code not in (0, 1, 5) and not (run.failed or run.errors):
         run.errors += 1  # collection error, usage error, internal error, interrupted
         run.failures.append(f"<pytest exit code {code}>")
+        said = [ln.strip() for ln in text.splitlines() if "error:" in ln.lower() and "usage:" not in ln.lower()]
+        said = said[0] if said else None
+        if code in (3, 4) and said:  # no JUnit file is written: pytest's own line says why
+            run.messages[f"<pytest exit code {code}>"] = said
     return run
 
 
