@@ -147,6 +147,17 @@ def test_no_ft_upgrade_reports_the_move_without_making_it(tmp_path, wheels):
     assert "tool would move to 1.9 on the target" in warnings["MIG247"]
 
 
+def test_deps_on_the_uv_lock_names_the_dependent_that_would_move(tmp_path, wheels):
+    root = poetry_project(tmp_path, 'tool = ">=1.8"')
+    assert migrate(root, wheels, "--no-ft-upgrade").returncode == 0
+    proc = run_migrate("deps", str(root), "--offline", "--find-links", str(wheels), "--format", "json")
+    assert proc.returncode == 1, proc.stderr  # the blocker is still in this lock
+    report = json.loads(proc.stdout)
+    tool = next(e for e in report["packages"] if e["name"] == "tool")
+    assert (tool["version"], tool["fix"], tool["for_blocker"]) == ("2.0", "tool==1.9", ["blocker"])
+    assert any(w["code"] == "MIG247" and "tool would move to 1.9" in w["message"] for w in report["warnings"])
+
+
 def test_dry_run_writes_nothing(tmp_path, wheels):
     root = poetry_project(tmp_path, 'tool = ">=1.8"')
     digest = tree_digest(root)
