@@ -268,20 +268,34 @@ def _search(client, name: str, version: str, index: str | None, blocked: set[str
     requires none of ``blocked``; how many versions' metadata could not be read; whether the search
     stopped at :data:`MAX_TRIED` versions."""
     by_version = _by_version(client, name, index)
-    unknown = tried = 0
-    for v in _candidates(by_version, Version(version), spec):
-        if v == Version(version) or not _ready(by_version[v], abi):
-            continue
-        if tried == MAX_TRIED:
-            return None, unknown, True
-        tried += 1
-        reqs = requires_dist(client, name, str(v), index)
-        if reqs is None:
-            unknown += 1
-            continue
-        if not requires_any(reqs, blocked, python, extras):
-            return v, unknown, False
-    return None, unknown, False
+    order = [v for v in _candidates(by_version, Version(version), spec)
+             if v != Version(version) and _ready(by_version[v], abi)]
+    unknown = 0
+    for start in range(0, min(len(order), MAX_TRIED), _BATCH):
+        batch = order[start:min(start + _BATCH, MAX_TRIED)]
+        if len(batch) > 1 and not getattr(client, "offline", False):  # remote metadata: a few at once
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=len(batch)) as pool:
+                list(pool.map(lambda v: _quiet_requires(client, name, str(v), index), batch))
+        for v in batch:
+            reqs = requires_dist(client, name, str(v), index)
+            if reqs is None:
+                unknown += 1
+            elif not requires_any(reqs, blocked, python, extras):
+                return v, unknown, False
+    return None, unknown, len(order) > MAX_TRIED
+
+
+def _quiet_requires(client, name: str, version: str, index: str | None) -> None:
+    try:
+        requires_dist(client, name, version, index)
+    except IndexUnavailable:
+        pass  # asked again in order, where the failure is reported
+
+
+#: metadata files read at once
+_BATCH = 4
 
 
 #: versions of one dependent whose metadata is read at most (nearest first)
