@@ -201,3 +201,21 @@ def test_a_wheel_without_a_metadata_file_is_read_for_its_requirements(wheels):
     assert _wheel_requires(data) == ["helper", "blocker>=1.0"]
     assert _wheel_requires(b"not a zip") is None
 
+
+
+def test_warnings_name_several_blockers_and_a_capped_search():
+    from migrate.lock.dependents import dependent_warnings
+
+    entries = [
+        {"name": "mypy", "version": "2.1.0", "status": "downgraded", "fix": "mypy==1.18.2",
+         "move": {"to": "1.18.2", "direction": "downgrade", "major": True},
+         "for_blocker": ["ast-serialize", "librt"], "groups": ["main"]},
+        {"name": "pre-commit", "version": "4.6.0", "status": "pure", "fix": None, "for_blocker": ["pyyaml"],
+         "groups": ["group dev"], "dependent_tried": 12},
+    ]
+    first, second = (w.message for w in dependent_warnings(entries, "cp313t"))
+    assert first.startswith("mypy 2.1.0 requires ast-serialize and librt, which have no cp313t build in any "
+                            "version: mypy moved to 1.18.2 on the target")
+    assert "(required from: the project's dependencies)" in first
+    assert second == ("pre-commit 4.6.0 requires pyyaml, which has no cp313t build in any version, and none of "
+                      "the 12 nearest versions of pre-commit with ready files drops it (required from: group dev)")
