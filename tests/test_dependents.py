@@ -219,3 +219,26 @@ def test_warnings_name_several_blockers_and_a_capped_search():
     assert "(required from: the project's dependencies)" in first
     assert second == ("pre-commit 4.6.0 requires pyyaml, which has no cp313t build in any version, and none of "
                       "the 12 nearest versions of pre-commit with ready files drops it (required from: group dev)")
+
+
+def test_unread_metadata_is_not_called_no_version(tmp_path):
+    """Versions whose metadata cannot be read (no wheel to open here) are unknown, not 'requires it'."""
+    from packaging.specifiers import SpecifierSet
+
+    from migrate.lock.dependents import _search, dependent_warnings
+
+    class Listing:  # an index listing versions whose files are not here to read
+        find_links: list = []
+        offline = True
+
+        def files(self, name, index=None):
+            from packaging.version import Version
+            return [(f"{name}-{v}-py3-none-any.whl", Version(v)) for v in ("1.0", "1.1", "2.0")]
+
+    found, unknown, capped, read = _search(Listing(), "tool", "2.0", None, {"blocker"}, "3.13", "cp313t", set(),
+                                           SpecifierSet(""))
+    assert (found, unknown, capped, read) == (None, 2, False, 0)
+    (w,) = dependent_warnings([{"name": "tool", "version": "2.0", "status": "pure", "fix": None,
+                                "for_blocker": ["blocker"], "dependent_unknown": 2, "dependent_read": 0}], "cp313t")
+    assert "whether another version of tool drops it is not known (2 versions' metadata could not be read)" \
+        in w.message

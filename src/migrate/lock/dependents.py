@@ -147,7 +147,9 @@ def _wheel_requires(data: bytes) -> list[str] | None:
 def requires_dist(client, name: str, version: str, index: str | None = None) -> list[str] | None:
     """The Requires-Dist lines of ``name`` ``version``: from a wheel in a local folder (``--find-links``
     or a uv.lock registry that is a folder), else the index's PEP 658 metadata file. None when unknown."""
-    v = Version(version)
+    v = _version(version)
+    if v is None:
+        return None
     key = (canonicalize_name(name), str(v), index or "")
     with _LOCK:
         if key in _REQUIRES:
@@ -263,14 +265,14 @@ def _candidates(by_version: dict[Version, list[str]], current: Version, spec: Sp
 
 
 def _search(client, name: str, version: str, index: str | None, blocked: set[str], python: str, abi: str,
-            extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int, bool]:
+            extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int, bool, int]:
     """The first candidate version of ``name`` (see :func:`_candidates`) whose files are ready and that
     requires none of ``blocked``; how many versions' metadata could not be read; whether the search
-    stopped at :data:`MAX_TRIED` versions."""
+    stopped at :data:`MAX_TRIED` versions; how many versions' metadata was read."""
     by_version = _by_version(client, name, index)
     order = [v for v in _candidates(by_version, Version(version), spec)
              if v != Version(version) and _ready(by_version[v], abi)]
-    unknown = 0
+    unknown = read = 0
     for start in range(0, min(len(order), MAX_TRIED), _BATCH):
         batch = order[start:min(start + _BATCH, MAX_TRIED)]
         if len(batch) > 1 and not getattr(client, "offline", False):  # remote metadata: a few at once
@@ -282,9 +284,11 @@ def _search(client, name: str, version: str, index: str | None, blocked: set[str
             reqs = requires_dist(client, name, str(v), index)
             if reqs is None:
                 unknown += 1
-            elif not requires_any(reqs, blocked, python, extras):
-                return v, unknown, False
-    return None, unknown, len(order) > MAX_TRIED
+                continue
+            read += 1
+            if not requires_any(reqs, blocked, python, extras):
+                return v, unknown, False, read
+    return None, unknown, len(order) > MAX_TRIED, read
 
 
 def _quiet_requires(client, name: str, version: str, index: str | None) -> None:
@@ -329,7 +333,7 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
             asked.setdefault(canonicalize_name(str(d["name"])), set()).update(str(x) for x in d.get("extra") or [])
     for p in raw:
         key = (canonicalize_name(str(p["name"])), str(p.get("version", "")))
-        if _local(p) or key not in on:
+        if _local(p) or key not in on or _version(key[1]) is None:
             continue
         for _, d in _edges(p):
             dep = canonicalize_name(str(d["name"]))
@@ -351,10 +355,10 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
         except InvalidSpecifier:
             spec = SpecifierSet("")
         try:
-            found, unknown, capped = _search(client, name, version, index, blocked, python, abi, extras, spec)
+            found, unknown, capped, read = _search(client, name, version, index, blocked, python, abi, extras, spec)
             outside = None
             if found is None and str(spec):
-                outside, _, _ = _search(client, name, version, index, blocked, python, abi, extras, SpecifierSet(""))
+                outside, _, _, _ = _search(client, name, version, index, blocked, python, abi, extras, SpecifierSet(""))
         except IndexUnavailable as exc:
             entry["dependent_error"] = str(exc)
             continue
@@ -368,6 +372,7 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
                     entry["dependent_unknown"] = unknown
                 if capped:
                     entry["dependent_tried"] = MAX_TRIED
+                entry["dependent_read"] = read
             continue
         current = Version(version)
         direction = "downgrade" if found < current else "upgrade"
@@ -379,6 +384,13 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
                                "without it")
         out.append(entry)
     return out
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _dep_may_hold(dep: dict, python: str) -> bool:
@@ -447,6 +459,8 @@ def dependent_warnings(entries: list[dict[str, Any]], abi: str, path: str = "uv.
             unknown, tried = e.get("dependent_unknown"), e.get("dependent_tried")
             which = f"none of the {tried} nearest versions of {name} with ready files drops it" if tried else \
                 f"no other version of {name} with ready files drops it"
+            if unknown and not e.get("dependent_read"):
+                which = f"whether another version of {name} drops it is not known"
             out.append(Diagnostic(
                 "MIG249", f"{name} {version} requires {names}, which {_has(e['for_blocker'])} no {abi} build in "
                 f"any version, and {which}{_where(e)}"
