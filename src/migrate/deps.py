@@ -134,8 +134,16 @@ def deps_command(path: Path, target: str, offline: bool, index_url: str | None, 
         except MigrateError as exc:
             sys.stderr.write(f"error: {exc}\n")
             return 2
+    if lock_name == "uv.lock":  # a blocker's dependent that could move instead (reported, not applied)
+        from migrate.lock.dependents import dependent_moves
+
+        dependent_moves(entries, root / "uv.lock", tgt.abi, tgt.version, client, requirements)
     advice = successor_advice(entries, packages, tgt.abi, client, requirements)
     warnings = readiness_warnings(entries, str(tgt), tgt.abi, advice, path=lock_name)
+    if lock_name == "uv.lock":
+        from migrate.lock.dependents import dependent_warnings
+
+        warnings += dependent_warnings(entries, tgt.abi, path=lock_name)
     blockers = [e for e in entries if e["status"] == "blocker"]
     errors = [e for e in entries if e.get("error")]
     if fmt == "json":

@@ -532,8 +532,9 @@ def readiness_warnings(entries: list[dict[str, Any]], target: str, abi: str,
         name, version, status = e["name"], e["version"], e["status"]
         if e.get("error"):
             errors.setdefault(e["error"].split(": ", 1)[0], []).append(name)
-        # a move uv could not resolve was not made: no jump to warn about (MIG203 says why)
-        move = {} if "does not resolve" in (e.get("fix") or "") else (e.get("move") or {})
+        # a move uv could not resolve was not made: no jump to warn about (MIG203 says why); a blocker's
+        # dependent's move is said by migrate.lock.dependents (MIG247-249)
+        move = {} if "does not resolve" in (e.get("fix") or "") or e.get("for_blocker") else (e.get("move") or {})
         if status == "blocker":
             if e.get("fix"):
                 tail = f"; {e['fix']}"

@@ -1039,7 +1039,11 @@ def _lock_stage(ctx) -> None:
 
         lock_stage_check(ctx, entries, packages, client, ft_python)
         kept, changed = _settle_early_fixes(entries) if run.fixed else ([], [])
-        fixes = [e for e in entries if e["status"] in ("blocker", "sdist-only") and e.get("fix")]
+        from migrate.lock.dependents import dependent_moves, dependent_warnings, is_dependent_fix
+
+        dependent_moves(entries, stage / UV_LOCK, target.abi, target.version, client, requirements)
+        fixes = [e for e in entries if (e["status"] in ("blocker", "sdist-only") or is_dependent_fix(e))
+                 and e.get("fix")]
         if early and not run.fixed:
             # uv could not resolve them with the pins: this second resolution tries them again
             # (those uv cannot satisfy are dropped and said so)
@@ -1080,6 +1084,7 @@ def _lock_stage(ctx) -> None:
             advising.join()
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
+        warnings += dependent_warnings(entries, target.abi, path=UV_LOCK)
         # a package whose import re-enables the GIL is reported as that (MIG245), not as missing wheels
         gil = {e["name"]: e for e in entries if e.get("runtime") == "enables-gil"}
         ctx.result.warnings += [w for w in warnings if not (w.code == "MIG203" and w.key in gil)]

@@ -260,6 +260,14 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
                 again = testrun.rerun(root, python, only, has_pytest, label=ft.label)
                 report.tests["flaky"] = [t for t in only if t not in again]
                 only = [t for t in only if t in again]
+            if only and baseline is not None and not baseline.env.get("PYTHON_GIL"):
+                # the same free-threaded build with its GIL on: a test that fails there too does not fail
+                # for want of the GIL (a race) but on the build itself (zeroconf's 75 ms timeouts)
+                say(f"running the {len(only)} test(s) on {ft.label} with PYTHON_GIL=1")
+                with_gil = testrun.rerun(root, python, only, has_pytest, label=ft.label,
+                                         extra_env={"PYTHON_GIL": "1"}, claim=False)
+                report.tests["ft_build"] = [t for t in only if t in with_gil]
+                only = [t for t in only if t not in with_gil]
             report.tests["only_without_gil"] = only
             if options.stress > 1:
                 say(f"running the tests in {options.stress} threads each on {ft.label}")
@@ -379,9 +387,14 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
         why = "; ".join(f"{t}: {m}" for t, m in list((ft_run.get("messages") or {}).items())[:3]) \
             or ", ".join(ft_run["failures"][:3])
         both = " (on the GIL build too)" if gil_run is not None and gil_run.get("collection_failed") else ""
-        reasons.append(f"the tests did not run: pytest stopped at errors while collecting them{both}: {why} — "
-                       "install what they import (an extra: `uv sync --all-extras`; a group: `--group NAME`), "
-                       "or skip them with --no-tests")
+        if ft_run.get("exit_code") == 4:  # a usage error: the configuration asks for a plugin not installed
+            reasons.append(f"the tests did not run: pytest refused its command line or configuration{both}: "
+                           f"{why} — add the plugin its options need (`--cov`: pytest-cov) to a dependency group, "
+                           "or skip them with --no-tests")
+        else:
+            reasons.append(f"the tests did not run: pytest stopped at errors while collecting them{both}: {why} — "
+                           "install what they import (an extra: `uv sync --all-extras`; a group: `--group NAME`), "
+                           "or skip them with --no-tests")
     if ft_run is not None:
         bad = ft_run["failed"] + ft_run["errors"]
         if gil_run is not None:
@@ -391,7 +404,14 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
                                + (" …" if len(only) > 5 else ""))
             base_bad = set(gil_run["failures"])
             flaky = set(report.tests.get("flaky") or [])
-            extra = [t for t in ft_run["failures"] if t not in base_bad and t not in only and t not in flaky]
+            build = report.tests.get("ft_build") or []
+            if build:
+                reasons.append(f"{len(build)} test(s) fail on the free-threaded build with its GIL turned on too "
+                               "(PYTHON_GIL=1) and pass on the GIL build: not a race but the build itself (it "
+                               "runs Python code slower; tight timeouts fail): " + ", ".join(build[:5])
+                               + (" …" if len(build) > 5 else ""))
+            extra = [t for t in ft_run["failures"]
+                     if t not in base_bad and t not in only and t not in flaky and t not in build]
             if extra:
                 reasons.append("the test run on the free-threaded build failed: " + ", ".join(extra[:5]))
         elif bad:
@@ -499,6 +519,8 @@ def print_report(report: VerifyReport | dict, console=None) -> None:
         console.print(table)
         for t in tests.get("only_without_gil", []):
             console.print(f"  [red]fails only without the GIL[/]: {_esc(t)}")
+        for t in tests.get("ft_build", []):
+            console.print(f"  [red]fails on the free-threaded build with its GIL on too (PYTHON_GIL=1)[/]: {_esc(t)}")
         for t in tests.get("flaky", []):
             console.print(f"  [yellow]failed once without the GIL, passed when run again alone[/]: {_esc(t)}")
     elif tests.get("skipped_reason"):

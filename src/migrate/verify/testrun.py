@@ -69,8 +69,10 @@ class TestRun:
     @property
     def collection_failed(self) -> bool:
         """pytest stopped before running any test: errors while collecting (an import the tests need is
-        missing, ...) interrupt the whole session (exit code 2) with nothing passed."""
-        return self.runner == "pytest" and self.exit_code == 2 and not self.passed and not self.failed
+        missing, ...) interrupt the whole session (exit code 2), an internal error (3) or a usage error (4:
+        the configuration's ``addopts`` names a plugin's option, ``--cov`` without pytest-cov) with
+        nothing passed."""
+        return self.runner == "pytest" and self.exit_code in (2, 3, 4) and not self.passed and not self.failed
 
 
 _STRESS_PLUGIN = r'''
@@ -208,6 +210,10 @@ def run_tests(root: Path, python: Path, has_pytest: bool, extra_env: dict[str, s
     if runner == "pytest" and code not in (0, 1, 5) and not (run.failed or run.errors):
         run.errors += 1  # collection error, usage error, internal error, interrupted
         run.failures.append(f"<pytest exit code {code}>")
+        said = [ln.strip() for ln in text.splitlines() if "error:" in ln.lower() and "usage:" not in ln.lower()]
+        said = said[0] if said else None
+        if code in (3, 4) and said:  # no JUnit file is written: pytest's own line says why
+            run.messages[f"<pytest exit code {code}>"] = said
     return run
 
 
@@ -281,33 +287,42 @@ def node_id(root: Path, test_id: str) -> str | None:
 
 
 def rerun(root: Path, python: Path, test_ids: list[str], has_pytest: bool, label: str = "",
-          timeout: float = 1800) -> set[str]:
+          timeout: float = 1800, extra_env: dict[str, str] | None = None, claim: bool = True) -> set[str]:
     """Run only ``test_ids`` once more; the ids that fail again. A test that passes on its own the second
     time failed on timing or order (a loaded machine, a shared resource), not for want of the GIL. Ids that
-    cannot be addressed are returned as failing (nothing is claimed about them)."""
+    cannot be addressed are returned as failing (nothing is claimed about them); with ``claim`` False
+    only the ids seen failing are returned. ``extra_env``: e.g. ``PYTHON_GIL=1``."""
+    failing, seen = _rerun(root, python, test_ids, has_pytest, label, timeout, extra_env)
+    return failing if claim else (seen or set())
+
+
+def _rerun(root: Path, python: Path, test_ids: list[str], has_pytest: bool, label: str, timeout: float,
+           extra_env: dict[str, str] | None) -> tuple[set[str], set[str] | None]:
+    """(the ids failing or not known, the ids seen failing — None when nothing was read back)."""
     from migrate.verify.imports import run_env
 
     env = run_env()
+    env.update(extra_env or {})
     env["PYTHONUNBUFFERED"] = "1"
     if has_pytest:
         nodes = {t: node_id(root, t) for t in test_ids}
         unknown = {t for t, n in nodes.items() if n is None}
         todo = sorted({n for n in nodes.values() if n})
         if not todo:
-            return set(test_ids)
+            return set(test_ids), None
         with tempfile.TemporaryDirectory(prefix="migrate-verify-rerun-") as tmp:
             junit = Path(tmp) / "junit.xml"
             cmd = [str(python), "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={junit}", "-q", "-rN", *todo]
             try:
                 subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=timeout)
             except subprocess.TimeoutExpired:
-                return set(test_ids)
+                return set(test_ids), None
             run = TestRun("pytest", cmd, label, 0, 0.0)
             _read_junit(run, junit)
         if not (run.passed or run.failed or run.errors):
-            return set(test_ids)  # nothing was read back: claim nothing
+            return set(test_ids), None  # nothing was read back: claim nothing
         again = set(run.failures)
-        return {t for t in test_ids if t in unknown or t in again}
+        return {t for t in test_ids if t in unknown or t in again}, {t for t in test_ids if t in again}
     cmd = [str(python), "-m", "unittest", "-v", *test_ids]
     # the ids are relative to the folder `unittest discover -s` started in (it put that on sys.path)
     start = next((Path(root, d) for d in ("tests", "test") if Path(root, d).is_dir()), Path(root))
@@ -315,9 +330,10 @@ def rerun(root: Path, python: Path, test_ids: list[str], has_pytest: bool, label
     try:
         proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return set(test_ids)
+        return set(test_ids), None
     run = TestRun("unittest", cmd, label, proc.returncode, 0.0)
     _read_unittest(run, proc.stderr)
     if not (run.passed or run.failed or run.errors):
-        return set(test_ids)
-    return {t for t in test_ids if t in set(run.failures)}
+        return set(test_ids), None
+    seen = {t for t in test_ids if t in set(run.failures)}
+    return seen, seen

@@ -1,0 +1,468 @@
+"""A blocker's dependent moves instead (issue 10/12 follow-up).
+
+When a locked package B has no free-threaded build in ANY version the project admits (a ``blocker`` with
+no fix), the packages that REQUIRE it may have a version that does not: mypy >= 2 requires
+``ast-serialize`` (no cp313t wheels), mypy 1.x does not. :func:`dependent_moves` walks up uv.lock's
+dependency graph from each such blocker to the registry packages that require it on the target's Python,
+and for each looks for a version whose own files are ready (pure or target wheels) and whose
+Requires-Dist (from the index's PEP 658 ``.metadata`` file, or the wheel's METADATA in a local folder)
+does not require B: the newest at or below the locked one first, then the nearest newer one, within the
+project's own requirement. The dependent's entry then carries a fix like any other (``fix``, ``move``,
+``fix_reason``) and ``for_blocker``: the lock stage constrains it for the target's Python only, as it
+does a blocker's move. When the project's own requirement is what excludes every such version, the
+entry says so (``dependent_excluded``) and names the version that would work.
+
+Only the first step up is moved: a dependent whose every version requires B is reported, and its own
+dependents are not searched (the chain is named in the report).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import json
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker, default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from migrate.diagnostics import Diagnostic
+from migrate.lock.freethreading import _PLATFORMS, _by_version, classify
+from migrate.lock.index import _ACCEPT, IndexUnavailable, _opener, name_of, version_of
+
+_LOCK = threading.Lock()
+#: (index URL, name) -> the PEP 691 file entries (dicts with filename, url, core-metadata)
+_PAGES: dict[tuple[str, str], list[dict]] = {}
+#: (name, version) -> Requires-Dist lines (None: not known)
+_REQUIRES: dict[tuple[str, str, str], list[str] | None] = {}
+
+
+# -- Requires-Dist of one version -------------------------------------------------------------------
+def _parse_metadata(text: str) -> list[str]:
+    msg = email.parser.Parser().parsestr(text, headersonly=True)
+    return [str(r) for r in msg.get_all("Requires-Dist") or []]
+
+
+def _local_requires(folders: list[Path], name: str, version: Version) -> list[str] | None:
+    cname = canonicalize_name(name)
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            f = path.name
+            if not f.endswith(".whl") or version_of(f) != version or canonicalize_name(name_of(f) or "") != cname:
+                continue
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    meta = next((n for n in zf.namelist()
+                                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+                    if meta:
+                        return _parse_metadata(zf.read(meta).decode("utf-8", "replace"))
+            except (OSError, zipfile.BadZipFile, KeyError):
+                continue
+    return None
+
+
+def _get(url: str, accept: str | None, timeout: float) -> bytes:
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with _opener().open(req, timeout=timeout) as resp:
+            return resp.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code in (404, 410):
+            return b""
+        raise IndexUnavailable(url, f"HTTP {exc.code} {exc.reason}", unreachable=False) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise IndexUnavailable(url, f"cannot read ({exc})", unreachable=False) from None
+
+
+def _page(base: str, name: str, timeout: float) -> list[dict]:
+    key = (base, canonicalize_name(name))
+    with _LOCK:
+        if key in _PAGES:
+            return _PAGES[key]
+    body = _get(f"{base}/{key[1]}/", "application/vnd.pypi.simple.v1+json", timeout)
+    files: list[dict] = []
+    if body:
+        try:
+            files = [f for f in json.loads(body).get("files", []) if isinstance(f, dict) and "filename" in f]
+        except (ValueError, AttributeError):
+            files = []  # an HTML-only index: no metadata files known (PEP 658 via JSON only)
+    with _LOCK:
+        _PAGES[key] = files
+    return files
+
+
+def _may_have_metadata(f: dict) -> bool:
+    """PEP 658/714: the index says whether a ``.metadata`` file exists; some mirrors leave the key out
+    although they serve the file (asked then: a 404 is an answer)."""
+    keys = [k for k in ("core-metadata", "data-dist-info-metadata") if k in f]
+    return not keys or any(f[k] for k in keys)
+
+
+def _remote_requires(base: str, name: str, version: Version, timeout: float) -> list[str] | None:
+    from urllib.parse import urljoin
+
+    wheels = [f for f in _page(base, name, timeout)
+              if str(f["filename"]).endswith(".whl") and version_of(str(f["filename"])) == version
+              and f.get("url") and _may_have_metadata(f)]
+    # a pure wheel's metadata first (the same for every platform in practice), then the smallest
+    wheels.sort(key=lambda f: (not str(f["filename"]).endswith("-none-any.whl"), f.get("size") or 0))
+    for f in wheels[:2]:
+        url = urljoin(f"{base}/{canonicalize_name(name)}/", str(f["url"]).split("#", 1)[0])
+        body = _get(url + ".metadata", None, timeout)
+        if body:
+            return _parse_metadata(body.decode("utf-8", "replace"))
+        # no metadata file (an index without PEP 658, a mirror that lacks it): a small wheel is read
+        if isinstance(f.get("size"), int) and f["size"] <= _WHEEL_LIMIT:
+            found = _wheel_requires(_get(url, None, timeout))
+            if found is not None:
+                return found
+    return None
+
+
+#: the largest wheel downloaded for its METADATA when the index has no ``.metadata`` file
+_WHEEL_LIMIT = 5_000_000
+
+
+def _wheel_requires(data: bytes) -> list[str] | None:
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            meta = next((n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+            return _parse_metadata(zf.read(meta).decode("utf-8", "replace")) if meta else None
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return None
+
+
+def requires_dist(client, name: str, version: str, index: str | None = None) -> list[str] | None:
+    """The Requires-Dist lines of ``name`` ``version``: from a wheel in a local folder (``--find-links``
+    or a uv.lock registry that is a folder), else the index's PEP 658 metadata file. None when unknown."""
+    v = _version(version)
+    if v is None:
+        return None
+    key = (canonicalize_name(name), str(v), index or "")
+    with _LOCK:
+        if key in _REQUIRES:
+            return _REQUIRES[key]
+    folders = list(getattr(client, "find_links", []))
+    if index and "://" not in index:
+        folders.append(Path(index))
+    found = _local_requires(folders, name, v)
+    if found is None and not getattr(client, "offline", False):
+        urls = ([index.rstrip("/")] if "://" in index else []) if index else list(client.index_urls)
+        for url in urls:
+            found = _remote_requires(url, name, v, getattr(client, "timeout", 20.0))
+            if found is not None:
+                break
+    with _LOCK:
+        _REQUIRES[key] = found
+    return found
+
+
+def requires_any(reqs: list[str], names: set[str], python: str, extras: set[str]) -> set[str]:
+    """Which of ``names`` the Requires-Dist lines ``reqs`` require on CPython ``python`` on some common
+    platform, with the requested ``extras`` (and none)."""
+    out: set[str] = set()
+    for line in reqs:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(req.name)
+        if name not in names:
+            continue
+        if req.marker is None or _may_hold(req.marker, python, extras):
+            out.add(name)
+    return out
+
+
+def _may_hold(marker: Marker, python: str, extras: set[str]) -> bool:
+    for extra in {""} | extras:
+        for micro in ("0", "99"):
+            for sys_platform, os_name, system, machines in _PLATFORMS:
+                for machine in machines:
+                    env = dict(default_environment(), python_version=python, python_full_version=f"{python}.{micro}",
+                               implementation_name="cpython", platform_python_implementation="CPython",
+                               sys_platform=sys_platform, os_name=os_name, platform_system=system,
+                               platform_machine=machine, extra=extra)
+                    try:
+                        if marker.evaluate(env):
+                            return True
+                    except (InvalidMarker, Exception):
+                        return True
+    return False
+
+
+# -- uv.lock's graph --------------------------------------------------------------------------------
+def _raw(lock_path: Path) -> list[dict]:
+    from migrate.discover import load_toml_fast
+
+    data = load_toml_fast(lock_path, display=lock_path.name)
+    return [p for p in data.get("package", []) if isinstance(p, dict) and "name" in p]
+
+
+def _local(pkg: dict) -> bool:
+    source = pkg.get("source") if isinstance(pkg.get("source"), dict) else {}
+    return any(k in source for k in ("virtual", "editable", "directory", "path", "git"))
+
+
+def _edges(pkg: dict) -> list[tuple[str, dict]]:
+    """(where, dependency) for each dependency of a uv.lock package: ``where`` is "" for the main
+    dependencies, ``extra NAME`` or ``group NAME``."""
+    out = [("", d) for d in pkg.get("dependencies") or [] if isinstance(d, dict)]
+    for key, label in (("optional-dependencies", "extra"), ("dev-dependencies", "group")):
+        table = pkg.get(key)
+        if isinstance(table, dict):
+            out += [(f"{label} {g}", d) for g, deps in table.items() for d in deps or [] if isinstance(d, dict)]
+    return out
+
+
+def _groups(raw: list[dict], target: str) -> list[str]:
+    """Where the project requires ``target`` from (directly or through other packages): "main",
+    "group dev", "extra docs", ..."""
+    by_name: dict[str, list[dict]] = {}
+    for p in raw:
+        by_name.setdefault(canonicalize_name(str(p["name"])), []).append(p)
+    out = []
+    for root in (p for p in raw if _local(p)):
+        starts: dict[str, set[str]] = {}
+        for where, dep in _edges(root):
+            starts.setdefault(where or "main", set()).add(canonicalize_name(str(dep["name"])))
+        for where, names in starts.items():
+            seen, todo = set(), list(names)
+            while todo:
+                n = todo.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                for p in by_name.get(n, []):
+                    if not _local(p):
+                        todo += [canonicalize_name(str(d["name"])) for _, d in _edges(p)]
+            if target in seen and where not in out:
+                out.append(where)
+    return out
+
+
+# -- the rule ---------------------------------------------------------------------------------------
+def _ready(files: list[str], abi: str) -> bool:
+    return classify(files, abi) in ("pure", "ft-wheels")
+
+
+def _candidates(by_version: dict[Version, list[str]], current: Version, spec: SpecifierSet) -> list[Version]:
+    """Versions to try: the newest at or below ``current`` first (down), then the nearest newer ones."""
+    vs = [v for v in by_version if not v.is_prerelease and spec.contains(v)]
+    return sorted((v for v in vs if v <= current), reverse=True) + sorted(v for v in vs if v > current)
+
+
+def _search(client, name: str, version: str, index: str | None, blocked: set[str], python: str, abi: str,
+            extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int, bool, int]:
+    """The first candidate version of ``name`` (see :func:`_candidates`) whose files are ready and that
+    requires none of ``blocked``; how many versions' metadata could not be read; whether the search
+    stopped at :data:`MAX_TRIED` versions; how many versions' metadata was read."""
+    by_version = _by_version(client, name, index)
+    order = [v for v in _candidates(by_version, Version(version), spec)
+             if v != Version(version) and _ready(by_version[v], abi)]
+    unknown = read = 0
+    for start in range(0, min(len(order), MAX_TRIED), _BATCH):
+        batch = order[start:min(start + _BATCH, MAX_TRIED)]
+        if len(batch) > 1 and not getattr(client, "offline", False):  # remote metadata: a few at once
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=len(batch)) as pool:
+                list(pool.map(lambda v: _quiet_requires(client, name, str(v), index), batch))
+        for v in batch:
+            reqs = requires_dist(client, name, str(v), index)
+            if reqs is None:
+                unknown += 1
+                continue
+            read += 1
+            if not requires_any(reqs, blocked, python, extras):
+                return v, unknown, False, read
+    return None, unknown, len(order) > MAX_TRIED, read
+
+
+def _quiet_requires(client, name: str, version: str, index: str | None) -> None:
+    try:
+        requires_dist(client, name, version, index)
+    except IndexUnavailable:
+        pass  # asked again in order, where the failure is reported
+
+
+#: metadata files read at once
+_BATCH = 4
+
+
+#: versions of one dependent whose metadata is read at most (nearest first)
+MAX_TRIED = 12
+
+
+def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python: str, client,
+                    requirements: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """For every blocker in ``entries`` with no fix: move the registry packages that require it on
+    ``python`` (the target's, ``3.13``) to a version that does not (see the module docstring). Updates
+    the dependents' entries in place (``fix``, ``move``, ``fix_reason``, ``for_blocker``, ``groups``, or
+    ``dependent_excluded``) and the blocker's (``dependents``); returns the dependents' entries that
+    now carry a fix."""
+    if client is None:
+        return []
+    stuck = {canonicalize_name(e["name"]): e for e in entries
+             if e.get("status") == "blocker" and not e.get("fix") and not e.get("error")
+             and not e.get("runtime")}
+    if not stuck:
+        return []
+    raw = _raw(lock_path)
+    from migrate.lock.freethreading import _on_target
+
+    on = _on_target(raw, python)
+    by_entry = {(canonicalize_name(e["name"]), e["version"]): e for e in entries}
+    # dependent (name, version) -> (its package, the blockers it requires on the target, extras asked of it)
+    wanted: dict[tuple[str, str], tuple[dict, set[str], set[str]]] = {}
+    asked: dict[str, set[str]] = {}
+    for p in raw:
+        for _, d in _edges(p):
+            asked.setdefault(canonicalize_name(str(d["name"])), set()).update(str(x) for x in d.get("extra") or [])
+    for p in raw:
+        key = (canonicalize_name(str(p["name"])), str(p.get("version", "")))
+        if _local(p) or key not in on or _version(key[1]) is None:
+            continue
+        for _, d in _edges(p):
+            dep = canonicalize_name(str(d["name"]))
+            if dep in stuck and _dep_may_hold(d, python):
+                wanted.setdefault(key, (p, set(), asked.get(key[0], set())))[1].add(dep)
+    out = []
+    for (name, version), (pkg, blocked, extras) in sorted(wanted.items()):
+        entry = by_entry.get((name, version))
+        if entry is None or entry.get("fix"):
+            continue
+        index = _index_of(pkg, lock_path)
+        names = _names(sorted(blocked))
+        groups = _groups(raw, name)
+        for b in blocked:
+            stuck[b].setdefault("dependents", []).append(f"{entry['name']} {version}")
+        raw_spec = (requirements or {}).get(name, "")
+        try:
+            spec = SpecifierSet(raw_spec)
+        except InvalidSpecifier:
+            spec = SpecifierSet("")
+        try:
+            found, unknown, capped, read = _search(client, name, version, index, blocked, python, abi, extras, spec)
+            outside = None
+            if found is None and str(spec):
+                outside, _, _, _ = _search(client, name, version, index, blocked, python, abi, extras, SpecifierSet(""))
+        except IndexUnavailable as exc:
+            entry["dependent_error"] = str(exc)
+            continue
+        entry["for_blocker"] = sorted(blocked)
+        entry["groups"] = groups
+        if found is None:
+            if outside is not None:
+                entry["dependent_excluded"] = {"constraint": raw_spec, "first": str(outside)}
+            else:
+                if unknown:
+                    entry["dependent_unknown"] = unknown
+                if capped:
+                    entry["dependent_tried"] = MAX_TRIED
+                entry["dependent_read"] = read
+            continue
+        current = Version(version)
+        direction = "downgrade" if found < current else "upgrade"
+        entry["fix"] = f"{entry['name']}=={found}"
+        entry["move"] = {"to": str(found), "direction": direction, "major": found.major != current.major}
+        nearest = "the newest" if direction == "downgrade" else "the nearest newer one"
+        entry["fix_reason"] = (f"free-threading: {entry['name']} {version} requires {names}, which "
+                               f"{_has(sorted(blocked))} no {abi} build in any version; {found} is {nearest} "
+                               "without it")
+        out.append(entry)
+    return out
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _dep_may_hold(dep: dict, python: str) -> bool:
+    marker = str(dep.get("marker", ""))
+    if not marker:
+        return True
+    try:
+        return _may_hold(Marker(marker), python, set())
+    except InvalidMarker:
+        return True
+
+
+def _index_of(pkg: dict, lock_path: Path) -> str | None:
+    source = pkg.get("source") if isinstance(pkg.get("source"), dict) else {}
+    index = source.get("registry") if isinstance(source.get("registry"), str) else None
+    if index and "://" not in index:
+        index = str((lock_path.parent / index).resolve())
+    return index
+
+
+def is_dependent_fix(entry: dict[str, Any]) -> bool:
+    """An entry whose fix is a dependent's move (applied like a blocker's)."""
+    return bool(entry.get("for_blocker") and entry.get("fix"))
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _has(names: list[str]) -> str:
+    return "has" if len(names) == 1 else "have"
+
+
+def _where(entry: dict[str, Any]) -> str:
+    groups = ["the project's dependencies" if g == "main" else g for g in entry.get("groups") or []]
+    return f" (required from: {', '.join(groups)})" if groups else ""
+
+
+def dependent_warnings(entries: list[dict[str, Any]], abi: str, path: str = "uv.lock") -> list[Diagnostic]:
+    """MIG247 (a dependent moved, or would, to drop a blocker), MIG248 (the project's own requirement
+    excludes every version without it), MIG249 (every version the project admits requires it)."""
+    out: list[Diagnostic] = []
+    for e in entries:
+        if not e.get("for_blocker"):
+            continue
+        name, version, names = e["name"], e["version"], _names(e["for_blocker"])
+        if e.get("fix"):
+            resolved = "does not resolve" not in e["fix"]
+            verb = ("moved" if e.get("status") in ("upgraded", "downgraded") else "would move") if resolved \
+                else "could not move"
+            out.append(Diagnostic(
+                "MIG247", f"{name} {version} requires {names}, which {_has(e['for_blocker'])} no {abi} build in "
+                f"any version: {name} "
+                f"{verb} to {e['move']['to']} on the target (the nearest version without it){_where(e)}"
+                + ("" if resolved else f"; {e['fix'].split(' ', 1)[1]}")
+                + ("; it is a major version change: check its changelog" if e["move"].get("major") else ""),
+                path=path, key=name))
+        elif e.get("dependent_excluded"):
+            ex = e["dependent_excluded"]
+            out.append(Diagnostic(
+                "MIG248", f"{name} {version} requires {names}, which {_has(e['for_blocker'])} no {abi} build in "
+                f"any version; the "
+                f"project requires {name}{ex['constraint']}, which excludes every version without it; "
+                f"{ex['first']} would work: widen the requirement{_where(e)}", path=path, key=name))
+        else:
+            unknown, tried = e.get("dependent_unknown"), e.get("dependent_tried")
+            which = f"none of the {tried} nearest versions of {name} with ready files drops it" if tried else \
+                f"no other version of {name} with ready files drops it"
+            if unknown and not e.get("dependent_read"):
+                which = f"whether another version of {name} drops it is not known"
+            out.append(Diagnostic(
+                "MIG249", f"{name} {version} requires {names}, which {_has(e['for_blocker'])} no {abi} build in "
+                f"any version, and {which}{_where(e)}"
+                + (f" ({unknown} versions' metadata could not be read)" if unknown else ""), path=path, key=name))
+    return out

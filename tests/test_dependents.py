@@ -1,0 +1,244 @@
+"""A blocker's dependent moves instead: the real uv, offline, against a local wheel folder.
+
+``tool 2.0`` requires ``blocker`` (GIL-only native wheels in every version, like ast-serialize for
+mypy >= 2); ``tool 1.9`` does not. The lock moves tool to 1.9 for the target's Python only."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import run_migrate, tree_digest
+from wheelhouse import LINUX, build_wheelhouse
+
+from migrate.lock.dependents import _candidates, requires_any, requires_dist
+from migrate.lock.index import IndexClient
+
+GIL = [f"cp310-cp310-{LINUX}", f"cp313-cp313-{LINUX}"]
+SPEC = {
+    "tool": {"1.8": ["py3-none-any"], "1.9": ["py3-none-any"], "2.0": ["py3-none-any"]},
+    "blocker": {"1.0": GIL, "1.1": GIL},
+    "helper": {"1.0": ["py3-none-any"]},
+    # every version requires the blocker: nothing to move to
+    "stuck": {"1.0": ["py3-none-any"], "1.1": ["py3-none-any"]},
+}
+REQUIRES = {
+    ("tool", "1.8"): ["helper"], ("tool", "1.9"): ["helper", "blocker>=1.0; python_version < '3.11'"],
+    ("tool", "2.0"): ["helper", "blocker>=1.0"],
+    ("stuck", "1.0"): ["blocker"], ("stuck", "1.1"): ["blocker"],
+}
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> Path:
+    return build_wheelhouse(tmp_path_factory.mktemp("depwheels"), SPEC, REQUIRES)
+
+
+@pytest.fixture(autouse=True)
+def _uv_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+
+
+def poetry_project(tmp_path: Path, dev: str) -> Path:
+    root = tmp_path / "app"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [tool.poetry]
+        name = "app"
+        version = "0.1.0"
+        description = "dependents"
+        authors = ["Demo <demo@example.org>"]
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        helper = "*"
+
+        [tool.poetry.group.dev.dependencies]
+        {dev}
+
+        [build-system]
+        requires = ["poetry-core>=1.0.0"]
+        build-backend = "poetry.core.masonry.api"
+        """))
+    return root
+
+
+def migrate(root: Path, wheels: Path, *extra: str):
+    return run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--format", "json", *extra)
+
+
+def locked(root: Path) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for p in tomllib.loads((root / "uv.lock").read_text())["package"]:
+        out.setdefault(p["name"], set()).add(p["version"])
+    return out
+
+
+def target_resolution(root: Path, python: str = "3.13") -> set[tuple[str, str]]:
+    from migrate.lock.freethreading import read_uv_lock
+
+    return {(p.name, p.version) for p in read_uv_lock(root / "uv.lock", python) if p.on_target and not p.local}
+
+
+def test_the_dependent_moves_down_and_the_blocker_leaves_the_targets_resolution(tmp_path, wheels):
+    root = poetry_project(tmp_path, 'tool = ">=1.8"')
+    proc = migrate(root, wheels)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    # tool 2.0 stays for the other Pythons (3.10-3.12 have blocker wheels), 1.9 for the target
+    assert locked(root)["tool"] == {"1.9", "2.0"}
+    on = target_resolution(root)
+    assert ("tool", "1.9") in on and ("tool", "2.0") not in on
+    assert not any(n == "blocker" for n, _ in on)  # the blocker left the target's resolution
+    assert any(n == "blocker" for n, _ in target_resolution(root, "3.12"))  # and stays for the others
+    text = (root / "pyproject.toml").read_text()
+    assert tomllib.loads(text)["tool"]["uv"]["constraint-dependencies"] == ["tool==1.9; python_version == '3.13'"]
+    assert "# free-threading: tool 2.0 requires blocker, which has no cp313t build in any version; 1.9 is " \
+           "the newest without it" in text
+    ft = {e["name"]: e for e in report["ft"]}
+    assert (ft["tool"]["status"], ft["tool"]["fix"], ft["tool"]["groups"]) == ("downgraded", "tool==1.9",
+                                                                              ["group dev"])
+    assert ft["blocker"]["status"] == "not-on-target" and ft["blocker"]["dependents"] == ["tool 2.0"]
+    warnings = {w["code"]: w["message"] for w in report["warnings"]}
+    assert "MIG247" in warnings and "MIG203" not in warnings and "MIG232" not in warnings
+    assert warnings["MIG247"] == ("tool 2.0 requires blocker, which has no cp313t build in any version: tool "
+                                  "moved to 1.9 on the target (the nearest version without it) (required "
+                                  "from: group dev); it is a major version change: check its changelog")
+
+
+def test_the_projects_own_constraint_excluding_the_move_is_named(tmp_path, wheels):
+    root = poetry_project(tmp_path, 'tool = ">=2.0"')
+    proc = migrate(root, wheels)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    report = json.loads(proc.stdout)
+    assert locked(root)["tool"] == {"2.0"}
+    assert ("blocker", "1.1") in target_resolution(root)
+    assert "constraint-dependencies" not in tomllib.loads((root / "pyproject.toml").read_text()).get(
+        "tool", {}).get("uv", {})
+    warnings = {w["code"]: w["message"] for w in report["warnings"]}
+    assert warnings["MIG248"] == ("tool 2.0 requires blocker, which has no cp313t build in any version; the "
+                                  "project requires tool>=2.0, which excludes every version without it; 1.9 "
+                                  "would work: widen the requirement (required from: group dev)")
+    assert "MIG203" in warnings  # the blocker itself stays reported
+
+
+def test_a_dependent_whose_every_version_requires_the_blocker_is_reported(tmp_path, wheels):
+    root = poetry_project(tmp_path, 'stuck = "*"')
+    proc = migrate(root, wheels)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    warnings = {w["code"]: w["message"] for w in json.loads(proc.stdout)["warnings"]}
+    assert warnings["MIG249"].startswith("stuck 1.1 requires blocker, which has no cp313t build in any "
+                                         "version, and no other version of stuck with ready files drops it")
+
+
+def test_no_ft_upgrade_reports_the_move_without_making_it(tmp_path, wheels):
+    root = poetry_project(tmp_path, 'tool = ">=1.8"')
+    proc = migrate(root, wheels, "--no-ft-upgrade")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert locked(root)["tool"] == {"2.0"}
+    warnings = {w["code"]: w["message"] for w in json.loads(proc.stdout)["warnings"]}
+    assert "tool would move to 1.9 on the target" in warnings["MIG247"]
+
+
+def test_deps_on_the_uv_lock_names_the_dependent_that_would_move(tmp_path, wheels):
+    root = poetry_project(tmp_path, 'tool = ">=1.8"')
+    assert migrate(root, wheels, "--no-ft-upgrade").returncode == 0
+    proc = run_migrate("deps", str(root), "--offline", "--find-links", str(wheels), "--format", "json")
+    assert proc.returncode == 1, proc.stderr  # the blocker is still in this lock
+    report = json.loads(proc.stdout)
+    tool = next(e for e in report["packages"] if e["name"] == "tool")
+    assert (tool["version"], tool["fix"], tool["for_blocker"]) == ("2.0", "tool==1.9", ["blocker"])
+    assert any(w["code"] == "MIG247" and "tool would move to 1.9" in w["message"] for w in report["warnings"])
+
+
+def test_dry_run_writes_nothing(tmp_path, wheels):
+    root = poetry_project(tmp_path, 'tool = ">=1.8"')
+    digest = tree_digest(root)
+    proc = run_migrate("run", str(root), "--dry-run", "--offline", "--find-links", str(wheels), "--no-codemods")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "tool==1.9; python_version == '3.13'" in proc.stdout
+    assert tree_digest(root) == digest
+
+
+def test_requires_dist_reads_local_wheels_and_markers_decide(wheels):
+    client = IndexClient(find_links=[str(wheels)], offline=True)
+    assert requires_dist(client, "tool", "2.0") == ["helper", "blocker>=1.0"]
+    assert requires_dist(client, "tool", "3.0") is None  # no such version: unknown, not "no requirements"
+    reqs = requires_dist(client, "tool", "1.9")
+    assert requires_any(reqs, {"blocker"}, "3.13", set()) == set()
+    assert requires_any(reqs, {"blocker"}, "3.10", set()) == {"blocker"}
+    assert requires_any(['blocker; extra == "fast"'], {"blocker"}, "3.13", set()) == set()
+    assert requires_any(['blocker; extra == "fast"'], {"blocker"}, "3.13", {"fast"}) == {"blocker"}
+
+
+def test_candidates_go_down_from_the_locked_version_first_then_up():
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    by_version = {Version(v): [] for v in ("1.0", "1.5", "2.0", "2.1rc1", "2.5", "3.0")}
+    assert [str(v) for v in _candidates(by_version, Version("2.0"), SpecifierSet("<3"))] == \
+        ["2.0", "1.5", "1.0", "2.5"]
+
+
+@pytest.mark.skipif(not os.environ.get("MIGRATE_NETWORK_TESTS"), reason="set MIGRATE_NETWORK_TESTS=1 (reads PyPI)")
+def test_pypi_metadata_of_mypy():
+    client = IndexClient()
+    assert any(r.startswith("ast-serialize") for r in requires_dist(client, "mypy", "2.0.0"))
+    assert not any(r.startswith("ast-serialize") for r in requires_dist(client, "mypy", "1.19.1"))
+
+
+def test_a_wheel_without_a_metadata_file_is_read_for_its_requirements(wheels):
+    from migrate.lock.dependents import _wheel_requires
+
+    data = next(wheels.glob("tool-2.0-*.whl")).read_bytes()
+    assert _wheel_requires(data) == ["helper", "blocker>=1.0"]
+    assert _wheel_requires(b"not a zip") is None
+
+
+
+def test_warnings_name_several_blockers_and_a_capped_search():
+    from migrate.lock.dependents import dependent_warnings
+
+    entries = [
+        {"name": "mypy", "version": "2.1.0", "status": "downgraded", "fix": "mypy==1.18.2",
+         "move": {"to": "1.18.2", "direction": "downgrade", "major": True},
+         "for_blocker": ["ast-serialize", "librt"], "groups": ["main"]},
+        {"name": "pre-commit", "version": "4.6.0", "status": "pure", "fix": None, "for_blocker": ["pyyaml"],
+         "groups": ["group dev"], "dependent_tried": 12},
+    ]
+    first, second = (w.message for w in dependent_warnings(entries, "cp313t"))
+    assert first.startswith("mypy 2.1.0 requires ast-serialize and librt, which have no cp313t build in any "
+                            "version: mypy moved to 1.18.2 on the target")
+    assert "(required from: the project's dependencies)" in first
+    assert second == ("pre-commit 4.6.0 requires pyyaml, which has no cp313t build in any version, and none of "
+                      "the 12 nearest versions of pre-commit with ready files drops it (required from: group dev)")
+
+
+def test_unread_metadata_is_not_called_no_version(tmp_path):
+    """Versions whose metadata cannot be read (no wheel to open here) are unknown, not 'requires it'."""
+    from packaging.specifiers import SpecifierSet
+
+    from migrate.lock.dependents import _search, dependent_warnings
+
+    class Listing:  # an index listing versions whose files are not here to read
+        find_links: list = []
+        offline = True
+
+        def files(self, name, index=None):
+            from packaging.version import Version
+            return [(f"{name}-{v}-py3-none-any.whl", Version(v)) for v in ("1.0", "1.1", "2.0")]
+
+    found, unknown, capped, read = _search(Listing(), "tool", "2.0", None, {"blocker"}, "3.13", "cp313t", set(),
+                                           SpecifierSet(""))
+    assert (found, unknown, capped, read) == (None, 2, False, 0)
+    (w,) = dependent_warnings([{"name": "tool", "version": "2.0", "status": "pure", "fix": None,
+                                "for_blocker": ["blocker"], "dependent_unknown": 2, "dependent_read": 0}], "cp313t")
+    assert "whether another version of tool drops it is not known (2 versions' metadata could not be read)" \
+        in w.message
