@@ -533,7 +533,7 @@ def pin_requirements(pins, exclude: set[str] = frozenset()) -> list[str]:
 def environment_marker(marker: str | None) -> str | None:
     """``marker`` without its ``extra == ...`` terms (they say which extra installed a package, not
     where; in a constraint they would never hold). None when nothing is left."""
-    if not marker or "extra" not in marker:
+    if not marker or ("extra" not in marker and "dependency_groups" not in marker):
         return marker
     from packaging.markers import InvalidMarker, Marker
 
@@ -547,7 +547,8 @@ def environment_marker(marker: str | None) -> str | None:
             inner = walk(item)
             return None if inner is None else f"({inner})"
         lhs, op, rhs = item
-        if any(type(x).__name__ == "Variable" and x.value == "extra" for x in (lhs, rhs)):
+        if any(type(x).__name__ == "Variable" and x.value in ("extra", "extras", "dependency_groups")
+               for x in (lhs, rhs)):  # which extra or group installed it (pylock-style markers), not where
             return None
         side = lambda x: x.value if type(x).__name__ == "Variable" else f'"{x.value}"'  # noqa: E731
         return f"{side(lhs)} {op.value} {side(rhs)}"
