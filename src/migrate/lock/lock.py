@@ -895,7 +895,9 @@ def _lock_stage(ctx) -> None:
     # the fixes the old lock's file names already tell (poetry.lock lists them) are looked up while the
     # interpreter is chosen and the project staged; they go into the first resolution with the pins
     early_job = None
-    if options.ft_upgrade and any(p.files for p in pins):
+    from migrate.lock.pipenvfiles import wants_files, with_index_files  # Pipfile.lock: files from the index
+
+    if options.ft_upgrade and (any(p.files for p in pins) or wants_files(pins)):
         delay = float(os.environ.get("MIGRATE_TEST_PREASSESS_DELAY") or 0)  # test hook: a slow index
 
         def lookup() -> list[dict]:
@@ -903,7 +905,8 @@ def _lock_stage(ctx) -> None:
                 import time
 
                 time.sleep(delay)
-            return preassess(pins, target.abi, target.version, client, requirements)
+            judged = with_index_files(pins, client, target.version, project.indexes)
+            return preassess(judged, target.abi, target.version, client, requirements)
 
         from migrate.interrupt import Job
 
