@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_migrate
-from wheelhouse import demo_wheelhouse
+from wheelhouse import LINUX, build_wheel, demo_wheelhouse
 
 from migrate.lock.index import PAGES, IndexClient
-from migrate.lock.pipenvfiles import wants_files, with_index_files
+from migrate.lock.pipenvfiles import likely_native, wants_files, with_index_files
 from migrate.model import Index, Pin
 
 #: the fixture's pins (lock-pipenv): name -> version
@@ -29,7 +29,11 @@ PINNED = {"alpha": "1.1", "beta": "0.5", "ftready": "1.0", "nativeft": "1.0", "s
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory) -> Path:
-    return demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
+    """The demo wheels, nativeft 1.0 with a third wheel (cp312): a native package ships several, and a
+    pin with exactly two hashes is taken for a pure wheel and its sdist (not looked up before uv runs)."""
+    folder = demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
+    build_wheel(folder, "nativeft", "1.0", f"cp312-cp312-{LINUX}")
+    return folder
 
 
 def sha256(path: Path) -> str:
@@ -180,6 +184,7 @@ def test_only_the_locked_files_are_taken(wheels, tmp_path):
     client = IndexClient(find_links=[str(folder)], offline=True)
     out = with_index_files(pins, client, "3.13")
     assert out[0].files == ("nativeft-1.0-cp310-cp310-manylinux_2_17_x86_64.whl",
+                            "nativeft-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",
                             "nativeft-1.0-cp313-cp313-manylinux_2_17_x86_64.whl")
     assert later.name not in out[0].files
     assert out[1:4] == pins[1:4] and [p.files for p in out[1:4]] == [(), (), ()]
@@ -197,9 +202,25 @@ def test_a_pin_from_an_explicit_index_is_looked_up_there(wheels):
         client = IndexClient(index_urls=["http://127.0.0.1:9/simple"])  # nothing listens there
         out = with_index_files([pin, other], client, "3.13",
                                [Index("private", private.url, explicit=True)])
-        assert out[0].origin == private.url and len(out[0].files) == 2
+        assert out[0].origin == private.url and len(out[0].files) == 3
         assert out[1] is other  # its index (the default) could not answer: left for after uv runs
         assert private.asked == ["nativeft"]
     finally:
         private.close()
         PAGES.clear()
+
+
+def test_a_pin_with_two_hashes_is_left_for_after_the_first_resolution(tmp_path, wheels):
+    """Two hashes are almost always a pure wheel and its sdist: such a pin's page is not fetched before
+    uv runs. When it is a blocker after all, uv.lock shows it and a second resolution moves it."""
+    two = Pin("nativeft", "1.0", hashes=tuple(f"sha256:{sha256(f)}" for f in sorted(wheels.glob("nativeft-1.0-*"))[:2]))
+    assert not likely_native(two) and not wants_files([two])
+    client = IndexClient(find_links=[str(wheels)], offline=True)
+    assert with_index_files([two], client, "3.13") == [two] and not with_index_files([two], client, "3.13")[0].files
+    root = pipenv_project(tmp_path / "app", wheels)
+    lock = json.loads((root / "Pipfile.lock").read_text())
+    lock["default"]["nativeft"]["hashes"] = list(two.hashes)
+    (root / "Pipfile.lock").write_text(json.dumps(lock, indent=4) + "\n")
+    report = migrate(root, "--offline", "--find-links", str(wheels), env={"UV_CACHE_DIR": str(tmp_path / "c")})
+    assert resolutions(report) == [["lock"], ["lock"]]
+    assert {e["name"]: e["status"] for e in report["ft"]}["nativeft"] == "upgraded"
