@@ -224,3 +224,36 @@ def test_a_pin_with_two_hashes_is_left_for_after_the_first_resolution(tmp_path, 
     report = migrate(root, "--offline", "--find-links", str(wheels), env={"UV_CACHE_DIR": str(tmp_path / "c")})
     assert resolutions(report) == [["lock"], ["lock"]]
     assert {e["name"]: e["status"] for e in report["ft"]}["nativeft"] == "upgraded"
+
+
+def test_a_pin_that_requires_the_old_version_of_a_fixed_package_gives_way_on_the_target(tmp_path, wheels):
+    """Pipfile.lock does not say which pins depend on which: `dep 1.0` requires `nativeft==1.0`, whose fix
+    is 1.1. The first resolution with the fix fails naming dep; dep's pin then gives way on the target's
+    Python too (as poetry.lock's dependencies tell at once) and the fix stays: no third resolution, and
+    the result is the two-run path's."""
+    folder = tmp_path / "wheels"
+    shutil.copytree(wheels, folder)
+    build_wheel(folder, "dep", "1.0", "py3-none-any", ["nativeft==1.0"])
+    build_wheel(folder, "dep", "1.1", "py3-none-any", ["nativeft==1.1"])
+    roots = {}
+    for side in ("early", "late"):
+        root = pipenv_project(tmp_path / side, folder, hashes=side == "early")
+        pipfile = root / "Pipfile"
+        pipfile.write_text(pipfile.read_text().replace('nativeft = "*"', 'dep = "*"'))
+        lock = json.loads((root / "Pipfile.lock").read_text())
+        lock["default"]["dep"] = {"hashes": [f"sha256:{sha256(folder / 'dep-1.0-py3-none-any.whl')}" if side == "early"
+                                             else "sha256:" + "0" * 64], "index": "pypi", "version": "==1.0"}
+        (root / "Pipfile.lock").write_text(json.dumps(lock, indent=4) + "\n")
+        roots[side] = (root, migrate(root, "--offline", "--find-links", str(folder),
+                                     env={"UV_CACHE_DIR": str(tmp_path / f"cache-{side}")}))
+    (early, report), (late, late_report) = roots["early"], roots["late"]
+    assert [(r["args"], r["ok"]) for r in report["lock"]["uv_runs"] if "stopped" not in r] == [
+        (["lock"], False), (["lock"], True), (["lock", "--check"], True)]
+    assert resolutions(late_report) == [["lock"], ["lock"]]
+    versions: dict[str, set[str]] = {}
+    for p in tomllib.loads((early / "uv.lock").read_text())["package"]:
+        versions.setdefault(p["name"], set()).add(p["version"])
+    assert versions["dep"] == {"1.0", "1.1"} and versions["nativeft"] == {"1.0", "1.1"}
+    assert (early / "uv.lock").read_text() == (late / "uv.lock").read_text()
+    assert (early / "pyproject.toml").read_text() == (late / "pyproject.toml").read_text()
+    assert report["lock"]["changed_pins"] == late_report["lock"]["changed_pins"] == []

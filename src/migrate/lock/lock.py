@@ -664,6 +664,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     metas: list = []
     attempt = 0
     last_why = None
+    widened = False
     while True:
         if fixed is not None:
             base, now = fixed[0](text), _outside(reqs, fixed[1], fixed[2])
@@ -693,8 +694,14 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names | moved)):
             break  # nothing in the requirements can help
         if fixed is not None and _names_in(proc.stderr, moved):
-            # uv names a package the fixes move: they may be what does not resolve, so without them
+            # pinned packages uv names beside a moved one (a dependent that requires its old version,
+            # which the old lock did not say: Pipfile.lock lists no dependencies) give way on the
+            # target's Python too, once; else the fixes may be what does not resolve, so without them
             # (the caller applies them after); other failures are handled with the fixes kept
+            more = _names_in(proc.stderr, names) - moved
+            if more and not widened:
+                widened, fixed = True, (fixed[0], moved | more, fixed[2])
+                continue
             fixed = None
             continue
         new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
