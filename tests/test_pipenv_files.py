@@ -24,7 +24,7 @@ from migrate.lock.pipenvfiles import likely_native, wants_files, with_index_file
 from migrate.model import Index, Pin
 
 #: the fixture's pins (lock-pipenv): name -> version
-PINNED = {"alpha": "1.1", "beta": "0.5", "ftready": "1.0", "nativeft": "1.0", "sdonly": "1.0"}
+PINNED = {"anative": "1.0", "alpha": "1.1", "beta": "0.5", "ftready": "1.0", "nativeft": "1.0", "sdonly": "1.0"}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,11 @@ def wheels(tmp_path_factory) -> Path:
     pin with exactly two hashes is taken for a pure wheel and its sdist (not looked up before uv runs)."""
     folder = demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
     build_wheel(folder, "nativeft", "1.0", f"cp312-cp312-{LINUX}")
+    # a develop pin whose fix sorts before nativeft's (the fixes are written in name order either way)
+    for version, tags in (("1.0", ["cp310-cp310", "cp312-cp312", "cp313-cp313"]),
+                          ("1.1", ["cp310-cp310", "cp313-cp313", "cp313-cp313t"])):
+        for tag in tags:
+            build_wheel(folder, "anative", version, f"{tag}-{LINUX}")
     return folder
 
 
@@ -108,6 +113,8 @@ def pipenv_project(tmp_path: Path, wheels: Path, hashes: bool = True, extra_hash
     root = tmp_path / "app"
     shutil.copytree(FIXTURES / "lock-pipenv", root)
     lock = json.loads((root / "Pipfile.lock").read_text())
+    lock["develop"]["anative"] = {"hashes": [], "index": "pypi", "version": "==1.0"}
+    (root / "Pipfile").write_text((root / "Pipfile").read_text().replace('sdonly = "*"', 'sdonly = "*"\nanative = "*"'))
     for category in ("default", "develop"):
         for name, entry in lock[category].items():
             files = sorted(wheels.glob(f"{name}-{PINNED[name]}[-.]*"))
@@ -150,10 +157,11 @@ def test_pipenv_fixes_known_before_uv_need_one_resolution_and_give_the_same_resu
     versions: dict[str, set[str]] = {}
     for p in tomllib.loads((early / "uv.lock").read_text())["package"]:
         versions.setdefault(p["name"], set()).add(p["version"])
-    assert {n: versions[n] for n in PINNED} == {**{n: {v} for n, v in PINNED.items()}, "nativeft": {"1.0", "1.1"}}
+    assert {n: versions[n] for n in PINNED} == {**{n: {v} for n, v in PINNED.items()}, "nativeft": {"1.0", "1.1"},
+                                                "anative": {"1.0", "1.1"}}
     assert {e["name"]: (e["status"], e["fix"]) for e in reports[early]["ft"]}["nativeft"] == ("upgraded", "nativeft==1.1")
     assert tomllib.loads((early / "pyproject.toml").read_text())["tool"]["uv"]["constraint-dependencies"] == [
-        "nativeft==1.1; python_version == '3.13'"]
+        "anative==1.1; python_version == '3.13'", "nativeft==1.1; python_version == '3.13'"]
 
 
 def test_find_links_folder_files_are_hashed_too(tmp_path, wheels):

@@ -913,7 +913,9 @@ def _lock_stage(ctx) -> None:
 
                 time.sleep(delay)
             judged = with_index_files(pins, client, target.version, project.indexes)
-            return preassess(judged, target.abi, target.version, client, requirements)
+            # in uv.lock's order (by name), as fixes found after the first resolution are written
+            return sorted(preassess(judged, target.abi, target.version, client, requirements),
+                          key=lambda e: canonicalize_name(e["name"]))
 
         from migrate.interrupt import Job
 
