@@ -68,7 +68,8 @@ def main() -> int:
         # one untimed run writes the bytecode of an installed tool
         shutil.copytree(src, tmp / "warmup")
         subprocess.run([sys.executable, "-m", "migrate", "run", str(tmp / "warmup"), "--no-codemods", "--allow-dirty"],
-                       capture_output=True, env=dict(env, UV_CACHE_DIR=str(tmp / "cache-warmup")))
+                       capture_output=True, env=dict(env, UV_CACHE_DIR=str(tmp / "cache-warmup"),
+                                                     MIGRATE_INDEX_CACHE_DIR=str(tmp / "index-warmup")))
         for i in range(args.repeat):
             sides = ("early", "late") if i % 2 == 0 else ("late", "early")
             for side in sides:
@@ -78,7 +79,8 @@ def main() -> int:
                     without_hashes(proj)
                 run = [sys.executable, "-m", "migrate", "run", str(proj), "--no-codemods", "--allow-dirty",
                        "--format", "json"]
-                times[side].append(timed(run, None, dict(env, UV_CACHE_DIR=str(tmp / f"cache-{side}{i}")), side))
+                times[side].append(timed(run, None, dict(env, UV_CACHE_DIR=str(tmp / f"cache-{side}{i}"),
+                                                         MIGRATE_INDEX_CACHE_DIR=str(tmp / f"index-{side}{i}")), side))
                 runs[side] = json.loads(LAST["stdout"])["lock"].get("uv_runs", [])
             bare = tmp / f"bare{i}"
             shutil.copytree(tmp / f"early{i}", bare)

@@ -167,12 +167,24 @@ class IndexClient:
         if down is not None:
             raise IndexUnavailable(down.url, down.reason)
         try:
-            return PAGES.get((url, name), lambda: [(f, version_of(f)) for f in self._remote(url, name)])
+            return PAGES.get((url, name), lambda: [(f, version_of(f)) for f in self._cached_remote(url, name)])
         except IndexUnavailable as exc:
             if exc.unreachable:
                 with self._lock:
                     self._down.setdefault(url, exc)
             raise
+
+    def _cached_remote(self, url: str, name: str) -> list[str]:
+        """:meth:`_remote`, or its answer kept on disk by an earlier run (:mod:`migrate.lock.indexcache`)."""
+        from migrate.lock.indexcache import load, store
+
+        hit = load(url, name)
+        if hit is not None:
+            HASHES[(url, name)] = hit[1]
+            return hit[0]
+        files = self._remote(url, name)
+        store(url, name, files, HASHES.get((url, name), {}))
+        return files
 
     def prefetch(self, wanted: list[tuple[str, str | None]], workers: int = 8) -> None:
         """Fetch several packages' pages at once (remote indexes answer in parallel). Failures are
