@@ -899,7 +899,8 @@ def _lock_stage(ctx) -> None:
                          find_links=[str(Path(f).resolve()) for f in options.find_links if not _is_url(f)],
                          offline=options.offline)
     requirements = _requirements(project)
-    # the fixes the old lock's file names already tell (poetry.lock lists them) are looked up while the
+    # the fixes the old lock's file names already tell (poetry.lock lists them; Pipfile.lock's hashes
+    # pick them on the index: lock/pipenvfiles.py) are looked up while the
     # interpreter is chosen and the project staged; they go into the first resolution with the pins
     early_job = None
     from migrate.lock.pipenvfiles import wants_files, with_index_files  # Pipfile.lock: files from the index
