@@ -119,7 +119,8 @@ def main() -> int:
         os.environ.pop("MIGRATE_FT_PYTHON", None)
         shutil.copytree(proj, tmp / "warmup")
         subprocess.run([sys.executable, "-m", "migrate", "run", str(tmp / "warmup"), "--no-codemods", "--allow-dirty",
-                        *uv_args], capture_output=True, env=dict(os.environ, UV_CACHE_DIR=str(tmp / "cache-warmup")))
+                        *uv_args], capture_output=True, env=dict(os.environ, UV_CACHE_DIR=str(tmp / "cache-warmup"),
+                                                                 MIGRATE_INDEX_CACHE_DIR=str(tmp / "index-warmup")))
         for i in range(args.repeat):
             env = dict(os.environ, UV_PYTHON_DOWNLOADS="never")
             ours_dir, bare_dir = tmp / f"ours{i}", tmp / f"bare{i}"
@@ -127,7 +128,9 @@ def main() -> int:
             cache_a, cache_b = tmp / f"cache-a{i}", tmp / f"cache-b{i}"
             run = [sys.executable, "-m", "migrate", "run", str(ours_dir), "--no-codemods", "--allow-dirty",
                    "--format", "json", *uv_args]
-            results["ours"].append(timed(run, None, dict(env, UV_CACHE_DIR=str(cache_a)), "ours"))
+            # our index-answer cache (lock/indexcache.py) is empty when cold and filled when warm, as uv's
+            ours_env = dict(env, UV_CACHE_DIR=str(cache_a), MIGRATE_INDEX_CACHE_DIR=str(tmp / f"index-a{i}"))
+            results["ours"].append(timed(run, None, ours_env, "ours"))
             runs.append(json.loads(LAST["stdout"])["lock"].get("uv_runs", []))
             shutil.copytree(ours_dir, bare_dir)
             (bare_dir / "uv.lock").unlink()
@@ -136,7 +139,7 @@ def main() -> int:
             # warm: the same again with the caches filled
             shutil.rmtree(ours_dir)
             shutil.copytree(proj, ours_dir)
-            results["ours-warm"].append(timed(run, None, dict(env, UV_CACHE_DIR=str(cache_a))))
+            results["ours-warm"].append(timed(run, None, ours_env))
             (bare_dir / "uv.lock").unlink()
             results["bare-warm"].append(timed(bare, bare_dir, dict(env, UV_CACHE_DIR=str(cache_b))))
     med = {k: statistics.median(v) for k, v in results.items()}

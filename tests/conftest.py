@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# index answers are not kept on disk across tests (local index servers reuse ports with other pages);
+# tests of that cache turn it on with a folder of their own
+os.environ.setdefault("MIGRATE_INDEX_CACHE_TTL", "0")
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 CORPUS = REPO.parent / "shared" / "corpus"

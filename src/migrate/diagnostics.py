@@ -49,6 +49,7 @@ WARNING_CODES: dict[str, str] = {
     "MIG233": "the project's own requirement excludes every version with target wheels",
     "MIG235": "blockers left for the target: how many the next free-threaded target has wheels for",
     "MIG236": "pyenv shims on PATH read .python-version (note in the next steps)",
+    "MIG240": "Pipfile.lock pins a package at different versions in two categories: the default one is kept",
     "MIG245": "dependency re-enables the GIL on import on the free-threaded target (runtime check)",
     "MIG246": "runtime check of the locked packages could not run (scratch install failed)",
     "MIG247": "a blocker's dependent moves to a version that does not require it",

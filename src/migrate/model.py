@@ -167,6 +167,9 @@ class Pin:
     files: tuple[str, ...] = ()
     #: the names this version depends on, as the old lock says (poetry.lock does)
     requires: tuple[str, ...] = ()
+    #: the artefact hashes the old lock lists (``sha256:...``; Pipfile.lock does): they pick the locked
+    #: files from the index's page before uv runs (:mod:`migrate.lock.pipenvfiles`)
+    hashes: tuple[str, ...] = field(default=(), compare=False)
 
 
 GroupItem = Dependency | dict  # dict: {"include-group": "name"} (PEP 735)

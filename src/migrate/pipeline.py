@@ -169,10 +169,11 @@ def _plan(path: Path, options: RunOptions, progress: Callable[[str], None] | Non
             result.seconds = time.perf_counter() - start
             return result
         lookup = None
-        if fmt == "poetry" and options.lock:
-            from migrate.lock.lock import prefetch_readiness
+        if options.lock:
+            from migrate.lock.lock import EarlyLookup, prefetch_readiness
 
-            lookup = prefetch_readiness(path, target, options)  # index pages arrive while the project is read
+            # poetry.lock's index pages arrive while the project is read
+            lookup = prefetch_readiness(path, target, options) if fmt == "poetry" else EarlyLookup()
         project = read_project(path, options, fmt)
         if lookup is not None:
             lookup.start(project, target, options)  # the fixes are judged while the project is converted

@@ -105,10 +105,14 @@ class _PageCache:
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+            HASHES.clear()
             self.requests = 0
 
 
 PAGES = _PageCache()
+#: sha256 of remote files as their project page gives them (PEP 691 ``hashes``, PEP 503 ``#sha256=``):
+#: (index URL, name) -> {file name: sha256}; filled with :data:`PAGES` (read by :meth:`IndexClient.hashes`)
+HASHES: dict[tuple[str, str], dict[str, str]] = {}
 
 
 class IndexClient:
@@ -180,12 +184,24 @@ class IndexClient:
         if down is not None:
             raise IndexUnavailable(down.url, down.reason)
         try:
-            return PAGES.get((url, name), lambda: [(f, version_of(f)) for f in self._remote(url, name)])
+            return PAGES.get((url, name), lambda: [(f, version_of(f)) for f in self._cached_remote(url, name)])
         except IndexUnavailable as exc:
             if exc.unreachable:
                 with self._lock:
                     self._down.setdefault(url, exc)
             raise
+
+    def _cached_remote(self, url: str, name: str) -> list[str]:
+        """:meth:`_remote`, or its answer kept on disk by an earlier run (:mod:`migrate.lock.indexcache`)."""
+        from migrate.lock.indexcache import load, store
+
+        hit = load(url, name)
+        if hit is not None:
+            HASHES[(url, name)] = hit[1]
+            return hit[0]
+        files = self._remote(url, name)
+        store(url, name, files, HASHES.get((url, name), {}))
+        return files
 
     def prefetch(self, wanted: list[tuple[str, str | None]], workers: int = 8) -> None:
         """Fetch several packages' pages at once (remote indexes answer in parallel). Failures are
@@ -221,11 +237,38 @@ class IndexClient:
                 time.sleep(0.5 * (attempt + 1))
         if "json" in ctype:
             try:
-                return [str(f["filename"]) for f in json.loads(body).get("files", [])
-                        if isinstance(f, dict) and "filename" in f and not f.get("yanked")]
+                files = [f for f in json.loads(body).get("files", [])
+                         if isinstance(f, dict) and "filename" in f and not f.get("yanked")]
+                HASHES[(base, name)] = {str(f["filename"]): f["hashes"]["sha256"].lower() for f in files
+                                        if isinstance(f.get("hashes"), dict) and isinstance(f["hashes"].get("sha256"), str)}
+                return [str(f["filename"]) for f in files]
             except (ValueError, AttributeError, TypeError):
                 raise IndexUnavailable(base, f"unreadable PEP 691 answer for {name}", unreachable=False) from None
+        HASHES[(base, name)] = simple_html_hashes(body)
         return parse_simple_html(body)
+
+    def hashes(self, name: str, index: str | None = None, only: set[str] | None = None) -> dict[str, str]:
+        """{file name: sha256} of the files :meth:`files` lists (``only``: just those) where known: local
+        files are hashed, remote ones as their page said (call :meth:`files` first)."""
+        import hashlib
+
+        cname = canonicalize_name(name)
+        out: dict[str, str] = {}
+        folders = list(self.find_links)
+        if index and "://" not in index and Path(index) not in folders:
+            folders.append(Path(index))
+        for folder in folders:
+            for f, _ in self._folder(folder).get(cname, []):
+                if (only is None or f in only) and f not in out:
+                    try:
+                        with open(folder / f, "rb") as fh:
+                            out[f] = hashlib.file_digest(fh, "sha256").hexdigest()
+                    except OSError:
+                        continue
+        if not self.offline:
+            for url in ([index.rstrip("/")] if "://" in index else []) if index else self.index_urls:
+                out.update({f: h for f, h in HASHES.get((url, cname), {}).items() if only is None or f in only})
+        return out
 
 
     def _get(self, base: str, name: str) -> tuple[str, str]:
@@ -251,6 +294,19 @@ class IndexClient:
         except (OSError, ValueError) as exc:  # timeouts and resets while reading, bad URLs
             raise IndexUnavailable(base, f"no answer for {name} ({exc or type(exc).__name__})",
                                    unreachable=isinstance(exc, ValueError)) from None
+
+
+def simple_html_hashes(body: str) -> dict[str, str]:
+    """{file name: sha256} from the ``#sha256=`` fragments of a PEP 503 project page's links."""
+    from urllib.parse import unquote
+
+    out = {}
+    for href in re.findall(r"""<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)')""", body, flags=re.IGNORECASE):
+        url = href[0] or href[1]
+        m = re.search(r"#sha256=([0-9a-fA-F]{64})\b", url)
+        if m:
+            out[unquote(url.split("#", 1)[0].rsplit("/", 1)[-1])] = m.group(1).lower()
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -336,7 +336,10 @@ class EarlyLookup:
         self.key: tuple | None = None
 
     def start(self, project, target, options) -> None:
-        if not (options.lock and options.ft_upgrade) or not any(p.files for p in project.pins):
+        from migrate.lock.pipenvfiles import wants_files, with_index_files  # Pipfile.lock: files from the index
+
+        if not (options.lock and options.ft_upgrade) or not (any(p.files for p in project.pins)
+                                                               or wants_files(project.pins)):
             return
         from migrate.interrupt import Job
         from migrate.lock.freethreading import preassess
@@ -353,7 +356,10 @@ class EarlyLookup:
                 import time
 
                 time.sleep(delay)
-            return preassess(pins, target.abi, target.version, client, requirements)
+            judged = with_index_files(pins, client, target.version, project.indexes)
+            # in uv.lock's order (by name), as fixes found after the first resolution are written
+            return sorted(preassess(judged, target.abi, target.version, client, requirements),
+                          key=lambda e: canonicalize_name(e["name"]))
 
         self.job = Job(lookup)
 
@@ -588,7 +594,7 @@ def pin_requirements(pins, exclude: set[str] = frozenset()) -> list[str]:
 def environment_marker(marker: str | None) -> str | None:
     """``marker`` without its ``extra == ...`` terms (they say which extra installed a package, not
     where; in a constraint they would never hold). None when nothing is left."""
-    if not marker or "extra" not in marker:
+    if not marker or ("extra" not in marker and "dependency_groups" not in marker):
         return marker
     from packaging.markers import InvalidMarker, Marker
 
@@ -602,7 +608,8 @@ def environment_marker(marker: str | None) -> str | None:
             inner = walk(item)
             return None if inner is None else f"({inner})"
         lhs, op, rhs = item
-        if any(type(x).__name__ == "Variable" and x.value == "extra" for x in (lhs, rhs)):
+        if any(type(x).__name__ == "Variable" and x.value in ("extra", "extras", "dependency_groups")
+               for x in (lhs, rhs)):  # which extra or group installed it (pylock-style markers), not where
             return None
         side = lambda x: x.value if type(x).__name__ == "Variable" else f'"{x.value}"'  # noqa: E731
         return f"{side(lhs)} {op.value} {side(rhs)}"
@@ -718,6 +725,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     metas: list = []
     attempt = 0
     last_why = None
+    widened = False
     while True:
         if fixed is not None:
             base, now = fixed[0](text), _outside(reqs, fixed[1], fixed[2])
@@ -747,8 +755,14 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names | moved)):
             break  # nothing in the requirements can help
         if fixed is not None and _names_in(proc.stderr, moved):
-            # uv names a package the fixes move: they may be what does not resolve, so without them
+            # pinned packages uv names beside a moved one (a dependent that requires its old version,
+            # which the old lock did not say: Pipfile.lock lists no dependencies) give way on the
+            # target's Python too, once; else the fixes may be what does not resolve, so without them
             # (the caller applies them after); other failures are handled with the fixes kept
+            more = _names_in(proc.stderr, names) - moved
+            if more and not widened:
+                widened, fixed = True, (fixed[0], moved | more, fixed[2])
+                continue
             fixed = None
             continue
         new = narrow(proc.stderr, excluded) if narrow is not None and len(excluded) < 6 else None
@@ -940,9 +954,10 @@ def _lock_stage(ctx) -> None:
     from migrate.lock.freethreading import (assess, mark_off_target, preassess, read_uv_lock, readiness_warnings,
                                             successor_advice)
     requirements = _requirements(project)
-    # the fixes the old lock's file names already tell (poetry.lock lists them) are looked up while the
-    # project is converted, its interpreter chosen and the project staged (started by pipeline.plan,
-    # else here); they go into the first resolution with the pins
+    # the fixes the old lock's file names already tell (poetry.lock lists them; Pipfile.lock's hashes
+    # pick them on the index: lock/pipenvfiles.py) are looked up while the project is converted, its
+    # interpreter chosen and the project staged (started by pipeline.plan, else here); they go into
+    # the first resolution with the pins
     lookup = getattr(ctx, "lookup", None) or EarlyLookup()
     if not lookup.matches(pins, requirements, target):
         lookup = EarlyLookup()

@@ -136,7 +136,19 @@ def read_pipenv(root: Path, name: str | None = None) -> Project:
     if lock.is_file():
         project.lock_file = LOCK
         project.old_files.append(LOCK)
-        project.pins = read_pipfile_lock(lock)
+        own: dict[str, list[str]] = {}
+        for d in project.all_dependencies():
+            if d.specifier:
+                own.setdefault(canonicalize_name(d.name), []).append(d.specifier)
+        project.pins, conflicts = one_version_per_package(_read_lock_entries(lock), own)
+        for c in conflicts:
+            category, kept = c["kept"]
+            dropped = ", ".join(f"{v} in {cat}" for cat, v in c["dropped"])
+            why = (f"the Pipfile's own {c['name']}{','.join(c['excluded'])} excludes the other" if c["excluded"]
+                   else "as `pipenv install --dev` installs it")
+            project.warn("MIG240", f"{c['name']} is pinned at {' / '.join(kept)} in {category} and at {dropped}: uv "
+                         f"locks one version for every group, so {category}'s {' / '.join(kept)} is kept ({why})",
+                         key=f"{c['dropped'][0][0]}.{c['name']}", path=LOCK)
     _fallback_requires_python(project, lock)
     if (setuptools_meta is not None and project.requires_python and not setuptools_meta.values.get("python_requires")
             and not any(w.code == "MIG112" for w in project.warnings)):
@@ -539,6 +551,75 @@ def _read_scripts(project: Project, data: dict) -> None:
 
 # -- Pipfile.lock ----------------------------------------------------------------------------------
 def read_pipfile_lock(path: Path) -> list[Pin]:
+    """Every pin of every category (``default``, ``develop``, custom ones), once per name, version and marker."""
+    pins: list[Pin] = []
+    for _, pin in _read_lock_entries(path):
+        if not any(p.name == pin.name and p.version == pin.version and p.marker == pin.marker for p in pins):
+            pins.append(pin)
+    return pins
+
+
+def one_version_per_package(entries: list[tuple[str, Pin]], requirements: dict[str, list[str]] | None = None
+                            ) -> tuple[list[Pin], list[dict[str, Any]]]:
+    """The pins a single uv resolution can keep, and the conflicts given up.
+
+    Pipenv locks each category on its own (``default``, then ``develop`` and custom categories), so one
+    Pipfile.lock may pin a package at a different version in each; ``pipenv install --dev`` installs the
+    default one (pypa/pipenv#1137). uv locks one version per package for every group (unless conflicts
+    are declared), so for each package the pins of the first category that has it are kept — ``default``
+    (the runtime), then ``develop``, then the others in file order — and another category's pin at a
+    different version is given up (one conflict entry per package: name, kept, dropped, and ``excluded``:
+    the project's own requirements that ruled out a higher category's version). A category pinning the
+    same version under another marker changes nothing and is kept.
+
+    ``requirements`` ({canonical name: [specifier, ...]}, every group of the Pipfile): a category whose
+    version the project's own requirements exclude never wins (uv could not keep that pin anyway)."""
+    from packaging.version import InvalidVersion, Version
+
+    order = {"default": 0, "develop": 1}
+
+    def excluded_by(pin: Pin) -> list[str]:
+        out = []
+        for spec in (requirements or {}).get(canonicalize_name(pin.name), []):
+            try:
+                if not SpecifierSet(spec).contains(Version(pin.version), prereleases=True):
+                    out.append(spec)
+            except (InvalidSpecifier, InvalidVersion):
+                continue
+        return out
+
+    ruled_out = {canonicalize_name(p.name): [] for _, p in entries}
+    names_with_admitted = {canonicalize_name(p.name) for _, p in entries if not excluded_by(p)}
+    for _, p in entries:
+        name = canonicalize_name(p.name)
+        if name in names_with_admitted and excluded_by(p):
+            ruled_out[name].append(p)
+    ranked = sorted(enumerate(entries), key=lambda ie: (ie[1][1] in ruled_out[canonicalize_name(ie[1][1].name)],
+                                                        order.get(ie[1][0], 2), ie[0]))
+    owner: dict[str, str] = {}
+    versions: dict[str, set[str]] = {}
+    kept: list[tuple[int, Pin]] = []
+    conflicts: dict[str, dict[str, Any]] = {}
+    for i, (category, pin) in ranked:
+        name = canonicalize_name(pin.name)
+        first = owner.setdefault(name, category)
+        if category == first:
+            versions.setdefault(name, set()).add(pin.version)
+        elif pin.version not in versions[name]:
+            c = conflicts.setdefault(name, {"name": pin.name, "kept": (first, sorted(versions[name])), "dropped": [],
+                                            "excluded": []})
+            if pin in ruled_out[name]:
+                c["excluded"] += [s for s in excluded_by(pin) if s not in c["excluded"]]
+            if (category, pin.version) not in c["dropped"]:
+                c["dropped"].append((category, pin.version))
+            continue
+        if not any(p.name == pin.name and p.version == pin.version and p.marker == pin.marker for _, p in kept):
+            kept.append((i, pin))
+    return [p for _, p in sorted(kept, key=lambda ip: ip[0])], [conflicts[n] for n in sorted(conflicts)]
+
+
+def _read_lock_entries(path: Path) -> list[tuple[str, Pin]]:
+    """(category, pin) for every versioned entry of Pipfile.lock, in file order."""
     text = read_text(path)
     try:
         data = json.loads(text)
@@ -549,7 +630,7 @@ def read_pipfile_lock(path: Path) -> list[Pin]:
     if not isinstance(data.get("_meta"), dict):
         raise MigrateError("missing or invalid _meta object", path=LOCK, key="_meta",
                            hint="regenerate it with `pipenv lock` or delete it")
-    pins: list[Pin] = []
+    out: list[tuple[str, Pin]] = []
     for category, entries in data.items():
         if category == "_meta":
             continue
@@ -570,8 +651,9 @@ def read_pipfile_lock(path: Path) -> list[Pin]:
             marker = entry.get("markers")
             if marker is not None and not isinstance(marker, str):
                 raise MigrateError("expected a string", path=LOCK, key=f"{key}.markers")
-            pin = Pin(name=str(name), version=version[2:].strip(), marker=marker or None,
-                      origin=str(entry.get("index")) if entry.get("index") else None)
-            if not any(p.name == pin.name and p.version == pin.version and p.marker == pin.marker for p in pins):
-                pins.append(pin)
-    return pins
+            hashes = entry.get("hashes")
+            hashes = tuple(h for h in hashes if isinstance(h, str)) if isinstance(hashes, list) else ()
+            out.append((str(category), Pin(name=str(name), version=version[2:].strip(), marker=marker or None,
+                                           origin=str(entry.get("index")) if entry.get("index") else None,
+                                           hashes=hashes)))
+    return out

@@ -1,0 +1,94 @@
+"""Index answers on disk, for a short while: a second ``migrate`` command (``run --dry-run``, then ``run``;
+``deps`` after ``run``) does not ask the index again for the pages the first one read.
+
+* Where: ``$MIGRATE_INDEX_CACHE_DIR``, else ``$XDG_CACHE_HOME/uv-migrate/index`` (``~/.cache/...``): our own
+  folder, never uv's cache (its layout is uv's business).
+* How long: ``$MIGRATE_INDEX_CACHE_TTL`` seconds, default 600 — what PyPI's simple pages say
+  (``Cache-Control: max-age=600``), so an answer is never older than a client honouring PyPI's own
+  headers would use; ``0`` turns the cache off.
+* What: only answers (a project page's file names and sha256, or "no such project": HTTP 404); an index
+  that could not answer is never stored (:class:`~migrate.lock.index.IndexUnavailable` is raised and the
+  next run asks again). Only ``http``/``https`` indexes without credentials in the URL: a private index
+  reached with ``user:password@`` is not written to disk.
+* Safety: one JSON file per (index URL, project), named by a hash of both; written to a temporary file and
+  renamed (concurrent runs of a batch never read half a file); anything unreadable, too old, or for
+  another key is ignored; a folder that cannot be written leaves the cache off for that answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_TTL = 600.0
+
+
+def ttl() -> float:
+    try:
+        return max(0.0, float(os.environ.get("MIGRATE_INDEX_CACHE_TTL", DEFAULT_TTL)))
+    except ValueError:
+        return DEFAULT_TTL
+
+
+def folder() -> Path:
+    explicit = os.environ.get("MIGRATE_INDEX_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uv-migrate" / "index"
+
+
+def _cacheable(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and not parts.username and not parts.password
+
+
+def _path(url: str, name: str) -> Path:
+    return folder() / (hashlib.sha256(f"{url}\0{name}".encode()).hexdigest()[:40] + ".json")
+
+
+def load(url: str, name: str) -> tuple[list[str], dict[str, str]] | None:
+    """(file names, {file name: sha256}) stored for ``url``'s page of ``name`` less than :func:`ttl`
+    seconds ago, else None."""
+    limit = ttl()
+    if not limit or not _cacheable(url):
+        return None
+    try:
+        data = json.loads(_path(url, name).read_text(encoding="utf-8"))
+        if data.get("url") != url or data.get("name") != name:
+            return None
+        age = time.time() - float(data["stored"])
+        if not 0 <= age < limit:
+            return None
+        files = [str(f) for f in data["files"]]
+        hashes = {str(k): str(v) for k, v in data.get("hashes", {}).items()}
+        return files, hashes
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def store(url: str, name: str, files: list[str], hashes: dict[str, str]) -> None:
+    """Keep an answer (quietly does nothing when the cache is off or cannot be written)."""
+    if not ttl() or not _cacheable(url):
+        return
+    target = _path(url, name)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"url": url, "name": name, "stored": time.time(), "files": list(files),
+                           "hashes": dict(hashes)}, fh)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
