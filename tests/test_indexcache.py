@@ -32,6 +32,8 @@ def test_a_second_run_reads_the_page_from_disk_with_its_hashes(cache, wheels):  
     served = LocalIndex(wheels, "json")
     try:
         first = IndexClient(index_urls=[served.url]).files("nativeft")
+        assert not list(cache.glob("*.json"))  # written while uv works (or at exit), not while pages are read
+        indexcache.flush()
         assert served.asked == ["nativeft"] and len(list(cache.glob("*.json"))) == 1
         PAGES.clear()  # a new process: nothing in memory
         assert not HASHES
@@ -41,6 +43,7 @@ def test_a_second_run_reads_the_page_from_disk_with_its_hashes(cache, wheels):  
         assert client.hashes("nativeft", only={wheel.name}) == {wheel.name: sha256(wheel)}
         # a 404 is an answer too
         assert IndexClient(index_urls=[served.url]).files("missing") == []
+        indexcache.flush()
         assert indexcache.load(served.url, "missing") == ([], {})
     finally:
         served.close()
@@ -50,6 +53,7 @@ def test_old_answers_and_a_zero_ttl_are_not_used(cache, wheels, monkeypatch):  #
     served = LocalIndex(wheels, "json")
     try:
         IndexClient(index_urls=[served.url]).files("alpha")
+        indexcache.flush()
         (entry,) = cache.glob("*.json")
         data = json.loads(entry.read_text())
         data["stored"] = time.time() - 601
@@ -82,6 +86,7 @@ def test_credentials_and_failures_never_reach_the_disk(cache):
     client = IndexClient(index_urls=["http://127.0.0.1:9/simple"])  # nothing listens there
     with pytest.raises(IndexUnavailable):
         client.files("alpha")
+    indexcache.flush()
     assert not cache.exists() or not list(cache.glob("*.json"))
 
 
@@ -101,3 +106,19 @@ def test_concurrent_writers_leave_whole_files(cache):
     assert all(p.wait() == 0 for p in procs)
     assert indexcache.load(url, "x")[0] == files
     assert not list(cache.glob(".*.tmp"))
+
+
+def test_answers_kept_for_later_are_written_by_the_exit_of_the_process(cache, wheels):  # noqa: F811
+    """Answers are written while uv resolves (lock stage) or, whatever is left, when the process ends."""
+    served = LocalIndex(wheels, "json")
+    try:
+        code = ("from migrate.lock.index import IndexClient\n"
+                f"IndexClient(index_urls=[{served.url!r}]).files('nativeft')\n")
+        env = dict(os.environ, MIGRATE_INDEX_CACHE_DIR=str(cache), MIGRATE_INDEX_CACHE_TTL="600")
+        assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+        assert served.asked == ["nativeft"]
+        files, hashes = indexcache.load(served.url, "nativeft")
+        wheel = wheels / "nativeft-1.1-cp313-cp313t-manylinux_2_17_x86_64.whl"
+        assert wheel.name in files and hashes[wheel.name] == sha256(wheel)
+    finally:
+        served.close()

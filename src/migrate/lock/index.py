@@ -106,13 +106,35 @@ class _PageCache:
         with self._lock:
             self._pages.clear()
             HASHES.clear()
+            _RAW.clear()
             self.requests = 0
 
 
 PAGES = _PageCache()
 #: sha256 of remote files as their project page gives them (PEP 691 ``hashes``, PEP 503 ``#sha256=``):
-#: (index URL, name) -> {file name: sha256}; filled with :data:`PAGES` (read by :meth:`IndexClient.hashes`)
+#: (index URL, name) -> {file name: sha256}; made from the page when first asked (:func:`page_hashes`:
+#: a Poetry project never asks, and a big page's hashes cost as much as its names)
 HASHES: dict[tuple[str, str], dict[str, str]] = {}
+#: what the hashes are made from, until then: the PEP 691 file entries or the PEP 503 page
+_RAW: dict[tuple[str, str], list | str] = {}
+_HASH_LOCK = threading.Lock()
+
+
+def page_hashes(url: str, name: str) -> dict[str, str]:
+    """{file name: sha256} of a page :data:`PAGES` holds (or the disk cache gave), {} when unknown."""
+    with _HASH_LOCK:
+        if (url, name) in HASHES:
+            return HASHES[(url, name)]
+        raw = _RAW.pop((url, name), None)
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        found = simple_html_hashes(raw)
+    else:
+        found = {str(f["filename"]): f["hashes"]["sha256"].lower() for f in raw
+                 if isinstance(f.get("hashes"), dict) and isinstance(f["hashes"].get("sha256"), str)}
+    with _HASH_LOCK:
+        return HASHES.setdefault((url, name), found)
 
 
 class IndexClient:
@@ -193,14 +215,15 @@ class IndexClient:
 
     def _cached_remote(self, url: str, name: str) -> list[str]:
         """:meth:`_remote`, or its answer kept on disk by an earlier run (:mod:`migrate.lock.indexcache`)."""
-        from migrate.lock.indexcache import load, store
+        from migrate.lock.indexcache import load, store_later
 
         hit = load(url, name)
         if hit is not None:
-            HASHES[(url, name)] = hit[1]
+            with _HASH_LOCK:
+                HASHES[(url, name)] = hit[1]
             return hit[0]
         files = self._remote(url, name)
-        store(url, name, files, HASHES.get((url, name), {}))
+        store_later(url, name, files, lambda: page_hashes(url, name))  # written while uv works, or at exit
         return files
 
     def prefetch(self, wanted: list[tuple[str, str | None]], workers: int = 8) -> None:
@@ -239,12 +262,13 @@ class IndexClient:
             try:
                 files = [f for f in json.loads(body).get("files", [])
                          if isinstance(f, dict) and "filename" in f and not f.get("yanked")]
-                HASHES[(base, name)] = {str(f["filename"]): f["hashes"]["sha256"].lower() for f in files
-                                        if isinstance(f.get("hashes"), dict) and isinstance(f["hashes"].get("sha256"), str)}
+                with _HASH_LOCK:
+                    _RAW[(base, name)] = files
                 return [str(f["filename"]) for f in files]
             except (ValueError, AttributeError, TypeError):
                 raise IndexUnavailable(base, f"unreadable PEP 691 answer for {name}", unreachable=False) from None
-        HASHES[(base, name)] = simple_html_hashes(body)
+        with _HASH_LOCK:
+            _RAW[(base, name)] = body
         return parse_simple_html(body)
 
     def hashes(self, name: str, index: str | None = None, only: set[str] | None = None) -> dict[str, str]:
@@ -254,9 +278,7 @@ class IndexClient:
 
         cname = canonicalize_name(name)
         out: dict[str, str] = {}
-        folders = list(self.find_links)
-        if index and "://" not in index and Path(index) not in folders:
-            folders.append(Path(index))
+        folders, urls = self.sources(index)
         for folder in folders:
             for f, _ in self._folder(folder).get(cname, []):
                 if (only is None or f in only) and f not in out:
@@ -265,9 +287,8 @@ class IndexClient:
                             out[f] = hashlib.file_digest(fh, "sha256").hexdigest()
                     except OSError:
                         continue
-        if not self.offline:
-            for url in ([index.rstrip("/")] if "://" in index else []) if index else self.index_urls:
-                out.update({f: h for f, h in HASHES.get((url, cname), {}).items() if only is None or f in only})
+        for url in urls:
+            out.update({f: h for f, h in page_hashes(url, cname).items() if only is None or f in only})
         return out
 
 

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,11 +75,56 @@ def load(url: str, name: str) -> tuple[list[str], dict[str, str]] | None:
         return None
 
 
-def store(url: str, name: str, files: list[str], hashes: dict[str, str]) -> None:
+_PENDING: list[tuple[str, str, list[str], object, Path]] = []
+_PENDING_LOCK = threading.Lock()
+_FLUSHING: list = []
+
+
+def store_later(url: str, name: str, files: list[str], hashes) -> None:
+    """Keep an answer when :func:`flush` runs (``hashes()`` gives its hashes then): writing a big page
+    costs as much CPU as reading it, so the lock stage writes them while uv resolves, and whatever is
+    left is written at exit."""
+    if not ttl() or not _cacheable(url):
+        return
+    with _PENDING_LOCK:
+        if not _PENDING and not _FLUSHING:
+            import atexit
+
+            atexit.register(_at_exit)
+        _PENDING.append((url, name, list(files), hashes, _path(url, name)))  # the folder as set now
+
+
+def flush() -> None:
+    """Write the answers :func:`store_later` kept."""
+    while True:
+        with _PENDING_LOCK:
+            if not _PENDING:
+                return
+            url, name, files, hashes, target = _PENDING.pop(0)
+        store(url, name, files, hashes(), target)
+
+
+def flush_in_background() -> None:
+    """:func:`flush` in a daemon thread (the lock stage calls it when uv starts resolving)."""
+    with _PENDING_LOCK:
+        if not _PENDING:
+            return
+        thread = threading.Thread(target=flush, daemon=True)
+        _FLUSHING.append(thread)
+    thread.start()
+
+
+def _at_exit() -> None:
+    for thread in list(_FLUSHING):
+        thread.join()
+    flush()
+
+
+def store(url: str, name: str, files: list[str], hashes: dict[str, str], target: Path | None = None) -> None:
     """Keep an answer (quietly does nothing when the cache is off or cannot be written)."""
     if not ttl() or not _cacheable(url):
         return
-    target = _path(url, name)
+    target = target or _path(url, name)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")

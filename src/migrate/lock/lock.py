@@ -1007,9 +1007,13 @@ def _lock_stage(ctx) -> None:
         fixed = (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
                  f"python_version != '{target.version}'") if early else None
         advising = _warm_advice(pins, target, client, requirements) if early_job is not None else None
+        from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
 
-        start_deferred_checks()  # the conversions' grid check, while uv resolves
+        # while uv resolves (this thread only waits then): the conversions' grid check, and the index
+        # answers written to disk for the next run
+        start_deferred_checks()
+        flush_in_background()
         run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,
                              build_python=oldest[0] if oldest else None, fixed=fixed, first=first)
         text, dropped = run.text, run.dropped
