@@ -275,6 +275,11 @@ def test_every_corpus_project_locks_offline(tmp_path, top, src, wheel_cache, bac
     failure = report.get("lock", {}).get("failure")
     assert proc.returncode == 0 and failure is None, json.dumps(failure or report.get("error"), indent=1)
     assert (root / "uv.lock").is_file()
+    # the lock stage's fast reading of uv.lock is tomllib's on every lock uv writes here
+    from migrate.lock.freethreading import scan_uv_lock
+
+    lock_text = (root / "uv.lock").read_text(encoding="utf-8")
+    assert scan_uv_lock(lock_text) == __import__("tomllib").loads(lock_text)
     if gits:  # each git dependency locked from its (stand-in) repository, at the ref the project names
         import tomllib
 
