@@ -59,3 +59,29 @@ def test_opaque_setup_py_builds_after_migrating(tmp_path, wheelhouse):
     after_wheel = uv_build_wheel(root, wheelhouse, tmp_path / "after")
     assert wheel_facts(before_wheel)["entry-points"] == {"console_scripts": {"opaque": "opaque_pkg.cli:main"}}
     assert compare(before_wheel, after_wheel) == []
+
+
+def _wheel(path, requires, files, version="1.0"):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        meta = f"Metadata-Version: 2.1\nName: demo\nVersion: {version}\nProvides-Extra: a\nProvides-Extra: b\n"
+        meta += "".join(f"Requires-Dist: {r}\n" for r in requires)
+        zf.writestr("demo-1.0.dist-info/METADATA", meta)
+        for name, text in files.items():
+            zf.writestr(name, text)
+    return path
+
+
+def test_compare_sees_meaning_not_text(tmp_path):
+    """The comparison the real-repository table rests on: same meaning passes, any real change is named."""
+    base = _wheel(tmp_path / "a.whl", ['x (>=1.2,<2.0) ; extra == "a" or extra == "b"', "y"], {"demo/__init__.py": "1"})
+    same = _wheel(tmp_path / "b.whl", ["x<2,>=1.2; extra == 'a'", "x>=1.2,<2; extra == 'b'", "y"],
+                  {"demo/__init__.py": "1"})
+    assert compare(base, same) == []
+    changed = _wheel(tmp_path / "c.whl", ["x>=1.2,<3; extra == 'a' or extra == 'b'"],
+                     {"demo/__init__.py": "2", "demo/new.py": ""}, version="1.1")
+    diffs = "\n".join(compare(base, changed))
+    for expected in ("version: '1.0' -> '1.1'", "lost/changed: y", "new/changed: x>=1.2,<3",
+                     "files new (1): demo/new.py", "file content differs (1): demo/__init__.py"):
+        assert expected in diffs, diffs
