@@ -242,3 +242,23 @@ def test_unread_metadata_is_not_called_no_version(tmp_path):
                                 "for_blocker": ["blocker"], "dependent_unknown": 2, "dependent_read": 0}], "cp313t")
     assert "whether another version of tool drops it is not known (2 versions' metadata could not be read)" \
         in w.message
+
+
+def test_read_ahead_keeps_what_the_search_reads_first(wheels, monkeypatch):
+    """The lock stage reads the dependents' metadata while uv resolves (``warm``); the search after it
+    reads nothing again (local folder here: the same cache serves an index)."""
+    import migrate.lock.dependents as dep
+
+    monkeypatch.setattr(dep, "_REQUIRES", {})
+    client = IndexClient(find_links=[str(wheels)], offline=False, index_urls=["http://127.0.0.1:9/simple"])
+    monkeypatch.setattr(client, "index_urls", [])  # the folder only
+    dep.warm(client, [("tool", "2.0", None)], "cp313t")
+    kept = dict(dep._REQUIRES)
+    assert {(k[0], k[1]) for k in kept} == {("tool", "1.9"), ("tool", "1.8")}  # down from 2.0 first
+    reads = []
+    real = dep._local_requires
+    monkeypatch.setattr(dep, "_local_requires", lambda *a: reads.append(a) or real(*a))
+    from packaging.specifiers import SpecifierSet
+
+    found, _, _, _ = dep._search(client, "tool", "2.0", None, {"blocker"}, "3.13", "cp313t", set(), SpecifierSet(""))
+    assert str(found) == "1.9" and not reads  # 1.9 requires the blocker only below 3.11

@@ -39,7 +39,7 @@ _LOCK = threading.Lock()
 #: (index URL, name) -> the PEP 691 file entries (dicts with filename, url, core-metadata)
 _PAGES: dict[tuple[str, str], list[dict]] = {}
 #: (name, version) -> Requires-Dist lines (None: not known)
-_REQUIRES: dict[tuple[str, str, str], list[str] | None] = {}
+_REQUIRES: dict[tuple[str, str, Any], list[str] | None] = {}
 
 
 # -- Requires-Dist of one version -------------------------------------------------------------------
@@ -118,6 +118,14 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
     wheels.sort(key=lambda f: (not str(f["filename"]).endswith("-none-any.whl"), f.get("size") or 0))
     for f in wheels[:2]:
         url = urljoin(f"{base}/{canonicalize_name(name)}/", str(f["url"]).split("#", 1)[0])
+        size = f.get("size") if isinstance(f.get("size"), int) else None
+        if not any(k in f for k in ("core-metadata", "data-dist-info-metadata")) and size is not None \
+                and size <= _SMALL_WHEEL:
+            # an index that does not say whether it has metadata files (a mirror): a small wheel is read
+            # at once (such a mirror may take seconds to say it has no `.metadata`)
+            found = _wheel_requires(_get(url, None, timeout))
+            if found is not None:
+                return found
         body = _get(url + ".metadata", None, timeout)
         if body:
             return _parse_metadata(body.decode("utf-8", "replace"))
@@ -131,6 +139,8 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
 
 #: the largest wheel downloaded for its METADATA when the index has no ``.metadata`` file
 _WHEEL_LIMIT = 5_000_000
+#: a wheel read before asking for its ``.metadata`` when the index does not say whether it has one
+_SMALL_WHEEL = 1_000_000
 
 
 def _wheel_requires(data: bytes) -> list[str] | None:
@@ -150,7 +160,8 @@ def requires_dist(client, name: str, version: str, index: str | None = None) -> 
     v = _version(version)
     if v is None:
         return None
-    key = (canonicalize_name(name), str(v), index or "")
+    # by where the answer comes from (a lock's registry URL and "the default index" are the same place)
+    key = (canonicalize_name(name), str(v), client.sources(index) if hasattr(client, "sources") else index or "")
     with _LOCK:
         if key in _REQUIRES:
             return _REQUIRES[key]
@@ -304,6 +315,32 @@ _BATCH = 4
 
 #: versions of one dependent whose metadata is read at most (nearest first)
 MAX_TRIED = 12
+
+
+def warm(client, dependents: list[tuple[str, str, str | None]], abi: str, requirements: dict[str, str] | None = None,
+         workers: int = 8) -> None:
+    """Read ahead, many at once, the Requires-Dist :func:`dependent_moves` will read first for these
+    dependents ((name, locked version, index) of the old lock's packages that require a blocker with no
+    fix): the lock stage calls it while uv resolves, so the search after it reads what is kept."""
+    if getattr(client, "offline", False):
+        return
+    todo = []
+    for name, version, index in dependents:
+        current = _version(version)
+        try:
+            spec = SpecifierSet((requirements or {}).get(canonicalize_name(name), ""))
+            by_version = _by_version(client, name, index)
+        except (InvalidSpecifier, IndexUnavailable):
+            continue
+        if current is None:
+            continue
+        order = [v for v in _candidates(by_version, current, spec) if v != current and _ready(by_version[v], abi)]
+        todo += [(name, str(v), index) for v in order[:MAX_TRIED]]
+    if todo:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            list(pool.map(lambda t: _quiet_requires(client, *t), todo))
 
 
 def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python: str, client,

@@ -1007,6 +1007,7 @@ def _lock_stage(ctx) -> None:
         fixed = (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
                  f"python_version != '{target.version}'") if early else None
         advising = _warm_advice(pins, target, client, requirements) if early_job is not None else None
+        reading = _warm_dependents(pins, target, client, requirements) if early_job is not None else None
         from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
 
@@ -1060,6 +1061,8 @@ def _lock_stage(ctx) -> None:
         kept, changed = _settle_early_fixes(entries) if run.fixed else ([], [])
         from migrate.lock.dependents import dependent_moves, dependent_warnings, is_dependent_fix
 
+        if reading is not None:
+            reading.join()
         dependent_moves(entries, stage / UV_LOCK, target.abi, target.version, client, requirements)
         fixes = [e for e in entries if (e["status"] in ("blocker", "sdist-only") or is_dependent_fix(e))
                  and e.get("fix")]
@@ -1152,6 +1155,27 @@ def _warm_advice(pins, target, client, requirements: dict[str, str]):
                 pass
 
     return Job(warm)
+
+
+def _warm_dependents(pins, target, client, requirements: dict[str, str]):
+    """While uv resolves: the metadata the blocker-dependent search (lock/dependents.py) reads first, for
+    the old lock's packages that require a pin with no free-threaded build in any version (judged from
+    the old lock's files, as before uv runs). A Job to join, or None."""
+    from migrate.interrupt import Job
+    from migrate.lock.freethreading import assess, judged_pins
+
+    def warm() -> None:
+        from migrate.lock.dependents import warm as read_ahead
+
+        judged = judged_pins(pins, target.version)
+        stuck = {canonicalize_name(e["name"]) for e in assess(judged, target.abi, client, requirements)
+                 if e["status"] == "blocker" and not e.get("fix") and not e.get("error")}
+        if stuck:
+            read_ahead(client, [(p.name, p.version, p.origin if p.origin and "://" in p.origin else None)
+                                for p in pins if stuck & set(getattr(p, "requires", ()))],
+                       target.abi, requirements)
+
+    return Job(warm) if any(getattr(p, "requires", ()) for p in pins) else None
 
 
 def _moved_with(fixes: list[dict], pins) -> set[str]:
