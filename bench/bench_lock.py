@@ -9,7 +9,9 @@ same interpreter. Two projects:
 * ``pypi`` (``--pypi``, needs the network): a mid-size real project from the corpus
   (qdrant/qdrant-client, 84 locked packages, native ones such as grpcio and numpy included) resolved against PyPI.
 
-    uv run python bench/bench_lock.py [--pypi] [--repeat N]
+    uv run python bench/bench_lock.py [--pypi [--project CORPUS_DIR]] [--repeat N]
+
+``--project`` picks another corpus project for ``--pypi`` (a folder name under ``shared/corpus/poetry``).
 
 The peer is run on the tree ``migrate run`` produced (its uv.lock removed), i.e. exactly the
 converted project; ``warm`` numbers (second run of each with the cache filled) are printed too.
@@ -65,9 +67,9 @@ def synthetic(tmp: Path) -> tuple[Path, list[str]]:
     return proj, ["--offline", "--find-links", str(wheels)]
 
 
-def pypi(tmp: Path) -> tuple[Path, list[str]]:
+def pypi(tmp: Path, project: Path = CORPUS_PROJECT) -> tuple[Path, list[str]]:
     proj = tmp / "proj"
-    shutil.copytree(CORPUS_PROJECT, proj)
+    shutil.copytree(project, proj)
     return proj, []
 
 
@@ -100,6 +102,7 @@ def timed(cmd: list[str], cwd: Path | None, env: dict, key: str = "") -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pypi", action="store_true", help="the corpus project against PyPI (network)")
+    ap.add_argument("--project", help="with --pypi: another corpus project (folder under shared/corpus/poetry)")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     from migrate.lock.lock import find_interpreter, uv_bin
@@ -109,7 +112,8 @@ def main() -> int:
     runs: list[int] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        proj, uv_args = (pypi if args.pypi else synthetic)(tmp)
+        project = CORPUS_PROJECT.parent / args.project if args.project else CORPUS_PROJECT
+        proj, uv_args = pypi(tmp, project) if args.pypi else synthetic(tmp)
         # an installed tool has its bytecode: one untimed run writes it (PYTHONDONTWRITEBYTECODE unset),
         # so neither side pays for compiling Python sources
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -143,7 +147,7 @@ def main() -> int:
             (bare_dir / "uv.lock").unlink()
             results["bare-warm"].append(timed(bare, bare_dir, dict(env, UV_CACHE_DIR=str(cache_b))))
     med = {k: statistics.median(v) for k, v in results.items()}
-    print(f"project: {'corpus qdrant/qdrant-client via PyPI' if args.pypi else 'synthetic, 150 packages, offline'}"
+    print(f"project: {'corpus ' + project.name + ' via PyPI' if args.pypi else 'synthetic, 150 packages, offline'}"
           f" (median of {args.repeat})")
     print(f"migrate run (convert + lock with pins + readiness), cold cache: {med['ours']:.2f}s")
     print(f"bare uv lock on the converted project, cold cache:             {med['bare']:.2f}s")
