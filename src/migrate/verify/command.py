@@ -419,8 +419,8 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
             if build:
                 reasons.append(f"{len(build)} test(s) fail on the free-threaded build with its GIL turned on too "
                                f"(PYTHON_GIL=1, in one of up to {GIL_ON_RUNS} runs) and passed on the GIL build: "
-                               "not a race but the build itself (it runs Python code slower; tight timeouts fail): " + ", ".join(build[:5])
-                               + (" …" if len(build) > 5 else ""))
+                               "not a race but the build itself (it runs Python code slower; tight timeouts fail): "
+                               + ", ".join(build[:5]) + (" …" if len(build) > 5 else ""))
             extra = [t for t in ft_run["failures"]
                      if t not in base_bad and t not in only and t not in flaky and t not in build]
             if extra:
