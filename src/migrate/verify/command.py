@@ -263,9 +263,15 @@ def verify(root: Path, options: VerifyOptions, say: Callable[[str], None] | None
             if only and baseline is not None and not baseline.env.get("PYTHON_GIL"):
                 # the same free-threaded build with its GIL on: a test that fails there too does not fail
                 # for want of the GIL (a race) but on the build itself (zeroconf's 75 ms timeouts)
-                say(f"running the {len(only)} test(s) on {ft.label} with PYTHON_GIL=1")
-                with_gil = testrun.rerun(root, python, only, has_pytest, label=ft.label,
-                                         extra_env={"PYTHON_GIL": "1"}, claim=False)
+                # timing failures come and go: up to GIL_ON_RUNS runs, a failure in any one counts
+                with_gil: set[str] = set()
+                for attempt in range(GIL_ON_RUNS):
+                    left = [t for t in only if t not in with_gil]
+                    if not left:
+                        break
+                    say(f"running {len(left)} test(s) on {ft.label} with PYTHON_GIL=1 ({attempt + 1}/{GIL_ON_RUNS})")
+                    with_gil |= testrun.rerun(root, python, left, has_pytest, label=ft.label,
+                                              extra_env={"PYTHON_GIL": "1"}, claim=False)
                 report.tests["ft_build"] = [t for t in only if t in with_gil]
                 only = [t for t in only if t not in with_gil]
             report.tests["only_without_gil"] = only
@@ -364,6 +370,11 @@ def _baseline(report: VerifyReport, ft: Interpreter, root: Path, python: Path, n
     return baseline, base_python, {canonicalize_name(d.name) for d in imp.inventory(base_python)}
 
 
+#: runs with PYTHON_GIL=1 of the tests that failed only without the GIL (twice): a failure in any one
+#: says the GIL is not what they lack
+GIL_ON_RUNS = 3
+
+
 def _judge(report: VerifyReport, ft: Interpreter) -> None:
     reasons = report.reasons
     gil = [r for r in report.imports if r["status"] == imp.ENABLES_GIL]
@@ -407,9 +418,9 @@ def _judge(report: VerifyReport, ft: Interpreter) -> None:
             build = report.tests.get("ft_build") or []
             if build:
                 reasons.append(f"{len(build)} test(s) fail on the free-threaded build with its GIL turned on too "
-                               "(PYTHON_GIL=1) and pass on the GIL build: not a race but the build itself (it "
-                               "runs Python code slower; tight timeouts fail): " + ", ".join(build[:5])
-                               + (" …" if len(build) > 5 else ""))
+                               f"(PYTHON_GIL=1, in one of up to {GIL_ON_RUNS} runs) and passed on the GIL build: "
+                               "not a race but the build itself (it runs Python code slower; tight timeouts fail): "
+                               + ", ".join(build[:5]) + (" …" if len(build) > 5 else ""))
             extra = [t for t in ft_run["failures"]
                      if t not in base_bad and t not in only and t not in flaky and t not in build]
             if extra:
