@@ -90,8 +90,6 @@ def _pep508_git(text: str) -> tuple[str, str, str | None, str | None] | None:
 def git_dependencies(project) -> list[GitDep]:
     """The git dependencies the converted project will name: the model's (Poetry/Pipenv tables) and a
     Poetry 2 project's own PEP 508 ``name @ git+...`` strings (kept as they are)."""
-    import tomllib
-
     locked = locked_source_packages(project.root)
     found: list[GitDep] = []
     for dep in project.all_dependencies():
@@ -101,12 +99,7 @@ def git_dependencies(project) -> list[GitDep]:
             found.append(GitDep(dep.name, src.git, kind, getattr(src, kind) if kind else None, src.subdirectory,
                                 where=dep.name))
     if project.metadata_file.name == "pyproject.toml":
-        data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
-        table = data.get("project", {})
-        texts = list(table.get("dependencies", []))
-        for reqs in [*table.get("optional-dependencies", {}).values(), *data.get("dependency-groups", {}).values()]:
-            texts += [r for r in reqs if isinstance(r, str)]
-        for text in texts:
+        for text in requirement_texts(project):
             parsed = _pep508_git(text)
             if parsed and not any(canonicalize_name(d.name) == canonicalize_name(parsed[0]) for d in found):
                 name, url, rev, sub = parsed
@@ -216,3 +209,15 @@ def git_env(gitconfig: Path) -> dict[str, str]:
     """The environment that points git (run by uv) at the stand-in repositories, and keeps uv from asking
     GitHub's API for a commit first (offline, that answer would only be "not cached")."""
     return {"GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1", "UV_NO_GITHUB_FAST_PATH": "1"}
+
+
+def requirement_texts(project) -> list[str]:
+    """The PEP 508 strings of a pyproject's [project] dependencies, extras and dependency groups."""
+    import tomllib
+
+    data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
+    table = data.get("project", {})
+    texts = list(table.get("dependencies", []))
+    for reqs in [*table.get("optional-dependencies", {}).values(), *data.get("dependency-groups", {}).values()]:
+        texts += [r for r in reqs if isinstance(r, str)]
+    return texts

@@ -149,12 +149,11 @@ def url_dependencies(project):
     """The archive URL dependencies (``https://``) the converted project will name, as :class:`GitDep`
     records (``url`` set, no ref) carrying what the old lock knows of each."""
     import re
-    import tomllib
 
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    from gitrepos import GitDep, locked_source_packages
+    from gitrepos import GitDep, locked_source_packages, requirement_texts
 
     found = []
     for dep in project.all_dependencies():
@@ -162,12 +161,7 @@ def url_dependencies(project):
         if url and re.match(r"https?://", url):
             found.append(GitDep(dep.name, url, where=dep.name))
     if project.metadata_file.name == "pyproject.toml":
-        data = tomllib.loads(project.metadata_file.read_text(encoding="utf-8"))
-        table = data.get("project", {})
-        texts = list(table.get("dependencies", []))
-        for reqs in [*table.get("optional-dependencies", {}).values(), *data.get("dependency-groups", {}).values()]:
-            texts += [r for r in reqs if isinstance(r, str)]
-        for text in texts:
+        for text in requirement_texts(project):
             try:
                 req = Requirement(text)
             except InvalidRequirement:

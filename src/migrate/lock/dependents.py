@@ -25,14 +25,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, default_environment
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from migrate.diagnostics import Diagnostic
-from migrate.lock.freethreading import _PLATFORMS, _by_version, classify
+from migrate.lock.freethreading import _by_version, classify, target_environments
 from migrate.lock.index import _ACCEPT, IndexUnavailable, _opener, name_of, version_of
 
 _LOCK = threading.Lock()
@@ -198,19 +198,12 @@ def requires_any(reqs: list[str], names: set[str], python: str, extras: set[str]
 
 
 def _may_hold(marker: Marker, python: str, extras: set[str]) -> bool:
-    for extra in {""} | extras:
-        for micro in ("0", "99"):
-            for sys_platform, os_name, system, machines in _PLATFORMS:
-                for machine in machines:
-                    env = dict(default_environment(), python_version=python, python_full_version=f"{python}.{micro}",
-                               implementation_name="cpython", platform_python_implementation="CPython",
-                               sys_platform=sys_platform, os_name=os_name, platform_system=system,
-                               platform_machine=machine, extra=extra)
-                    try:
-                        if marker.evaluate(env):
-                            return True
-                    except (InvalidMarker, Exception):
-                        return True
+    for env in target_environments(python, {""} | extras):
+        try:
+            if marker.evaluate(env):
+                return True
+        except (InvalidMarker, Exception):
+            return True
     return False
 
 

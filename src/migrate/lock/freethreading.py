@@ -153,11 +153,26 @@ _PLATFORMS = (("linux", "posix", "Linux", ("x86_64", "aarch64")), ("win32", "nt"
               ("darwin", "posix", "Darwin", ("x86_64", "arm64")))
 
 
+def target_environments(python: str, extras=("",)):
+    """The marker environments of CPython ``python`` (``3.13``, its first and a late patch release) on
+    the common platforms, once per extra in ``extras``."""
+    from packaging.markers import default_environment
+
+    for extra in extras:
+        for micro in ("0", "99"):
+            for sys_platform, os_name, system, machines in _PLATFORMS:
+                for machine in machines:
+                    yield dict(default_environment(), python_version=python, python_full_version=f"{python}.{micro}",
+                               implementation_name="cpython", platform_python_implementation="CPython",
+                               sys_platform=sys_platform, os_name=os_name, platform_system=system,
+                               platform_machine=machine, extra=extra)
+
+
 @lru_cache(maxsize=4096)
 def marker_may_hold(marker: str, python: str) -> bool:
     """Whether ``marker`` can hold on CPython ``python`` (``3.13``) on some common platform. True when
     it cannot be told (``extra``/group markers, unknown variables, bad syntax)."""
-    from packaging.markers import InvalidMarker, Marker, default_environment
+    from packaging.markers import InvalidMarker, Marker
 
     if not marker or re.search(r"\b(extra|extras|dependency_groups)\b", marker):
         return True
@@ -165,18 +180,12 @@ def marker_may_hold(marker: str, python: str) -> bool:
         m = Marker(marker)
     except InvalidMarker:
         return True
-    for micro in ("0", "99"):
-        for sys_platform, os_name, system, machines in _PLATFORMS:
-            for machine in machines:
-                env = dict(default_environment(), python_version=python, python_full_version=f"{python}.{micro}",
-                           implementation_name="cpython", platform_python_implementation="CPython",
-                           sys_platform=sys_platform, os_name=os_name, platform_system=system,
-                           platform_machine=machine)
-                try:
-                    if m.evaluate(env):
-                        return True
-                except Exception:
-                    return True
+    for env in target_environments(python):
+        try:
+            if m.evaluate(env):
+                return True
+        except Exception:
+            return True
     return False
 
 
