@@ -122,3 +122,42 @@ def test_answers_kept_for_later_are_written_by_the_exit_of_the_process(cache, wh
         assert wheel.name in files and hashes[wheel.name] == sha256(wheel)
     finally:
         served.close()
+
+
+def test_index_requests_look_an_address_up_once_and_one_at_a_time(wheels, monkeypatch):  # noqa: F811
+    """Pages are fetched many at once; some resolvers drop concurrent queries (the C library retries
+    after 5 s): the opener asks for each host's address once, one lookup at a time."""
+    import socket
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import migrate.lock.index as index
+
+    served = LocalIndex(wheels, "json")
+    host, port = served.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    lookups, inside, most = [], [0], [0]
+    real = socket.getaddrinfo
+    guard = threading.Lock()
+
+    def counted(*args, **kwargs):
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            lookups.append(args[:2])
+            return real(*args, **kwargs)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    monkeypatch.setattr(socket, "getaddrinfo", counted)
+    monkeypatch.setattr(index, "_ADDRESSES", {})
+    PAGES.clear()
+    try:
+        client = IndexClient(index_urls=[served.url])
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(client.files, ["nativeft", "alpha", "missing", "nativeft"] * 2))
+        assert lookups == [(host, int(port))] and most[0] == 1
+    finally:
+        PAGES.clear()
+        served.close()

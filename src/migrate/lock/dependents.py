@@ -119,16 +119,21 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
     for f in wheels[:2]:
         url = urljoin(f"{base}/{canonicalize_name(name)}/", str(f["url"]).split("#", 1)[0])
         size = f.get("size") if isinstance(f.get("size"), int) else None
-        if not any(k in f for k in ("core-metadata", "data-dist-info-metadata")) and size is not None \
-                and size <= _SMALL_WHEEL:
+        unsaid = not any(k in f for k in ("core-metadata", "data-dist-info-metadata"))
+        if unsaid and size is not None and (size <= _SMALL_WHEEL or base in _NO_METADATA):
             # an index that does not say whether it has metadata files (a mirror): a small wheel is read
-            # at once (such a mirror may take seconds to say it has no `.metadata`)
-            found = _wheel_requires(_get(url, None, timeout))
+            # at once, and any wheel once such an index has answered 404 for a `.metadata` it did not
+            # list (this machine's mirror took 5-10 s for each of those answers)
+            found = _wheel_requires(_get(url, None, timeout)) if size <= _WHEEL_LIMIT else None
             if found is not None:
                 return found
+            continue
         body = _get(url + ".metadata", None, timeout)
         if body:
             return _parse_metadata(body.decode("utf-8", "replace"))
+        if unsaid:
+            with _LOCK:
+                _NO_METADATA.add(base)
         # no metadata file (an index without PEP 658, a mirror that lacks it): a small wheel is read
         if isinstance(f.get("size"), int) and f["size"] <= _WHEEL_LIMIT:
             found = _wheel_requires(_get(url, None, timeout))
@@ -137,6 +142,8 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
     return None
 
 
+#: indexes that do not list metadata files and answered 404 for one: their wheels are read instead
+_NO_METADATA: set[str] = set()
 #: the largest wheel downloaded for its METADATA when the index has no ``.metadata`` file
 _WHEEL_LIMIT = 5_000_000
 #: a wheel read before asking for its ``.metadata`` when the index does not say whether it has one

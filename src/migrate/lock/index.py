@@ -330,13 +330,74 @@ def simple_html_hashes(body: str) -> dict[str, str]:
     return out
 
 
+_ADDRESSES: dict[tuple[str, int], list] = {}
+_ADDRESS_LOCK = threading.Lock()
+
+
+def resolve(host: str, port: int) -> list:
+    """``getaddrinfo`` for a TCP connection to ``host``, once per process and one lookup at a time: the
+    index pages and metadata files are fetched many at once, and some resolvers (this machine's, Docker's
+    under load) drop concurrent queries, which the C library retries after 5 s. A failed lookup is not
+    kept (the next request asks again)."""
+    import socket
+
+    with _ADDRESS_LOCK:
+        found = _ADDRESSES.get((host, port))
+        if found is None:
+            found = _ADDRESSES[(host, port)] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    return found
+
+
+def _create_connection(address, timeout=None, source_address=None, *args, **kwargs):
+    """``socket.create_connection`` with the addresses from :func:`resolve`."""
+    import socket
+
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _, where in resolve(host, port):
+        sock = None
+        try:
+            sock = socket.socket(family, kind, proto)
+            if timeout is not None and timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(where)
+            return sock
+        except OSError as exc:
+            error = exc
+            if sock is not None:
+                sock.close()
+    raise error or OSError(f"no address for {host}")
+
+
 @lru_cache(maxsize=1)
 def _opener() -> urllib.request.OpenerDirector:
     """One opener for the process: urlopen() builds a new SSL context per request, and loading the
-    system's certificates costs ~0.1 s of CPU each time (a second for ten index pages)."""
+    system's certificates costs ~0.1 s of CPU each time (a second for ten index pages); its connections
+    find their addresses through :func:`resolve`. Proxies from the environment apply as with urlopen."""
+    import http.client
     import ssl
 
-    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+    class HTTPConnection(http.client.HTTPConnection):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._create_connection = _create_connection  # http.client sets socket.create_connection here
+
+    class HTTPSConnection(http.client.HTTPSConnection):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._create_connection = _create_connection
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(HTTPConnection, req)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(HTTPSConnection, req, context=self._context)
+
+    return urllib.request.build_opener(HTTPHandler(), HTTPSHandler(context=ssl.create_default_context()))
 
 
 def parse_simple_html(body: str) -> list[str]:
