@@ -1006,8 +1006,7 @@ def _lock_stage(ctx) -> None:
                 first = spec.result()
         fixed = (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
                  f"python_version != '{target.version}'") if early else None
-        advising = _warm_advice(pins, target, client, requirements) if early_job is not None else None
-        reading = _warm_dependents(pins, target, client, requirements) if early_job is not None else None
+        reading = _read_ahead(pins, target, client, requirements) if early_job is not None else None
         from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
 
@@ -1062,7 +1061,7 @@ def _lock_stage(ctx) -> None:
         from migrate.lock.dependents import dependent_moves, dependent_warnings, is_dependent_fix
 
         if reading is not None:
-            reading.join()
+            reading.join()  # what it read serves successor_advice below too
         dependent_moves(entries, stage / UV_LOCK, target.abi, target.version, client, requirements)
         fixes = [e for e in entries if (e["status"] in ("blocker", "sdist-only") or is_dependent_fix(e))
                  and e.get("fix")]
@@ -1102,8 +1101,6 @@ def _lock_stage(ctx) -> None:
             mark_off_target(entries, packages)
         else:
             finish_pins(stage, run, python, options, root, log=log)
-        if advising is not None:
-            advising.join()
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
         warnings += dependent_warnings(entries, target.abi, path=UV_LOCK)
@@ -1132,50 +1129,39 @@ def _lock_stage(ctx) -> None:
                                          project.requires_python))
 
 
-def _warm_advice(pins, target, client, requirements: dict[str, str]):
-    """While uv resolves: the next free-threaded target's fix searches for the old lock's blockers (the
-    advice :func:`~migrate.lock.freethreading.successor_advice` gives once the lock is read), kept by the
-    client. A Job to join, or None when there is no next target."""
+def _read_ahead(pins, target, client, requirements: dict[str, str]):
+    """While uv resolves: what the stage reads once the lock is there, for the old lock's blockers (judged
+    from its files, as before uv runs), kept by the client — the next free-threaded target's fix searches
+    (:func:`~migrate.lock.freethreading.successor_advice`), and, for the old lock's packages that require
+    a blocker with no fix, the metadata the blocker-dependent search reads first (lock/dependents.py).
+    A Job to join, or None when there is no blocker."""
     from migrate.interrupt import Job
-    from migrate.lock.freethreading import classify, has_target_wheels, judged_pins, search_fix, successor
+    from migrate.lock.freethreading import assess, classify, has_target_wheels, judged_pins, search_fix, successor
     from migrate.lock.index import IndexUnavailable
 
-    nxt = successor(target.abi)
-    if nxt is None or not target.abi.endswith("t"):
+    blockers = [p for p in judged_pins(pins, target.version) if classify(p.files, target.abi) == "blocker"]
+    if not blockers:
         return None
+    nxt = successor(target.abi) if target.abi.endswith("t") else None
 
-    def warm() -> None:
-        for pkg in judged_pins(pins, target.version):
-            if classify(pkg.files, target.abi) != "blocker" or has_target_wheels(pkg.files, nxt):
-                continue
-            try:
-                search_fix(pkg.name, nxt, client, requirements.get(canonicalize_name(pkg.name), ""), pkg.index,
-                           pkg.version)
-            except IndexUnavailable:
-                pass
+    def work() -> None:
+        from migrate.lock.dependents import warm
 
-    return Job(warm)
+        for pkg in blockers if nxt else []:
+            if not has_target_wheels(pkg.files, nxt):
+                try:
+                    search_fix(pkg.name, nxt, client, requirements.get(canonicalize_name(pkg.name), ""), pkg.index,
+                               pkg.version)
+                except IndexUnavailable:
+                    pass
+        stuck = {canonicalize_name(e["name"]) for e in assess(blockers, target.abi, client, requirements)
+                 if not e.get("fix") and not e.get("error")}
+        dependents = [(p.name, p.version, p.origin if p.origin and "://" in p.origin else None)
+                      for p in pins if stuck & set(getattr(p, "requires", ()))]
+        if dependents:
+            warm(client, dependents, target.abi, requirements)
 
-
-def _warm_dependents(pins, target, client, requirements: dict[str, str]):
-    """While uv resolves: the metadata the blocker-dependent search (lock/dependents.py) reads first, for
-    the old lock's packages that require a pin with no free-threaded build in any version (judged from
-    the old lock's files, as before uv runs). A Job to join, or None."""
-    from migrate.interrupt import Job
-    from migrate.lock.freethreading import assess, judged_pins
-
-    def warm() -> None:
-        from migrate.lock.dependents import warm as read_ahead
-
-        judged = judged_pins(pins, target.version)
-        stuck = {canonicalize_name(e["name"]) for e in assess(judged, target.abi, client, requirements)
-                 if e["status"] == "blocker" and not e.get("fix") and not e.get("error")}
-        if stuck:
-            read_ahead(client, [(p.name, p.version, p.origin if p.origin and "://" in p.origin else None)
-                                for p in pins if stuck & set(getattr(p, "requires", ()))],
-                       target.abi, requirements)
-
-    return Job(warm) if any(getattr(p, "requires", ()) for p in pins) else None
+    return Job(work)
 
 
 def _moved_with(fixes: list[dict], pins) -> set[str]:
