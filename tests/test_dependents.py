@@ -16,6 +16,8 @@ import pytest
 from conftest import run_migrate, tree_digest
 from wheelhouse import LINUX, build_wheelhouse
 
+from packaging.requirements import Requirement
+
 from migrate.lock.dependents import _candidates, requires_any, requires_dist
 from migrate.lock.index import IndexClient
 
@@ -26,11 +28,14 @@ SPEC = {
     "helper": {"1.0": ["py3-none-any"]},
     # every version requires the blocker: nothing to move to
     "stuck": {"1.0": ["py3-none-any"], "1.1": ["py3-none-any"]},
+    # requires it only with its extra "fast" from 2.0 on
+    "ext": {"1.0": ["py3-none-any"], "2.0": ["py3-none-any"]},
 }
 REQUIRES = {
     ("tool", "1.8"): ["helper"], ("tool", "1.9"): ["helper", "blocker>=1.0; python_version < '3.11'"],
     ("tool", "2.0"): ["helper", "blocker>=1.0"],
     ("stuck", "1.0"): ["blocker"], ("stuck", "1.1"): ["blocker"],
+    ("ext", "2.0"): ['blocker; extra == "fast"'],
 }
 
 
@@ -262,3 +267,74 @@ def test_read_ahead_keeps_what_the_search_reads_first(wheels, monkeypatch):
 
     found, _, _, _ = dep._search(client, "tool", "2.0", None, {"blocker"}, "3.13", "cp313t", set(), SpecifierSet(""))
     assert str(found) == "1.9" and not reads  # 1.9 requires the blocker only below 3.11
+
+
+def poetry_lock(root: Path, wheels: Path, pins: dict[str, str], with_files: bool = True) -> None:
+    """poetry.lock pinning ``pins`` (name -> version), each with its wheels' file names and hashes (as
+    Poetry writes them) or none (``files = []``: readiness known only after uv resolves), and its
+    dependencies as the wheel's Requires-Dist says."""
+    import hashlib
+
+    chunks = []
+    for name, version in sorted(pins.items()):
+        files = sorted(wheels.glob(f"{name}-{version}-*.whl")) if with_files else []
+        listed = "".join(f'    {{file = "{f.name}", hash = "sha256:{hashlib.sha256(f.read_bytes()).hexdigest()}"}},\n'
+                         for f in files)
+        chunk = (f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\noptional = false\n'
+                 f'python-versions = "*"\nfiles = [\n{listed}]\n')
+        deps = [Requirement(r) for r in REQUIRES.get((name, version), [])]
+        if deps:
+            chunk += "\n[package.dependencies]\n" + "".join(
+                f'{r.name} = {{version = "{r.specifier or "*"}"'
+                + (f", markers = {json.dumps(str(r.marker))}" if r.marker else "") + "}\n" for r in deps)
+        chunks.append(chunk)
+    (root / "poetry.lock").write_text("\n".join(chunks) + '\n[metadata]\nlock-version = "2.0"\n'
+                                      'python-versions = "^3.10"\ncontent-hash = "0"\n')
+
+
+@pytest.mark.parametrize("dev, pins, delay", [
+    # the blocker leaves the target's resolution with the move
+    ('tool = ">=1.8"', {"tool": "2.0", "blocker": "1.1", "helper": "1.0"}, ""),
+    # and stays on it for a dependent that cannot move (its MIG249 is found from the lock either way)
+    ('tool = ">=1.8"\nstuck = "*"', {"tool": "2.0", "blocker": "1.1", "helper": "1.0", "stuck": "1.1"}, ""),
+    # required only through an extra the project asks for
+    ('ext = {version = ">=1.0", extras = ["fast"]}', {"ext": "2.0", "blocker": "1.1", "helper": "1.0"}, ""),
+    # a slow index: uv starts on the pins alone, then on the blocker's fixes (none), and is stopped when
+    # the move turns up
+    ('tool = ">=1.8"', {"tool": "2.0", "blocker": "1.1", "helper": "1.0"}, "1"),
+])
+def test_a_dependents_move_known_from_the_old_lock_needs_one_resolution_and_gives_the_same_result(
+        tmp_path, wheels, monkeypatch, dev, pins, delay):
+    """poetry.lock names each pin's files and dependencies: the blocker with no fix and the pin that
+    requires it are known before uv runs, so the dependent's move goes into the first resolution (then
+    `uv lock --check` after taking the pins out). Without the file names it is found from the first lock
+    and applied by a second. Both give the same files, report and warnings."""
+    monkeypatch.setenv("MIGRATE_TEST_PREASSESS_DELAY", delay)
+    roots = {}
+    for kind in ("early", "late"):
+        root = roots[kind] = poetry_project(tmp_path / kind, dev)
+        poetry_lock(root, wheels, pins, with_files=kind == "early")
+    reports = {}
+    for kind, root in roots.items():
+        proc = migrate(root, wheels, "--allow-dirty")
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        reports[kind] = json.loads(proc.stdout)
+    runs = {kind: [r["args"] for r in reports[kind]["lock"]["uv_runs"] if not (r.get("stopped") or r.get("unused"))]
+            for kind in roots}
+    assert runs == {"early": [["lock"], ["lock", "--check"]], "late": [["lock"], ["lock"]]}
+    unused = [r for r in reports["early"]["lock"]["uv_runs"] if r.get("stopped") or r.get("unused")]
+    assert len(unused) == (1 if delay else 0)  # the run on the pins alone; no blocker has a fix to add
+    early, late = roots["early"], roots["late"]
+    assert (early / "pyproject.toml").read_text() == (late / "pyproject.toml").read_text()
+    assert (early / "uv.lock").read_text() == (late / "uv.lock").read_text()
+    moved, old, new = ("ext", "2.0", "1.0") if "ext" in pins else ("tool", "2.0", "1.9")
+    assert (moved, new) in target_resolution(early) and locked(early)[moved] == {new, old}
+    for key in ("ft", "warnings"):
+        assert reports["early"][key] == reports["late"][key], key
+    for key in ("changed_pins", "kept_pins", "packages", "counts"):
+        assert reports["early"]["lock"][key] == reports["late"]["lock"][key], key
+    ft = {e["name"]: e for e in reports["early"]["ft"]}
+    assert ft[moved]["status"] == "downgraded" and ft[moved]["groups"] == ["group dev"]
+    assert ft["blocker"]["dependents"] == (["stuck 1.1", f"tool {old}"] if "stuck" in pins else [f"{moved} {old}"])
+    assert ft["blocker"]["status"] == ("blocker" if "stuck" in pins else "not-on-target")
+    assert "blocker_entries" not in json.dumps(reports["early"])

@@ -381,3 +381,35 @@ def test_fast_poetry_lock_scan_matches_a_full_toml_parse():
         scanned += 1
         assert [key(p) for p in fast] == [key(p) for p in tomllib.loads(text)["package"]], lock
     assert scanned >= len(locks) * 9 // 10  # every lock Poetry wrote in its own layout
+
+
+def test_locked_dependencies_and_asked_extras_scan_match_a_full_toml_parse():
+    """Each pin's dependencies (``requires``) and the extras other pins ask of it (``asked``, read by the
+    blocker-dependent search before uv runs) are what tomllib reads from every corpus lock."""
+    import tomllib
+
+    from packaging.utils import canonicalize_name
+
+    from conftest import CORPUS
+    from migrate.readers.poetry import lock_asked_extras, lock_requires
+
+    locks = sorted(CORPUS.rglob("poetry.lock")) if CORPUS.is_dir() else []
+    if not locks:
+        pytest.skip("no corpus")
+    asked_somewhere = 0
+    for lock in locks:
+        text = lock.read_text(encoding="utf-8")
+        requires: dict = {}
+        asked: dict = {}
+        for p in tomllib.loads(text)["package"]:
+            deps = p.get("dependencies") or {}
+            if deps:
+                requires[(canonicalize_name(p["name"]), p["version"])] = [canonicalize_name(n) for n in deps]
+            for n, spec in deps.items():
+                for one in spec if isinstance(spec, list) else [spec]:
+                    if isinstance(one, dict) and one.get("extras"):
+                        asked.setdefault(canonicalize_name(n), set()).update(one["extras"])
+        assert lock_requires(text) == requires, lock
+        assert lock_asked_extras(text) == asked, lock
+        asked_somewhere += bool(asked)
+    assert asked_somewhere >= 10  # the corpus asks extras of locked packages often

@@ -170,6 +170,8 @@ class Pin:
     #: the artefact hashes the old lock lists (``sha256:...``; Pipfile.lock does): they pick the locked
     #: files from the index's page before uv runs (:mod:`migrate.lock.pipenvfiles`)
     hashes: tuple[str, ...] = field(default=(), compare=False)
+    #: the extras other locked packages ask of it, as the old lock says (poetry.lock does)
+    asked: tuple[str, ...] = ()
 
 
 GroupItem = Dependency | dict  # dict: {"include-group": "name"} (PEP 735)

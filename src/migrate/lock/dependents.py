@@ -19,6 +19,7 @@ dependents are not searched (the chain is named in the report).
 from __future__ import annotations
 
 import email.parser
+import functools
 import json
 import threading
 import zipfile
@@ -40,6 +41,7 @@ _LOCK = threading.Lock()
 _PAGES: dict[tuple[str, str], list[dict]] = {}
 #: (name, version) -> Requires-Dist lines (None: not known)
 _REQUIRES: dict[tuple[str, str, Any], list[str] | None] = {}
+_INFLIGHT: dict[tuple[str, str, Any], threading.Lock] = {}
 
 
 # -- Requires-Dist of one version -------------------------------------------------------------------
@@ -172,6 +174,19 @@ def requires_dist(client, name: str, version: str, index: str | None = None) -> 
     with _LOCK:
         if key in _REQUIRES:
             return _REQUIRES[key]
+        gate = _INFLIGHT.setdefault(key, threading.Lock())
+    with gate:  # one request per version, however many threads ask at once (a read-ahead and the search)
+        with _LOCK:
+            if key in _REQUIRES:
+                return _REQUIRES[key]
+        try:
+            return _requires_dist(client, name, v, index, key)
+        finally:
+            with _LOCK:
+                _INFLIGHT.pop(key, None)
+
+
+def _requires_dist(client, name: str, v: Version, index: str | None, key: tuple) -> list[str] | None:
     folders = list(getattr(client, "find_links", []))
     if index and "://" not in index:
         folders.append(Path(index))
@@ -192,19 +207,26 @@ def requires_any(reqs: list[str], names: set[str], python: str, extras: set[str]
     platform, with the requested ``extras`` (and none)."""
     out: set[str] = set()
     for line in reqs:
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
+        req = _requirement(line)
+        if req is None or req[0] not in names:
             continue
-        name = canonicalize_name(req.name)
-        if name not in names:
-            continue
-        if req.marker is None or _may_hold(req.marker, python, extras):
-            out.add(name)
+        if req[1] is None or _may_hold(req[1], python, frozenset(extras)):
+            out.add(req[0])
     return out
 
 
-def _may_hold(marker: Marker, python: str, extras: set[str]) -> bool:
+@functools.lru_cache(maxsize=8192)
+def _requirement(line: str) -> tuple[str, Marker | None] | None:
+    """(canonical name, marker) of a Requires-Dist line (the same lines are read for many versions)."""
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return None
+    return canonicalize_name(req.name), req.marker
+
+
+@functools.lru_cache(maxsize=8192)
+def _may_hold(marker: Marker, python: str, extras: frozenset[str]) -> bool:
     for env in target_environments(python, {""} | extras):
         try:
             if marker.evaluate(env):
@@ -279,7 +301,18 @@ def _search(client, name: str, version: str, index: str | None, blocked: set[str
             extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int, bool, int]:
     """The first candidate version of ``name`` (see :func:`_candidates`) whose files are ready and that
     requires none of ``blocked``; how many versions' metadata could not be read; whether the search
-    stopped at :data:`MAX_TRIED` versions; how many versions' metadata was read."""
+    stopped at :data:`MAX_TRIED` versions; how many versions' metadata was read. Kept per client (the
+    search before the first resolution and the one after it ask the same)."""
+    args = (client, name, version, index, blocked, python, abi, extras, spec)
+    if not hasattr(client, "memo"):
+        return _search_now(*args)
+    key = ("dependent-search", canonicalize_name(name), version, index, frozenset(blocked), python, abi,
+           frozenset(extras), str(spec))
+    return client.memo(key, lambda: _search_now(*args))
+
+
+def _search_now(client, name: str, version: str, index: str | None, blocked: set[str], python: str, abi: str,
+                extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int, bool, int]:
     by_version = _by_version(client, name, index)
     order = [v for v in _candidates(by_version, Version(version), spec)
              if v != Version(version) and _ready(by_version[v], abi)]
@@ -318,14 +351,17 @@ MAX_TRIED = 12
 
 
 def warm(client, dependents: list[tuple[str, str, str | None]], abi: str, requirements: dict[str, str] | None = None,
-         workers: int = 8) -> None:
+         workers: int = 8, pinned: bool = False, candidates: bool = True) -> None:
     """Read ahead, many at once, the Requires-Dist :func:`dependent_moves` will read first for these
     dependents ((name, locked version, index) of the old lock's packages that require a blocker with no
-    fix): the lock stage calls it while uv resolves, so the search after it reads what is kept."""
+    fix), all in one round: the search after it reads what is kept. With ``pinned``, the locked version's
+    own too (:func:`early_moves` reads it first); without ``candidates``, only that one (and the pages)."""
     if getattr(client, "offline", False):
         return
-    todo = []
-    for name, version, index in dependents:
+    todo = [(name, version, index) for name, version, index in dependents] if pinned else []
+    if hasattr(client, "prefetch"):
+        client.prefetch([(name, index) for name, _, index in dependents])
+    for name, version, index in dependents if candidates else []:
         current = _version(version)
         try:
             spec = SpecifierSet((requirements or {}).get(canonicalize_name(name), ""))
@@ -350,6 +386,47 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
     the dependents' entries in place (``fix``, ``move``, ``fix_reason``, ``for_blocker``, ``groups``, or
     ``dependent_excluded``) and the blocker's (``dependents``); returns the dependents' entries that
     now carry a fix."""
+    early = [e for e in entries if "blocker_entries" in e]
+    raw = _raw(lock_path) if early else None
+    if early:
+        _complete_early(entries, early, raw)
+    try:
+        return _late_moves(entries, lock_path, abi, python, client, requirements, raw)
+    finally:
+        if early:
+            _sort_dependents(entries)
+
+
+def _complete_early(entries: list[dict[str, Any]], early: list[dict[str, Any]], raw: list[dict]) -> None:
+    """The moves :func:`early_moves` found, completed from the lock made with them: where the project
+    requires each dependent from, and each blocker's ``dependents`` — on the blocker's entry as the old
+    lock judged it (searched for a fix: the same answer) when the target no longer installs it."""
+    at = {(canonicalize_name(e["name"]), e["version"]): i for i, e in enumerate(entries)}
+    for e in early:
+        blockers = e.pop("blocker_entries")
+        e["groups"] = _groups(raw, canonicalize_name(e["name"]))
+        for b in blockers:
+            i = at.get((canonicalize_name(b["name"]), b["version"]))
+            if i is None:
+                continue  # not in the lock at all: nothing to report on it
+            if entries[i]["status"] == "not-on-target":
+                entries[i] = dict(b, status="not-on-target")
+            entries[i].setdefault("dependents", []).append(f"{e['name']} {e['version']}")
+
+
+def _sort_dependents(entries: list[dict[str, Any]]) -> None:
+    """Each blocker's ``dependents`` in one order (by name, then version), whichever search found them."""
+    def key(text: str) -> tuple[str, str]:
+        name, _, version = text.rpartition(" ")
+        return canonicalize_name(name), version
+
+    for e in entries:
+        if e.get("dependents"):
+            e["dependents"].sort(key=key)
+
+
+def _late_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python: str, client,
+                requirements: dict[str, str] | None, raw: list[dict] | None) -> list[dict[str, Any]]:
     if client is None:
         return []
     stuck = {canonicalize_name(e["name"]): e for e in entries
@@ -357,7 +434,7 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
              and not e.get("runtime")}
     if not stuck:
         return []
-    raw = _raw(lock_path)
+    raw = raw if raw is not None else _raw(lock_path)
     from migrate.lock.freethreading import _on_target
 
     on = _on_target(raw, python)
@@ -382,7 +459,6 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
         if entry is None or entry.get("fix"):
             continue
         index = _index_of(pkg, lock_path)
-        names = _names(sorted(blocked))
         groups = _groups(raw, name)
         for b in blocked:
             stuck[b].setdefault("dependents", []).append(f"{entry['name']} {version}")
@@ -411,16 +487,75 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
                     entry["dependent_tried"] = MAX_TRIED
                 entry["dependent_read"] = read
             continue
-        current = Version(version)
-        direction = "downgrade" if found < current else "upgrade"
-        entry["fix"] = f"{entry['name']}=={found}"
-        entry["move"] = {"to": str(found), "direction": direction, "major": found.major != current.major}
-        nearest = "the newest" if direction == "downgrade" else "the nearest newer one"
-        entry["fix_reason"] = (f"free-threading: {entry['name']} {version} requires {names}, which "
-                               f"{_has(sorted(blocked))} no {abi} build in any version; {found} is {nearest} "
-                               "without it")
+        _move(entry, version, found, blocked, abi)
         out.append(entry)
     return out
+
+
+def _move(entry: dict[str, Any], version: str, found: Version, blocked: set[str], abi: str) -> None:
+    """``entry`` (a dependent locked at ``version``) moves to ``found``, which requires none of ``blocked``."""
+    current = Version(version)
+    direction = "downgrade" if found < current else "upgrade"
+    entry["fix"] = f"{entry['name']}=={found}"
+    entry["move"] = {"to": str(found), "direction": direction, "major": found.major != current.major}
+    nearest = "the newest" if direction == "downgrade" else "the nearest newer one"
+    entry["fix_reason"] = (f"free-threading: {entry['name']} {version} requires {_names(sorted(blocked))}, which "
+                           f"{_has(sorted(blocked))} no {abi} build in any version; {found} is {nearest} "
+                           "without it")
+
+
+def early_moves(pins, stuck: list[dict[str, Any]], abi: str, python: str, client,
+                requirements: dict[str, str] | None = None, asked: dict[str, set[str]] | None = None,
+                indexes: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """The dependents' moves that can be known BEFORE uv resolves, as the blockers' fixes are
+    (:func:`~migrate.lock.freethreading.preassess`): ``stuck`` are the old lock's blockers with no fix;
+    the old lock's pins that depend on one (poetry.lock names each pin's dependencies) and whose own
+    Requires-Dist, at the pinned version, requires it on ``python`` with the extras the project and the
+    lock ask of them (``asked``), are searched as :func:`dependent_moves` searches a uv.lock package.
+    Returns the dependents' entries that move (as :func:`dependent_moves` makes them, plus
+    ``blocker_entries``: the blockers' entries, which the first lock may no longer install on the target;
+    :func:`dependent_moves` completes them from that lock). A dependent whose search finds no version is
+    left to :func:`dependent_moves`, which reports it from the lock uv makes."""
+    from migrate.lock.freethreading import assess, judged_pins
+
+    if client is None or not stuck:
+        return []
+    by_name = {canonicalize_name(e["name"]): e for e in stuck}
+    requires = {(canonicalize_name(p.name), p.version): set(p.requires) for p in pins}
+    todo = [pkg for pkg in judged_pins(pins, python)
+            if canonicalize_name(pkg.name) not in by_name and requires.get((canonicalize_name(pkg.name), pkg.version),
+                                                                          set()) & set(by_name)
+            and _version(pkg.version) is not None and (pkg.index is None or pkg.index.rstrip("/") in indexes)]
+
+    def one(pkg) -> dict[str, Any] | None:
+        cname = canonicalize_name(pkg.name)
+        extras = set((asked or {}).get(cname, set()))
+        raw_spec = (requirements or {}).get(cname, "")
+        try:
+            reqs = requires_dist(client, pkg.name, pkg.version, pkg.index)
+            blocked = requires_any(reqs, set(by_name), python, extras) if reqs is not None else set()
+            if not blocked:
+                return None
+            try:
+                spec = SpecifierSet(raw_spec)
+            except InvalidSpecifier:
+                spec = SpecifierSet("")
+            found, _, _, _ = _search(client, pkg.name, pkg.version, pkg.index, blocked, python, abi, extras, spec)
+            if found is None and str(spec):  # what the search after the lock reads next: read it now
+                _search(client, pkg.name, pkg.version, pkg.index, blocked, python, abi, extras, SpecifierSet(""))
+        except IndexUnavailable:
+            return None  # the search after the first resolution asks again, and reports the failure
+        if found is None:
+            return None  # reported from the lock uv makes (:func:`dependent_moves` reads what this read)
+        entry = assess([pkg], abi, client, requirements, fix=False)[0]
+        entry["for_blocker"] = sorted(blocked)
+        _move(entry, pkg.version, found, blocked, abi)
+        entry["blocker_entries"] = [dict(by_name[b]) for b in sorted(blocked)]
+        return entry
+
+    # what the searches read, read in one round (an index answers many at once); then they read what is kept
+    warm(client, [(pkg.name, pkg.version, pkg.index) for pkg in todo], abi, requirements, workers=16, pinned=True)
+    return [e for e in map(one, todo) if e is not None]
 
 
 def _version(text: str) -> Version | None:
@@ -435,7 +570,7 @@ def _dep_may_hold(dep: dict, python: str) -> bool:
     if not marker:
         return True
     try:
-        return _may_hold(Marker(marker), python, set())
+        return _may_hold(Marker(marker), python, frozenset())
     except InvalidMarker:
         return True
 

@@ -461,16 +461,20 @@ def judged_pins(pins, python: str) -> list[LockedPackage]:
     return out
 
 
-def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] | None = None,
+              stuck: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The fixes that can be known BEFORE uv resolves: the old lock's pins that list their files
     (poetry.lock does) judged as :func:`assess` judges a uv.lock package, for the pins whose marker may
     hold on the target's Python ``python`` (``3.13``). Returns the entries (blockers and sdist-only pins)
     that have a fix; the lock stage resolves with those fixes in the same uv run as the pins, so one
-    resolution suffices when the new lock keeps the old versions."""
+    resolution suffices when the new lock keeps the old versions. ``stuck``, when given, receives the
+    blockers with no fix (their dependents may move instead: :func:`~migrate.lock.dependents.early_moves`)."""
     packages = judged_pins(pins, python)
     out = []
     for pkg, e in zip(packages, assess(packages, abi, client, requirements)):
-        if e["status"] not in ("blocker", "sdist-only") or not e.get("fix"):
+        wanted = e["status"] in ("blocker", "sdist-only") and e.get("fix")
+        no_fix = stuck is not None and e["status"] == "blocker" and not e.get("fix") and not e.get("error")
+        if not (wanted or no_fix):
             continue
         # the index's own files for the pinned version decide, as uv.lock's will (a mirror may carry
         # other files than the old lock listed); its page was just read for the fix
@@ -479,9 +483,10 @@ def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] 
             here = [f for f, v in client.files(pkg.name, pkg.index) if v is not None and v == pinned]
         except IndexUnavailable:
             here = []
-        if here and classify(here, abi) not in ("blocker", "sdist-only"):
+        if here and classify(here, abi) != e["status"] and (no_fix or classify(here, abi) not in
+                                                              ("blocker", "sdist-only")):
             continue
-        out.append(e)
+        (out if wanted else stuck).append(e)
     return out
 
 

@@ -332,6 +332,9 @@ class EarlyLookup:
     def __init__(self, warm=None) -> None:
         self.warm = warm  # the page warm-up Job, or None
         self.job = None
+        #: the blockers' dependents' moves (:func:`~migrate.lock.dependents.early_moves`): a Job the
+        #: lookup starts once it knows the blockers with no fix, or None
+        self.dependents = None
         self.client = None
         self.key: tuple | None = None
 
@@ -357,14 +360,42 @@ class EarlyLookup:
 
                 time.sleep(delay)
             judged = with_index_files(pins, client, target.version, project.indexes)
+            stuck: list[dict] = []
+            found = preassess(judged, target.abi, target.version, client, requirements, stuck=stuck)
+            if stuck and any(p.requires for p in judged):
+                def moves() -> list[dict]:
+                    if delay:
+                        import time
+
+                        time.sleep(delay)
+                    return _by_name(early_moves(judged, stuck, target.abi, target.version, client, requirements,
+                                                asked, indexes))
+
+                self.dependents = Job(moves)
             # in uv.lock's order (by name), as fixes found after the first resolution are written
-            return sorted(preassess(judged, target.abi, target.version, client, requirements),
-                          key=lambda e: canonicalize_name(e["name"]))
+            return _by_name(found)
+
+        from migrate.lock.dependents import early_moves
+
+        asked: dict[str, set[str]] = {}
+        for p in pins:
+            asked.setdefault(canonicalize_name(p.name), set()).update(p.asked)
+        for d in project.all_dependencies():
+            asked.setdefault(canonicalize_name(d.name), set()).update(d.extras)
+        indexes = {i.url.rstrip("/") for i in project.indexes}
 
         self.job = Job(lookup)
 
+    def moves(self) -> list[dict]:
+        """The dependents' moves (after :attr:`job`'s result): [] when there are none."""
+        return self.dependents.result() if self.dependents is not None else []
+
     def matches(self, pins, requirements, target) -> bool:
         return self.job is not None and self.key == (pins, requirements, target.abi, target.version)
+
+
+def _by_name(entries: list[dict]) -> list[dict]:
+    return sorted(entries, key=lambda e: canonicalize_name(e["name"]))
 
 
 def prefetch_readiness(root: Path, target, options) -> EarlyLookup:
@@ -389,23 +420,35 @@ def prefetch_readiness(root: Path, target, options) -> EarlyLookup:
         from migrate.lock.index import IndexClient
         from migrate.readers.poetry import read_poetry_lock
 
-        wanted = [(p.name, p.index) for p in judged_pins(read_poetry_lock(lock), target.version)
-                  if classify(p.files, target.abi) in ("blocker", "sdist-only")]
+        pins = read_poetry_lock(lock)
+        judged = judged_pins(pins, target.version)
+        wanted = [(p.name, p.index) for p in judged if classify(p.files, target.abi) in ("blocker", "sdist-only")]
         client = IndexClient()
+        # the pins that require one of the blockers: if that one has no fix, they may move instead
+        # (dependents.early_moves); what their search reads first is read meanwhile, in its own job
+        blockers = {canonicalize_name(p.name) for p in judged if classify(p.files, target.abi) == "blocker"}
+        requires = {(canonicalize_name(p.name), p.version): set(p.requires) for p in pins}
+        dependents = [(p.name, p.version, p.index) for p in judged if canonicalize_name(p.name) not in blockers
+                      and requires.get((canonicalize_name(p.name), p.version), set()) & blockers]
+        if dependents:
+            from migrate.lock.dependents import warm
+
+            Job(lambda: _quietly(lambda: warm(client, dependents, target.abi, pinned=True, candidates=False)))
         if len(wanted) > 1:
             client.prefetch(wanted)
         for name, index in wanted[:1]:
             client.files(name, index)
 
-    def quietly() -> None:
-        try:
-            fetch()
-        except Exception:  # a warm-up only
-            pass
-
     from migrate.interrupt import Job
 
-    return EarlyLookup(Job(quietly))
+    return EarlyLookup(Job(lambda: _quietly(fetch)))
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:  # a warm-up only
+        pass
 
 
 #: seconds the lock stage waits for the fix lookup before it starts uv on the pins alone
@@ -413,17 +456,19 @@ SPECULATION_GRACE = 0.2
 
 
 class _Speculative:
-    """The first resolution (the project with the old pins, no free-threading fixes) started while the
-    fixes are still being looked up: when there are none its answer is the first run's; when there are,
-    it is stopped (the metadata it fetched meanwhile stays in uv's cache for the run with the fixes)."""
+    """The first resolution (``text``: the project with the old pins and the free-threading ``fixes``
+    known so far) started while more fixes are still being looked up: when none turn up its answer is
+    the first run's; when some do, it is stopped (the metadata it fetched meanwhile stays in uv's cache
+    for the run with them)."""
 
-    def __init__(self, stage: Path, text: str, pins, python: str, options, root: Path | None, log: list) -> None:
+    def __init__(self, stage: Path, text: str, python: str, options, root: Path | None, log: list,
+                 fixes: list[dict]) -> None:
         from migrate.interrupt import Background
 
-        self.stage, self.log = stage, log
+        self.stage, self.log, self.text, self.fixes = stage, log, text, list(fixes)
         lock = stage / UV_LOCK
         self.before = lock.read_bytes() if lock.is_file() else None
-        (stage / PYPROJECT).write_text(_first_text(text, pins))
+        (stage / PYPROJECT).write_text(text)
         self.job = Background(_uv_lock_cmd(python, options, None, root), cwd=stage, env=_uv_env(), timeout=1800)
 
     def result(self) -> subprocess.CompletedProcess:
@@ -456,9 +501,11 @@ class _Speculative:
             lock.write_bytes(self.before)
 
 
-def _first_text(text: str, pins) -> str:
+def _initial_text(text: str, pins, fixed=None) -> str:
+    """The text :func:`lock_resolving` locks first: ``text`` with the pins as constraints (and the fixes)."""
     reqs = pin_requirements(pins, exclude=_own_constraints(text))
-    return _with_constraints(text, reqs) if reqs else text
+    base, now = (fixed[0](text), _outside(reqs, fixed[1], fixed[2])) if fixed is not None else (text, reqs)
+    return _with_constraints(base, now) if now else base
 
 
 # -- staging ---------------------------------------------------------------------------------------
@@ -687,7 +734,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
                    narrow: Callable[[str, list], list | None] | None = None, rounds: int = 3,
                    log: list | None = None, build_python: str | None = None,
                    fixed: tuple[Callable[[str], str], set[str], str] | None = None,
-                   first: subprocess.CompletedProcess | None = None) -> LockRun:
+                   first: tuple[str, subprocess.CompletedProcess] | None = None) -> LockRun:
     """The first uv resolution: the project (``text``) with the old lock's ``pins`` as temporary
     ``constraint-dependencies``. One uv run when it succeeds.
 
@@ -695,8 +742,9 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     they move, the marker of every Python but the target's): every run uses the text with the fixes, and
     the pins of the moved names hold only outside the target's Python (there the fix holds). When uv's
     error names a moved package, the fixes are left out from then on (the caller applies them after);
-    other failures are handled as below with the fixes kept. ``first``: the
-    answer of a first run (the pins, no fixes) made already (see :class:`_Speculative`). When it fails:
+    other failures are handled as below with the fixes kept. ``first``: (the text, uv's
+    answer) of a first run made already (see :class:`_Speculative`), used when that is the text written
+    first. When it fails:
 
     * if ``narrow(stderr, excluded)`` names environments to leave out (see
       :mod:`migrate.lock.environments`), ``[tool.uv] environments`` is narrowed and uv runs again;
@@ -731,9 +779,10 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             base, now = fixed[0](text), _outside(reqs, fixed[1], fixed[2])
         else:
             base, now = text, reqs
-        (stage / PYPROJECT).write_text(_with_constraints(base, now) if now else base)
-        proc = first if first is not None and fixed is None else run_uv_lock(stage, python, options, root=root,
-                                                                            log=log)
+        written = _with_constraints(base, now) if now else base
+        (stage / PYPROJECT).write_text(written)
+        proc = first[1] if first is not None and first[0] == written else run_uv_lock(stage, python, options,
+                                                                                     root=root, log=log)
         first = None
         if proc.returncode == 0:
             return LockRun(base, dropped, excluded, python, pin_reqs=now,
@@ -987,25 +1036,8 @@ def _lock_stage(ctx) -> None:
     with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-lock-")) as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         oldest = oldest_interpreter(project.requires_python) if python_version else None
-        # still looking the fixes up (after a moment's grace: starting and stopping uv costs about
-        # as much): uv starts on the pins alone meanwhile (its answer is the first run's when no fix
-        # turns up; else it is stopped, its downloads cached for the run with them)
-        spec = _Speculative(stage, text, pins, python, options, root, log) \
-            if early_job is not None and not early_job.wait(SPECULATION_GRACE) else None
-        try:
-            early = early_job.result() if early_job is not None else []
-        except BaseException:
-            if spec is not None:
-                spec.stop()
-            raise
-        first = None
-        if spec is not None:
-            if early:
-                spec.stop()
-            else:
-                first = spec.result()
-        fixed = (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
-                 f"python_version != '{target.version}'") if early else None
+        early, first = _first_resolution(stage, text, pins, python, options, root, log, lookup, target)
+        fixed = _fixed(early, pins, target)
         reading = _read_ahead(pins, target, client, requirements) if early_job is not None else None
         from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
@@ -1063,8 +1095,8 @@ def _lock_stage(ctx) -> None:
         if reading is not None:
             reading.join()  # what it read serves successor_advice below too
         dependent_moves(entries, stage / UV_LOCK, target.abi, target.version, client, requirements)
-        fixes = [e for e in entries if (e["status"] in ("blocker", "sdist-only") or is_dependent_fix(e))
-                 and e.get("fix")]
+        fixes = [e for e in entries if e.get("fix") and (e["status"] in ("blocker", "sdist-only") or (
+            is_dependent_fix(e) and e["status"] not in ("upgraded", "downgraded")))]  # not an early move made
         if early and not run.fixed:
             # uv could not resolve them with the pins: this second resolution tries them again
             # (those uv cannot satisfy are dropped and said so)
@@ -1127,6 +1159,45 @@ def _lock_stage(ctx) -> None:
 
     ctx.result.lock.update(package_table(pins, packages, ctx.result.lock.get("changed_pins", []), entries,
                                          project.requires_python))
+
+
+def _fixed(early: list[dict], pins, target):
+    """:func:`lock_resolving`'s ``fixed`` for the fixes known before resolving (None without any)."""
+    return (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
+            f"python_version != '{target.version}'") if early else None
+
+
+def _first_resolution(stage: Path, text: str, pins, python: str, options, root: Path | None, log: list,
+                      lookup: EarlyLookup, target) -> tuple[list[dict], tuple | None]:
+    """The fixes known before resolving — the blockers' (``lookup.job``), then their dependents' moves
+    (``lookup.dependents``) — and, when uv already resolved exactly the first text with them, its answer
+    (``first`` for :func:`lock_resolving`). While each lookup is still running (after a moment's grace:
+    starting and stopping uv costs about as much), uv starts on what is known so far: its answer is the
+    first run's when nothing more turns up; else it is stopped, its downloads cached for the next run."""
+    def steps():
+        if lookup.job is not None:
+            yield lookup.job
+            if lookup.dependents is not None:  # started by the first step
+                yield lookup.dependents
+
+    spec: _Speculative | None = None
+    known: list[dict] = []
+    try:
+        for step in steps():
+            if spec is None and not step.wait(SPECULATION_GRACE):
+                spec = _Speculative(stage, _initial_text(text, pins, _fixed(known, pins, target)), python, options,
+                                    root, log, known)
+            more = step.result()
+            if more:
+                known = _by_name(known + more)
+                if spec is not None and spec.fixes != known:
+                    spec.stop()
+                    spec = None
+    except BaseException:
+        if spec is not None:
+            spec.stop()
+        raise
+    return known, ((spec.text, spec.result()) if spec is not None else None)
 
 
 def _read_ahead(pins, target, client, requirements: dict[str, str]):

@@ -861,6 +861,7 @@ def read_poetry_lock(path: Path) -> list[Pin]:
     scanned = _scan_poetry_lock(text)
     files = lock_files(text)
     requires = lock_requires(text)
+    asked = lock_asked_extras(text)
     doc = {"package": scanned} if scanned is not None else load_toml_fast(path, display=path.name)
     packages = doc.get("package", [])
     if not isinstance(packages, list):
@@ -887,7 +888,8 @@ def read_poetry_lock(path: Path) -> list[Pin]:
         pins.append(Pin(name=str(pkg["name"]), version=str(pkg["version"]),
                         marker=str(marker) if marker else None, origin=origin,
                         files=tuple(files.get((canonicalize_name(str(pkg["name"])), str(pkg["version"])), ())),
-                        requires=tuple(requires.get((canonicalize_name(str(pkg["name"])), str(pkg["version"])), ()))))
+                        requires=tuple(requires.get((canonicalize_name(str(pkg["name"])), str(pkg["version"])), ())),
+                        asked=tuple(sorted(asked.get(canonicalize_name(str(pkg["name"])), ())))))
     return pins
 
 
@@ -905,10 +907,42 @@ def lock_requires(text: str) -> dict[tuple[str, str], list[str]]:
     for chunk in ("\n" + body).split("\n[[package]]\n")[1:]:
         name = re.search(r'^name = "(.*)"$', chunk, re.M)
         version = re.search(r'^version = "(.*)"$', chunk, re.M)
-        deps = chunk.partition("\n[package.dependencies]\n")[2].split("\n[", 1)[0]
+        deps = _dependency_items(chunk)
         if name and version and deps:
-            out[(canonicalize_name(name.group(1)), version.group(1))] = [
-                canonicalize_name(m.group(1)) for m in _DEP_KEY.finditer(deps)]
+            out[(canonicalize_name(name.group(1)), version.group(1))] = [canonicalize_name(n) for n, _ in deps]
+    return out
+
+
+_DEP_TABLE = re.compile(r'^\[package\.dependencies(?:\.(?:"([^"\n]+)"|([^\]\n]+)))?\]\n(.*?)(?=^\[|\Z)', re.M | re.S)
+_EXTRAS = re.compile(r'extras\s*=\s*\[([^\]]*)\]')
+
+
+def _dependency_items(chunk: str) -> list[tuple[str, str]]:
+    """(name, its value's text) for each dependency of one ``[[package]]`` of poetry.lock: the keys of
+    ``[package.dependencies]`` and, as Poetry 1.0/1.1 wrote them, ``[package.dependencies.NAME]`` tables."""
+    out: list[tuple[str, str]] = []
+    for table in _DEP_TABLE.finditer(chunk):
+        sub, body = table.group(1) or table.group(2), table.group(3)
+        if sub is not None:
+            out.append((sub.strip(), body))
+            continue
+        keys = list(_DEP_KEY.finditer(body))
+        out += [(m.group(1), body[m.end():keys[i + 1].start() if i + 1 < len(keys) else len(body)])
+                for i, m in enumerate(keys)]
+    return out
+
+
+def lock_asked_extras(text: str) -> dict[str, set[str]]:
+    """{canonical name: the extras some locked package asks of it} (its ``extras = [...]`` in other
+    packages' dependencies), a line scan like :func:`lock_requires`."""
+    body = text.partition("\n[metadata")[0]
+    out: dict[str, set[str]] = {}
+    for chunk in ("\n" + body).split("\n[[package]]\n")[1:]:
+        for name, value in _dependency_items(chunk):
+            for found in _EXTRAS.finditer(value):
+                names = re.findall(r'"([^"]+)"', found.group(1))
+                if names:
+                    out.setdefault(canonicalize_name(name), set()).update(names)
     return out
 
 
