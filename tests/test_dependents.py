@@ -338,3 +338,26 @@ def test_a_dependents_move_known_from_the_old_lock_needs_one_resolution_and_give
     assert ft["blocker"]["dependents"] == (["stuck 1.1", f"tool {old}"] if "stuck" in pins else [f"{moved} {old}"])
     assert ft["blocker"]["status"] == ("blocker" if "stuck" in pins else "not-on-target")
     assert "blocker_entries" not in json.dumps(reports["early"])
+
+
+def test_the_page_the_index_client_read_serves_the_metadata_search(monkeypatch, tmp_path):
+    """A dependent's project page is read once: the search finds its wheels' URLs in the entries the index
+    client kept when it read the file names, and asks the index only for the version's metadata."""
+    import migrate.lock.dependents as dep
+    from migrate.lock.index import PAGES
+    from test_pipenv_files import LocalIndex
+
+    monkeypatch.setattr(dep, "_PAGES", {})
+    monkeypatch.setattr(dep, "_REQUIRES", {})
+    monkeypatch.setenv("MIGRATE_INDEX_CACHE_TTL", "0")
+    PAGES.clear()
+    folder = build_wheelhouse(tmp_path / "w", {"tool": SPEC["tool"], "helper": SPEC["helper"]}, REQUIRES)
+    served = LocalIndex(folder, "json")
+    try:
+        client = IndexClient(index_urls=[served.url])
+        assert {str(v) for _, v in client.files("tool")} == {"1.8", "1.9", "2.0"}
+        assert requires_dist(client, "tool", "2.0") == ["helper", "blocker>=1.0"]
+        assert served.asked == ["tool"]
+    finally:
+        served.close()
+        PAGES.clear()

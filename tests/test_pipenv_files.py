@@ -69,7 +69,8 @@ class LocalIndex:
                 names = files[parts[1]]
                 if kind == "json":
                     body = json.dumps({"meta": {"api-version": "1.1"}, "name": parts[1], "files": [
-                        {"filename": p.name, "url": f"../../files/{p.name}", "hashes": {"sha256": sha256(p)}}
+                        {"filename": p.name, "url": f"../../files/{p.name}", "hashes": {"sha256": sha256(p)},
+                         "size": p.stat().st_size}
                         for p in names]})
                     self._send(body.encode(), "application/vnd.pypi.simple.v1+json")
                 else:

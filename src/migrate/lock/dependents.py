@@ -87,10 +87,17 @@ def _get(url: str, accept: str | None, timeout: float) -> bytes:
 
 
 def _page(base: str, name: str, timeout: float) -> list[dict]:
+    from migrate.lock.index import _HASH_LOCK, _RAW
+
     key = (base, canonicalize_name(name))
     with _LOCK:
         if key in _PAGES:
             return _PAGES[key]
+    with _HASH_LOCK:  # the PEP 691 entries the index client just read for the file names, if it kept them
+        kept = _RAW.get(key)
+    if isinstance(kept, list):
+        with _LOCK:
+            return _PAGES.setdefault(key, [f for f in kept if isinstance(f, dict) and "filename" in f])
     body = _get(f"{base}/{key[1]}/", "application/vnd.pypi.simple.v1+json", timeout)
     files: list[dict] = []
     if body:
