@@ -13,6 +13,8 @@ import pytest
 # index answers are not kept on disk across tests (local index servers reuse ports with other pages);
 # tests of that cache turn it on with a folder of their own
 os.environ.setdefault("MIGRATE_INDEX_CACHE_TTL", "0")
+# the early blocker-dependent search (a head start the lock stage falls back from) raises in tests
+os.environ.setdefault("MIGRATE_TEST_STRICT", "1")
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

@@ -30,6 +30,8 @@ SPEC = {
     "stuck": {"1.0": ["py3-none-any"], "1.1": ["py3-none-any"]},
     # requires it only with its extra "fast" from 2.0 on
     "ext": {"1.0": ["py3-none-any"], "2.0": ["py3-none-any"]},
+    # a blocker with a fix: 1.1 has cp313t wheels
+    "wheelfix": {"1.0": GIL, "1.1": GIL + [f"cp313-cp313t-{LINUX}"]},
 }
 REQUIRES = {
     ("tool", "1.8"): ["helper"], ("tool", "1.9"): ["helper", "blocker>=1.0; python_version < '3.11'"],
@@ -269,7 +271,7 @@ def test_read_ahead_keeps_what_the_search_reads_first(wheels, monkeypatch):
     assert str(found) == "1.9" and not reads  # 1.9 requires the blocker only below 3.11
 
 
-def poetry_lock(root: Path, wheels: Path, pins: dict[str, str], with_files: bool = True) -> None:
+def poetry_lock(root: Path, wheels: Path, pins: dict[str, str], with_files: bool = True, graph: bool = True) -> None:
     """poetry.lock pinning ``pins`` (name -> version), each with its wheels' file names and hashes (as
     Poetry writes them) or none (``files = []``: readiness known only after uv resolves), and its
     dependencies as the wheel's Requires-Dist says."""
@@ -282,7 +284,7 @@ def poetry_lock(root: Path, wheels: Path, pins: dict[str, str], with_files: bool
                          for f in files)
         chunk = (f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\noptional = false\n'
                  f'python-versions = "*"\nfiles = [\n{listed}]\n')
-        deps = [Requirement(r) for r in REQUIRES.get((name, version), [])]
+        deps = [Requirement(r) for r in REQUIRES.get((name, version), [])] if graph else []
         if deps:
             chunk += "\n[package.dependencies]\n" + "".join(
                 f'{r.name} = {{version = "{r.specifier or "*"}"'
@@ -299,6 +301,12 @@ def poetry_lock(root: Path, wheels: Path, pins: dict[str, str], with_files: bool
     ('tool = ">=1.8"\nstuck = "*"', {"tool": "2.0", "blocker": "1.1", "helper": "1.0", "stuck": "1.1"}, ""),
     # required only through an extra the project asks for
     ('ext = {version = ">=1.0", extras = ["fast"]}', {"ext": "2.0", "blocker": "1.1", "helper": "1.0"}, ""),
+    # beside a blocker's fix (the fixes are written in name order either way)
+    ('tool = ">=1.8"\nwheelfix = "*"', {"tool": "2.0", "blocker": "1.1", "helper": "1.0", "wheelfix": "1.0"}, ""),
+    # the same, the late run knowing the blocker's fix early (the old lock lists files) but not who requires
+    # the blocker (no dependencies listed): the fix in the first resolution, the move in the second
+    ('tool = ">=1.8"\nwheelfix = "*"', {"tool": "2.0", "blocker": "1.1", "helper": "1.0", "wheelfix": "1.0"},
+     "no-graph"),
     # a slow index: uv starts on the pins alone, then on the blocker's fixes (none), and is stopped when
     # the move turns up
     ('tool = ">=1.8"', {"tool": "2.0", "blocker": "1.1", "helper": "1.0"}, "1"),
@@ -309,11 +317,12 @@ def test_a_dependents_move_known_from_the_old_lock_needs_one_resolution_and_give
     requires it are known before uv runs, so the dependent's move goes into the first resolution (then
     `uv lock --check` after taking the pins out). Without the file names it is found from the first lock
     and applied by a second. Both give the same files, report and warnings."""
-    monkeypatch.setenv("MIGRATE_TEST_PREASSESS_DELAY", delay)
+    no_graph = delay == "no-graph"
+    monkeypatch.setenv("MIGRATE_TEST_PREASSESS_DELAY", "" if no_graph else delay)
     roots = {}
     for kind in ("early", "late"):
         root = roots[kind] = poetry_project(tmp_path / kind, dev)
-        poetry_lock(root, wheels, pins, with_files=kind == "early")
+        poetry_lock(root, wheels, pins, with_files=kind == "early" or no_graph, graph=kind == "early" or not no_graph)
     reports = {}
     for kind, root in roots.items():
         proc = migrate(root, wheels, "--allow-dirty")
@@ -323,7 +332,7 @@ def test_a_dependents_move_known_from_the_old_lock_needs_one_resolution_and_give
             for kind in roots}
     assert runs == {"early": [["lock"], ["lock", "--check"]], "late": [["lock"], ["lock"]]}
     unused = [r for r in reports["early"]["lock"]["uv_runs"] if r.get("stopped") or r.get("unused")]
-    assert len(unused) == (1 if delay else 0)  # the run on the pins alone; no blocker has a fix to add
+    assert len(unused) == (1 if delay == "1" else 0)  # the run on the pins alone; no blocker has a fix to add
     early, late = roots["early"], roots["late"]
     assert (early / "pyproject.toml").read_text() == (late / "pyproject.toml").read_text()
     assert (early / "uv.lock").read_text() == (late / "uv.lock").read_text()
@@ -361,3 +370,28 @@ def test_the_page_the_index_client_read_serves_the_metadata_search(monkeypatch, 
     finally:
         served.close()
         PAGES.clear()
+
+
+def test_a_failing_early_search_leaves_the_move_to_the_search_after_the_lock(tmp_path, wheels, monkeypatch):
+    """The search before uv runs is a head start: if it fails for a reason of its own, the run goes on as
+    without it (two resolutions) and makes the same move."""
+    import migrate.lock.dependents as dep
+    from migrate.pipeline import RunOptions, plan
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the early search")
+
+    monkeypatch.setattr(dep, "early_moves", broken)
+    monkeypatch.delenv("MIGRATE_TEST_STRICT", raising=False)
+    options = RunOptions(offline=True, find_links=[str(wheels)], codemods=False, allow_dirty=True)
+    roots = [poetry_project(tmp_path / name, 'tool = ">=1.8"') for name in ("a", "b")]
+    for root in roots:
+        poetry_lock(root, wheels, {"tool": "2.0", "blocker": "1.1", "helper": "1.0"})
+    result = plan(roots[0], options)
+    assert result.exit_code == 0, result.error
+    assert [r["args"] for r in result.lock["uv_runs"] if not (r.get("stopped") or r.get("unused"))] == \
+        [["lock"], ["lock"]]
+    assert "tool==1.9; python_version == '3.13'" in result.changes.current("pyproject.toml").decode()
+    monkeypatch.setenv("MIGRATE_TEST_STRICT", "1")  # the tests' setting: the failure is raised
+    with pytest.raises(RuntimeError):
+        plan(roots[1], options)

@@ -513,7 +513,7 @@ def _move(entry: dict[str, Any], version: str, found: Version, blocked: set[str]
 
 def early_moves(pins, stuck: list[dict[str, Any]], abi: str, python: str, client,
                 requirements: dict[str, str] | None = None, asked: dict[str, set[str]] | None = None,
-                indexes: set[str] = frozenset()) -> list[dict[str, Any]]:
+                indexes: set[str] = frozenset(), exclude: set[str] = frozenset()) -> list[dict[str, Any]]:
     """The dependents' moves that can be known BEFORE uv resolves, as the blockers' fixes are
     (:func:`~migrate.lock.freethreading.preassess`): ``stuck`` are the old lock's blockers with no fix;
     the old lock's pins that depend on one (poetry.lock names each pin's dependencies) and whose own
@@ -522,7 +522,8 @@ def early_moves(pins, stuck: list[dict[str, Any]], abi: str, python: str, client
     Returns the dependents' entries that move (as :func:`dependent_moves` makes them, plus
     ``blocker_entries``: the blockers' entries, which the first lock may no longer install on the target;
     :func:`dependent_moves` completes them from that lock). A dependent whose search finds no version is
-    left to :func:`dependent_moves`, which reports it from the lock uv makes."""
+    left to :func:`dependent_moves`, which reports it from the lock uv makes. ``exclude``: packages that
+    move for a fix of their own (as there, a package with a fix is not searched as a dependent)."""
     from migrate.lock.freethreading import assess, judged_pins
 
     if client is None or not stuck:
@@ -530,7 +531,7 @@ def early_moves(pins, stuck: list[dict[str, Any]], abi: str, python: str, client
     by_name = {canonicalize_name(e["name"]): e for e in stuck}
     requires = {(canonicalize_name(p.name), p.version): set(p.requires) for p in pins}
     todo = [pkg for pkg in judged_pins(pins, python)
-            if canonicalize_name(pkg.name) not in by_name and requires.get((canonicalize_name(pkg.name), pkg.version),
+            if canonicalize_name(pkg.name) not in set(by_name) | set(exclude) and requires.get((canonicalize_name(pkg.name), pkg.version),
                                                                           set()) & set(by_name)
             and _version(pkg.version) is not None and (pkg.index is None or pkg.index.rstrip("/") in indexes)]
 
