@@ -245,9 +245,10 @@ def _may_hold(marker: Marker, python: str, extras: frozenset[str]) -> bool:
 
 # -- uv.lock's graph --------------------------------------------------------------------------------
 def _raw(lock_path: Path) -> list[dict]:
-    from migrate.discover import load_toml_fast
+    from migrate.discover import load_toml_fast, read_text
+    from migrate.lock.freethreading import scan_uv_lock
 
-    data = load_toml_fast(lock_path, display=lock_path.name)
+    data = scan_uv_lock(read_text(lock_path)) or load_toml_fast(lock_path, display=lock_path.name)
     return [p for p in data.get("package", []) if isinstance(p, dict) and "name" in p]
 
 
