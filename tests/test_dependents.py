@@ -395,3 +395,32 @@ def test_a_failing_early_search_leaves_the_move_to_the_search_after_the_lock(tmp
     monkeypatch.setenv("MIGRATE_TEST_STRICT", "1")  # the tests' setting: the failure is raised
     with pytest.raises(RuntimeError):
         plan(roots[1], options)
+
+
+def test_early_moves_from_the_old_locks_pins(wheels):
+    """The search before uv runs, on its own: a pin requiring a blocker with no fix moves (the blocker's
+    entry kept for the lock's report); a package with a fix of its own, a pin from an index the project
+    does not name, or one asked for no extra that brings the blocker, does not."""
+    from migrate.lock.dependents import early_moves
+    from migrate.model import Pin
+
+    client = IndexClient(find_links=[str(wheels)], offline=True)
+
+    def pin(name, version, requires=()):
+        files = tuple(sorted(p.name for p in wheels.glob(f"{name}-{version}-*.whl")))
+        return Pin(name, version, files=files, requires=tuple(requires))
+
+    pins = [pin("tool", "2.0", ["helper", "blocker"]), pin("blocker", "1.1"), pin("helper", "1.0"),
+            pin("ext", "2.0", ["blocker"])]
+    stuck = [{"name": "blocker", "version": "1.1", "status": "blocker", "fix": None, "searched": "offline"}]
+    (tool,) = early_moves(pins, stuck, "cp313t", "3.13", client)
+    assert (tool["name"], tool["fix"], tool["for_blocker"], tool["move"]["direction"]) == \
+        ("tool", "tool==1.9", ["blocker"], "downgrade")
+    assert tool["blocker_entries"] == stuck and tool["blocker_entries"][0] is not stuck[0]
+    assert early_moves(pins, stuck, "cp313t", "3.13", client, exclude={"tool"}) == []
+    moved = early_moves(pins, stuck, "cp313t", "3.13", client, asked={"ext": {"fast"}})
+    assert sorted(e["fix"] for e in moved) == ["ext==1.0", "tool==1.9"]
+    elsewhere = [Pin(p.name, p.version, origin="https://other.example/simple", files=p.files, requires=p.requires)
+                 for p in pins]
+    assert early_moves(elsewhere, stuck, "cp313t", "3.13", client) == []
+    assert early_moves(elsewhere, stuck, "cp313t", "3.13", client, indexes={"https://other.example/simple"})

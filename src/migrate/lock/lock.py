@@ -439,7 +439,9 @@ def prefetch_readiness(root: Path, target, options) -> EarlyLookup:
         if dependents:
             from migrate.lock.dependents import warm
 
-            Job(lambda: _quietly(lambda: warm(client, dependents, target.abi, pinned=True, candidates=False)))
+            # their candidate versions too when they are few (if the blocker has a fix, that was not needed)
+            Job(lambda: _quietly(lambda: warm(client, dependents, target.abi, pinned=True, workers=16,
+                                              candidates=len(dependents) <= _EARLY_DEPENDENTS)))
         if len(wanted) > 1:
             client.prefetch(wanted)
         for name, index in wanted[:1]:
@@ -448,6 +450,10 @@ def prefetch_readiness(root: Path, target, options) -> EarlyLookup:
     from migrate.interrupt import Job
 
     return EarlyLookup(Job(lambda: _quietly(fetch)))
+
+
+#: pins requiring a blocker whose candidate versions' metadata is read before the blockers' fixes are known
+_EARLY_DEPENDENTS = 8
 
 
 def _quietly(fn) -> None:
