@@ -424,3 +424,20 @@ def test_early_moves_from_the_old_locks_pins(wheels):
                  for p in pins]
     assert early_moves(elsewhere, stuck, "cp313t", "3.13", client) == []
     assert early_moves(elsewhere, stuck, "cp313t", "3.13", client, indexes={"https://other.example/simple"})
+
+
+@pytest.mark.parametrize("text", [
+    "Metadata-Version: 2.1\nName: a\nVersion: 1\nRequires-Dist: b>=1\nRequires-Dist: c; extra == \"x\"\n\n"
+    "Requires-Dist: not-a-header (the description)\n",
+    "Metadata-Version: 2.1\r\nName: a\r\nRequires-Dist: b\r\nrequires-dist: c\r\n\r\nbody\r\n",
+    "Metadata-Version: 2.1\nName: a\nRequires-Dist: b;\n  python_version < \"3.8\"\nSummary: x\n",  # folded
+    "Metadata-Version: 2.1\nName: a\nVersion: 1\n",
+    "Metadata-Version: 2.1\nRequires-Dist:   spaced  \nDescription-Content-Type: text/markdown\n\n# b\n",
+])
+def test_requires_dist_lines_are_read_as_the_email_parser_reads_them(text):
+    import email.parser
+
+    from migrate.lock.dependents import _parse_metadata
+
+    expected = [str(r) for r in email.parser.Parser().parsestr(text, headersonly=True).get_all("Requires-Dist") or []]
+    assert _parse_metadata(text) == [r.strip() for r in expected]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import email.parser
 import functools
 import json
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -37,8 +38,8 @@ from migrate.lock.freethreading import _by_version, classify, target_environment
 from migrate.lock.index import _ACCEPT, IndexUnavailable, _opener, name_of, version_of
 
 _LOCK = threading.Lock()
-#: (index URL, name) -> the PEP 691 file entries (dicts with filename, url, core-metadata)
-_PAGES: dict[tuple[str, str], list[dict]] = {}
+#: (index URL, name) -> the PEP 691 wheel entries (dicts with filename, url, size, core-metadata) by version
+_PAGES: dict[tuple[str, str], dict[Version, list[dict]]] = {}
 #: (name, version) -> Requires-Dist lines (None: not known)
 _REQUIRES: dict[tuple[str, str, Any], list[str] | None] = {}
 _INFLIGHT: dict[tuple[str, str, Any], threading.Lock] = {}
@@ -46,8 +47,15 @@ _INFLIGHT: dict[tuple[str, str, Any], threading.Lock] = {}
 
 # -- Requires-Dist of one version -------------------------------------------------------------------
 def _parse_metadata(text: str) -> list[str]:
-    msg = email.parser.Parser().parsestr(text, headersonly=True)
-    return [str(r) for r in msg.get_all("Requires-Dist") or []]
+    """The Requires-Dist values of a METADATA file (the header part, as the email parser reads it)."""
+    head = text.replace("\r\n", "\n").split("\n\n", 1)[0]
+    if "\n " in head or "\n\t" in head:  # folded lines: the email parser unfolds them
+        msg = email.parser.Parser().parsestr(text, headersonly=True)
+        return [str(r) for r in msg.get_all("Requires-Dist") or []]
+    return [m.strip() for m in _REQUIRES_DIST.findall(head)]
+
+
+_REQUIRES_DIST = re.compile(r"^Requires-Dist:[ \t]*(.*)$", re.M | re.I)
 
 
 def _local_requires(folders: list[Path], name: str, version: Version) -> list[str] | None:
@@ -86,7 +94,9 @@ def _get(url: str, accept: str | None, timeout: float) -> bytes:
         raise IndexUnavailable(url, f"cannot read ({exc})", unreachable=False) from None
 
 
-def _page(base: str, name: str, timeout: float) -> list[dict]:
+def _page(base: str, name: str, timeout: float) -> dict[Version, list[dict]]:
+    """The PEP 691 entries of ``base``'s page of ``name``, its wheels by version (made once per page:
+    each version's metadata search asks for its own)."""
     from migrate.lock.index import _HASH_LOCK, _RAW
 
     key = (base, canonicalize_name(name))
@@ -96,18 +106,23 @@ def _page(base: str, name: str, timeout: float) -> list[dict]:
     with _HASH_LOCK:  # the PEP 691 entries the index client just read for the file names, if it kept them
         kept = _RAW.get(key)
     if isinstance(kept, list):
-        with _LOCK:
-            return _PAGES.setdefault(key, [f for f in kept if isinstance(f, dict) and "filename" in f])
-    body = _get(f"{base}/{key[1]}/", "application/vnd.pypi.simple.v1+json", timeout)
-    files: list[dict] = []
-    if body:
-        try:
-            files = [f for f in json.loads(body).get("files", []) if isinstance(f, dict) and "filename" in f]
-        except (ValueError, AttributeError):
-            files = []  # an HTML-only index: no metadata files known (PEP 658 via JSON only)
+        files = kept
+    else:
+        body = _get(f"{base}/{key[1]}/", "application/vnd.pypi.simple.v1+json", timeout)
+        files = []
+        if body:
+            try:
+                files = json.loads(body).get("files", [])
+            except (ValueError, AttributeError):
+                files = []  # an HTML-only index: no metadata files known (PEP 658 via JSON only)
+    wheels: dict[Version, list[dict]] = {}
+    for f in files if isinstance(files, list) else []:
+        if isinstance(f, dict) and str(f.get("filename", "")).endswith(".whl"):
+            v = version_of(str(f["filename"]))
+            if v is not None:
+                wheels.setdefault(v, []).append(f)
     with _LOCK:
-        _PAGES[key] = files
-    return files
+        return _PAGES.setdefault(key, wheels)
 
 
 def _may_have_metadata(f: dict) -> bool:
@@ -120,9 +135,7 @@ def _may_have_metadata(f: dict) -> bool:
 def _remote_requires(base: str, name: str, version: Version, timeout: float) -> list[str] | None:
     from urllib.parse import urljoin
 
-    wheels = [f for f in _page(base, name, timeout)
-              if str(f["filename"]).endswith(".whl") and version_of(str(f["filename"])) == version
-              and f.get("url") and _may_have_metadata(f)]
+    wheels = [f for f in _page(base, name, timeout).get(version, []) if f.get("url") and _may_have_metadata(f)]
     # a pure wheel's metadata first (the same for every platform in practice), then the smallest
     wheels.sort(key=lambda f: (not str(f["filename"]).endswith("-none-any.whl"), f.get("size") or 0))
     for f in wheels[:2]:

@@ -97,6 +97,12 @@ def _tag_kind(tagpart: str, abi: str) -> tuple[bool, bool] | None:
 
 def _kinds(files: list[str], abi: str) -> tuple[bool, bool, bool, bool]:
     """(has a pure wheel, has a target wheel, has any wheel, has an sdist) for the target ``abi``."""
+    return _kinds_of(tuple(files), abi)
+
+
+@lru_cache(maxsize=65536)
+def _kinds_of(files: tuple[str, ...], abi: str) -> tuple[bool, bool, bool, bool]:
+    # kept: the same version's files are judged again by each search (fixes, dependents, the next target)
     pure = target = wheels = sdist = False
     for f in files:
         if f.endswith(".whl"):
