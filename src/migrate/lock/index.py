@@ -566,13 +566,22 @@ def _build_opener(context=None) -> urllib.request.OpenerDirector:
     return opener
 
 
-@lru_cache(maxsize=1)
+_OPENER_LOCK = threading.Lock()
+
+
 def _opener() -> urllib.request.OpenerDirector:
     """One opener for the process: urlopen() builds a new SSL context per request, and loading the
     system's certificates costs ~0.1 s of CPU each time (a second for ten index pages), and it opens a
     new connection (and TLS handshake) per request; this one keeps connections alive per host
     (:func:`_keepalive_open`) and finds their addresses through :func:`resolve`. Proxies from the
-    environment apply as with urlopen."""
+    environment apply as with urlopen. Made once, under a lock: the first callers are 8 threads at once,
+    and each would otherwise make its own (and its own pool of connections)."""
+    with _OPENER_LOCK:
+        return _the_opener()
+
+
+@lru_cache(maxsize=1)
+def _the_opener() -> urllib.request.OpenerDirector:
     import atexit
 
     opener = _build_opener()
