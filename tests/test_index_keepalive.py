@@ -300,3 +300,22 @@ def test_a_proxy_in_the_environment_is_used(serve, opener, monkeypatch, tmp_path
         monkeypatch.setenv("no_proxy", "127.0.0.1")
         assert get(op, f"{srv.base}/simple/direct/")[2]["name"] == "direct"  # bypassed: direct, pooled
         assert srv.requests == ["/simple/direct/"] and op.pool.opened == 1
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+def test_a_forked_child_does_not_use_its_parents_connections(serve, opener):
+    import os
+
+    srv, op = serve(), opener()
+    get(op, f"{srv.base}/simple/a/")
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, the parent's left alone
+        try:
+            ok = get(op, f"{srv.base}/simple/child/")[2]["name"] == "child" and op.pool.reused == 0
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert get(op, f"{srv.base}/simple/b/")[2]["name"] == "b"  # the parent's connection, intact
+    assert (op.pool.opened, op.pool.reused) == (1, 1) and srv.connections == 2

@@ -536,10 +536,12 @@ def _build_opener(context=None) -> urllib.request.OpenerDirector:
     import http.client
     import os
     import ssl
+    import weakref
 
     pool = _Pool()
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=pool.forget)
+    if hasattr(os, "register_at_fork"):  # a forked child must not write on its parent's connections
+        ref = weakref.ref(pool)
+        os.register_at_fork(after_in_child=lambda: (p := ref()) is not None and p.forget())
 
     class HTTPConnection(http.client.HTTPConnection):
         def __init__(self, *args, **kwargs) -> None:
