@@ -125,13 +125,17 @@ def get(op, url: str, timeout: float = 10) -> tuple[int, str, dict]:
         return resp.status, resp.headers.get("Content-Type", ""), json.loads(resp.read())
 
 
-def test_requests_from_one_thread_share_one_connection(serve, opener):
+def test_requests_from_one_thread_share_one_connection(serve, opener, monkeypatch):
+    lookups = []
+    real = index.resolve
+    monkeypatch.setattr(index, "resolve", lambda host, port: lookups.append((host, port)) or real(host, port))
     srv, op = serve(), opener()
     for i in range(10):
         status, ctype, page = get(op, f"{srv.base}/simple/pkg{i}/")
         assert status == 200 and "json" in ctype and page["name"] == f"pkg{i}"
     assert srv.connections == 1 and len(srv.requests) == 10
     assert (op.pool.opened, op.pool.reused) == (1, 9)
+    assert lookups == [("127.0.0.1", srv.server.server_address[1])]  # a new connection's address: resolve()
 
 
 def test_eight_threads_open_at_most_eight_connections_and_get_their_own_answers(serve, opener):
