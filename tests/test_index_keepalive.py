@@ -32,6 +32,7 @@ class Server:
                  close_after_answer: bool = False, http10: bool = False, delay: float = 0.0) -> None:
         outer = self
         self.connections = 0
+        self.closed = 0  # connections the server has closed
         self.requests: list[str] = []
         self.lock = threading.Lock()
 
@@ -78,12 +79,25 @@ class Server:
                     self.wfile.flush()
                     self.close_connection = True
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class HTTPServer(ThreadingHTTPServer):
+            def shutdown_request(self, request) -> None:
+                super().shutdown_request(request)
+                with outer.lock:
+                    outer.closed += 1
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         scheme, host = ("https", "localhost") if tls else ("http", "127.0.0.1")
         self.base = f"{scheme}://{host}:{self.server.server_address[1]}"
+
+    def wait_closed(self, n: int) -> None:
+        """Until the server has closed ``n`` connections (10 s at most)."""
+        deadline = time.monotonic() + 10
+        while self.closed < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.closed >= n
 
     def close(self) -> None:
         self.server.shutdown()
@@ -191,7 +205,7 @@ def test_https_connections_are_reused(serve, opener, tmp_path):
 def test_a_server_that_closes_idle_connections(serve, opener):
     srv, op = serve(idle=0.3), opener()
     assert get(op, f"{srv.base}/simple/a/")[2]["name"] == "a"
-    time.sleep(0.8)  # the server has closed the idle connection by now
+    srv.wait_closed(1)  # after 0.3 s idle
     assert get(op, f"{srv.base}/simple/b/")[2]["name"] == "b"
     assert get(op, f"{srv.base}/simple/c/")[2]["name"] == "c"
     assert srv.connections == 2 and srv.requests == ["/simple/a/", "/simple/b/", "/simple/c/"]
@@ -205,9 +219,9 @@ def test_a_connection_closed_by_the_server_is_replaced_once_silently(serve, open
     if not check:
         monkeypatch.setattr(index, "_still_open", lambda conn: True)
     srv, op = serve(close_after_answer=True), opener()
-    for name in ("a", "b", "c"):
+    for i, name in enumerate(("a", "b", "c")):
         assert get(op, f"{srv.base}/simple/{name}/")[2]["name"] == name
-        time.sleep(0.1)
+        srv.wait_closed(i + 1)
     assert srv.requests == ["/simple/a/", "/simple/b/", "/simple/c/"]
     assert srv.connections == 3
     # found on use: the closed connection was tried (and failed) before each new one
