@@ -337,3 +337,28 @@ def test_a_forked_child_does_not_use_its_parents_connections(serve, opener):
     assert os.waitstatus_to_exitcode(status) == 0
     assert get(op, f"{srv.base}/simple/b/")[2]["name"] == "b"  # the parent's connection, intact
     assert (op.pool.opened, op.pool.reused) == (1, 1) and srv.connections == 2
+
+
+def test_dependents_reads_through_the_kept_alive_opener(serve, monkeypatch):
+    """``dependents._get`` (the blocker-dependent search's metadata reads) keeps its answers: bytes, b""
+    for a 404, IndexUnavailable for an index out of reach; from 8 threads on at most 8 connections."""
+    from migrate.lock import dependents
+
+    for k in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+        monkeypatch.delenv(k, raising=False)
+    index._the_opener.cache_clear()
+    srv = serve(delay=0.01)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            bodies = list(pool.map(lambda i: dependents._get(f"{srv.base}/simple/m{i}/", None, 10), range(40)))
+        assert [json.loads(b)["name"] for b in bodies] == [f"m{i}" for i in range(40)]
+        assert 1 <= srv.connections <= 8
+        assert dependents._get(f"{srv.base}/simple/missing/", None, 10) == b""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            dead = f"http://127.0.0.1:{s.getsockname()[1]}/x.metadata"
+        with pytest.raises(IndexUnavailable, match="cannot read"):
+            dependents._get(dead, None, 5)
+    finally:
+        _opener().pool.clear()
+        index._the_opener.cache_clear()
