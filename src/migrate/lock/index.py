@@ -371,13 +371,177 @@ def _create_connection(address, timeout=None, source_address=None, *args, **kwar
     raise error or OSError(f"no address for {host}")
 
 
-@lru_cache(maxsize=1)
-def _opener() -> urllib.request.OpenerDirector:
-    """One opener for the process: urlopen() builds a new SSL context per request, and loading the
-    system's certificates costs ~0.1 s of CPU each time (a second for ten index pages); its connections
-    find their addresses through :func:`resolve`. Proxies from the environment apply as with urlopen."""
-    import http.client
+class _Pool:
+    """Idle keep-alive connections per (scheme, host[:port]), shared by every thread of the process: a
+    request takes one (or opens one) and gives it back once its answer is read in full, so N requests
+    from one thread cost one TCP+TLS handshake and 8 threads at once at most 8."""
+
+    #: idle connections kept per host (the index and metadata reads run 8 at a time)
+    MAX_IDLE = 8
+    #: an idle connection older than this is closed, not reused: servers drop idle connections after a
+    #: while (PyPI's CDN after about a minute), and a silently dropped one would wait for the timeout
+    MAX_AGE = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[tuple[str, str], list] = {}
+        #: connections opened / reused (for tests and benchmarks)
+        self.opened = 0
+        self.reused = 0
+
+    def take(self, key: tuple[str, str]):
+        """An idle connection to ``key`` the server has not closed, or None."""
+        import time
+
+        now = time.monotonic()
+        while True:
+            with self._lock:
+                stack = self._idle.get(key)
+                if not stack:
+                    return None
+                since, conn = stack.pop()  # the most recently used: the least likely to be closed
+            if now - since <= self.MAX_AGE and _still_open(conn):
+                return conn
+            conn.close()
+
+    def give(self, key: tuple[str, str], conn) -> None:
+        import time
+
+        with self._lock:
+            stack = self._idle.setdefault(key, [])
+            if len(stack) < self.MAX_IDLE:
+                stack.append((time.monotonic(), conn))
+                return
+        conn.close()
+
+    def count(self, reused: bool) -> None:
+        with self._lock:
+            if reused:
+                self.reused += 1
+            else:
+                self.opened += 1
+
+    def clear(self) -> None:
+        """Close every idle connection."""
+        with self._lock:
+            idle = [conn for stack in self._idle.values() for _, conn in stack]
+            self._idle.clear()
+        for conn in idle:
+            conn.close()
+
+    def forget(self) -> None:
+        """Drop the idle connections without a word to the server (a forked child: they are the parent's)."""
+        self._idle = {}
+        self._lock = threading.Lock()
+
+
+def _still_open(conn) -> bool:
+    """Whether an idle connection is still usable: nothing to read on it (a server that closed it makes
+    it readable, with end of file), apart from TLS records that carry no data (session tickets)."""
+    import select
     import ssl
+
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        if not select.select([sock], [], [], 0)[0]:
+            return True
+        timeout = sock.gettimeout()
+        sock.setblocking(False)
+        try:
+            sock.recv(1)  # b"": closed; any byte: an answer nobody asked for; both end the connection
+            return False
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return True
+        finally:
+            sock.settimeout(timeout)
+    except (OSError, ValueError):
+        return False
+
+
+def _keepalive_open(handler, http_class, req, **http_conn_args):
+    """``AbstractHTTPHandler.do_open`` on a kept-alive connection from ``handler.pool``: the same request
+    (headers, method, selector) without ``Connection: close``, the same errors (``URLError`` for a
+    failure to send, http.client's own for a failure to answer, ``OSError`` while reading the body), a
+    response with ``read()``, ``headers``, ``status``, ``reason``, ``url``. The body is read here, so
+    that the connection can serve the next request at once. A reused connection the server closed
+    meanwhile (its keep-alive ran out) is replaced by a new one, once, silently.
+
+    Proxied requests (``HTTPS_PROXY`` etc.), and anything but a GET or HEAD, are left to urllib, as before."""
+    import http.client
+    import io
+    import socket
+    import ssl
+    import urllib.response
+
+    if (req._tunnel_host or req.has_proxy() or req.data is not None
+            or req.get_method() not in ("GET", "HEAD")):
+        return urllib.request.AbstractHTTPHandler.do_open(handler, http_class, req, **http_conn_args)
+    host = req.host
+    if not host:
+        raise urllib.error.URLError("no host given")
+    headers = dict(req.unredirected_hdrs)
+    headers.update({k: v for k, v in req.headers.items() if k not in headers})
+    headers = {name.title(): val for name, val in headers.items()}
+    key = (req.type, host.lower())
+    stale = (ConnectionError, http.client.RemoteDisconnected, ssl.SSLEOFError, ssl.SSLZeroReturnError)
+    pool = handler.pool
+    conn = pool.take(key)
+    while True:
+        reused = conn is not None
+        if conn is None:
+            conn = http_class(host, timeout=req.timeout, **http_conn_args)
+            conn.set_debuglevel(handler._debuglevel)
+        else:
+            conn.timeout = req.timeout
+            conn.sock.settimeout(socket.getdefaulttimeout() if req.timeout is socket._GLOBAL_DEFAULT_TIMEOUT
+                                 else req.timeout)
+        pool.count(reused)
+        try:
+            try:
+                conn.request(req.get_method(), req.selector, None, headers)
+            except OSError as err:
+                if reused and isinstance(err, stale):
+                    conn.close()
+                    conn = None
+                    continue  # the server closed it while it was idle: once more on a new connection
+                raise urllib.error.URLError(err)
+            try:
+                r = conn.getresponse()
+            except stale:
+                if not reused:
+                    raise
+                conn.close()
+                conn = None
+                continue
+            body = r.read()
+        except BaseException:
+            conn.close()
+            raise
+        break
+    if r.will_close or conn.sock is None:
+        conn.close()
+    else:
+        pool.give(key, conn)
+    resp = urllib.response.addinfourl(io.BytesIO(body), r.msg, req.get_full_url(), r.status)
+    resp.msg = resp.reason = r.reason  # as urllib's do_open: ``msg`` is the reason
+    return resp
+
+
+def _build_opener(context=None) -> urllib.request.OpenerDirector:
+    """An opener whose HTTP(S) connections find their addresses through :func:`resolve` and are kept
+    alive in the opener's own :class:`_Pool` (``opener.pool``); ``context``: the TLS context (the
+    system's certificates by default). Proxies from the environment (read now) apply as with urlopen."""
+    import http.client
+    import os
+    import ssl
+    import weakref
+
+    pool = _Pool()
+    if hasattr(os, "register_at_fork"):  # a forked child must not write on its parent's connections
+        ref = weakref.ref(pool)
+        os.register_at_fork(after_in_child=lambda: (p := ref()) is not None and p.forget())
 
     class HTTPConnection(http.client.HTTPConnection):
         def __init__(self, *args, **kwargs) -> None:
@@ -391,13 +555,40 @@ def _opener() -> urllib.request.OpenerDirector:
 
     class HTTPHandler(urllib.request.HTTPHandler):
         def http_open(self, req):
-            return self.do_open(HTTPConnection, req)
+            return _keepalive_open(self, HTTPConnection, req)
 
     class HTTPSHandler(urllib.request.HTTPSHandler):
         def https_open(self, req):
-            return self.do_open(HTTPSConnection, req, context=self._context)
+            return _keepalive_open(self, HTTPSConnection, req, context=self._context)
 
-    return urllib.request.build_opener(HTTPHandler(), HTTPSHandler(context=ssl.create_default_context()))
+    http_handler, https_handler = HTTPHandler(), HTTPSHandler(context=context or ssl.create_default_context())
+    http_handler.pool = https_handler.pool = pool
+    opener = urllib.request.build_opener(http_handler, https_handler)
+    opener.pool = pool
+    return opener
+
+
+_OPENER_LOCK = threading.Lock()
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    """One opener for the process: urlopen() builds a new SSL context per request, and loading the
+    system's certificates costs ~0.1 s of CPU each time (a second for ten index pages), and it opens a
+    new connection (and TLS handshake) per request; this one keeps connections alive per host
+    (:func:`_keepalive_open`) and finds their addresses through :func:`resolve`. Proxies from the
+    environment apply as with urlopen. Made once, under a lock: the first callers are 8 threads at once,
+    and each would otherwise make its own (and its own pool of connections)."""
+    with _OPENER_LOCK:
+        return _the_opener()
+
+
+@lru_cache(maxsize=1)
+def _the_opener() -> urllib.request.OpenerDirector:
+    import atexit
+
+    opener = _build_opener()
+    atexit.register(opener.pool.clear)
+    return opener
 
 
 def parse_simple_html(body: str) -> list[str]:
