@@ -342,7 +342,7 @@ class EarlyLookup:
                                                                or wants_files(project.pins)):
             return
         from migrate.interrupt import Job
-        from migrate.lock.freethreading import preassess
+        from migrate.lock.freethreading import preassess, runnable_pins
 
         pins, requirements = list(project.pins), _requirements(project)
         client = self.client = _fix_client(project, options)
@@ -356,7 +356,9 @@ class EarlyLookup:
                 import time
 
                 time.sleep(delay)
-            judged = with_index_files(pins, client, target.version, project.indexes)
+            # only the files uv.lock will list for the project's Pythons count, as they will after uv runs
+            judged = runnable_pins(with_index_files(pins, client, target.version, project.indexes),
+                                   project.requires_python)
             # in uv.lock's order (by name), as fixes found after the first resolution are written
             return sorted(preassess(judged, target.abi, target.version, client, requirements),
                           key=lambda e: canonicalize_name(e["name"]))
@@ -952,7 +954,7 @@ def _lock_stage(ctx) -> None:
     text = ctx.changes.current(PYPROJECT).decode("utf-8")
     pins = list(project.pins)
     from migrate.lock.freethreading import (assess, mark_off_target, preassess, read_uv_lock, readiness_warnings,
-                                            successor_advice)
+                                            runnable_pins, successor_advice)
     requirements = _requirements(project)
     # the fixes the old lock's file names already tell (poetry.lock lists them; Pipfile.lock's hashes
     # pick them on the index: lock/pipenvfiles.py) are looked up while the project is converted, its
@@ -1006,7 +1008,8 @@ def _lock_stage(ctx) -> None:
                 first = spec.result()
         fixed = (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
                  f"python_version != '{target.version}'") if early else None
-        reading = _read_ahead(pins, target, client, requirements) if early_job is not None else None
+        reading = _read_ahead(runnable_pins(pins, project.requires_python), target, client, requirements) \
+            if early_job is not None else None
         from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
 
