@@ -41,14 +41,16 @@ def poetry_lock(pins: dict[str, str | tuple[str, list[str]]], python: str = "^3.
     return "".join(out) + f'[metadata]\nlock-version = "2.0"\npython-versions = "{python}"\ncontent-hash = "0"\n'
 
 
-def poetry_project(tmp_path: Path, deps: str | dict[str, str], pins: dict | None = None, *, python: str = "^3.10",
-                   extra: str = "", name: str = "app", folder: str = "app", package_mode: bool | None = False) -> Path:
-    """``tmp_path/folder`` with a Poetry pyproject.toml (``extra``: more tables after the dependencies)
-    and, when ``pins`` are given, a poetry.lock (:func:`poetry_lock`). Returns the folder."""
+def poetry_project(tmp_path: Path, deps: str | dict[str, str] = "", pins: dict | None = None, *,
+                   python: str = "^3.10", extra: str = "", folder: str = "app", package_mode: bool | None = False,
+                   **fields: str) -> Path:
+    """``tmp_path/folder`` (made, with its parents, if missing) with a Poetry pyproject.toml
+    (:func:`poetry_pyproject`: ``extra`` is what follows the dependencies, ``fields`` its ``name``,
+    ``version``, ``description``) and, when ``pins`` are given, a poetry.lock (:func:`poetry_lock`)."""
     root = Path(tmp_path) / folder
-    root.mkdir(parents=True)
-    (root / "pyproject.toml").write_text(poetry_pyproject(deps, name=name, python=python, package_mode=package_mode,
-                                                          after=extra))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(poetry_pyproject(deps, python=python, package_mode=package_mode, after=extra,
+                                                          **fields))
     if pins is not None:
         (root / "poetry.lock").write_text(poetry_lock(pins, python))
     return root
