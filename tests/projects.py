@@ -80,3 +80,9 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     raise RuntimeError("not needed to lock")
 '''
+
+
+def poetry_folder(folder: Path, name: str, deps: str = "") -> Path:
+    """A Poetry project ``name`` 1.0.0 (a package: no ``package-mode``) in ``folder``, made if missing:
+    the members of the batch tests' trees."""
+    return poetry_project(folder, deps, folder=".", package_mode=None, name=name, version="1.0.0")

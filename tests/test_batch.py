@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from conftest import run_migrate, tree_digest
+from projects import poetry_folder as poetry
 from wheelhouse import build_wheelhouse
 
 from migrate.batch import discover_projects
 
-POETRY = """
-[tool.poetry]
-name = "{name}"
-version = "1.0.0"
-description = ""
-authors = []
-
-[tool.poetry.dependencies]
-python = "^3.10"
-{deps}
-"""
-
-
-def poetry(folder: Path, name: str, deps: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(textwrap.dedent(POETRY.format(name=name, deps=deps)))
-    return folder
 
 
 def fixture_tree(root: Path) -> Path:
