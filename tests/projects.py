@@ -21,12 +21,24 @@ def _lines(deps: str | dict[str, str]) -> str:
 
 def poetry_pyproject(deps: str | dict[str, str] = "", *, name: str = "app", version: str = "0.1.0",
                      description: str = "", python: str = "^3.10", package_mode: bool | None = None,
-                     after: str = "") -> str:
+                     after: str = "", authors: tuple[str, ...] = ()) -> str:
     """A Poetry pyproject.toml: ``deps`` (a dict of name -> constraint string, or TOML lines) go under
     ``[tool.poetry.dependencies]`` after ``python``; ``after`` (more tables) follows them."""
     mode = "" if package_mode is None else f"package-mode = {str(package_mode).lower()}\n"
+    listed = ", ".join(f'"{a}"' for a in authors)
     return (f'[tool.poetry]\nname = "{name}"\nversion = "{version}"\ndescription = "{description}"\n'
-            f'authors = []\n{mode}\n[tool.poetry.dependencies]\npython = "{python}"\n{_lines(deps)}{after}')
+            f'authors = [{listed}]\n{mode}\n[tool.poetry.dependencies]\npython = "{python}"\n{_lines(deps)}{after}')
+
+
+PDV_BUILD = ('[build-system]\nrequires = ["poetry-core>=1.0.0", "poetry-dynamic-versioning>=1.0.0,<2.0.0"]\n'
+             'build-backend = "poetry_dynamic_versioning.backend"\n')
+
+
+def pdv_pyproject(settings: str = "", **fields) -> str:
+    """A Poetry project whose version comes from git through poetry-dynamic-versioning (enabled, ``vcs =
+    "git"``, then ``settings`` lines) and its build backend; ``fields`` as for :func:`poetry_pyproject`."""
+    table = f'\n[tool.poetry-dynamic-versioning]\nenable = true\nvcs = "git"\n{settings}\n'
+    return poetry_pyproject(after=table + PDV_BUILD, **fields)
 
 
 def poetry_lock(pins: dict[str, str | tuple[str, list[str]]], python: str = "^3.10") -> str:
