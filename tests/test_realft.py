@@ -250,24 +250,8 @@ def pandas_like(tmp_path_factory) -> Path:
 
 
 def frames_project(tmp_path: Path) -> Path:
-    root = poetry_project(tmp_path, {"frames": ">=1.0"})
-    (root / "poetry.lock").write_text(textwrap.dedent("""\
-        [[package]]
-        name = "frames"
-        version = "1.0"
-        description = ""
-        optional = false
-        python-versions = ">=3.8"
-        files = [
-            {file = "frames-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", hash = "sha256:00"},
-        ]
-
-        [metadata]
-        lock-version = "2.0"
-        python-versions = "^3.10"
-        content-hash = "0"
-        """))
-    return root
+    return poetry_project(tmp_path, {"frames": ">=1.0"},
+                          {"frames": ("1.0", ["frames-1.0-cp313-cp313-manylinux_2_17_x86_64.whl"])})
 
 
 @needs_ft
