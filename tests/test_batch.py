@@ -14,6 +14,7 @@ from wheelhouse import build_wheelhouse
 
 from migrate.batch import discover_projects
 
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 def fixture_tree(root: Path) -> Path:
@@ -80,11 +81,6 @@ def test_fail_fast_and_json(tmp_path):
 def test_bad_usage(tmp_path):
     assert run_migrate("batch", str(tmp_path / "nope")).returncode == 2
     assert run_migrate("batch", str(tmp_path), "--jobs", "0").returncode == 2
-
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
 
 
 def test_workspace_links_path_dependencies_and_locks_once(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from localhttp import QuietHandler, base_url, reply, serve
-from wheelhouse import LINUX, demo_wheelhouse
+from wheelhouse import LINUX
 
 from migrate.deps import read_pipfile_lock, read_poetry_lock
 from migrate.lock.freethreading import (
@@ -37,11 +37,6 @@ NUMPY = {
               "numpy-2.5.0-cp314-cp314t-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl", "numpy-2.5.0.tar.gz"],
     "2.5.1rc1": ["numpy-2.5.1rc1-cp313-cp313t-win_amd64.whl"],
 }
-
-
-@pytest.fixture(scope="module")
-def wheels(tmp_path_factory) -> Path:
-    return demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,7 @@ from projects import poetry_project
 from gitrepos import GitDep, _git, _pyproject
 from wheelhouse import build_wheel
 
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 @pytest.fixture(scope="module")

@@ -36,10 +36,7 @@ from migrate.lock.environments import exclusion
 from migrate.lock.oldmetadata import old_metadata, with_dependency_metadata
 from migrate.readers.buildreads import read_at_build
 
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 def _sdist(folder: Path, name: str, version: str, files: dict[str, str]) -> Path:

@@ -26,12 +26,9 @@ from migrate.lock.freethreading import classify, judged_pins, runnable_pins, uv_
 from migrate.lock.lock import uv_bin
 from migrate.model import Pin
 
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
+
 LINUX = "manylinux_2_17_x86_64"
-
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
 
 
 # -- the filter: what uv keeps ----------------------------------------------------------------------
