@@ -52,3 +52,19 @@ def run_migrate(*args: str, cwd: Path | None = None, env: dict | None = None, in
 @pytest.fixture
 def migrate_cli():
     return run_migrate
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> Path:
+    """The demo wheel folder (:func:`wheelhouse.demo_wheelhouse`), built once per test module; a module
+    that needs other wheels defines its own ``wheels``."""
+    from wheelhouse import demo_wheelhouse
+
+    return demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
+
+
+@pytest.fixture
+def shared_uv_cache(tmp_path_factory, monkeypatch):
+    """uv's cache in the run's base temporary folder: shared by the tests of a run, never the user's.
+    Modules that run uv use it with ``pytestmark = pytest.mark.usefixtures("shared_uv_cache")``."""
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from conftest import run_migrate, tree_digest
+from projects import poetry_folder as poetry
 from wheelhouse import build_wheelhouse
 
 from migrate.batch import discover_projects
 
-POETRY = """
-[tool.poetry]
-name = "{name}"
-version = "1.0.0"
-description = ""
-authors = []
-
-[tool.poetry.dependencies]
-python = "^3.10"
-{deps}
-"""
-
-
-def poetry(folder: Path, name: str, deps: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(textwrap.dedent(POETRY.format(name=name, deps=deps)))
-    return folder
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 def fixture_tree(root: Path) -> Path:
@@ -97,11 +81,6 @@ def test_fail_fast_and_json(tmp_path):
 def test_bad_usage(tmp_path):
     assert run_migrate("batch", str(tmp_path / "nope")).returncode == 2
     assert run_migrate("batch", str(tmp_path), "--jobs", "0").returncode == 2
-
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
 
 
 def test_workspace_links_path_dependencies_and_locks_once(tmp_path):

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -17,26 +16,10 @@ from pathlib import Path
 import pytest
 
 from conftest import run_migrate, tree_digest
+from projects import poetry_folder as poetry
 
-POETRY = """
-[tool.poetry]
-name = "{name}"
-version = "1.0.0"
-description = ""
-authors = []
-
-[tool.poetry.dependencies]
-python = "^3.10"
-{deps}
-"""
 
 FAST = ("--no-lock", "--no-codemods")
-
-
-def poetry(folder: Path, name: str, deps: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(textwrap.dedent(POETRY.format(name=name, deps=deps)))
-    return folder
 
 
 def test_hostile_tree_fails_only_the_bad_projects(tmp_path):

@@ -9,17 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_migrate
-from wheelhouse import demo_wheelhouse
 
-
-@pytest.fixture(scope="module")
-def wheels(tmp_path_factory) -> Path:
-    return demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
-
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 def deps(root: Path, wheels: Path, *extra: str):

@@ -7,13 +7,12 @@ import json
 import os
 import platform
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from wheelhouse import LINUX, demo_wheelhouse
+from localhttp import QuietHandler, base_url, reply, serve
+from wheelhouse import LINUX
 
 from migrate.deps import read_pipfile_lock, read_poetry_lock
 from migrate.lock.freethreading import (
@@ -41,11 +40,6 @@ NUMPY = {
 
 
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory) -> Path:
-    return demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
-
-
-@pytest.fixture(scope="module")
 def index(wheels):
     """A local simple index: /json/<name>/ answers PEP 691 JSON, /html/<name>/ PEP 503 HTML (with one
     yanked file and percent-encoded links)."""
@@ -54,7 +48,7 @@ def index(wheels):
         files.setdefault(p.name.split("-")[0], []).append(p.name)
     files["numpy"].append("numpy-2.4.2-cp313-cp313t-win_amd64.whl")  # yanked below
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):  # noqa: N802
             kind, name = self.path.strip("/").split("/")
             names = files.get(name)
@@ -72,20 +66,10 @@ def index(wheels):
                                 for f in names)
                 body = f"<!DOCTYPE html><html><body>{links}</body></html>"
                 ctype = "text/html"
-            data = body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            reply(self, body.encode(), ctype)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server = serve(Handler)
+    yield base_url(server)
     server.shutdown()
 
 
@@ -417,7 +401,7 @@ class _Counting:
         self.pages, self.delay, self.hits, self.fail = pages, delay, [], 0
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):  # noqa: N802
                 name = self.path.strip("/").split("/")[-1]
                 outer.hits.append(name)
@@ -431,18 +415,10 @@ class _Counting:
                     return
                 data = json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": [
                     {"filename": f, "url": f, "hashes": {}} for f in outer.pages[name]]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                reply(self, data, "application/vnd.pypi.simple.v1+json")
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+        self.server = serve(Handler)
+        self.url = f"{base_url(self.server)}/simple"
 
     def close(self):
         self.server.shutdown()

@@ -13,13 +13,11 @@ from pathlib import Path
 import pytest
 
 from conftest import run_migrate
+from projects import poetry_project
 from gitrepos import GitDep, _git, _pyproject
 from wheelhouse import build_wheel
 
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 @pytest.fixture(scope="module")
@@ -66,22 +64,8 @@ def repo(tmp_path_factory) -> tuple[str, dict[str, str]]:
 
 
 def _poetry(root: Path, deps: str, dev: str = "") -> Path:
-    root.mkdir(parents=True)
-    text = textwrap.dedent("""\
-        [tool.poetry]
-        name = "app"
-        version = "0.1.0"
-        description = ""
-        authors = ["A <a@example.com>"]
-        package-mode = false
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-        """) + deps + "\n"
-    if dev:
-        text += "\n[tool.poetry.group.dev.dependencies]\n" + dev + "\n"
-    (root / "pyproject.toml").write_text(text)
-    return root
+    dev = f"\n[tool.poetry.group.dev.dependencies]\n{dev}\n" if dev else ""
+    return poetry_project(root, deps + "\n", folder=".", authors=("A <a@example.com>",), extra=dev)
 
 
 def _migrate(root: Path, wheels: Path) -> dict:

@@ -8,22 +8,14 @@ import subprocess
 import tomllib
 
 from conftest import run_migrate
+from projects import poetry_pyproject
 
 from migrate.lock.lock import uv_bin
 from migrate.writer import index_names
 
-PYPROJECT = '''[tool.poetry]
-name = "demo"
-version = "1.0"
-description = ""
-authors = ["A <a@example.com>"]
-package-mode = false
-
-[tool.poetry.dependencies]
-python = "^3.10"
-alpha = {version = "^1.0", source = "my private index"}
-beta = {version = "*", source = "my/private index"}
-
+PYPROJECT = poetry_pyproject(
+    'alpha = {version = "^1.0", source = "my private index"}\nbeta = {version = "*", source = "my/private index"}\n',
+    name="demo", version="1.0", authors=("A <a@example.com>",), package_mode=False, after='''
 [[tool.poetry.source]]
 name = "my private index"
 url = "https://example.com/one/simple/"
@@ -38,7 +30,7 @@ priority = "explicit"
 name = "my-private-index"
 url = "https://example.com/three/simple/"
 priority = "supplemental"
-'''
+''')
 
 
 def test_valid_names_are_kept_and_others_made_valid_and_unique():

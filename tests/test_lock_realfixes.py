@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_migrate
+from projects import metadata_backend, poetry_project
 from wheelhouse import build_wheelhouse
 
 from migrate.lock.buildfix import build_caps, with_build_caps
@@ -35,10 +36,7 @@ from migrate.lock.environments import exclusion
 from migrate.lock.oldmetadata import old_metadata, with_dependency_metadata
 from migrate.readers.buildreads import read_at_build
 
-
-@pytest.fixture(autouse=True)
-def _uv_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+pytestmark = pytest.mark.usefixtures("shared_uv_cache")
 
 
 def _sdist(folder: Path, name: str, version: str, files: dict[str, str]) -> Path:
@@ -54,30 +52,11 @@ def _sdist(folder: Path, name: str, version: str, files: dict[str, str]) -> Path
 
 
 #: an in-tree backend that behaves like setup.py with use_2to3=True: setuptools >= 58 rejects it
-OLD_SETUP = '''\
-import os, sys
-import setuptools
-
-def _check():
+OLD_SETUP = metadata_backend("oldfeed", "5.2.1", """\
     if int(setuptools.__version__.split(".")[0]) >= 58:
         sys.stderr.write("error in oldfeed setup command: use_2to3 is invalid.\\n")
         raise SystemExit(1)
-
-def get_requires_for_build_wheel(config_settings=None):
-    _check()
-    return []
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    _check()
-    info = os.path.join(metadata_directory, "oldfeed-5.2.1.dist-info")
-    os.makedirs(info)
-    with open(os.path.join(info, "METADATA"), "w") as f:
-        f.write("Metadata-Version: 2.1\\nName: oldfeed\\nVersion: 5.2.1\\n")
-    return "oldfeed-5.2.1.dist-info"
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    raise RuntimeError("not needed to lock")
-'''
+""", imports="import setuptools\n")
 
 
 def pipenv_project(tmp_path: Path, packages: dict[str, str], pins: dict[str, str]) -> Path:
@@ -291,20 +270,8 @@ def test_a_pinned_sdist_that_does_not_build_here_locks_with_the_old_locks_metada
         "PKG-INFO": "Metadata-Version: 2.1\nName: sysbind\nVersion: 235\nDynamic: Requires-Dist\n",
         "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
         "backend.py": NO_HEADERS})
-    root = tmp_path / "server"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(textwrap.dedent("""\
-        [tool.poetry]
-        name = "server"
-        version = "1.0"
-        description = ""
-        authors = []
-        package-mode = false
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-        sysbind = {version = ">=231", extras = ["fast"]}
-        """))
+    root = poetry_project(tmp_path, 'sysbind = {version = ">=231", extras = ["fast"]}', folder="server",
+                          name="server", version="1.0")
     (root / "poetry.lock").write_text(NOBUILD_LOCK)
     proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods", "--format", "json")
     report = json.loads(proc.stdout)
@@ -410,17 +377,8 @@ def test_a_version_from_git_tags_builds_in_the_staging_copy_without_writing_the_
     root = repo / "python"  # the project in a subfolder: the repository is found upwards
     (root / "vcsapp").mkdir(parents=True)
     (root / "vcsapp" / "__init__.py").write_text("")
-    (root / "pyproject.toml").write_text(textwrap.dedent("""\
-        [tool.poetry]
-        name = "vcsapp"
-        version = "0.0.0"
-        description = ""
-        authors = []
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-        plain = "*"
-
+    poetry_project(root, {"plain": "*"}, folder=".", package_mode=None, name="vcsapp", version="0.0.0",
+                   extra=textwrap.dedent("""
         [tool.poetry-dynamic-versioning]
         enable = true
         style = "pep440"
@@ -487,24 +445,9 @@ def test_a_python_below_the_target_is_only_left_out_when_requires_python_was_gue
 def test_a_sibling_at_a_version_the_index_lacks_is_named_in_the_hint(tmp_path, sibling):
     wheels = build_wheelhouse(tmp_path / "wheels", {"libb": {"1.0": ["py3-none-any"]}})
     repo = tmp_path / "mono"
-    app = repo / "packages" / "app"
-    app.mkdir(parents=True)
-    (app / "pyproject.toml").write_text(textwrap.dedent("""\
-        [tool.poetry]
-        name = "app"
-        version = "0.1.0"
-        description = ""
-        authors = []
-        package-mode = false
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-        libb = "0.1.0"
-        """))
+    app = poetry_project(repo, {"libb": "0.1.0"}, folder="packages/app")
     if sibling:
-        (repo / "packages" / "libb").mkdir()
-        (repo / "packages" / "libb" / "pyproject.toml").write_text(
-            '[tool.poetry]\nname = "libb"\nversion = "0.1.0"\ndescription = ""\nauthors = []\n')
+        poetry_project(repo, folder="packages/libb", name="libb", package_mode=None)
     proc = run_migrate("run", str(app), "--offline", "--find-links", str(wheels), "--no-codemods", "--format", "json")
     failure = json.loads(proc.stdout)["lock"]["failure"]
     assert proc.returncode == 1 and failure["class"] == "resolution"

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from conftest import run_migrate, tree_digest
+from projects import metadata_backend, poetry_project
 from wheelhouse import build_wheelhouse
 
 from migrate.lock.environments import exclusion, failing_markers, negate
@@ -45,30 +45,6 @@ def wheels(tmp_path_factory) -> Path:
         ("on314", "1.0"): ["splitdep>=2; python_version >= '3.14'"],
         ("on313", "1.0"): ["splitdep>=2; python_version == '3.13'"],
     })
-
-
-def poetry_project(tmp_path: Path, deps: dict[str, str], pins: dict[str, str], python: str = "^3.10",
-                   extra: str = "") -> Path:
-    root = tmp_path / "app"
-    root.mkdir()
-    lines = "\n".join(f'{k} = "{v}"' for k, v in deps.items())
-    (root / "pyproject.toml").write_text(textwrap.dedent(f"""\
-        [tool.poetry]
-        name = "app"
-        version = "0.1.0"
-        description = ""
-        authors = []
-        package-mode = false
-
-        [tool.poetry.dependencies]
-        python = "{python}"
-        """) + lines + "\n" + extra)
-    lock = "".join(f'[[package]]\nname = "{n}"\nversion = "{v}"\ndescription = ""\noptional = false\n'
-                   f'python-versions = "*"\nfiles = [\n    {{file = "{n}-{v}-py3-none-any.whl", hash = "sha256:00"}},\n]\n\n'
-                   for n, v in pins.items())
-    (root / "poetry.lock").write_text(lock + '[metadata]\nlock-version = "2.0"\npython-versions = "^3.10"\n'
-                                      'content-hash = "0"\n')
-    return root
 
 
 def migrate(root: Path, wheels: Path, *extra: str, env: dict | None = None, offline: bool = True):
@@ -334,28 +310,10 @@ def test_normal_output_shows_the_lock_summary_without_kept_rows(tmp_path, wheels
     assert "  added    on314" in proc.stderr and "kept     plain" not in proc.stderr
 
 
-BACKEND = '''\
-import os, sys
-
-def _check():
+BACKEND = metadata_backend("oldpkg", "1.0", """\
     if sys.version_info >= (3, 12):
         raise RuntimeError("oldpkg does not build on Python >= 3.12 (it imports distutils)")
-
-def get_requires_for_build_wheel(config_settings=None):
-    _check()
-    return []
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    _check()
-    info = os.path.join(metadata_directory, "oldpkg-1.0.dist-info")
-    os.makedirs(info)
-    with open(os.path.join(info, "METADATA"), "w") as f:
-        f.write("Metadata-Version: 2.1\\nName: oldpkg\\nVersion: 1.0\\n")
-    return "oldpkg-1.0.dist-info"
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    raise RuntimeError("not needed to lock")
-'''
+""")
 
 
 def test_an_sdist_that_only_builds_on_an_older_python_locks_with_one(tmp_path, wheels):

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from conftest import run_migrate
-from wheelhouse import demo_wheelhouse
 
 from migrate.readers.pipenv import read_pipenv, read_pipfile_lock
 
@@ -93,11 +92,6 @@ def test_no_conflict_no_warning(tmp_path):
     project = read_pipenv(write(tmp_path / "app", PIPFILE, lock))
     assert not [w for w in project.warnings if w.code == "MIG240"]
     assert _pins(project) == {"alpha": {"1.0"}}
-
-
-@pytest.fixture(scope="module")
-def wheels(tmp_path_factory) -> Path:
-    return demo_wheelhouse(tmp_path_factory.mktemp("wheels"))
 
 
 def test_conflicting_categories_lock_with_every_other_pin_kept(tmp_path, wheels, monkeypatch):

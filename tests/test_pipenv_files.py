@@ -9,14 +9,13 @@ import hashlib
 import json
 import os
 import shutil
-import threading
 import tomllib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from conftest import FIXTURES, run_migrate
+from localhttp import QuietHandler, base_url, reply, serve
 from wheelhouse import LINUX, build_wheel, demo_wheelhouse
 
 from migrate.lock.index import PAGES, IndexClient
@@ -56,7 +55,7 @@ class LocalIndex:
             files.setdefault(p.name.split("-")[0].replace("_", "-"), []).append(p)
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):  # noqa: N802
                 parts = self.path.strip("/").split("/")
                 if parts[0] == "files" and len(parts) == 2 and (folder / parts[1]).is_file():
@@ -83,19 +82,10 @@ class LocalIndex:
                 self.do_GET()
 
             def _send(self, data: bytes, ctype: str) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if not getattr(self, "head_only", False):
-                    self.wfile.write(data)
+                reply(self, data, ctype, body=not getattr(self, "head_only", False))
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+        self.server = serve(Handler)
+        self.url = f"{base_url(self.server)}/simple"
 
     def close(self) -> None:
         self.server.shutdown()

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_migrate
+from projects import poetry_project
 from wheelhouse import LINUX, build_wheel, build_wheelhouse
 
 from migrate.lock.lock import find_interpreter, uv_bin
@@ -131,23 +132,7 @@ def test_a_move_the_projects_own_bound_forbids_names_that_bound(tmp_path):
         "tracer": {"6.5": gil, "7.0": gil + [f"cp313-cp313t-{LINUX}"]},
         "reporter": {"1.0": ["py3-none-any"], "2.0": ["py3-none-any"]},
     }, {("reporter", "1.0"): ["tracer<7"], ("reporter", "2.0"): ["tracer>=7"]})
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(textwrap.dedent("""\
-        [tool.poetry]
-        name = "app"
-        version = "0.1.0"
-        description = ""
-        authors = []
-        package-mode = false
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-
-        [tool.poetry.group.dev.dependencies]
-        reporter = "^1.0"
-        tracer = ">=6"
-        """))
+    root = poetry_project(tmp_path, extra='\n[tool.poetry.group.dev.dependencies]\nreporter = "^1.0"\ntracer = ">=6"\n')
     proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
                        "--format", "json", env={"MIGRATE_FT_PYTHON": ""})
     assert proc.returncode == 0, proc.stderr + proc.stdout
@@ -265,37 +250,8 @@ def pandas_like(tmp_path_factory) -> Path:
 
 
 def frames_project(tmp_path: Path) -> Path:
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(textwrap.dedent("""\
-        [tool.poetry]
-        name = "app"
-        version = "0.1.0"
-        description = ""
-        authors = []
-        package-mode = false
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-        frames = ">=1.0"
-        """))
-    (root / "poetry.lock").write_text(textwrap.dedent("""\
-        [[package]]
-        name = "frames"
-        version = "1.0"
-        description = ""
-        optional = false
-        python-versions = ">=3.8"
-        files = [
-            {file = "frames-1.0-cp313-cp313-manylinux_2_17_x86_64.whl", hash = "sha256:00"},
-        ]
-
-        [metadata]
-        lock-version = "2.0"
-        python-versions = "^3.10"
-        content-hash = "0"
-        """))
-    return root
+    return poetry_project(tmp_path, {"frames": ">=1.0"},
+                          {"frames": ("1.0", ["frames-1.0-cp313-cp313-manylinux_2_17_x86_64.whl"])})
 
 
 @needs_ft

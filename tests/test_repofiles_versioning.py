@@ -5,30 +5,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from projects import pdv_pyproject
+
 from migrate import pipeline
 
-PDV = """\
-[tool.poetry]
-name = "pdv-demo"
-version = "0.0.0"
-description = "x"
-authors = ["A <a@b.c>"]
-
-[tool.poetry.dependencies]
-python = "^3.11"
-
-[tool.poetry-dynamic-versioning]
-enable = true
-vcs = "git"
-style = "pep440"
-pattern = "default-unprefixed"
-fallback-version = "0.0.0"
-substitution = { files = ["pdv_demo/__init__.py"] }
-
-[build-system]
-requires = ["poetry-core>=1.0.0", "poetry-dynamic-versioning>=1.0.0,<2.0.0"]
-build-backend = "poetry_dynamic_versioning.backend"
-"""
+PDV = pdv_pyproject('style = "pep440"\npattern = "default-unprefixed"\nfallback-version = "0.0.0"\n'
+                    'substitution = { files = ["pdv_demo/__init__.py"] }\n',
+                    name="pdv-demo", version="0.0.0", description="x", authors=("A <a@b.c>",), python="^3.11")
 
 
 def _plan(root: Path, **kw):

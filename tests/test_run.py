@@ -12,20 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_migrate, tree_digest
+from projects import poetry_pyproject
 
 FAST = ("--no-lock", "--no-codemods")
 
-POETRY = """
-[tool.poetry]
-name = "p"
-version = "0.1.0"
-description = "d"
-authors = []
-
-[tool.poetry.dependencies]
-python = "^3.10"
-requests = "^2.31"
-"""
+POETRY = "\n" + poetry_pyproject({"requests": "^2.31"}, name="p", description="d")
 
 
 def make(tmp_path: Path, text: str = POETRY, name: str = "pyproject.toml") -> Path:

@@ -17,23 +17,12 @@ from pathlib import Path
 import pytest
 
 from conftest import run_migrate, tree_digest
+from projects import poetry_project, poetry_pyproject
 
 FAST = ("--no-lock", "--no-codemods")
 
-POETRY = """
-[tool.poetry]
-name = "p"
-version = "0.1.0"
-description = "d"
-authors = []
-
-[tool.poetry.dependencies]
-python = "^3.10"
-requests = "^2.31"
-
-[tool.poetry.group.dev.dependencies]
-pytest = "^8"
-"""
+POETRY = "\n" + poetry_pyproject({"requests": "^2.31"}, name="p", description="d",
+                                 after='\n[tool.poetry.group.dev.dependencies]\npytest = "^8"\n')
 
 RACY = """
 import threading
@@ -598,22 +587,10 @@ def test_path_dependency_on_an_ancestor_locks_in_the_staging_copy(tmp_path, monk
     ancestors mirror the real ones, so uv finds it; the lock is valid in the real tree."""
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     top = tmp_path / "top"
-    app = top / "sub" / "inner" / "app"
-    app.mkdir(parents=True)
+    top.mkdir()
     (top / "pyproject.toml").write_text('[project]\nname = "top"\nversion = "1.0"\ndependencies = []\n\n'
                                         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n')
-    (app / "pyproject.toml").write_text(textwrap.dedent("""
-        [tool.poetry]
-        name = "app"
-        version = "0.1.0"
-        description = ""
-        authors = []
-        package-mode = false
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-        top = { path = "../../..", develop = true }
-        """))
+    app = poetry_project(top, 'top = { path = "../../..", develop = true }', folder="sub/inner/app")
     proc = run_migrate("run", str(app), "--offline", "--no-codemods")
     assert proc.returncode == 0, proc.stderr + proc.stdout
     lock = (app / "uv.lock").read_text()

@@ -20,30 +20,14 @@ import pytest
 import tomlkit
 
 from backends import backend_wheelhouse, uv_build_wheel, wheel_facts
+from projects import pdv_pyproject
 from migrate import pipeline
 
-POETRY = """\
-[tool.poetry]
-name = "subst-demo"
-version = "0.0.0"
-description = "x"
-authors = ["A <a@b.c>"]
-
-[tool.poetry.dependencies]
-python = "^3.9"
-
-[tool.poetry-dynamic-versioning]
-enable = true
-vcs = "git"
-{extra}
-[build-system]
-requires = ["poetry-core>=1.0.0", "poetry-dynamic-versioning>=1.0.0,<2.0.0"]
-build-backend = "poetry_dynamic_versioning.backend"
-"""
 
 
 def make(root: Path, extra: str = "", files: dict[str, str] | None = None) -> Path:
-    (root / "pyproject.toml").write_text(POETRY.format(extra=extra))
+    (root / "pyproject.toml").write_text(pdv_pyproject(extra, name="subst-demo", version="0.0.0", description="x",
+                                                      authors=("A <a@b.c>",), python="^3.9"))
     for rel, text in (files or {"subst_demo/__init__.py": '"""Demo."""\n\n__version__ = "0.0.0"\n'}).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)

@@ -452,6 +452,122 @@ def assess(packages: list[LockedPackage], abi: str, client, requirements: dict[s
     return out
 
 
+# -- the files uv.lock keeps ------------------------------------------------------------------------
+def _python_bounds(requires_python: str) -> tuple[Version | None, tuple[Version, bool] | None]:
+    """The bounding range of ``requires_python`` as uv takes it: (lower bound cut to major.minor, (upper
+    bound, inclusive)); ``!=`` holes are ignored, as uv ignores them here."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specs = list(SpecifierSet(requires_python))
+    except InvalidSpecifier:
+        return None, None
+    lower: Version | None = None
+    upper: tuple[Version, bool] | None = None
+
+    def low(v: Version) -> None:
+        nonlocal lower
+        lower = v if lower is None or v > lower else lower
+
+    def up(v: Version, inclusive: bool) -> None:
+        nonlocal upper
+        if upper is None or v < upper[0] or (v == upper[0] and not inclusive):
+            upper = (v, inclusive)
+
+    for s in specs:
+        op, text = s.operator, s.version
+        star = text.endswith(".*")
+        v = _norm(text[:-2] if star else text)
+        if v is None:
+            continue
+        release = list(v.release)
+        if op in (">=", ">"):
+            low(v)
+        elif op == "<=":
+            up(v, True)
+        elif op == "<":
+            up(v, False)
+        elif op == "==" and star:
+            low(v)
+            up(Version(".".join(map(str, release[:-1] + [release[-1] + 1]))), False)
+        elif op in ("==", "==="):
+            low(v)
+            up(v, True)
+        elif op == "~=" and len(release) > 1:
+            low(v)
+            up(Version(".".join(map(str, release[:-2] + [release[-2] + 1]))), False)
+    if lower is not None:
+        lower = Version(".".join(map(str, (list(lower.release) + [0])[:2])))
+    return lower, upper
+
+
+_ABI_VERSION = re.compile(r"(?:cp|pypy)(\d)(\d+)(?:_pp\d+)?[a-z]*")
+_LANG_VERSION = re.compile(r"(cp|pp|py)(\d)(\d*)")
+
+
+def uv_lock_files(files, requires_python: str | None) -> list[str]:
+    """The file names of ``files`` that uv lists in uv.lock for a project with ``requires_python``: uv
+    drops a wheel whose tags can only run on a Python outside the range ``requires-python`` bounds
+    (uv's ``RequiresPython::matches_wheel_tag``; measured with uv 0.13): Python 2 tags
+    (``py2-none-any``, ``cp27mu``); a CPython/PyPy ABI (``cp38``, ``cp313t``, ``pypy38_pp73``) or a
+    ``cp38-none``/``pp38-none`` tag whose minor version is below the lower bound's (``>=3.10.4`` counts
+    as 3.10) or above the upper bound (``<3.13`` drops ``cp313``); ``py312-none-any`` only above the
+    upper bound (``py38`` is a floor). abi3 (``cp37-abi3``), ``py3``/``py2.py3`` wheels, sdists and
+    unknown tags stay. A wheel stays when any of its compressed tags does. None: every file stays."""
+    if requires_python is None:
+        return list(files)
+    lower, upper = _python_bounds(requires_python)
+
+    def admitted(minor: int, floor: bool = True) -> bool:
+        v = Version(f"3.{minor}")
+        if floor and lower is not None and v < lower:
+            return False
+        return upper is None or v < upper[0] or (upper[1] and v == upper[0])
+
+    def python_ok(tag: str) -> bool:  # a python tag of an ``abi = none`` wheel
+        m = _LANG_VERSION.fullmatch(tag)
+        if not m:
+            return True
+        if m.group(2) == "2":
+            return False
+        if m.group(2) != "3" or not m.group(3):
+            return True
+        return admitted(int(m.group(3)), floor=m.group(1) != "py")
+
+    def abi_ok(abi: str, pythons: list[str]) -> bool:
+        if abi in ("abi3", "abi3t"):
+            return True
+        if abi == "none":
+            return any(python_ok(t) for t in pythons)
+        m = _ABI_VERSION.fullmatch(abi)
+        if m is None:
+            return not re.fullmatch(r"pypy_\d+", abi)  # a PyPy ABI without a Python version: Python 2
+        if m.group(1) == "2":
+            return False
+        return m.group(1) != "3" or admitted(int(m.group(2)))
+
+    out = []
+    for f in files:
+        parts = f[:-4].split("-") if f.endswith(".whl") else []
+        if len(parts) in (5, 6):
+            pythons, abis = parts[-3].split("."), parts[-2].split(".")
+            if not any(abi_ok(a, pythons) for a in abis):
+                continue
+        out.append(f)
+    return out
+
+
+def runnable_pins(pins, requires_python: str | None) -> list:
+    """``pins`` with only the files uv.lock would list for them (:func:`uv_lock_files`), so the old
+    lock's file names are judged as the new lock's will be: a pin whose only wheels are for Pythons
+    ``requires_python`` excludes is sdist-only there, not a blocker."""
+    from dataclasses import replace
+
+    if requires_python is None:
+        return list(pins)
+    return [replace(p, files=tuple(uv_lock_files(p.files, requires_python))) if p.files else p for p in pins]
+
+
 def judged_pins(pins, python: str) -> list[LockedPackage]:
     """The old lock's pins that can be judged before uv resolves, as locked packages: those that list
     their files and whose marker may hold on the target's Python ``python``, once per version."""
@@ -468,13 +584,14 @@ def judged_pins(pins, python: str) -> list[LockedPackage]:
 
 
 def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] | None = None,
-              stuck: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+              stuck: list[dict[str, Any]] | None = None, requires_python: str | None = None) -> list[dict[str, Any]]:
     """The fixes that can be known BEFORE uv resolves: the old lock's pins that list their files
     (poetry.lock does) judged as :func:`assess` judges a uv.lock package, for the pins whose marker may
     hold on the target's Python ``python`` (``3.13``). Returns the entries (blockers and sdist-only pins)
     that have a fix; the lock stage resolves with those fixes in the same uv run as the pins, so one
     resolution suffices when the new lock keeps the old versions. ``stuck``, when given, receives the
-    blockers with no fix (their dependents may move instead: :func:`~migrate.lock.dependents.early_moves`)."""
+    blockers with no fix (their dependents may move instead: :func:`~migrate.lock.dependents.early_moves`).
+    ``requires_python``: the index's files are judged as uv.lock will list them."""
     packages = judged_pins(pins, python)
     out = []
     for pkg, e in zip(packages, assess(packages, abi, client, requirements)):
@@ -489,6 +606,8 @@ def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] 
             here = [f for f, v in client.files(pkg.name, pkg.index) if v is not None and v == pinned]
         except IndexUnavailable:
             here = []
+        if requires_python:  # as uv.lock will list them (:func:`runnable_pins`)
+            here = uv_lock_files(here, requires_python)
         if here and classify(here, abi) != e["status"] and (no_fix or classify(here, abi) not in
                                                               ("blocker", "sdist-only")):
             continue

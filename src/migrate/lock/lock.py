@@ -345,7 +345,7 @@ class EarlyLookup:
                                                                or wants_files(project.pins)):
             return
         from migrate.interrupt import Job
-        from migrate.lock.freethreading import preassess
+        from migrate.lock.freethreading import preassess, runnable_pins
 
         pins, requirements = list(project.pins), _requirements(project)
         client = self.client = _fix_client(project, options)
@@ -359,9 +359,12 @@ class EarlyLookup:
                 import time
 
                 time.sleep(delay)
-            judged = with_index_files(pins, client, target.version, project.indexes)
+            # only the files uv.lock will list for the project's Pythons count, as they will after uv runs
+            judged = runnable_pins(with_index_files(pins, client, target.version, project.indexes),
+                                   project.requires_python)
             stuck: list[dict] = []
-            found = preassess(judged, target.abi, target.version, client, requirements, stuck=stuck)
+            found = preassess(judged, target.abi, target.version, client, requirements, stuck=stuck,
+                              requires_python=project.requires_python)
             if stuck and any(p.requires for p in judged):
                 def moves() -> list[dict]:
                     if delay:
@@ -1013,7 +1016,7 @@ def _lock_stage(ctx) -> None:
     text = ctx.changes.current(PYPROJECT).decode("utf-8")
     pins = list(project.pins)
     from migrate.lock.freethreading import (assess, mark_off_target, preassess, read_uv_lock, readiness_warnings,
-                                            successor_advice)
+                                            runnable_pins, successor_advice)
     requirements = _requirements(project)
     # the fixes the old lock's file names already tell (poetry.lock lists them; Pipfile.lock's hashes
     # pick them on the index: lock/pipenvfiles.py) are looked up while the project is converted, its
@@ -1050,7 +1053,8 @@ def _lock_stage(ctx) -> None:
         oldest = oldest_interpreter(project.requires_python) if python_version else None
         early, first = _first_resolution(stage, text, pins, python, options, root, log, lookup, target)
         fixed = _fixed(early, pins, target)
-        reading = _read_ahead(pins, target, client, requirements) if early_job is not None else None
+        reading = _read_ahead(runnable_pins(pins, project.requires_python), target, client, requirements) \
+            if early_job is not None else None
         from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
 
