@@ -441,3 +441,38 @@ def test_requires_dist_lines_are_read_as_the_email_parser_reads_them(text):
 
     expected = [str(r) for r in email.parser.Parser().parsestr(text, headersonly=True).get_all("Requires-Dist") or []]
     assert _parse_metadata(text) == [r.strip() for r in expected]
+
+
+def test_a_wheels_metadata_is_read_from_its_zip_directory_as_zipfile_reads_it(wheels, tmp_path):
+    """The METADATA member is found from the zip's central directory without zipfile's per-entry walk:
+    the same bytes as zipfile gives, for deflated and stored members; a nested or doubled METADATA, or a
+    damaged archive, is left to zipfile (None)."""
+    import io
+    import zipfile
+
+    from migrate.lock.dependents import _metadata_member, _wheel_requires
+
+    def zipfile_reads(data: bytes) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            (name,) = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            return zf.read(name)
+
+    built = sorted(wheels.glob("*.whl"))
+    assert built and all(_metadata_member(p.read_bytes()) == zipfile_reads(p.read_bytes()) for p in built)
+
+    def archive(members: dict[str, str], method=zipfile.ZIP_DEFLATED) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=method) as zf:
+            for name, text in members.items():
+                zf.writestr(name, text)
+        return buffer.getvalue()
+
+    meta = "Metadata-Version: 2.1\nName: a\nVersion: 1\nRequires-Dist: b\n"
+    stored = archive({"a/__init__.py": "", "a-1.dist-info/METADATA": meta, "a-1.dist-info/RECORD": ""},
+                     zipfile.ZIP_STORED)
+    assert _metadata_member(stored) == meta.encode() and _wheel_requires(stored) == ["b"]
+    nested = archive({"a/vendored/x-1.dist-info/METADATA": "Requires-Dist: no\n", "a-1.dist-info/METADATA": meta})
+    assert _metadata_member(nested) == meta.encode()
+    doubled = archive({"a-1.dist-info/METADATA": meta, "b-1.dist-info/METADATA": meta})
+    assert _metadata_member(doubled) is None
+    assert _metadata_member(b"not a zip") is None and _metadata_member(stored[: len(stored) // 2]) is None

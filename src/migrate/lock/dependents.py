@@ -175,12 +175,56 @@ _SMALL_WHEEL = 1_000_000
 def _wheel_requires(data: bytes) -> list[str] | None:
     import io
 
+    found = _metadata_member(data)
+    if found is not None:
+        return _parse_metadata(found.decode("utf-8", "replace"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             meta = next((n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
             return _parse_metadata(zf.read(meta).decode("utf-8", "replace")) if meta else None
     except (zipfile.BadZipFile, KeyError, OSError):
         return None
+
+
+def _metadata_member(data: bytes) -> bytes | None:
+    """The bytes of a wheel's top-level ``*.dist-info/METADATA``, read straight from the zip's central
+    directory (zipfile reads every entry of it in Python: a big wheel lists thousands). None when the
+    archive is not a plain one (zip64, encryption, another compression, no or several METADATA files):
+    then zipfile reads it."""
+    import struct
+    import zlib
+
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+    if end < 0 or len(data) < end + 22:
+        return None
+    count, size, start = struct.unpack_from("<HII", data, end + 10)
+    if count == 0xFFFF or start == 0xFFFFFFFF or start + size > end:
+        return None
+    directory = data[start:start + size]
+    suffix = b".dist-info/METADATA"
+    entries = []
+    at = directory.find(suffix)
+    while at >= 0:
+        head = directory.rfind(b"PK\x01\x02", 0, at)
+        if head >= 0 and head + 46 <= at:
+            nlen = struct.unpack_from("<H", directory, head + 28)[0]
+            name = directory[head + 46:head + 46 + nlen]
+            if head + 46 + nlen == at + len(suffix) and name.count(b"/") == 1:
+                flags, method, _, _, _, csize, usize = struct.unpack_from("<HHHHIII", directory, head + 8)
+                entries.append((flags, method, csize, usize, struct.unpack_from("<I", directory, head + 42)[0]))
+        at = directory.find(suffix, at + 1)
+    if len(entries) != 1:
+        return None
+    flags, method, csize, usize, local = entries[0]
+    if flags & 0x1 or method not in (0, 8) or data[local:local + 4] != b"PK\x03\x04":
+        return None
+    nlen, xlen = struct.unpack_from("<HH", data, local + 26)
+    body = data[local + 30 + nlen + xlen:local + 30 + nlen + xlen + csize]
+    try:
+        out = body if method == 0 else zlib.decompress(body, -15)
+    except zlib.error:
+        return None
+    return out if len(out) == usize else None
 
 
 def requires_dist(client, name: str, version: str, index: str | None = None) -> list[str] | None:
