@@ -192,10 +192,11 @@ class Background:
 
 
 def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None,
-          stop: threading.Event | None = None) -> subprocess.CompletedProcess:
+          stop: threading.Event | None = None, on_start=None) -> subprocess.CompletedProcess:
     """Like ``subprocess.run(cmd, capture_output=True, text=True)``, but the child is stopped when the run
     is cancelled, and a child killed by a signal raises :class:`Interrupted` instead of returning. When
-    ``stop`` is set, the child is killed and :class:`Stopped` raised."""
+    ``stop`` is set, the child is killed and :class:`Stopped` raised. ``on_start()`` is called once the
+    child runs (work to do meanwhile)."""
     check()
     wrapper = os.environ.get("MIGRATE_TEST_SPAWN_WRAPPER")  # test hook: a slow or dying child
     if wrapper:
@@ -224,6 +225,8 @@ def spawn(cmd: list[str], *, cwd=None, env=None, timeout: float | None = None,
                    threading.Thread(target=reap, daemon=True)]
         for t in readers:
             t.start()
+        if on_start is not None:
+            on_start()
         while True:
             if exited.wait(0.05):
                 proc.wait()

@@ -22,6 +22,7 @@ uv's message shown, nothing written).
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 import re
 import shutil
 import subprocess
@@ -53,14 +54,21 @@ def uv_bin() -> str:
 
 
 # -- interpreters ----------------------------------------------------------------------------------
-def _candidates() -> list[Path]:
+def _candidates() -> tuple[Path, ...]:
+    """The interpreters on this machine (looked for once per PATH and pyenv folder: choosing the lock's
+    and the oldest one both ask)."""
+    return _find_candidates(os.environ.get("PATH", ""), os.environ.get("PYENV_ROOT", ""))
+
+
+@lru_cache(maxsize=8)
+def _find_candidates(path: str, pyenv_root: str) -> tuple[Path, ...]:
     import glob
     import sys
 
     paths = [Path(sys.executable)]
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    root = Path(pyenv_root or Path.home() / ".pyenv")
     paths += [Path(p) for p in sorted(glob.glob(str(root / "versions" / "*" / "bin" / "python3")))]
-    for d in os.environ.get("PATH", "").split(os.pathsep):
+    for d in path.split(os.pathsep):
         paths += [Path(p) for p in sorted(glob.glob(os.path.join(d, "python3.[0-9]*")))]
     for p in ("/usr/bin/python3", "/usr/local/bin/python3"):
         paths.append(Path(p))
@@ -69,7 +77,7 @@ def _candidates() -> list[Path]:
         if p.is_file() and os.access(p, os.X_OK) and "shims" not in p.parts and str(p) not in seen:
             seen.add(str(p))
             out.append(p)
-    return out
+    return tuple(out)
 
 
 def _known_version(python: Path) -> str | None:
@@ -283,9 +291,10 @@ def find_links_args(find_links: list[str], root: Path | None = None) -> list[str
 
 
 def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
-                root: Path | None = None, log: list | None = None) -> subprocess.CompletedProcess:
+                root: Path | None = None, log: list | None = None,
+                on_start: Callable[[], None] | None = None) -> subprocess.CompletedProcess:
     """``uv lock`` in ``cwd`` with the run options (offline, index URL, find-links); each run is
-    appended to ``log`` (its extra arguments and seconds)."""
+    appended to ``log`` (its extra arguments and seconds); ``on_start`` is called once uv is started."""
     import time
 
     start = time.perf_counter()
@@ -293,7 +302,8 @@ def run_uv_lock(cwd: Path, python: str, options, extra: list[str] | None = None,
 
     # its own process group: a Ctrl-C reaches migrate, which stops uv and rolls back; a uv killed by a
     # signal raises Interrupted (never read as "the pins do not resolve")
-    proc = spawn(_uv_lock_cmd(python, options, extra, root), cwd=cwd, env=_uv_env(), timeout=1800)
+    proc = spawn(_uv_lock_cmd(python, options, extra, root), cwd=cwd, env=_uv_env(), timeout=1800,
+                 on_start=on_start)
     if log is not None:
         log.append({"args": ["lock", *(extra or [])], "seconds": round(time.perf_counter() - start, 3),
                     "ok": proc.returncode == 0})
@@ -749,7 +759,8 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
                    narrow: Callable[[str, list], list | None] | None = None, rounds: int = 3,
                    log: list | None = None, build_python: str | None = None,
                    fixed: tuple[Callable[[str], str], set[str], str] | None = None,
-                   first: tuple[str, subprocess.CompletedProcess] | None = None) -> LockRun:
+                   first: tuple[str, subprocess.CompletedProcess] | None = None,
+                   on_start: Callable[[], None] | None = None) -> LockRun:
     """The first uv resolution: the project (``text``) with the old lock's ``pins`` as temporary
     ``constraint-dependencies``. One uv run when it succeeds.
 
@@ -759,7 +770,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     error names a moved package, the fixes are left out from then on (the caller applies them after);
     other failures are handled as below with the fixes kept. ``first``: (the text, uv's
     answer) of a first run made already (see :class:`_Speculative`), used when that is the text written
-    first. When it fails:
+    first. ``on_start`` is called once uv has started (or its answer is there). When it fails:
 
     * if ``narrow(stderr, excluded)`` names environments to leave out (see
       :mod:`migrate.lock.environments`), ``[tool.uv] environments`` is narrowed and uv runs again;
@@ -796,9 +807,13 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             base, now = text, reqs
         written = _with_constraints(base, now) if now else base
         (stage / PYPROJECT).write_text(written)
-        proc = first[1] if first is not None and first[0] == written else run_uv_lock(stage, python, options,
-                                                                                     root=root, log=log)
-        first = None
+        if first is not None and first[0] == written:
+            proc = first[1]
+            if on_start is not None:
+                on_start()
+        else:
+            proc = run_uv_lock(stage, python, options, root=root, log=log, on_start=on_start)
+        first = on_start = None
         if proc.returncode == 0:
             return LockRun(base, dropped, excluded, python, pin_reqs=now,
                            fixed=fixed is not None, unfixed=text, build_caps=caps.active, old_metadata=metas)
@@ -1053,17 +1068,24 @@ def _lock_stage(ctx) -> None:
         oldest = oldest_interpreter(project.requires_python) if python_version else None
         early, first = _first_resolution(stage, text, pins, python, options, root, log, lookup, target)
         fixed = _fixed(early, pins, target)
-        reading = _read_ahead(runnable_pins(pins, project.requires_python), target, client, requirements) \
-            if early_job is not None else None
         from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
 
-        # while uv resolves (this thread only waits then): the conversions' grid check, and the index
-        # answers written to disk for the next run
-        start_deferred_checks()
-        flush_in_background()
+        reading: list = []
+
+        def meanwhile() -> None:
+            # while uv resolves (this thread only waits then), started once uv is (before, their threads
+            # would hold up this one): the conversions' grid check, the index answers written to disk for
+            # the next run, and what the stage reads once the lock is there
+            start_deferred_checks()
+            flush_in_background()
+            if early_job is not None:
+                reading.append(_read_ahead(runnable_pins(pins, project.requires_python), target, client,
+                                           requirements))
+
         run = lock_resolving(stage, text, pins, python, options, root, narrow=_narrower(ctx), log=log,
-                             build_python=oldest[0] if oldest else None, fixed=fixed, first=first)
+                             build_python=oldest[0] if oldest else None, fixed=fixed, first=first,
+                             on_start=meanwhile)
         text, dropped = run.text, run.dropped
         if run.python != python:
             python = run.python
@@ -1108,8 +1130,8 @@ def _lock_stage(ctx) -> None:
         kept, changed = _settle_early_fixes(entries) if run.fixed else ([], [])
         from migrate.lock.dependents import dependent_moves, dependent_warnings, is_dependent_fix
 
-        if reading is not None:
-            reading.join()  # what it read serves successor_advice below too
+        if reading and reading[0] is not None:
+            reading[0].join()  # what it read serves successor_advice below too
         dependent_moves(entries, stage / UV_LOCK, target.abi, target.version, client, requirements)
         fixes = [e for e in entries if e.get("fix") and (e["status"] in ("blocker", "sdist-only") or (
             is_dependent_fix(e) and e["status"] not in ("upgraded", "downgraded")))]  # not an early move made
