@@ -154,10 +154,87 @@ name = "extra"
 url = "https://three/simple/"
 priority = "supplemental"
 """)
-    # primaries disable PyPI in Poetry: the last primary replaces PyPI as uv's default index
+    # primaries disable PyPI in Poetry and are searched before the supplemental source: written in that
+    # order, the last one searched (the supplemental) is uv's default, so PyPI is not searched at all
     assert [(i.name, i.default, i.explicit) for i in p.indexes] == [
-        ("first", False, False), ("extra", False, False), ("second", True, False)]
+        ("first", False, False), ("second", False, False), ("extra", True, False)]
     assert any(w.code == "MIG004" for w in p.warnings)
+
+
+def test_supplemental_is_searched_after_pypi(tmp_path):
+    # no primary: PyPI is Poetry's implicit primary, so uv must search PyPI first, then the supplemental
+    # (before: the supplemental was written as an ordinary index, searched BEFORE PyPI for every package)
+    p = project(tmp_path, BASE + """
+[[tool.poetry.source]]
+name = "extra"
+url = "https://three/simple/"
+priority = "supplemental"
+[[tool.poetry.source]]
+name = "torch"
+url = "https://four/simple/"
+priority = "explicit"
+""")
+    assert [(i.name, i.url, i.default, i.explicit) for i in p.indexes] == [
+        ("pypi", "https://pypi.org/simple", False, False), ("extra", "https://three/simple/", True, False),
+        ("torch", "https://four/simple/", False, True)]
+
+
+def test_pypi_listed_first_is_searched_first(tmp_path):
+    p = project(tmp_path, BASE + """
+[[tool.poetry.source]]
+name = "PyPI"
+priority = "primary"
+[[tool.poetry.source]]
+name = "mine"
+url = "https://one/simple/"
+priority = "primary"
+""")
+    assert [(i.name, i.default) for i in p.indexes] == [("pypi", False), ("mine", True)]
+
+
+@pytest.mark.parametrize("sources,expected", [
+    # PyPI is uv's default index here: the pin to it is dropped (uv takes the package from PyPI anyway)
+    ('[[tool.poetry.source]]\nname = "PyPI"\npriority = "primary"\n', None),
+    ("", None),
+    # another index would be searched first: an explicit `pypi` index keeps the package on PyPI
+    ('[[tool.poetry.source]]\nname = "corp"\nurl = "https://corp/simple/"\n', "pypi"),
+])
+def test_source_pypi_names_an_index_uv_knows(tmp_path, sources, expected):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+requests = { version = "*", source = "PyPI" }
+torch = [
+  { version = "^2", source = "pypi", platform = "darwin" },
+  { version = "^2", source = "PyTorch", platform = "linux" },
+]
+[[tool.poetry.source]]
+name = "pytorch"
+url = "https://download.pytorch.org/whl/cpu"
+priority = "explicit"
+""" + sources)
+    declared = {i.name for i in p.indexes}
+    by = {(d.name, d.marker): d.source.to_toml() if d.source else None for d in p.dependencies}
+    # Poetry looks source names up case-insensitively; uv wants the declared name
+    assert by[("torch", 'sys_platform == "linux"')]["index"] == "pytorch"
+    requests = by[("requests", None)]
+    assert (requests and requests["index"]) == expected
+    for src in by.values():
+        assert src is None or src["index"] in declared  # uv: "references an undeclared index" otherwise
+    if expected:
+        assert next(i for i in p.indexes if i.name == "pypi").explicit
+
+
+def test_source_naming_no_source_is_an_error(tmp_path):
+    with pytest.raises(MigrateError) as err:
+        project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+requests = { version = "*", source = "privat" }
+[[tool.poetry.source]]
+name = "private"
+url = "https://one/simple/"
+priority = "explicit"
+""")
+    assert err.value.key == "tool.poetry.source" and "'privat'" in str(err.value) and "'private'" in str(err.value)
 
 
 def test_pypi_listed_keeps_pypi_default(tmp_path):

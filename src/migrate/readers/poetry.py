@@ -113,6 +113,7 @@ def read_poetry(root: Path) -> Project:
     _read_dependencies(ctx, poetry, consume, existing)
     _read_entry_points(ctx, consume)
     _read_sources(ctx, consume)
+    _link_dependency_sources(ctx)
     _read_build(ctx, doc, consume)
     _discover_package(ctx)
 
@@ -610,22 +611,26 @@ def _read_entry_points(ctx: _Ctx, consume) -> None:
 
 # -- sources -------------------------------------------------------------------------------------
 def _read_sources(ctx: _Ctx, consume) -> None:
-    """Poetry sources → uv indexes.
+    """Poetry sources → uv indexes, searched in Poetry's order.
 
-    Poetry: ``primary`` sources (and the legacy ``default = true`` / no priority) are searched before
-    PyPI and, when any is configured, PyPI is not used unless it is listed as a source itself.
-    ``supplemental`` is searched after the primaries; ``explicit`` only for packages that name it.
-    uv: indexes are searched in order, the ``default = true`` index last (PyPI unless replaced),
-    ``explicit = true`` indexes only for packages pinned to them in ``[tool.uv.sources]``.
-    """
+    Poetry searches the legacy ``default`` source, then the ``primary`` sources in the order written (PyPI
+    among them only when it is listed; when no primary or default source exists PyPI is the implicit
+    primary), then ``secondary`` and ``supplemental`` sources — a supplemental one only for packages the
+    earlier sources do not have; ``explicit`` sources only for packages that name them.
+    uv searches ``[[tool.uv.index]]`` in the order written, the ``default = true`` index last (PyPI when no
+    index is the default), each package on the first index that has it; ``explicit = true`` indexes only
+    for packages pinned to them in ``[tool.uv.sources]``. So the searched sources are written in Poetry's
+    order and the last one searched becomes uv's default — PyPI itself when that is PyPI, else that index
+    with ``default = true`` (which also keeps PyPI out where Poetry did not use it). PyPI searched before a
+    later source is written as an index of its own (``pypi``)."""
     p = ctx.project
     sources = consume("source")
     if sources is None:
         return
     ctx.expect(sources, list, "tool.poetry.source")
-    primaries: list[Index] = []
-    others: list[Index] = []
-    pypi_listed = False
+    classes: dict[str, list[Index]] = {"default": [], "primary": [], "secondary": [], "supplemental": []}
+    explicit: list[Index] = []
+    pypi = Index(name="pypi", url=PYPI_SIMPLE)
     for i, src in enumerate(sources):
         key = f"tool.poetry.source[{i}]"
         ctx.expect(src, dict, key)
@@ -644,36 +649,75 @@ def _read_sources(ctx: _Ctx, consume) -> None:
                             hint="expected primary, supplemental or explicit")
         url = src.get("url")
         if canonicalize_name(name) == "pypi" and url is None:
-            pypi_listed = True
-            continue
-        if url is None:
+            idx = pypi
+        elif url is None:
             raise ctx.error(f"{key}.url", f"source {name!r} has no url")
-        idx = Index(name=name, url=str(ctx.expect(url, str, f"{key}.url")))
+        else:
+            idx = Index(name=name, url=str(ctx.expect(url, str, f"{key}.url")))
         if priority == "explicit":
             idx.explicit = True
-            others.append(idx)
-        elif priority in ("supplemental", "secondary"):
+            explicit.append(idx)
+            continue
+        classes[priority].append(idx)
+        if priority in ("supplemental", "secondary"):
             idx.note = priority
-            others.append(idx)
             p.warn(
                 "MIG004",
-                f"{priority} source {name!r}: uv searches it before PyPI, not after "
-                "(mark it explicit and pin its packages in [tool.uv.sources] for Poetry's behaviour)",
+                f"{priority} source {name!r}: uv searches it after the sources before it, as Poetry does, but "
+                "takes a package from the first index that has it at all (Poetry goes on to this source "
+                "when the earlier ones have no compatible version)",
                 key=key,
             )
+    if not (classes["default"] or classes["primary"] or pypi.explicit):
+        classes["primary"].append(pypi)  # PyPI is Poetry's implicit primary source
+    searched = [idx for cls in classes.values() for idx in cls]
+    taken = {idx.name.lower() for idx in searched + explicit if idx is not pypi}
+    while pypi.name in taken:
+        pypi.name = "pypi-org" if pypi.name == "pypi" else pypi.name + "-1"
+    if searched and searched[-1] is pypi:
+        searched.pop()  # uv's own default index
+    elif searched:
+        searched[-1].default = True
+    p.indexes = searched + explicit
+
+
+PYPI_SIMPLE = "https://pypi.org/simple"
+
+
+def _link_dependency_sources(ctx: _Ctx) -> None:
+    """Every ``source = "name"`` of a dependency → the uv index it means.
+
+    Poetry looks source names up case-insensitively, and ``pypi`` always names PyPI, even when no
+    ``[[tool.poetry.source]]`` lists it; uv refuses a ``[tool.uv.sources]`` entry naming an index that no
+    ``[[tool.uv.index]]`` declares ("references an undeclared index"). So the name is written as the index
+    is declared, and a PyPI pin becomes either nothing (uv searches PyPI for it anyway: no other index is
+    searched for unpinned packages) or an explicit ``pypi`` index (another index would be searched first,
+    so the package is pinned to PyPI as Poetry pinned it). A name no source defines is an error, as in
+    Poetry ("Repository … does not exist")."""
+    p = ctx.project
+    declared = {idx.name.lower(): idx for idx in p.indexes}
+    for dep in p.all_dependencies():
+        src = dep.source
+        if src is None or src.index is None:
+            continue
+        wanted = src.index.lower()
+        if wanted in declared:
+            src.index = declared[wanted].name
+        elif canonicalize_name(wanted) == "pypi":
+            if any(not idx.explicit for idx in p.indexes):
+                pypi = Index(name="pypi", url=PYPI_SIMPLE, explicit=True)
+                last = len(p.indexes) - 1 if p.indexes and p.indexes[-1].default else len(p.indexes)
+                p.indexes.insert(last, pypi)
+                declared["pypi"] = pypi
+                src.index = pypi.name
+            else:
+                dep.source = None
         else:
-            primaries.append(idx)
-            if priority == "default":
-                idx.default = True
-    if primaries and not pypi_listed:
-        # Poetry does not use PyPI when a primary source exists: the last primary replaces PyPI.
-        for idx in primaries:
-            idx.default = False
-        primaries[-1].default = True
-    elif pypi_listed:
-        for idx in primaries:
-            idx.default = False
-    p.indexes = primaries[:-1] + others + primaries[-1:] if primaries and primaries[-1].default else primaries + others
+            names = ", ".join(repr(idx.name) for idx in p.indexes) or "none"
+            raise MigrateError(f"dependency {dep.name!r} names source {src.index!r}, which no "
+                               f"[[tool.poetry.source]] defines (defined: {names})", path=ctx.file,
+                               key="tool.poetry.source",
+                               hint="add the source, or correct the name in the dependency's `source`")
 
 
 # -- build ---------------------------------------------------------------------------------------
