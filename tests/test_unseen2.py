@@ -1,0 +1,160 @@
+"""Bugs found by migrating real repositories not in the corpus (README: "Does the migrated repository work"),
+each reproduced offline:
+
+* a Python range below the target that the project claims (``python_requires=">=2.6"``) but that the old
+  lock itself could not install — its pins need a newer Python (Madoshakalaka/pipenv-setup: Pipfile.lock pins
+  pytest 7.1.2, Python>=3.7): uv's universal lock failed for that range; it is left out of
+  ``environments`` (MIG210), as the old lock never served it. Without such a pin uv's error stands.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import run_migrate
+from wheelhouse import build_wheel
+
+from migrate.lock.environments import exclusion, old_pins_python_floor
+from migrate.model import Pin
+
+
+@pytest.fixture(autouse=True)
+def _uv_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
+
+
+#: uv's own explanation, from the real pipenv-setup run (trimmed to the lines that matter)
+PIPENV_SETUP_ERROR = """\
+error: No solution found when resolving dependencies for split (markers: python_full_version >= '3.6.2' and python_full_version < '3.7')
+  cause: Because the requested Python version (>=2.6, !=3.0.*, !=3.1.*, !=3.2.*, <4) does not satisfy Python>=3.7 and pytest>=7.1.0,<=7.4.4 depends on Python>=3.7, we can conclude that pytest>=7.1.0,<=7.4.4 cannot be used.
+         And because pipenv-setup[dev] depends on pytest>=7.1,<8.dev0 and your project requires pipenv-setup[dev], we can conclude that your project's requirements are unsatisfiable.
+"""
+
+
+@pytest.mark.parametrize("pins, floor", [
+    ([Pin("pytest", "7.1.2")], "3.7"),
+    ([Pin("PyTest", "7.4.4"), Pin("black", "22.6.0")], "3.7"),
+    ([Pin("pytest", "8.0.0")], None),  # the old lock's version is not in the range uv names
+    ([Pin("black", "22.6.0")], None),  # uv names no pinned package
+])
+def test_the_python_the_old_pins_needed_comes_from_uvs_explanation(pins, floor):
+    found = old_pins_python_floor(PIPENV_SETUP_ERROR, pins)
+    assert (found and found.python) == floor
+    if found:
+        assert "pytest" in found.because
+
+
+def test_all_versions_of_a_package_and_the_highest_floor():
+    text = ("Because all versions of alpha depend on Python>=3.8 and beta==2.0 requires Python >=3.10, "
+            "we can conclude ...")
+    found = old_pins_python_floor(text, [Pin("alpha", "1.0"), Pin("beta", "2.0")])
+    assert found.python == "3.10" and "beta 2.0" in found.because
+
+
+@pytest.mark.parametrize("marker, ok", [
+    ("python_full_version >= '3.6.2' and python_full_version < '3.7'", True),
+    ("python_full_version < '3.7'", True),
+    ("python_full_version == '3.6.*'", True),
+    ("python_full_version < '3.8'", False),  # 3.7 lies above what the pins need: the old lock could serve it
+    ("python_full_version >= '3.13'", False),  # the target
+    ("sys_platform == 'win32'", False),
+])
+def test_only_a_range_below_the_pins_floor_is_left_out(marker, ok):
+    floor = old_pins_python_floor(PIPENV_SETUP_ERROR, [Pin("pytest", "7.1.2")])
+    assert (exclusion(marker, "3.13", ">=2.6", set(), set(), False, floor) is not None) is ok
+    assert exclusion(marker, "3.13", ">=2.6", set(), set(), False, None) is None  # the project's own claim
+
+
+POETRY = """\
+[tool.poetry]
+name = "tool"
+version = "1.0.0"
+description = ""
+authors = ["A <a@b.c>"]
+packages = [{ include = "tool" }]
+
+[tool.poetry.dependencies]
+python = ">=3.8,<4"
+plain = "*"
+
+[tool.poetry.group.dev.dependencies]
+server = { version = ">=20", platform = "linux" }
+legacy = { version = "*", python = ">=3.13" }
+
+[build-system]
+requires = ["poetry-core"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+LOCK = """\
+[[package]]
+name = "plain"
+version = "1.0"
+description = ""
+optional = false
+python-versions = "*"
+files = []
+
+[[package]]
+name = "server"
+version = "26.1.0"
+description = ""
+optional = false
+python-versions = ">=3.10"
+files = []
+
+[[package]]
+name = "legacy"
+version = "1.0"
+description = ""
+optional = false
+python-versions = "*"
+files = []
+
+[metadata]
+lock-version = "2.0"
+python-versions = ">=3.8,<4"
+content-hash = "0"
+"""
+
+
+@pytest.mark.parametrize("with_lock", [True, False])
+def test_a_python_the_old_lock_could_not_install_is_left_out(tmp_path, with_lock):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels, "server", "26.1.0", "py3-none-any", requires_python=">=3.10")
+    build_wheel(wheels, "legacy", "1.0", "py3-none-any")
+    build_wheel(wheels, "plain", "1.0", "py3-none-any")
+    root = tmp_path / "tool"
+    (root / "tool").mkdir(parents=True)
+    (root / "tool" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(POETRY)
+    if with_lock:
+        (root / "poetry.lock").write_text(LOCK)
+    before = (root / "pyproject.toml").read_text()
+    proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--allow-dirty", "--format", "json")
+    report = json.loads(proc.stdout)
+    if not with_lock:  # the project claims 3.8 and nothing shows it never ran there: uv's error stands
+        assert proc.returncode != 0
+        assert report["lock"]["failure"]["class"] == "resolution"
+        assert (root / "pyproject.toml").read_text() == before and not (root / "uv.lock").exists()
+        return
+    assert proc.returncode == 0, json.dumps(report["lock"].get("failure"), indent=1)
+    excluded = report["lock"]["excluded_environments"]
+    assert excluded and all("server 26.1.0" in e["reason"] for e in excluded)
+    doc = tomllib.loads((root / "pyproject.toml").read_text())
+    assert doc["project"]["requires-python"] == ">=3.8,<4"  # the package's own claim is kept
+    envs = doc["tool"]["uv"]["environments"]
+    from packaging.markers import Marker
+
+    for v, kept in (("3.8", False), ("3.9", False), ("3.10", True), ("3.13", True)):
+        env = {"python_version": v, "python_full_version": v + ".0"}
+        assert any(Marker(e).evaluate(env) for e in envs) is kept, (v, envs)
+    versions = {p["name"]: p.get("version") for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
+    assert versions["server"] == "26.1.0"  # nothing dropped to make it lock
