@@ -458,3 +458,34 @@ def test_fast_poetry_lock_scan_matches_a_full_toml_parse():
         scanned += 1
         assert [key(p) for p in fast] == [key(p) for p in tomllib.loads(text)["package"]], lock
     assert scanned >= len(locks) * 9 // 10  # every lock Poetry wrote in its own layout
+
+
+def test_group_main_is_the_main_group_and_python_in_other_groups_is_ignored(tmp_path):
+    # adriangb/python-monorepo: a virtual root whose only Python constraint is in [tool.poetry.group.main];
+    # poetry-core adds group "main" to the package's own dependencies and reads its `python`
+    p = project(tmp_path, BASE + """
+[tool.poetry.group.main.dependencies]
+python = "^3.10"
+rich = "^12"
+[tool.poetry.group.dev.dependencies]
+python = "^3.11"
+pytest = "*"
+""")
+    assert p.requires_python == ">=3.10,<4.0"
+    assert reqs(p.dependencies) == ["rich>=12,<13"]
+    assert list(p.groups) == ["dev"] and reqs(p.groups["dev"]) == ["pytest"]  # no package named "python"
+    assert [(w.code, w.key) for w in p.warnings if w.code == "MIG217"] == [
+        ("MIG217", "tool.poetry.group.dev.dependencies.python")]
+
+
+def test_group_main_adds_to_tool_poetry_dependencies(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+python = "^3.9"
+click = "^8"
+[tool.poetry.group.main.dependencies]
+rich = "^12"
+""")
+    assert p.requires_python == ">=3.9,<4.0"
+    assert reqs(p.dependencies) == ["click>=8,<9", "rich>=12,<13"]
+    assert "main" not in p.groups

@@ -215,24 +215,33 @@ def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) 
     deps_table = consume("dependencies")
     # Poetry 2: [project].dependencies is authoritative unless listed in dynamic; then
     # [tool.poetry.dependencies] only adds sources/constraints-for-locking to those packages.
-    project_owns_deps = "dependencies" in p.existing_project_keys
+    # A group named "main" IS Poetry's main group (poetry-core adds its entries, and its `python`, to
+    # the package's own dependencies), not a dependency group.
+    main_tables: list[tuple[str, Any]] = []
     if deps_table is not None:
-        ctx.expect(deps_table, dict, "tool.poetry.dependencies")
-        python = deps_table.get("python")
-        if python is not None:
-            key = "tool.poetry.dependencies.python"
-            ctx.expect(python, str, key)
-            try:
-                conv = requires_python(str(python))
-            except ConstraintError as exc:
-                raise ctx.error(key, str(exc)) from None
-            if "requires-python" not in p.existing_project_keys:
-                p.requires_python = conv.specifier or None
-                if not conv.exact:
-                    p.warn("MIG003", conv.note or "widened", key=key)
-        elif existing is not None and "requires-python" in existing:
-            pass
-        converted = _convert_table(ctx, deps_table, "tool.poetry.dependencies", skip={"python"})
+        main_tables.append(("tool.poetry.dependencies", deps_table))
+    groups_peek = poetry.get("group")
+    if isinstance(groups_peek, dict):
+        for gname, group in groups_peek.items():
+            if _group_name(str(gname)) == "main" and isinstance(group, dict) and "dependencies" in group:
+                main_tables.append((f"tool.poetry.group.{gname}.dependencies", group["dependencies"]))
+    if main_tables:
+        converted: list[Dependency] = []
+        for table_key, table in main_tables:
+            ctx.expect(table, dict, table_key)
+            python = table.get("python")
+            if python is not None:
+                key = f"{table_key}.python"
+                ctx.expect(python, str, key)
+                try:
+                    conv = requires_python(str(python))
+                except ConstraintError as exc:
+                    raise ctx.error(key, str(exc)) from None
+                if "requires-python" not in p.existing_project_keys:
+                    p.requires_python = conv.specifier or None
+                    if not conv.exact:
+                        p.warn("MIG003", conv.note or "widened", key=key)
+            converted += _convert_table(ctx, table, table_key, skip={"python"})
         _place_main_dependencies(ctx, poetry, consume, existing or {}, converted)
     else:
         _read_extras(ctx, consume, [])
@@ -254,12 +263,18 @@ def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) 
                     raise ctx.error(f"{gkey}.{k}", "unknown key in a dependency group",
                                     hint="expected dependencies, optional or include-groups")
             name = _group_name(str(gname))
+            if name == "main" and "dependencies" in group:
+                continue  # read above, as the main dependencies
             items: list = p.groups.setdefault(name, [])
             for inc in ctx.str_list(group.get("include-groups", []), f"{gkey}.include-groups"):
                 items.append({"include-group": _group_name(inc)})
             table = group.get("dependencies", {})
             ctx.expect(table, dict, f"{gkey}.dependencies")
-            items.extend(_convert_table(ctx, table, f"{gkey}.dependencies"))
+            if "python" in table:
+                p.warn("MIG217", "`python` in a dependency group other than main: Poetry ignores it, so it is not "
+                       "converted (it is not a package; the project's Python is tool.poetry.dependencies.python)",
+                       key=f"{gkey}.dependencies.python")
+            items.extend(_convert_table(ctx, table, f"{gkey}.dependencies", skip={"python"}))
             optional = group.get("optional", False)
             ctx.expect(optional, bool, f"{gkey}.optional")
             if not optional and name not in non_optional:
