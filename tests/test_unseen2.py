@@ -5,6 +5,9 @@ each reproduced offline:
   lock itself could not install — its pins need a newer Python (Madoshakalaka/pipenv-setup: Pipfile.lock pins
   pytest 7.1.2, Python>=3.7): uv's universal lock failed for that range; it is left out of
   ``environments`` (MIG210), as the old lock never served it. Without such a pin uv's error stands.
+* ``migrate batch poetry --workspace`` with a relative ROOT wrote the workspace to ``poetry/poetry/``; a virtual
+  Poetry root whose Python is in ``[tool.poetry.group.main]`` (adriangb/python-monorepo) got a requirement on a
+  package named "python".
 """
 
 from __future__ import annotations
@@ -158,3 +161,70 @@ def test_a_python_the_old_lock_could_not_install_is_left_out(tmp_path, with_lock
         assert any(Marker(e).evaluate(env) for e in envs) is kept, (v, envs)
     versions = {p["name"]: p.get("version") for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
     assert versions["server"] == "26.1.0"  # nothing dropped to make it lock
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+
+
+def test_batch_workspace_from_a_relative_root_with_a_virtual_poetry_root(tmp_path):
+    """adriangb/python-monorepo (`poetry/`): a virtual root (`packages = []`, its Python only in
+    ``[tool.poetry.group.main]``) that pulls the members in by path, a member that depends on another by path,
+    run as ``migrate batch poetry --workspace`` from the repository: the workspace went to ``poetry/poetry/``
+    (the relative root joined twice) and ``python`` became a requirement on a package named "python"."""
+    from wheelhouse import build_wheelhouse
+
+    wheels = build_wheelhouse(tmp_path / "wheels", {"alpha": {"1.0": ["py3-none-any"]}})
+    root = tmp_path / "repo" / "poetry"
+    _write(root / "pyproject.toml", """\
+        [tool.poetry]
+        name = "namespace"
+        version = "0.1.0"
+        description = ""
+        authors = []
+        packages = []
+
+        [tool.poetry.group.main.dependencies]
+        python = "^3.10"
+
+        [tool.poetry.group.app.dependencies]
+        namespace-app = { path = "workspaces/app", develop = true }
+
+        [tool.poetry.group.lib.dependencies]
+        namespace-lib = { path = "workspaces/lib", develop = true }
+
+        [build-system]
+        requires = ["poetry-core"]
+        build-backend = "poetry.core.masonry.api"
+        """)
+    for name, deps in (("app", 'alpha = "^1.0"\nnamespace-lib = { path = "../lib" }'), ("lib", 'alpha = "*"')):
+        member = root / "workspaces" / name
+        _write(member / "pyproject.toml", f"""\
+            [tool.poetry]
+            name = "namespace-{name}"
+            version = "0.0.0"
+            description = ""
+            authors = []
+            packages = [{{ include = "namespace", from = "src" }}]
+
+            [tool.poetry.dependencies]
+            python = "^3.10"
+            """ + deps + """
+
+            [build-system]
+            requires = ["poetry-core"]
+            build-backend = "poetry.core.masonry.api"
+            """)
+        _write(member / "src" / "namespace" / name / "__init__.py", "")
+    proc = run_migrate("batch", "poetry", "--workspace", "--offline", "--find-links", str(wheels), "--no-codemods",
+                       "--format", "json", cwd=tmp_path / "repo")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not (root / "poetry").exists()
+    doc = tomllib.loads((root / "pyproject.toml").read_text())
+    assert doc["tool"]["uv"]["workspace"]["members"] == ["workspaces/app", "workspaces/lib"]
+    assert doc["project"]["requires-python"] == ">=3.10,<4.0"
+    assert "main" not in doc.get("dependency-groups", {})
+    lock = tomllib.loads((root / "uv.lock").read_text())
+    names = {p["name"] for p in lock["package"]}
+    assert {"alpha", "namespace-app", "namespace-lib"} <= names and "python" not in names
