@@ -228,3 +228,65 @@ def test_batch_workspace_from_a_relative_root_with_a_virtual_poetry_root(tmp_pat
     lock = tomllib.loads((root / "uv.lock").read_text())
     names = {p["name"] for p in lock["package"]}
     assert {"alpha", "namespace-app", "namespace-lib"} <= names and "python" not in names
+
+
+@pytest.mark.slow
+def test_a_symlinked_file_in_a_package_stays_out_of_the_wheel(tmp_path):
+    """ucb-bar/hammer: ``hammer/lvs/pegasus/README.md -> ../../drc/pegasus/README.md``; poetry-core's wheel has no
+    such file, hatchling's had it: excluded now (MIG218), the same wheel (real backends, offline)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from backends import backend_wheelhouse, wheel_facts
+    from conftest import REPO
+    from uv import find_uv_bin
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from compare_build import compare
+
+    def uv_build_wheel(project: Path, wheelhouse: Path, out: Path) -> Path:
+        # as backends.uv_build_wheel, but the copy keeps the symlinks (copytree follows them by default)
+        work = out / "src"
+        shutil.copytree(project, work, symlinks=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "VIRTUAL_ENV"))}
+        env["UV_PYTHON_DOWNLOADS"] = "never"
+        proc = subprocess.run([find_uv_bin(), "build", "--wheel", "--offline", "--no-index", "--find-links",
+                               str(wheelhouse), "--python", sys.executable, "--out-dir", str(out / "dist"), str(work)],
+                              capture_output=True, text=True, env=env, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        (wheel,) = (out / "dist").glob("*.whl")
+        return wheel
+
+    wheelhouse = backend_wheelhouse(tmp_path / "backends")
+    src = tmp_path / "src"
+    _write(src / "pyproject.toml", """\
+        [tool.poetry]
+        name = "tool"
+        version = "1.0.0"
+        description = ""
+        authors = ["A <a@b.c>"]
+        packages = [{ include = "tool" }]
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+
+        [build-system]
+        requires = ["poetry-core"]
+        build-backend = "poetry.core.masonry.api"
+        """)
+    _write(src / "tool" / "__init__.py", "")
+    _write(src / "tool" / "drc" / "README.md", "the rules\n")
+    (src / "tool" / "lvs").mkdir()
+    os.symlink("../drc/README.md", src / "tool" / "lvs" / "README.md")
+    before_wheel = uv_build_wheel(src, wheelhouse, tmp_path / "before")
+    before = wheel_facts(before_wheel)["files"]
+    assert "tool/drc/README.md" in before and "tool/lvs/README.md" not in before  # poetry-core's own behaviour
+    root = tmp_path / "migrated"
+    shutil.copytree(src, root, symlinks=True)
+    proc = run_migrate("run", str(root), "--no-lock", "--no-codemods", "--allow-dirty", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "MIG218" in {w["code"] for w in json.loads(proc.stdout)["warnings"]}
+    after_wheel = uv_build_wheel(root, wheelhouse, tmp_path / "after")
+    assert compare(before_wheel, after_wheel) == []

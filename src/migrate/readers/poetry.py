@@ -116,6 +116,7 @@ def read_poetry(root: Path) -> Project:
     _link_dependency_sources(ctx)
     _read_build(ctx, doc, consume)
     _discover_package(ctx)
+    _exclude_symlinked_files(ctx)
 
     _report_poetry_toml(project, root)
     for key in [k for k in project.dynamic if k in project.existing_project_keys]:
@@ -815,6 +816,39 @@ def _discover_package(ctx: _Ctx) -> None:
         include = str(getattr(inc, "_include", None) or inc.package)
         p.build.packages.append(PackageSpec(include=include, from_=str(inc.source) if inc.source else None,
                                             discovered=True))
+
+
+def _exclude_symlinked_files(ctx: _Ctx) -> None:
+    """poetry-core leaves a symlinked file inside a package out of the wheel (measured: a package holding
+    ``b/README.md -> ../a/README.md`` ships only ``a/README.md``; ucb-bar/hammer's
+    ``hammer/lvs/pegasus/README.md``); hatchling and uv_build follow the link and ship it. Each such file is
+    excluded from the wheel, so it holds the same files."""
+    import os
+
+    p = ctx.project
+    if not p.package or p.keep_build_system or p.build is None:
+        return
+    found: list[str] = []
+    for spec in p.build.packages:
+        if (spec.formats and "wheel" not in spec.formats) or any(c in spec.include for c in "*?["):
+            continue
+        base = p.root / (spec.from_ or "") / spec.include
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):  # symlinked folders are not entered
+            dirnames[:] = [d for d in dirnames if d not in ("__pycache__", ".git")]
+            for name in filenames:
+                path = Path(dirpath) / name
+                if path.is_symlink() and path.is_file():
+                    found.append(path.relative_to(p.root).as_posix())
+    if not found:
+        return
+    found.sort()
+    have = {f.path for f in p.build.exclude}
+    p.build.exclude += [FileSpec(rel, ("wheel",)) for rel in found if rel not in have]
+    p.warn("MIG218", f"{len(found)} symlinked file(s) inside the packages ({', '.join(found[:3])}"
+           f"{', …' if len(found) > 3 else ''}): poetry-core leaves them out of the wheel, hatchling and uv_build "
+           "would follow the link, so they are excluded from the wheel", key="tool.poetry.packages")
 
 
 def _module_name(name: str) -> str:
