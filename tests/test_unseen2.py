@@ -290,3 +290,16 @@ def test_a_symlinked_file_in_a_package_stays_out_of_the_wheel(tmp_path):
     assert "MIG218" in {w["code"] for w in json.loads(proc.stdout)["warnings"]}
     after_wheel = uv_build_wheel(root, wheelhouse, tmp_path / "after")
     assert compare(before_wheel, after_wheel) == []
+
+
+def test_editable_and_plain_path_of_one_folder_gets_the_workspace_hint():
+    from migrate.lock.siblings import editable_conflict_hint
+
+    stderr = ("error: Failed to resolve dependencies for package `namespace-app==0.0.0`\n"
+              "  cause: Requirements contain conflicting URLs for package `namespace-lib` in all marker environments:\n"
+              "         - file:///r/poetry/workspaces/lib\n"
+              "         - file:///r/poetry/workspaces/lib (editable)\n")
+    hint = editable_conflict_hint(stderr)
+    assert "namespace-lib" in hint and "--workspace" in hint
+    assert editable_conflict_hint(stderr.replace(" (editable)", "")) is None  # two plain ones: another problem
+    assert editable_conflict_hint(stderr.replace("workspaces/lib (editable)", "other/lib (editable)")) is None
