@@ -303,3 +303,49 @@ def test_editable_and_plain_path_of_one_folder_gets_the_workspace_hint():
     assert "namespace-lib" in hint and "--workspace" in hint
     assert editable_conflict_hint(stderr.replace(" (editable)", "")) is None  # two plain ones: another problem
     assert editable_conflict_hint(stderr.replace("workspaces/lib (editable)", "other/lib (editable)")) is None
+
+
+def test_a_supplemental_source_is_searched_after_the_primary_by_real_uv(tmp_path):
+    """Poetry: a package the primary source has comes from it; the supplemental source serves only what the
+    earlier sources lack (likianta/depsland's shape). Written as before (the supplemental index first, the
+    primary as uv's default), uv took ``both`` 2.0 from the supplemental index."""
+    from corpus_wheels import simple_index
+    from wheelhouse import build_wheelhouse
+
+    corp = simple_index(tmp_path / "corp", build_wheelhouse(tmp_path / "corp-wheels", {"both": {"1.0": ["py3-none-any"]}}))
+    extra = simple_index(tmp_path / "extra", build_wheelhouse(
+        tmp_path / "extra-wheels", {"both": {"2.0": ["py3-none-any"]}, "onlyb": {"1.0": ["py3-none-any"]}}))
+    root = tmp_path / "app"
+    _write(root / "pyproject.toml", f"""\
+        [tool.poetry]
+        name = "app"
+        version = "1.0.0"
+        description = ""
+        authors = ["A <a@b.c>"]
+        package-mode = false
+
+        [tool.poetry.dependencies]
+        python = "^3.10"
+        both = "*"
+        onlyb = "*"
+
+        [[tool.poetry.source]]
+        name = "corp"
+        url = "{corp}"
+        priority = "primary"
+
+        [[tool.poetry.source]]
+        name = "extra"
+        url = "{extra}"
+        priority = "supplemental"
+        """)
+    proc = run_migrate("run", str(root), "--offline", "--no-codemods", "--allow-dirty", "--format", "json")
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0, json.dumps(report.get("lock", {}).get("failure"), indent=1)
+    packages = {p["name"]: p for p in tomllib.loads((root / "uv.lock").read_text())["package"]}
+    # uv.lock names a local index by its path
+    assert packages["both"]["version"] == "1.0"
+    assert Path(packages["both"]["source"]["registry"]) == tmp_path / "corp"
+    assert Path(packages["onlyb"]["source"]["registry"]) == tmp_path / "extra"
+    indexes = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["uv"]["index"]
+    assert [(i["name"], i.get("default", False)) for i in indexes] == [("corp", False), ("extra", True)]
