@@ -20,7 +20,7 @@ from the numbers they mention (``^1.2`` written as ``>=1.2,<2.0`` or ``>=1.2,<2`
 their truth table (``tests/backends.py``), extras canonicalised.
 
     uv run python bench/compare_build.py CHECKOUT [--peer PATH/migrate-to-uv] [--poetry PATH/poetry]
-        [--work DIR] [--json OUT.json]
+        [--work DIR] [--json OUT.json] [--path-prepend DIR] [--build-python 3.12]
 
 Exit 0 whatever the outcome; the result (and every difference) is printed and, with ``--json``, written.
 """
@@ -41,8 +41,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+import backends  # noqa: E402
 from backends import _PLATFORMS, _PYTHONS, wheel_facts  # noqa: E402
-from packaging.requirements import Requirement  # noqa: E402
+from packaging.requirements import InvalidRequirement, Requirement  # noqa: E402
+from packaging.specifiers import SpecifierSet  # noqa: E402
 from packaging.utils import canonicalize_name  # noqa: E402
 from packaging.version import InvalidVersion, Version  # noqa: E402
 
@@ -87,8 +89,13 @@ def copy_checkout(src: Path, dest: Path) -> Path:
     return dest
 
 
+#: ``--build-python``: the interpreter every ``uv build`` uses, for a checkout whose ``.python-version`` names a
+#: patch release not installed here (e.g. ``3.8.12``): the wheel of a pure package does not depend on it
+BUILD_PYTHON: list[str] = []
+
+
 def uv_build(project: Path, out: Path) -> tuple[Path | None, str]:
-    rc, text, _ = run([_uv(), "build", "--wheel", "--out-dir", out, project])
+    rc, text, _ = run([_uv(), "build", "--wheel", *BUILD_PYTHON, "--out-dir", out, project])
     wheels = sorted(out.glob("*.whl"))
     return (wheels[0] if rc == 0 and wheels else None), text
 
@@ -136,14 +143,49 @@ def _marker_table(marker) -> str:
 EXTRAS: list[str] = []
 
 
+#: poetry-core writes a union constraint (``^3.2 || ^4.0``) as ``django (>=3.2,<4.0 || >=4.0,<5.0)``, which is not
+#: PEP 508 (yorkshire: yunojuno/poetry-template's wheel): read as the union of its alternatives
+_POETRY_UNION = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[^\]]*\])?\s*\((?P<spec>[^)]*\|\|[^)]*)\)"
+                           r"(?P<rest>.*)$")
+
+
+def _parse(text: str) -> tuple[Requirement, list[SpecifierSet]]:
+    """A requirement and the specifier sets it admits (one, or one per ``||`` alternative)."""
+    m = _POETRY_UNION.match(text.strip())
+    if m:
+        req = Requirement(m.group("name") + (m.group("extras") or "") + m.group("rest"))
+        return req, [SpecifierSet(alt.strip()) for alt in m.group("spec").split("||")]
+    req = Requirement(text)
+    return req, [req.specifier]
+
+
+_strict_requirement = backends._requirement
+
+
+def _tolerant_requirement(text: str) -> str:
+    try:
+        return _strict_requirement(text)
+    except InvalidRequirement:
+        return text  # compared by meaning in requirement_sets, not here
+
+
+backends._requirement = _tolerant_requirement
+
+
 def requirement_sets(a: list[str], b: list[str]) -> tuple[list[str], list[str]]:
     """Requirements only in ``a`` and only in ``b``, compared by meaning."""
-    reqs = [Requirement(t) for t in a + b]
-    grid = _grid(str(r.specifier) for r in reqs)
+    parsed = {t: _parse(t) for t in a + b}
+    grid = _grid(str(spec) for _, specs in parsed.values() for spec in specs)
+    # a union's meaning for pre-releases at its seams (4.0a1 between "<4.0" and ">=4.0") is not PEP 440's (it
+    # is not PEP 508 at all): where one is compared, releases only
+    union = {canonicalize_name(r.name) for r, specs in parsed.values() if len(specs) > 1}
 
-    def key(r: Requirement):
-        admitted = "".join("1" if r.specifier.contains(v, prereleases=True) else "0" for v in grid) \
-            if r.specifier else "any"
+    def key(t: str):
+        r, specs = parsed[t]
+        pre = canonicalize_name(r.name) not in union
+        versions = grid if pre else [v for v in grid if not Version(v).is_prerelease]
+        admitted = "".join("1" if any(sp.contains(v, prereleases=pre) for sp in specs) else "0" for v in versions) \
+            if any(str(sp) for sp in specs) else "any"
         url = r.url or ""
         return (canonicalize_name(r.name), tuple(sorted(canonicalize_name(e) for e in r.extras)), url,
                 admitted, _marker_table(r.marker))
@@ -154,7 +196,7 @@ def requirement_sets(a: list[str], b: list[str]) -> tuple[list[str], list[str]]:
         out: dict = {}
         lines: dict = {}
         for t in texts:
-            *k, table = key(Requirement(t))
+            *k, table = key(t)
             k = tuple(k)
             old = out.get(k)
             out[k] = table if old is None else _union(old, table)
@@ -272,7 +314,9 @@ def main() -> int:
     ap.add_argument("--skip-ours", action="store_true")
     ap.add_argument("--path-prepend", action="append", default=[],
                     help="folder put first on PATH (e.g. one with a python3.13t link); repeatable")
+    ap.add_argument("--build-python", help="interpreter for every `uv build` (passed as --python)")
     args = ap.parse_args()
+    BUILD_PYTHON[:] = ["--python", args.build_python] if args.build_python else []
     EXTRA_PATH[:] = [str(Path(p).resolve()) for p in args.path_prepend]
     checkout = args.checkout.resolve()
     work = args.work or Path(tempfile.mkdtemp(prefix="compare-build-"))

@@ -50,7 +50,8 @@ def test_written_indexes_are_valid_for_uv_and_sources_follow(tmp_path):
     by_url = {i["url"]: i["name"] for i in uv["index"]}
     assert by_url == {"https://example.com/one/simple/": "my-private-index-2",
                       "https://example.com/two/simple/": "my-private-index-3",
-                      "https://example.com/three/simple/": "my-private-index"}
+                      "https://example.com/three/simple/": "my-private-index",
+                      "https://pypi.org/simple": "pypi"}  # the supplemental source is searched after PyPI
     assert uv["sources"] == {"alpha": {"index": "my-private-index-2"}, "beta": {"index": "my-private-index-3"}}
     # uv itself reads the settings (an invalid name fails while parsing, before any resolution)
     check = subprocess.run([uv_bin(), "lock", "--offline", "--no-index"], cwd=tmp_path, capture_output=True,

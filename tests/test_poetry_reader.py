@@ -154,10 +154,87 @@ name = "extra"
 url = "https://three/simple/"
 priority = "supplemental"
 """)
-    # primaries disable PyPI in Poetry: the last primary replaces PyPI as uv's default index
+    # primaries disable PyPI in Poetry and are searched before the supplemental source: written in that
+    # order, the last one searched (the supplemental) is uv's default, so PyPI is not searched at all
     assert [(i.name, i.default, i.explicit) for i in p.indexes] == [
-        ("first", False, False), ("extra", False, False), ("second", True, False)]
+        ("first", False, False), ("second", False, False), ("extra", True, False)]
     assert any(w.code == "MIG004" for w in p.warnings)
+
+
+def test_supplemental_is_searched_after_pypi(tmp_path):
+    # no primary: PyPI is Poetry's implicit primary, so uv must search PyPI first, then the supplemental
+    # (before: the supplemental was written as an ordinary index, searched BEFORE PyPI for every package)
+    p = project(tmp_path, BASE + """
+[[tool.poetry.source]]
+name = "extra"
+url = "https://three/simple/"
+priority = "supplemental"
+[[tool.poetry.source]]
+name = "torch"
+url = "https://four/simple/"
+priority = "explicit"
+""")
+    assert [(i.name, i.url, i.default, i.explicit) for i in p.indexes] == [
+        ("pypi", "https://pypi.org/simple", False, False), ("extra", "https://three/simple/", True, False),
+        ("torch", "https://four/simple/", False, True)]
+
+
+def test_pypi_listed_first_is_searched_first(tmp_path):
+    p = project(tmp_path, BASE + """
+[[tool.poetry.source]]
+name = "PyPI"
+priority = "primary"
+[[tool.poetry.source]]
+name = "mine"
+url = "https://one/simple/"
+priority = "primary"
+""")
+    assert [(i.name, i.default) for i in p.indexes] == [("pypi", False), ("mine", True)]
+
+
+@pytest.mark.parametrize("sources,expected", [
+    # PyPI is uv's default index here: the pin to it is dropped (uv takes the package from PyPI anyway)
+    ('[[tool.poetry.source]]\nname = "PyPI"\npriority = "primary"\n', None),
+    ("", None),
+    # another index would be searched first: an explicit `pypi` index keeps the package on PyPI
+    ('[[tool.poetry.source]]\nname = "corp"\nurl = "https://corp/simple/"\n', "pypi"),
+])
+def test_source_pypi_names_an_index_uv_knows(tmp_path, sources, expected):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+requests = { version = "*", source = "PyPI" }
+torch = [
+  { version = "^2", source = "pypi", platform = "darwin" },
+  { version = "^2", source = "PyTorch", platform = "linux" },
+]
+[[tool.poetry.source]]
+name = "pytorch"
+url = "https://download.pytorch.org/whl/cpu"
+priority = "explicit"
+""" + sources)
+    declared = {i.name for i in p.indexes}
+    by = {(d.name, d.marker): d.source.to_toml() if d.source else None for d in p.dependencies}
+    # Poetry looks source names up case-insensitively; uv wants the declared name
+    assert by[("torch", 'sys_platform == "linux"')]["index"] == "pytorch"
+    requests = by[("requests", None)]
+    assert (requests and requests["index"]) == expected
+    for src in by.values():
+        assert src is None or src["index"] in declared  # uv: "references an undeclared index" otherwise
+    if expected:
+        assert next(i for i in p.indexes if i.name == "pypi").explicit
+
+
+def test_source_naming_no_source_is_an_error(tmp_path):
+    with pytest.raises(MigrateError) as err:
+        project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+requests = { version = "*", source = "privat" }
+[[tool.poetry.source]]
+name = "private"
+url = "https://one/simple/"
+priority = "explicit"
+""")
+    assert err.value.key == "tool.poetry.source" and "'privat'" in str(err.value) and "'private'" in str(err.value)
 
 
 def test_pypi_listed_keeps_pypi_default(tmp_path):
@@ -413,3 +490,34 @@ def test_locked_dependencies_and_asked_extras_scan_match_a_full_toml_parse():
         assert lock_asked_extras(text) == asked, lock
         asked_somewhere += bool(asked)
     assert asked_somewhere >= 10  # the corpus asks extras of locked packages often
+
+
+def test_group_main_is_the_main_group_and_python_in_other_groups_is_ignored(tmp_path):
+    # adriangb/python-monorepo: a virtual root whose only Python constraint is in [tool.poetry.group.main];
+    # poetry-core adds group "main" to the package's own dependencies and reads its `python`
+    p = project(tmp_path, BASE + """
+[tool.poetry.group.main.dependencies]
+python = "^3.10"
+rich = "^12"
+[tool.poetry.group.dev.dependencies]
+python = "^3.11"
+pytest = "*"
+""")
+    assert p.requires_python == ">=3.10,<4.0"
+    assert reqs(p.dependencies) == ["rich>=12,<13"]
+    assert list(p.groups) == ["dev"] and reqs(p.groups["dev"]) == ["pytest"]  # no package named "python"
+    assert [(w.code, w.key) for w in p.warnings if w.code == "MIG217"] == [
+        ("MIG217", "tool.poetry.group.dev.dependencies.python")]
+
+
+def test_group_main_adds_to_tool_poetry_dependencies(tmp_path):
+    p = project(tmp_path, BASE + """
+[tool.poetry.dependencies]
+python = "^3.9"
+click = "^8"
+[tool.poetry.group.main.dependencies]
+rich = "^12"
+""")
+    assert p.requires_python == ">=3.9,<4.0"
+    assert reqs(p.dependencies) == ["click>=8,<9", "rich>=12,<13"]
+    assert "main" not in p.groups

@@ -74,6 +74,9 @@ def test_dirty_git_tree_is_refused(tmp_path):
     ("poetry install --only main,a,b", "uv sync --locked --no-default-groups --group a --group b"),
     ("poetry install --only docs", "uv sync --locked --only-group docs"),
     ("poetry install --without dev --no-root", "uv sync --locked --no-dev --no-install-project"),
+    # adriangb/python-monorepo's Dockerfile caches the third-party layer before copying the members
+    ("poetry install --only app --no-root --no-directory", "uv sync --frozen --only-group app --no-install-local"),
+    ("poetry install --no-directory", "poetry install --no-directory"),  # the package itself: uv would skip it
     ("poetry export -f requirements.txt --without-hashes | pip install -r /dev/stdin",
      "uv export --format requirements.txt --no-dev --no-hashes --no-emit-project | pip install -r /dev/stdin"),
     ("pipenv install --deploy", "uv sync --locked --no-dev"),
@@ -113,10 +116,10 @@ def test_uv_flags_exist_in_installed_uv():
     import uv
 
     emitted = {
-        "sync": ["--locked", "--frozen", "--no-install-project", "--group", "--no-default-groups", "--only-group",
+        "sync": ["--locked", "--frozen", "--no-install-project", "--no-install-local", "--group", "--no-default-groups", "--only-group",
                  "--extra", "--all-extras", "--no-dev", "--no-group", "--active", "--python", "--upgrade",
                  "--upgrade-package", "--compile-bytecode", "--dry-run"],
-        "export": ["--format", "--no-dev", "--no-hashes", "--no-emit-project", "--output-file", "--frozen",
+        "export": ["--format", "--no-dev", "--no-hashes", "--no-emit-project", "--no-emit-local", "--output-file", "--frozen",
                    "--locked", "--group", "--only-dev"],
         "lock": ["--check", "--upgrade"], "build": ["--sdist", "--wheel", "--out-dir"],
         "publish": ["--username", "--password", "--index", "--dry-run"],
@@ -235,6 +238,19 @@ def test_uv_migrate_console_script():
         pytest.skip("environment not re-synced since the script was added")
     proc = subprocess.run([str(script), "ci", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--add-ft-ci" in proc.stdout
+
+
+def test_dockerfile_no_directory_layer_before_the_sources(tmp_path):
+    from migrate.repofiles import dockerfile
+
+    d = ("FROM python:3.10\nENV POETRY_VIRTUALENVS_CREATE=false\nRUN pip install poetry\n"
+         "COPY pyproject.toml poetry.lock ./\nRUN poetry install --only app --no-directory\n"
+         "COPY app/ app/\nRUN poetry install --only app\n")
+    info = RepoInfo(tmp_path, package=False)  # a virtual root (package-mode = false)
+    new, _ = dockerfile.rewrite(d, info)
+    assert ("RUN uv export --frozen --only-group app --no-hashes --no-emit-project --no-emit-local | "
+            "uv pip install --system -r -\n") in new
+    assert "poetry install" not in new  # no Poetry command is left where Poetry is no longer installed
 
 
 def test_dockerfile_cache_mount_and_multi_stage(tmp_path):

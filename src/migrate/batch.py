@@ -328,6 +328,7 @@ def _record(root: Path, path: Path, result) -> dict[str, Any]:
         "error": data["error"],
         "error_class": failure.get("class"),
         "uv": failure.get("uv", []),
+        "hint": failure.get("hint"),
         "warnings": data["warnings"],
         "changes": result.changes.summary(base) if result.changes is not None else [],
         "ft": data["ft"],
@@ -370,6 +371,8 @@ def _print_summary(records: list[dict[str, Any]], seconds: float, dry_run: bool)
             console.print(f"[red]{escape(r['path'])}[/]{escape(kind)}: {escape(r['error'])}")
             for line in r.get("uv", [])[:6]:
                 console.print(f"    {escape(line)}")
+            if r.get("hint"):
+                console.print(f"    hint: {escape(r['hint'])}")
     ok = sum(1 for r in records if r["status"] in ("migrated", "would-change", "unchanged"))
     classes: dict[str, int] = {}
     for r in records:

@@ -60,6 +60,8 @@ WARNING_CODES: dict[str, str] = {
     "MIG212": "old metadata file kept: the project's build script reads it",
     "MIG213": "sdist does not build here for its metadata: its dependencies are taken from poetry.lock",
     "MIG216": "git dependency installed editable by Poetry (develop = true); uv installs git dependencies non-editable",
+    "MIG217": "`python` in a Poetry dependency group other than main: ignored by Poetry, not converted",
+    "MIG218": "symlinked file inside a package: left out of the wheel, as poetry-core does",
     "MIG301": "project skipped in batch",
     "MIG310": "Poetry/Pipenv command rewritten to its uv equivalent",
     "MIG311": "Poetry/Pipenv installation replaced by uv's (setup-uv, pip/pipx install uv, uv installer)",

@@ -67,17 +67,18 @@ def run_workspace(root: Path, projects: list[Path], options) -> dict[Path, Any]:
         res.changes.write("pyproject.toml", tomlkit.dumps(doc).encode("utf-8"))
         combined.merge(res.changes)
     rel_members = sorted(m.relative_to(root.resolve()).as_posix() for m in members)
-    root_text = combined.current(root / "pyproject.toml")
+    top = root.resolve()  # ChangeSet paths: a relative ROOT (`migrate batch poetry`) joined to it again was ROOT/ROOT
+    root_text = combined.current(top / "pyproject.toml")
     doc = tomlkit.parse(root_text.decode("utf-8")) if root_text else tomlkit.document()
     tool = doc.setdefault("tool", tomlkit.table(is_super_table=True))
     uv = tool.setdefault("uv", tomlkit.table(is_super_table=True))
     ws = uv.setdefault("workspace", tomlkit.table())
     existing = [str(m) for m in ws.get("members", [])]
     ws["members"] = sorted(set(existing) | {m for m in rel_members if m != "."})
-    combined.write(root / "pyproject.toml", tomlkit.dumps(doc).encode("utf-8"))
+    combined.write(top / "pyproject.toml", tomlkit.dumps(doc).encode("utf-8"))
     try:
         if options.lock:
-            _lock_workspace(root, combined, [planned[p] for p in member_paths], options)
+            _lock_workspace(top, combined, [planned[p] for p in member_paths], options)
         if not options.dry_run:
             combined.apply()
         status = "would-change" if options.dry_run else "migrated"

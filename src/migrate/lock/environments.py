@@ -12,6 +12,9 @@ and *every* failing environment is one the project does not target, the lock is 
   long as ``requires-python`` still admits versions outside it;
 * a Python version range below the target when ``requires-python`` is the reader's default (MIG112:
   the project states no Python version), not a range the project claims;
+* a Python version range below the target that the old lock itself could not install: uv's explanation
+  says a package ``depends on Python>=V`` for a range holding the version the old lock pinned
+  (pipenv-setup: ``python_requires=">=2.6"`` but its Pipfile.lock pins pytest 7.1.2, which needs 3.7);
 * a platform nothing in the old lock was built for (no wheel in ``poetry.lock`` for it and no pin
   whose marker names it; the common three — Linux, macOS, Windows — only then).
 
@@ -123,11 +126,50 @@ def _version_tuple(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
 
 
+@dataclass(frozen=True)
+class PinFloor:
+    """The lowest Python the old lock's pins could run on, as uv's explanation shows it."""
+
+    python: str  # "3.7"
+    because: str  # "pytest 7.1.2 needs Python>=3.7"
+
+
+_NEEDS_PYTHON = re.compile(r"(?:all (?:of the )?versions of )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)"
+                           r"(?P<spec>(?:(?:==|!=|<=|>=|<|>|~=)[^\s,]+,?)*) (?:depends? on|requires?) Python\s*>=\s*"
+                           r"(?P<v>\d+(?:\.\d+)*)")
+
+
+def old_pins_python_floor(stderr: str, pins) -> PinFloor | None:
+    """The highest ``Python>=V`` uv's explanation gives (``X>=1,<2 depends on Python>=V``, ``X==1 requires
+    Python >=V``) for a package range that holds the version the old lock pinned (so the old lock never installed below V); None when it names no pinned version."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.utils import canonicalize_name
+
+    pinned: dict[str, list[str]] = {}
+    for pin in pins:
+        pinned.setdefault(canonicalize_name(pin.name), []).append(pin.version)
+    best: PinFloor | None = None
+    for m in _NEEDS_PYTHON.finditer(stderr):
+        versions = pinned.get(canonicalize_name(m.group("name")), [])
+        try:
+            spec = SpecifierSet(m.group("spec").rstrip(","))
+        except InvalidSpecifier:
+            continue
+        held = [v for v in versions if spec.contains(v, prereleases=True)]
+        if held and (best is None or _version_tuple(m.group("v")) > _version_tuple(best.python)):
+            best = PinFloor(m.group("v"), f"the old lock pins {m.group('name')} {held[0]}, which needs "
+                                          f"Python>={m.group('v')}")
+    return best
+
+
 def _excludable_atom(atom: tuple[str, str, str], target_version: str, requires_python: str | None,
-                     old_platforms: set[str], pinned_platforms: set[str], guessed: bool = False) -> str | None:
+                     old_platforms: set[str], pinned_platforms: set[str], guessed: bool = False,
+                     floor: PinFloor | None = None) -> str | None:
     var, op, value = atom
     if var in _PYVER and guessed and _below(op, value, target_version):
         return f"Python {op} {value}, below the {target_version} target, which only the default requires-python admitted"
+    if var in _PYVER and floor is not None and _below(op, value, target_version) and _below(op, value, floor.python):
+        return f"Python {op} {value}, below the {target_version} target: {floor.because}"
     if var in _IMPL:
         cpython = value.lower() == "cpython"
         if (op == "==" and not cpython) or (op == "!=" and cpython):
@@ -179,7 +221,7 @@ def _below(op: str, value: str, target_version: str) -> bool:
 
 
 def exclusion(marker: str, target_version: str, requires_python: str | None, old_platforms: set[str],
-              pinned_platforms: set[str], guessed: bool = False) -> Exclusion | None:
+              pinned_platforms: set[str], guessed: bool = False, floor: PinFloor | None = None) -> Exclusion | None:
     """An :class:`Exclusion` when every part of ``marker`` lies in an environment the project does
     not target (see the module docstring); None otherwise. ``guessed``: requires-python is a default
     written by the reader (MIG112), so a Python range below the target is not one the project claims."""
@@ -192,13 +234,13 @@ def exclusion(marker: str, target_version: str, requires_python: str | None, old
         for item in group:  # a conjunction is excludable if one of its terms is
             if isinstance(item, list):
                 sub = exclusion(str_of(item), target_version, requires_python, old_platforms, pinned_platforms,
-                                guessed)
+                                guessed, floor)
                 why = why or (sub.reason if sub else None)
             else:
                 atom = _atom(item)
                 if atom is not None:
                     why = why or _excludable_atom(atom, target_version, requires_python, old_platforms,
-                                                  pinned_platforms, guessed)
+                                                  pinned_platforms, guessed, floor)
         if why is None:
             return None
         reasons.append(why)

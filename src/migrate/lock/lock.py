@@ -988,7 +988,8 @@ def _is_pin(specifier: str, versions: set[str]) -> bool:
 def _narrower(ctx):
     """The ``narrow`` callback of :func:`lock_resolving` for this project (see
     :mod:`migrate.lock.environments`)."""
-    from migrate.lock.environments import exclusion, failing_markers, old_lock_platforms, pinned_platforms
+    from migrate.lock.environments import (exclusion, failing_markers, old_lock_platforms, old_pins_python_floor,
+                                           pinned_platforms)
 
     project, target = ctx.project, ctx.target
     old = old_lock_platforms(project.root, project.source_format)
@@ -999,7 +1000,8 @@ def _narrower(ctx):
         markers = failing_markers(stderr)
         if not markers:
             return None
-        found = [exclusion(m, target.version, project.requires_python, old, pinned, guessed) for m in markers]
+        floor = old_pins_python_floor(stderr, project.pins)  # below it, the old lock never installed
+        found = [exclusion(m, target.version, project.requires_python, old, pinned, guessed, floor) for m in markers]
         if any(e is None for e in found):
             return None  # some failing environment is one the project may need: uv's error stands
         seen = {e.marker for e in already}

@@ -42,8 +42,30 @@ def _projects(top: Path, depth: int = 4):
             yield Path(folder)
 
 
+_CONFLICTING_URLS = re.compile(r"conflicting URLs for package `(?P<name>[^`]+)`")
+_URL_LINE = re.compile(r"^\s*-\s*(?P<url>file://\S+)(?P<editable>\s+\(editable\))?\s*$", re.M)
+
+
+def editable_conflict_hint(stderr: str) -> str | None:
+    """uv cannot use one local folder both editable and not (Poetry could): the root project pulls a member in
+    with ``develop = true`` and another member has it as a plain path dependency (adriangb/python-monorepo).
+    A uv workspace makes every member editable."""
+    m = _CONFLICTING_URLS.search(stderr or "")
+    if not m:
+        return None
+    urls = [(u.group("url"), bool(u.group("editable"))) for u in _URL_LINE.finditer(stderr[m.end():])]
+    if not ({e for _, e in urls} == {True, False} and len({u for u, _ in urls}) == 1):
+        return None
+    return (f"{m.group('name')} is a path dependency here editable and elsewhere not, which uv cannot install "
+            f"together: migrate the repository as one uv workspace (`migrate batch REPO --workspace`), or make "
+            f"every path source of {m.group('name')} say the same `editable`")
+
+
 def sibling_hint(stderr: str, root: Path) -> str | None:
     """A hint naming the project in ``root``'s repository that uv's missing requirement refers to."""
+    conflict = editable_conflict_hint(stderr)
+    if conflict:
+        return conflict
     m = _NO_VERSION.search(stderr or "") or _NOT_FOUND.search(stderr or "")
     if not m:
         return None

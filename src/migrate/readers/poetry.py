@@ -113,8 +113,10 @@ def read_poetry(root: Path) -> Project:
     _read_dependencies(ctx, poetry, consume, existing)
     _read_entry_points(ctx, consume)
     _read_sources(ctx, consume)
+    _link_dependency_sources(ctx)
     _read_build(ctx, doc, consume)
     _discover_package(ctx)
+    _exclude_symlinked_files(ctx)
 
     _report_poetry_toml(project, root)
     for key in [k for k in project.dynamic if k in project.existing_project_keys]:
@@ -214,24 +216,33 @@ def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) 
     deps_table = consume("dependencies")
     # Poetry 2: [project].dependencies is authoritative unless listed in dynamic; then
     # [tool.poetry.dependencies] only adds sources/constraints-for-locking to those packages.
-    project_owns_deps = "dependencies" in p.existing_project_keys
+    # A group named "main" IS Poetry's main group (poetry-core adds its entries, and its `python`, to
+    # the package's own dependencies), not a dependency group.
+    main_tables: list[tuple[str, Any]] = []
     if deps_table is not None:
-        ctx.expect(deps_table, dict, "tool.poetry.dependencies")
-        python = deps_table.get("python")
-        if python is not None:
-            key = "tool.poetry.dependencies.python"
-            ctx.expect(python, str, key)
-            try:
-                conv = requires_python(str(python))
-            except ConstraintError as exc:
-                raise ctx.error(key, str(exc)) from None
-            if "requires-python" not in p.existing_project_keys:
-                p.requires_python = conv.specifier or None
-                if not conv.exact:
-                    p.warn("MIG003", conv.note or "widened", key=key)
-        elif existing is not None and "requires-python" in existing:
-            pass
-        converted = _convert_table(ctx, deps_table, "tool.poetry.dependencies", skip={"python"})
+        main_tables.append(("tool.poetry.dependencies", deps_table))
+    groups_peek = poetry.get("group")
+    if isinstance(groups_peek, dict):
+        for gname, group in groups_peek.items():
+            if _group_name(str(gname)) == "main" and isinstance(group, dict) and "dependencies" in group:
+                main_tables.append((f"tool.poetry.group.{gname}.dependencies", group["dependencies"]))
+    if main_tables:
+        converted: list[Dependency] = []
+        for table_key, table in main_tables:
+            ctx.expect(table, dict, table_key)
+            python = table.get("python")
+            if python is not None:
+                key = f"{table_key}.python"
+                ctx.expect(python, str, key)
+                try:
+                    conv = requires_python(str(python))
+                except ConstraintError as exc:
+                    raise ctx.error(key, str(exc)) from None
+                if "requires-python" not in p.existing_project_keys:
+                    p.requires_python = conv.specifier or None
+                    if not conv.exact:
+                        p.warn("MIG003", conv.note or "widened", key=key)
+            converted += _convert_table(ctx, table, table_key, skip={"python"})
         _place_main_dependencies(ctx, poetry, consume, existing or {}, converted)
     else:
         _read_extras(ctx, consume, [])
@@ -253,12 +264,18 @@ def _read_dependencies(ctx: _Ctx, poetry: dict, consume, existing: dict | None) 
                     raise ctx.error(f"{gkey}.{k}", "unknown key in a dependency group",
                                     hint="expected dependencies, optional or include-groups")
             name = _group_name(str(gname))
+            if name == "main" and "dependencies" in group:
+                continue  # read above, as the main dependencies
             items: list = p.groups.setdefault(name, [])
             for inc in ctx.str_list(group.get("include-groups", []), f"{gkey}.include-groups"):
                 items.append({"include-group": _group_name(inc)})
             table = group.get("dependencies", {})
             ctx.expect(table, dict, f"{gkey}.dependencies")
-            items.extend(_convert_table(ctx, table, f"{gkey}.dependencies"))
+            if "python" in table:
+                p.warn("MIG217", "`python` in a dependency group other than main: Poetry ignores it, so it is not "
+                       "converted (it is not a package; the project's Python is tool.poetry.dependencies.python)",
+                       key=f"{gkey}.dependencies.python")
+            items.extend(_convert_table(ctx, table, f"{gkey}.dependencies", skip={"python"}))
             optional = group.get("optional", False)
             ctx.expect(optional, bool, f"{gkey}.optional")
             if not optional and name not in non_optional:
@@ -610,22 +627,26 @@ def _read_entry_points(ctx: _Ctx, consume) -> None:
 
 # -- sources -------------------------------------------------------------------------------------
 def _read_sources(ctx: _Ctx, consume) -> None:
-    """Poetry sources → uv indexes.
+    """Poetry sources → uv indexes, searched in Poetry's order.
 
-    Poetry: ``primary`` sources (and the legacy ``default = true`` / no priority) are searched before
-    PyPI and, when any is configured, PyPI is not used unless it is listed as a source itself.
-    ``supplemental`` is searched after the primaries; ``explicit`` only for packages that name it.
-    uv: indexes are searched in order, the ``default = true`` index last (PyPI unless replaced),
-    ``explicit = true`` indexes only for packages pinned to them in ``[tool.uv.sources]``.
-    """
+    Poetry searches the legacy ``default`` source, then the ``primary`` sources in the order written (PyPI
+    among them only when it is listed; when no primary or default source exists PyPI is the implicit
+    primary), then ``secondary`` and ``supplemental`` sources — a supplemental one only for packages the
+    earlier sources do not have; ``explicit`` sources only for packages that name them.
+    uv searches ``[[tool.uv.index]]`` in the order written, the ``default = true`` index last (PyPI when no
+    index is the default), each package on the first index that has it; ``explicit = true`` indexes only
+    for packages pinned to them in ``[tool.uv.sources]``. So the searched sources are written in Poetry's
+    order and the last one searched becomes uv's default — PyPI itself when that is PyPI, else that index
+    with ``default = true`` (which also keeps PyPI out where Poetry did not use it). PyPI searched before a
+    later source is written as an index of its own (``pypi``)."""
     p = ctx.project
     sources = consume("source")
     if sources is None:
         return
     ctx.expect(sources, list, "tool.poetry.source")
-    primaries: list[Index] = []
-    others: list[Index] = []
-    pypi_listed = False
+    classes: dict[str, list[Index]] = {"default": [], "primary": [], "secondary": [], "supplemental": []}
+    explicit: list[Index] = []
+    pypi = Index(name="pypi", url=PYPI_SIMPLE)
     for i, src in enumerate(sources):
         key = f"tool.poetry.source[{i}]"
         ctx.expect(src, dict, key)
@@ -644,36 +665,75 @@ def _read_sources(ctx: _Ctx, consume) -> None:
                             hint="expected primary, supplemental or explicit")
         url = src.get("url")
         if canonicalize_name(name) == "pypi" and url is None:
-            pypi_listed = True
-            continue
-        if url is None:
+            idx = pypi
+        elif url is None:
             raise ctx.error(f"{key}.url", f"source {name!r} has no url")
-        idx = Index(name=name, url=str(ctx.expect(url, str, f"{key}.url")))
+        else:
+            idx = Index(name=name, url=str(ctx.expect(url, str, f"{key}.url")))
         if priority == "explicit":
             idx.explicit = True
-            others.append(idx)
-        elif priority in ("supplemental", "secondary"):
+            explicit.append(idx)
+            continue
+        classes[priority].append(idx)
+        if priority in ("supplemental", "secondary"):
             idx.note = priority
-            others.append(idx)
             p.warn(
                 "MIG004",
-                f"{priority} source {name!r}: uv searches it before PyPI, not after "
-                "(mark it explicit and pin its packages in [tool.uv.sources] for Poetry's behaviour)",
+                f"{priority} source {name!r}: uv searches it after the sources before it, as Poetry does, but "
+                "takes a package from the first index that has it at all (Poetry goes on to this source "
+                "when the earlier ones have no compatible version)",
                 key=key,
             )
+    if not (classes["default"] or classes["primary"] or pypi.explicit):
+        classes["primary"].append(pypi)  # PyPI is Poetry's implicit primary source
+    searched = [idx for cls in classes.values() for idx in cls]
+    taken = {idx.name.lower() for idx in searched + explicit if idx is not pypi}
+    while pypi.name in taken:
+        pypi.name = "pypi-org" if pypi.name == "pypi" else pypi.name + "-1"
+    if searched and searched[-1] is pypi:
+        searched.pop()  # uv's own default index
+    elif searched:
+        searched[-1].default = True
+    p.indexes = searched + explicit
+
+
+PYPI_SIMPLE = "https://pypi.org/simple"
+
+
+def _link_dependency_sources(ctx: _Ctx) -> None:
+    """Every ``source = "name"`` of a dependency → the uv index it means.
+
+    Poetry looks source names up case-insensitively, and ``pypi`` always names PyPI, even when no
+    ``[[tool.poetry.source]]`` lists it; uv refuses a ``[tool.uv.sources]`` entry naming an index that no
+    ``[[tool.uv.index]]`` declares ("references an undeclared index"). So the name is written as the index
+    is declared, and a PyPI pin becomes either nothing (uv searches PyPI for it anyway: no other index is
+    searched for unpinned packages) or an explicit ``pypi`` index (another index would be searched first,
+    so the package is pinned to PyPI as Poetry pinned it). A name no source defines is an error, as in
+    Poetry ("Repository … does not exist")."""
+    p = ctx.project
+    declared = {idx.name.lower(): idx for idx in p.indexes}
+    for dep in p.all_dependencies():
+        src = dep.source
+        if src is None or src.index is None:
+            continue
+        wanted = src.index.lower()
+        if wanted in declared:
+            src.index = declared[wanted].name
+        elif canonicalize_name(wanted) == "pypi":
+            if any(not idx.explicit for idx in p.indexes):
+                pypi = Index(name="pypi", url=PYPI_SIMPLE, explicit=True)
+                last = len(p.indexes) - 1 if p.indexes and p.indexes[-1].default else len(p.indexes)
+                p.indexes.insert(last, pypi)
+                declared["pypi"] = pypi
+                src.index = pypi.name
+            else:
+                dep.source = None
         else:
-            primaries.append(idx)
-            if priority == "default":
-                idx.default = True
-    if primaries and not pypi_listed:
-        # Poetry does not use PyPI when a primary source exists: the last primary replaces PyPI.
-        for idx in primaries:
-            idx.default = False
-        primaries[-1].default = True
-    elif pypi_listed:
-        for idx in primaries:
-            idx.default = False
-    p.indexes = primaries[:-1] + others + primaries[-1:] if primaries and primaries[-1].default else primaries + others
+            names = ", ".join(repr(idx.name) for idx in p.indexes) or "none"
+            raise MigrateError(f"dependency {dep.name!r} names source {src.index!r}, which no "
+                               f"[[tool.poetry.source]] defines (defined: {names})", path=ctx.file,
+                               key="tool.poetry.source",
+                               hint="add the source, or correct the name in the dependency's `source`")
 
 
 # -- build ---------------------------------------------------------------------------------------
@@ -756,6 +816,39 @@ def _discover_package(ctx: _Ctx) -> None:
         include = str(getattr(inc, "_include", None) or inc.package)
         p.build.packages.append(PackageSpec(include=include, from_=str(inc.source) if inc.source else None,
                                             discovered=True))
+
+
+def _exclude_symlinked_files(ctx: _Ctx) -> None:
+    """poetry-core leaves a symlinked file inside a package out of the wheel (measured: a package holding
+    ``b/README.md -> ../a/README.md`` ships only ``a/README.md``; ucb-bar/hammer's
+    ``hammer/lvs/pegasus/README.md``); hatchling and uv_build follow the link and ship it. Each such file is
+    excluded from the wheel, so it holds the same files."""
+    import os
+
+    p = ctx.project
+    if not p.package or p.keep_build_system or p.build is None:
+        return
+    found: list[str] = []
+    for spec in p.build.packages:
+        if (spec.formats and "wheel" not in spec.formats) or any(c in spec.include for c in "*?["):
+            continue
+        base = p.root / (spec.from_ or "") / spec.include
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base):  # symlinked folders are not entered
+            dirnames[:] = [d for d in dirnames if d not in ("__pycache__", ".git")]
+            for name in filenames:
+                path = Path(dirpath) / name
+                if path.is_symlink() and path.is_file():
+                    found.append(path.relative_to(p.root).as_posix())
+    if not found:
+        return
+    found.sort()
+    have = {f.path for f in p.build.exclude}
+    p.build.exclude += [FileSpec(rel, ("wheel",)) for rel in found if rel not in have]
+    p.warn("MIG218", f"{len(found)} symlinked file(s) inside the packages ({', '.join(found[:3])}"
+           f"{', …' if len(found) > 3 else ''}): poetry-core leaves them out of the wheel, hatchling and uv_build "
+           "would follow the link, so they are excluded from the wheel", key="tool.poetry.packages")
 
 
 def _module_name(name: str) -> str:

@@ -741,17 +741,29 @@ class _Translator:
     def install_poetry(self, P: "_Parse", lead: list):
         group_flags = self._groups(P, export=False)
         flags = P.flags({"--no-root": 0, "--sync": 0, "--remove-untracked": 0, "--compile": 0, "--dry-run": 0,
-                         "--no-cache": 0} | _quiet())
+                         "--no-cache": 0, "--no-directory": 0} | _quiet())
         P.done()
+        # --no-directory (Poetry: skip every directory path dependency, e.g. before the sources are copied
+        # into a Docker layer) = uv's --no-install-local / --no-emit-local, which also skip the project
+        # itself: the same only when the project is not installed anyway. The lock is used as it is
+        # (--frozen): checking it (--locked) reads the path dependencies' metadata, which are not there yet.
+        no_dir = "--no-directory" in flags
+        if no_dir and self.info.package and "--no-root" not in flags:
+            raise Unknown("--no-directory without --no-root (uv's --no-install-local skips the project too)")
+        check = "--frozen" if no_dir else "--locked"
         if self.system:
-            out: list = ["uv", *lead, "export", "--locked", *group_flags, "--no-hashes"]
+            out: list = ["uv", *lead, "export", check, *group_flags, "--no-hashes"]
             if "--no-root" in flags or not self.info.package:
                 out.append("--no-emit-project")
+            if no_dir:
+                out.append("--no-emit-local")
             out += ["|", "uv", "pip", "install", "--system", "-r", "-"]
             return out, "MIG313", ("Poetry installed into the system interpreter (virtualenvs.create false): the locked "
                                    "requirements go there with `uv pip install --system`")
-        out = ["uv", *lead, "sync", "--locked", *self._active(), *group_flags]
-        if "--no-root" in flags:
+        out = ["uv", *lead, "sync", check, *self._active(), *group_flags]
+        if no_dir:
+            out.append("--no-install-local")
+        elif "--no-root" in flags:
             out.append("--no-install-project")
         if "--compile" in flags:
             out.append("--compile-bytecode")
