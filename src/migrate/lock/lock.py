@@ -1223,6 +1223,8 @@ def _first_resolution(stage: Path, text: str, pins, python: str, options, root: 
 
     spec: _Speculative | None = None
     known: list[dict] = []
+    if lookup.job is not None:
+        _ready_to_lock()  # this thread would wait for the lookups: it prepares what starting uv needs
     try:
         for step in steps():
             if spec is None and not step.wait(SPECULATION_GRACE):
@@ -1239,6 +1241,20 @@ def _first_resolution(stage: Path, text: str, pins, python: str, options, root: 
             spec.stop()
         raise
     return known, ((spec.text, spec.result()) if spec is not None else None)
+
+
+def _ready_to_lock() -> None:
+    """What starting uv needs and takes time the first time: the uv binary's path and the modules of the
+    first resolution (imported here, while the fix lookup runs, rather than after it)."""
+    import migrate.lock.buildfix  # noqa: F401
+    import migrate.lock.environments  # noqa: F401
+    import migrate.lock.oldmetadata  # noqa: F401
+    import migrate.lock.uverrors  # noqa: F401
+
+    try:
+        uv_bin()
+    except StageError:
+        pass  # said when uv is started
 
 
 def _read_ahead(pins, target, client, requirements: dict[str, str]):

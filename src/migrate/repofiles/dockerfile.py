@@ -11,7 +11,7 @@ import json
 import re
 
 from migrate.repofiles.commands import Note, env_rename, translate_shell
-from migrate.repofiles.yamltext import Edit, apply_edits
+from migrate.repofiles.edits import Edit, apply_edits
 
 _INSTR = re.compile(r"^[ \t]*([A-Za-z]+)[ \t]+", re.M)
 

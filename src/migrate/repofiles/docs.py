@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from migrate.repofiles.commands import Note, translate_shell
-from migrate.repofiles.yamltext import Edit, apply_edits
+from migrate.repofiles.edits import Edit, apply_edits
 
 SHELL_LANGS = {"", "sh", "bash", "shell", "console", "zsh", "shell-session", "shellsession", "text", "none"}
 PROMPT = re.compile(r"^([ \t]*(?:\$|>|%|❯|➜|λ|\(\.?venv\)\s*\$)[ \t]+)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from migrate.repofiles.commands import Note, translate_shell
-from migrate.repofiles.yamltext import Edit, apply_edits
+from migrate.repofiles.edits import Edit, apply_edits
 
 _ASSIGN = re.compile(r"^(?:(?:export|override)\s+)*([A-Za-z_][A-Za-z0-9_.-]*)\s*(\?=|:=|::=|\+=|=|!=)[ \t]*(.*?)[ \t]*$")
 

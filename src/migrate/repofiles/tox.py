@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from migrate.repofiles.commands import Note, translate_shell
-from migrate.repofiles.yamltext import Edit, apply_edits
+from migrate.repofiles.edits import Edit, apply_edits
 
 CMD_KEYS = {"commands", "commands_pre", "commands_post"}
 EXT_KEYS = {"allowlist_externals", "whitelist_externals"}

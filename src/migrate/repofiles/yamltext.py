@@ -13,6 +13,7 @@ from typing import Iterator
 import yaml
 
 from migrate.repofiles.commands import Note, Result, translate_shell
+from migrate.repofiles.edits import Edit, apply_edits  # noqa: F401 (used here and by the YAML rewriters)
 from migrate.repofiles.info import RepoInfo
 
 
@@ -68,13 +69,6 @@ def get_pair(node, key: str):
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 return k, v
     return None
-
-
-@dataclass
-class Edit:
-    start: int
-    end: int
-    text: str
 
 
 @dataclass
@@ -161,31 +155,6 @@ class YamlDoc:
                 self.edits.append(Edit(start, e, new_region))
         self.notes.extend(res.notes)
         return res
-
-
-def apply_edits(text: str, edits) -> str:
-    """Apply span edits; where two overlap, the wider one wins (it replaces a whole step or key).
-    An insertion at the start of a replaced span goes before it."""
-    kept: list = []
-    last = None  # last kept edit that spans characters
-    for e in sorted(edits, key=lambda e: (e.start, e.end > e.start, -(e.end - e.start))):
-        if e.end == e.start:
-            if last is not None and last.start < e.start < last.end:
-                continue
-            if any(k.start == k.end == e.start and k.text == e.text for k in kept):
-                continue
-            kept.append(e)
-            continue
-        if last is not None and e.start < last.end:
-            if e.end - e.start > last.end - last.start:
-                kept[kept.index(last)] = e
-                last = e
-            continue
-        kept.append(e)
-        last = e
-    for e in reversed(kept):
-        text = text[: e.start] + e.text + text[e.end :]
-    return text
 
 
 def _mentions(s: str) -> bool:
