@@ -302,10 +302,9 @@ def _may_hold(marker: Marker, python: str, extras: frozenset[str]) -> bool:
 
 # -- uv.lock's graph --------------------------------------------------------------------------------
 def _raw(lock_path: Path) -> list[dict]:
-    from migrate.discover import load_toml_fast, read_text
-    from migrate.lock.freethreading import scan_uv_lock
+    from migrate.lock.freethreading import uv_lock_data
 
-    data = scan_uv_lock(read_text(lock_path)) or load_toml_fast(lock_path, display=lock_path.name)
+    data = uv_lock_data(lock_path)
     return [p for p in data.get("package", []) if isinstance(p, dict) and "name" in p]
 
 
@@ -371,7 +370,8 @@ def _search(client, name: str, version: str, index: str | None, blocked: set[str
     args = (client, name, version, index, blocked, python, abi, extras, spec)
     if not hasattr(client, "memo"):
         return _search_now(*args)
-    key = ("dependent-search", canonicalize_name(name), version, index, frozenset(blocked), python, abi,
+    where = client.sources(index) if hasattr(client, "sources") else index  # a lock's registry URL = the default
+    key = ("dependent-search", canonicalize_name(name), version, where, frozenset(blocked), python, abi,
            frozenset(extras), str(spec))
     return client.memo(key, lambda: _search_now(*args))
 

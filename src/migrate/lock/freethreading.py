@@ -277,14 +277,30 @@ def scan_uv_lock(text: str) -> dict | None:
     return doc if used == len(blocks) else None
 
 
+def uv_lock_data(path: Path) -> dict:
+    """uv.lock as ``tomllib`` reads it (:func:`scan_uv_lock`, else a full parse), parsed once while its text
+    stays the same (the lock stage reads the new lock for its packages, then for its graph). The caller
+    must not change what it returns."""
+    from migrate.discover import load_toml_fast, read_text
+
+    text = read_text(path) if path.is_file() else None
+    key = (str(path), text)
+    if text is not None and _LAST_LOCK and _LAST_LOCK[0] == key:
+        return _LAST_LOCK[1]
+    data = scan_uv_lock(text) if text is not None else None
+    if data is None:
+        data = load_toml_fast(path, display=path.name)
+    _LAST_LOCK[:] = [key, data] if text is not None else []
+    return data
+
+
+_LAST_LOCK: list = []
+
+
 def read_uv_lock(path: Path, python: str | None = None) -> list[LockedPackage]:
     """Packages of a uv.lock; a registry that is a local folder (``--find-links``) is made absolute.
     With ``python`` (``3.13``), each package's ``on_target`` says whether that Python installs it."""
-    from migrate.discover import load_toml_fast, read_text
-
-    data = scan_uv_lock(read_text(path)) if path.is_file() else None
-    if data is None:
-        data = load_toml_fast(path, display=path.name)
+    data = uv_lock_data(path)
     raw = [p for p in data.get("package", []) if isinstance(p, dict) and "name" in p]
     reachable = _on_target(raw, python) if python else None
     if reachable is not None and not any(
