@@ -416,7 +416,7 @@ MAX_TRIED = 12
 
 
 def warm(client, dependents: list[tuple[str, str, str | None]], abi: str, requirements: dict[str, str] | None = None,
-         workers: int = 8, pinned: bool = False, candidates: bool = True) -> None:
+         workers: int | None = None, pinned: bool = False, candidates: bool = True) -> None:
     """Read ahead, many at once, the Requires-Dist :func:`dependent_moves` will read first for these
     dependents ((name, locked version, index) of the old lock's packages that require a blocker with no
     fix), all in one round: the search after it reads what is kept. With ``pinned``, the locked version's
@@ -440,7 +440,9 @@ def warm(client, dependents: list[tuple[str, str, str | None]], abi: str, requir
     if todo:
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        from migrate.lock.index import fetch_workers
+
+        with ThreadPoolExecutor(max_workers=min(workers or fetch_workers(16), len(todo))) as pool:
             list(pool.map(lambda t: _quiet_requires(client, *t), todo))
 
 
@@ -619,8 +621,8 @@ def early_moves(pins, stuck: list[dict[str, Any]], abi: str, python: str, client
         entry["blocker_entries"] = [dict(by_name[b]) for b in sorted(blocked)]
         return entry
 
-    # what the searches read, read in one round (an index answers many at once); then they read what is kept
-    warm(client, [(pkg.name, pkg.version, pkg.index) for pkg in todo], abi, requirements, workers=16, pinned=True)
+    # what the searches read, read at once (an index answers many at once); then they read what is kept
+    warm(client, [(pkg.name, pkg.version, pkg.index) for pkg in todo], abi, requirements, pinned=True)
     return [e for e in map(one, todo) if e is not None]
 
 

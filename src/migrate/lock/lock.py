@@ -453,7 +453,7 @@ def prefetch_readiness(root: Path, target, options) -> EarlyLookup:
             from migrate.lock.dependents import warm
 
             # their candidate versions too when they are few (if the blocker has a fix, that was not needed)
-            Job(lambda: _quietly(lambda: warm(client, dependents, target.abi, pinned=True, workers=16,
+            Job(lambda: _quietly(lambda: warm(client, dependents, target.abi, pinned=True,
                                               candidates=len(dependents) <= _EARLY_DEPENDENTS)))
         if len(wanted) > 1:
             client.prefetch(wanted)
