@@ -296,7 +296,7 @@ def test_batch_report_carries_the_failure_class_and_uv_lines(tmp_path, wheels):
                        "--dry-run", "--report", str(report), "--jobs", "2")
     assert proc.returncode == 1
     records = {r["path"]: r for r in json.loads(report.read_text())["projects"]}
-    assert records["bad"]["error_class"] == "resolution"
+    assert records["bad"]["error_class"] == "resolution", (records["bad"], proc.stderr)
     assert any("No solution found" in line for line in records["bad"]["uv"])
     assert records["ok"]["error_class"] is None and records["ok"]["status"] == "would-change"
     assert "bad [resolution]:" in proc.stderr and "(1 resolution)" in proc.stderr

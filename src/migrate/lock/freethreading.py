@@ -283,18 +283,21 @@ def uv_lock_data(path: Path) -> dict:
     must not change what it returns."""
     from migrate.discover import load_toml_fast, read_text
 
+    global _LAST_LOCK
     text = read_text(path) if path.is_file() else None
     key = (str(path), text)
-    if text is not None and _LAST_LOCK and _LAST_LOCK[0] == key:
-        return _LAST_LOCK[1]
+    last = _LAST_LOCK  # one read of the pair: a batch locks several projects at once
+    if text is not None and last is not None and last[0] == key:
+        return last[1]
     data = scan_uv_lock(text) if text is not None else None
     if data is None:
         data = load_toml_fast(path, display=path.name)
-    _LAST_LOCK[:] = [key, data] if text is not None else []
+    if text is not None:
+        _LAST_LOCK = (key, data)
     return data
 
 
-_LAST_LOCK: list = []
+_LAST_LOCK: tuple | None = None
 
 
 def read_uv_lock(path: Path, python: str | None = None) -> list[LockedPackage]:
