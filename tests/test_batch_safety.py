@@ -161,13 +161,14 @@ def test_batch_interrupted_writes_report_and_changes_nothing_more(tmp_path, sig,
         poetry(root / n, n)
     before = tree_digest(root)
     report = tmp_path / "r.json"
-    env = dict(os.environ, NO_COLOR="1", MIGRATE_TEST_SPAWN_WRAPPER=str(_fake_uv(tmp_path)), MIGRATE_FT_PYTHON="")
+    fake = _fake_uv(tmp_path)  # looked for by its own path: other tests may run a fake uv at the same time
+    env = dict(os.environ, NO_COLOR="1", MIGRATE_TEST_SPAWN_WRAPPER=str(fake), MIGRATE_FT_PYTHON="")
     proc = subprocess.Popen([sys.executable, "-m", "migrate", "batch", str(root), "--no-codemods", "--jobs", "2",
                              "--report", str(report), "--offline"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait until uv runs
-        out = subprocess.run(["pgrep", "-f", "fake-uv"], capture_output=True, text=True).stdout
+        out = subprocess.run(["pgrep", "-f", str(fake)], capture_output=True, text=True).stdout
         if out.strip():
             break
         time.sleep(0.1)
@@ -183,4 +184,4 @@ def test_batch_interrupted_writes_report_and_changes_nothing_more(tmp_path, sig,
     assert data["interrupted"] is True
     assert {r["status"] for r in data["projects"]} == {"interrupted"}
     assert tree_digest(root) == before
-    assert not subprocess.run(["pgrep", "-f", "fake-uv"], capture_output=True, text=True).stdout.strip()
+    assert not subprocess.run(["pgrep", "-f", str(fake)], capture_output=True, text=True).stdout.strip()

@@ -20,6 +20,13 @@ from migrate.diagnostics import Diagnostic, MigrateError, StageError
 from migrate.model import Project
 from migrate.target import Target
 
+# sysconfig's first use is not thread-safe before Python 3.13 (it publishes its variables before filling
+# them in): the threads of a run and of a batch use it (packaging's tags, the uv package's find_uv_bin),
+# so it is filled in here, once, before any of them starts (2 ms)
+import sysconfig as _sysconfig  # noqa: E402
+
+_sysconfig.get_config_vars()
+
 
 #: metadata files a migration cannot do without: a symlink of one of them that leads outside is exit 2
 _METADATA = frozenset({"pyproject.toml", "uv.lock", ".python-version", "Pipfile", "Pipfile.lock", "poetry.lock"})

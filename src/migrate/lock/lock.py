@@ -27,6 +27,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -42,15 +43,26 @@ _IGNORE = {".migrate", ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "
 
 
 def uv_bin() -> str:
-    try:
-        from uv import find_uv_bin
+    """The uv binary: the ``uv`` package's (a dependency), else one on PATH. Found once, by one thread
+    at a time (``find_uv_bin`` reads sysconfig, whose first use is not thread-safe before Python 3.13:
+    two projects of a batch starting at once made it fail, and PATH then gave a pyenv shim)."""
+    with _UV_BIN_LOCK:
+        if _UV_BIN:
+            return _UV_BIN[0]
+        try:
+            from uv import find_uv_bin
 
-        return find_uv_bin()
-    except Exception:
-        found = shutil.which("uv")
-        if found:
-            return found
-        raise StageError("uv is not installed", detail="pip install uv")
+            found = find_uv_bin()
+        except Exception:
+            found = shutil.which("uv")
+        if not found:
+            raise StageError("uv is not installed", detail="pip install uv")
+        _UV_BIN.append(found)
+        return found
+
+
+_UV_BIN: list[str] = []
+_UV_BIN_LOCK = threading.Lock()
 
 
 # -- interpreters ----------------------------------------------------------------------------------
