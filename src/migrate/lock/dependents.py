@@ -376,6 +376,21 @@ def _search(client, name: str, version: str, index: str | None, blocked: set[str
     return client.memo(key, lambda: _search_now(*args))
 
 
+def _search_within(client, name: str, version: str, index: str | None, blocked: set[str], python: str, abi: str,
+                   extras: set[str], requirement: str) -> tuple[Version | None, int, bool, int, Version | None]:
+    """:func:`_search` within the project's own ``requirement`` of the package and, when that finds
+    nothing, without it: (found, unknown, capped, read, the version that would work outside it)."""
+    try:
+        spec = SpecifierSet(requirement)
+    except InvalidSpecifier:
+        spec = SpecifierSet("")
+    found, unknown, capped, read = _search(client, name, version, index, blocked, python, abi, extras, spec)
+    outside = None
+    if found is None and str(spec):
+        outside = _search(client, name, version, index, blocked, python, abi, extras, SpecifierSet(""))[0]
+    return found, unknown, capped, read, outside
+
+
 def _search_now(client, name: str, version: str, index: str | None, blocked: set[str], python: str, abi: str,
                 extras: set[str], spec: SpecifierSet) -> tuple[Version | None, int, bool, int]:
     by_version = _by_version(client, name, index)
@@ -454,11 +469,10 @@ def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, py
     ``dependent_excluded``) and the blocker's (``dependents``); returns the dependents' entries that
     now carry a fix."""
     early = [e for e in entries if "blocker_entries" in e]
-    raw = _raw(lock_path) if early else None
     if early:
-        _complete_early(entries, early, raw)
+        _complete_early(entries, early, _raw(lock_path))
     try:
-        return _late_moves(entries, lock_path, abi, python, client, requirements, raw)
+        return _late_moves(entries, lock_path, abi, python, client, requirements)
     finally:
         if early:
             _sort_dependents(entries)
@@ -493,7 +507,7 @@ def _sort_dependents(entries: list[dict[str, Any]]) -> None:
 
 
 def _late_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python: str, client,
-                requirements: dict[str, str] | None, raw: list[dict] | None) -> list[dict[str, Any]]:
+                requirements: dict[str, str] | None) -> list[dict[str, Any]]:
     if client is None:
         return []
     stuck = {canonicalize_name(e["name"]): e for e in entries
@@ -501,7 +515,7 @@ def _late_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python
              and not e.get("runtime")}
     if not stuck:
         return []
-    raw = raw if raw is not None else _raw(lock_path)
+    raw = _raw(lock_path)  # parsed once (freethreading.uv_lock_data), whichever asks first
     from migrate.lock.freethreading import _on_target
 
     on = _on_target(raw, python)
@@ -531,14 +545,8 @@ def _late_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python
             stuck[b].setdefault("dependents", []).append(f"{entry['name']} {version}")
         raw_spec = (requirements or {}).get(name, "")
         try:
-            spec = SpecifierSet(raw_spec)
-        except InvalidSpecifier:
-            spec = SpecifierSet("")
-        try:
-            found, unknown, capped, read = _search(client, name, version, index, blocked, python, abi, extras, spec)
-            outside = None
-            if found is None and str(spec):
-                outside, _, _, _ = _search(client, name, version, index, blocked, python, abi, extras, SpecifierSet(""))
+            found, unknown, capped, read, outside = _search_within(client, name, version, index, blocked, python,
+                                                                   abi, extras, raw_spec)
         except IndexUnavailable as exc:
             entry["dependent_error"] = str(exc)
             continue
@@ -590,27 +598,23 @@ def early_moves(pins, stuck: list[dict[str, Any]], abi: str, python: str, client
         return []
     by_name = {canonicalize_name(e["name"]): e for e in stuck}
     requires = {(canonicalize_name(p.name), p.version): set(p.requires) for p in pins}
+    skip = set(by_name) | set(exclude)
     todo = [pkg for pkg in judged_pins(pins, python)
-            if canonicalize_name(pkg.name) not in set(by_name) | set(exclude) and requires.get((canonicalize_name(pkg.name), pkg.version),
-                                                                          set()) & set(by_name)
+            if canonicalize_name(pkg.name) not in skip
+            and requires.get((canonicalize_name(pkg.name), pkg.version), set()) & set(by_name)
             and _version(pkg.version) is not None and (pkg.index is None or pkg.index.rstrip("/") in indexes)]
 
     def one(pkg) -> dict[str, Any] | None:
         cname = canonicalize_name(pkg.name)
         extras = set((asked or {}).get(cname, set()))
-        raw_spec = (requirements or {}).get(cname, "")
         try:
             reqs = requires_dist(client, pkg.name, pkg.version, pkg.index)
             blocked = requires_any(reqs, set(by_name), python, extras) if reqs is not None else set()
             if not blocked:
                 return None
-            try:
-                spec = SpecifierSet(raw_spec)
-            except InvalidSpecifier:
-                spec = SpecifierSet("")
-            found, _, _, _ = _search(client, pkg.name, pkg.version, pkg.index, blocked, python, abi, extras, spec)
-            if found is None and str(spec):  # what the search after the lock reads next: read it now
-                _search(client, pkg.name, pkg.version, pkg.index, blocked, python, abi, extras, SpecifierSet(""))
+            # the same searches as after the lock (kept: that one reads their answers)
+            found = _search_within(client, pkg.name, pkg.version, pkg.index, blocked, python, abi, extras,
+                                   (requirements or {}).get(cname, ""))[0]
         except IndexUnavailable:
             return None  # the search after the first resolution asks again, and reports the failure
         if found is None:

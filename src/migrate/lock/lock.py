@@ -22,13 +22,13 @@ uv's message shown, nothing written).
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -417,10 +417,6 @@ class EarlyLookup:
 
         self.job = Job(lookup)
 
-    def moves(self) -> list[dict]:
-        """The dependents' moves (after :attr:`job`'s result): [] when there are none."""
-        return self.dependents.result() if self.dependents is not None else []
-
     def matches(self, pins, requirements, target) -> bool:
         return self.job is not None and self.key == (pins, requirements, target.abi, target.version)
 
@@ -540,9 +536,13 @@ class _Speculative:
 
 def _initial_text(text: str, pins, fixed=None) -> str:
     """The text :func:`lock_resolving` locks first: ``text`` with the pins as constraints (and the fixes)."""
-    reqs = pin_requirements(pins, exclude=_own_constraints(text))
+    return _locked_text(text, pin_requirements(pins, exclude=_own_constraints(text)), fixed)[2]
+
+
+def _locked_text(text: str, reqs: list[str], fixed) -> tuple[str, list[str], str]:
+    """(``text`` with the fixes, the pins that hold there, the text uv locks: both as constraints)."""
     base, now = (fixed[0](text), _outside(reqs, fixed[1], fixed[2])) if fixed is not None else (text, reqs)
-    return _with_constraints(base, now) if now else base
+    return base, now, (_with_constraints(base, now) if now else base)
 
 
 # -- staging ---------------------------------------------------------------------------------------
@@ -813,11 +813,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
     last_why = None
     widened = False
     while True:
-        if fixed is not None:
-            base, now = fixed[0](text), _outside(reqs, fixed[1], fixed[2])
-        else:
-            base, now = text, reqs
-        written = _with_constraints(base, now) if now else base
+        base, now, written = _locked_text(text, reqs, fixed)
         (stage / PYPROJECT).write_text(written)
         if first is not None and first[0] == written:
             proc = first[1]
@@ -1144,8 +1140,6 @@ def _lock_stage(ctx) -> None:
         kept, changed = _settle_early_fixes(entries) if run.fixed else ([], [])
         from migrate.lock.dependents import dependent_moves, dependent_warnings, is_dependent_fix
 
-        if reading and reading[0] is not None:
-            reading[0].join()  # what it read serves successor_advice below too
         dependent_moves(entries, stage / UV_LOCK, target.abi, target.version, client, requirements)
         fixes = [e for e in entries if e.get("fix") and (e["status"] in ("blocker", "sdist-only") or (
             is_dependent_fix(e) and e["status"] not in ("upgraded", "downgraded")))]  # not an early move made
@@ -1160,8 +1154,7 @@ def _lock_stage(ctx) -> None:
             # would keep the version the early fix chose) with the fixes that stand
             refix = _by_name(kept + fixes)
             again = lock_resolving(stage, run.unfixed, pins, python, options, root, narrow=_narrower(ctx), log=log,
-                                   fixed=(lambda t: _fix_text(t, refix, target), _moved_with(refix, pins),
-                                          f"python_version != '{target.version}'") if refix else None)
+                                   fixed=_fixed(refix, pins, target))
             from migrate.lock.freethreading import moved_status
 
             before = {canonicalize_name(e["name"]): e["status"] for e in early}  # copies kept their status
@@ -1186,6 +1179,8 @@ def _lock_stage(ctx) -> None:
             mark_off_target(entries, packages)
         else:
             finish_pins(stage, run, python, options, root, log=log)
+        if reading and reading[0] is not None:
+            reading[0].join()  # what it read serves successor_advice
         advice = successor_advice(entries, packages, target.abi, client, requirements)
         warnings = readiness_warnings(entries, str(target), target.abi, advice, path=UV_LOCK)
         warnings += dependent_warnings(entries, target.abi, path=UV_LOCK)
@@ -1270,36 +1265,28 @@ def _ready_to_lock() -> None:
 
 
 def _read_ahead(pins, target, client, requirements: dict[str, str]):
-    """While uv resolves: what the stage reads once the lock is there, for the old lock's blockers (judged
-    from its files, as before uv runs), kept by the client — the next free-threaded target's fix searches
-    (:func:`~migrate.lock.freethreading.successor_advice`), and, for the old lock's packages that require
-    a blocker with no fix, the metadata the blocker-dependent search reads first (lock/dependents.py).
-    A Job to join, or None when there is no blocker."""
+    """While uv resolves: the next free-threaded target's fix searches for the old lock's blockers (judged
+    from its files, as before uv runs), which :func:`~migrate.lock.freethreading.successor_advice` reads
+    once the lock is there (kept by the client). The blockers' dependents' metadata is read before uv
+    starts (:func:`~migrate.lock.dependents.early_moves`). A Job to join, or None when there is nothing
+    to read."""
     from migrate.interrupt import Job
-    from migrate.lock.freethreading import assess, classify, has_target_wheels, judged_pins, search_fix, successor
+    from migrate.lock.freethreading import classify, has_target_wheels, judged_pins, search_fix, successor
     from migrate.lock.index import IndexUnavailable
 
-    blockers = [p for p in judged_pins(pins, target.version) if classify(p.files, target.abi) == "blocker"]
+    nxt = successor(target.abi) if target.abi.endswith("t") else None
+    blockers = [p for p in judged_pins(pins, target.version)
+                if classify(p.files, target.abi) == "blocker" and nxt and not has_target_wheels(p.files, nxt)]
     if not blockers:
         return None
-    nxt = successor(target.abi) if target.abi.endswith("t") else None
 
     def work() -> None:
-        from migrate.lock.dependents import warm
-
-        for pkg in blockers if nxt else []:
-            if not has_target_wheels(pkg.files, nxt):
-                try:
-                    search_fix(pkg.name, nxt, client, requirements.get(canonicalize_name(pkg.name), ""), pkg.index,
-                               pkg.version)
-                except IndexUnavailable:
-                    pass
-        stuck = {canonicalize_name(e["name"]) for e in assess(blockers, target.abi, client, requirements)
-                 if not e.get("fix") and not e.get("error")}
-        dependents = [(p.name, p.version, p.origin if p.origin and "://" in p.origin else None)
-                      for p in pins if stuck & set(getattr(p, "requires", ()))]
-        if dependents:
-            warm(client, dependents, target.abi, requirements)
+        for pkg in blockers:
+            try:
+                search_fix(pkg.name, nxt, client, requirements.get(canonicalize_name(pkg.name), ""), pkg.index,
+                           pkg.version)
+            except IndexUnavailable:
+                pass
 
     return Job(work)
 
