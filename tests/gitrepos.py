@@ -104,6 +104,11 @@ def git_dependencies(project) -> list[GitDep]:
             if parsed and not any(canonicalize_name(d.name) == canonicalize_name(parsed[0]) for d in found):
                 name, url, rev, sub = parsed
                 found.append(GitDep(name, url, "rev" if rev else None, rev, sub, where=name))
+    return with_locked(found, locked)
+
+
+def with_locked(found: list, locked: dict) -> list:
+    """``found`` (GitDep-like) with what the old lock says of each (version, requires, extras, Python)."""
     for dep in found:
         info = locked.get(canonicalize_name(dep.name))
         if info:

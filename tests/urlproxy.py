@@ -153,7 +153,7 @@ def url_dependencies(project):
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    from gitrepos import GitDep, locked_source_packages, requirement_texts
+    from gitrepos import GitDep, locked_source_packages, requirement_texts, with_locked
 
     found = []
     for dep in project.all_dependencies():
@@ -169,13 +169,7 @@ def url_dependencies(project):
             if req.url and re.match(r"https?://", req.url) and not any(
                     canonicalize_name(d.name) == canonicalize_name(req.name) for d in found):
                 found.append(GitDep(req.name, req.url, where=req.name))
-    locked = locked_source_packages(project.root, "url")
-    for dep in found:
-        info = locked.get(canonicalize_name(dep.name))
-        if info:
-            dep.version, dep.requires = info["version"], list(info["requires"])
-            dep.extras, dep.requires_python = list(info["extras"]), info["requires_python"]
-    return found
+    return with_locked(found, locked_source_packages(project.root, "url"))
 
 
 def unservable(deps) -> str | None:
