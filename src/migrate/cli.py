@@ -409,6 +409,42 @@ def main() -> None:
         sys.exit(1)
 
 
+def entry() -> None:
+    """The ``migrate`` command and ``python -m migrate``: :func:`main`, then the process ends the way
+    Python's own exit does (threads joined, exit handlers run, output flushed) but without the
+    interpreter's teardown, which frees every object one by one: after a lock that read 25 MB of index
+    pages that took ~0.2 s, a tenth of uv's own time for qdrant-client. Where that is not possible
+    (another interpreter, an exit code that is not a number) the exit is Python's."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+        if code is not None and not isinstance(code, int):
+            raise
+    _fast_exit(code or 0)
+
+
+def _fast_exit(code: int) -> None:
+    import atexit
+    import os
+    import sys
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if shutdown is None or run_exit_handlers is None or threading.current_thread() is not threading.main_thread():
+        sys.exit(code)
+    shutdown()  # what the interpreter does first at exit: thread pools wound down, other threads joined
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`migrate ... | head`): nothing more to say
+            code = code or 1
+    os._exit(code)
+
+
 def _say_interrupted() -> None:
     import sys
 

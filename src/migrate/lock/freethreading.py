@@ -622,7 +622,7 @@ def preassess(pins, abi: str, python: str, client, requirements: dict[str, str] 
         # other files than the old lock listed); its page was just read for the fix
         pinned = _norm(pkg.version)
         try:
-            here = [f for f, v in client.files(pkg.name, pkg.index) if v is not None and v == pinned]
+            here = list(_by_version(client, pkg.name, pkg.index).get(pinned, [])) if pinned is not None else []
         except IndexUnavailable:
             here = []
         if requires_python:  # as uv.lock will list them (:func:`runnable_pins`)

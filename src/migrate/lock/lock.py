@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from packaging.utils import canonicalize_name
 
@@ -359,6 +359,10 @@ class EarlyLookup:
         self.dependents = None
         self.client = None
         self.key: tuple | None = None
+        #: the read-ahead of the metadata :func:`_hints` walks (a Job, or None), and what it needs
+        self.hint_reads = None
+        self.asked: dict[str, set[str]] = {}
+        self.plain: dict[str, str | None] = {}
 
     def start(self, project, target, options) -> None:
         from migrate.lock.pipenvfiles import wants_files, with_index_files  # Pipfile.lock: files from the index
@@ -403,6 +407,11 @@ class EarlyLookup:
                         return []
 
                 self.dependents = Job(moves)
+            if found:  # the versions uv would walk for the pins that give way with them (hints.py)
+                from migrate.lock.hints import read_ahead
+
+                moved = _moved_with(found, pins)
+                self.hint_reads = Job(lambda: _quietly(lambda: read_ahead(client, pins, found, moved, self.plain)))
             # in uv.lock's order (by name), as fixes found after the first resolution are written
             return _by_name(found)
 
@@ -414,7 +423,9 @@ class EarlyLookup:
         for d in project.all_dependencies():
             asked.setdefault(canonicalize_name(d.name), set()).update(d.extras)
         indexes = {i.url.rstrip("/") for i in project.indexes}
+        from migrate.lock.hints import plain_requirements
 
+        self.asked, self.plain = asked, plain_requirements(project)
         self.job = Job(lookup)
 
     def matches(self, pins, requirements, target) -> bool:
@@ -494,11 +505,10 @@ class _Speculative:
     the first run's; when some do, it is stopped (the metadata it fetched meanwhile stays in uv's cache
     for the run with them)."""
 
-    def __init__(self, stage: Path, text: str, python: str, options, root: Path | None, log: list,
-                 fixes: list[dict]) -> None:
+    def __init__(self, stage: Path, text: str, python: str, options, root: Path | None, log: list) -> None:
         from migrate.interrupt import Background
 
-        self.stage, self.log, self.text, self.fixes = stage, log, text, list(fixes)
+        self.stage, self.log, self.text = stage, log, text
         lock = stage / UV_LOCK
         self.before = lock.read_bytes() if lock.is_file() else None
         (stage / PYPROJECT).write_text(text)
@@ -539,10 +549,26 @@ def _initial_text(text: str, pins, fixed=None) -> str:
     return _locked_text(text, pin_requirements(pins, exclude=_own_constraints(text)), fixed)[2]
 
 
-def _locked_text(text: str, reqs: list[str], fixed) -> tuple[str, list[str], str]:
-    """(``text`` with the fixes, the pins that hold there, the text uv locks: both as constraints)."""
-    base, now = (fixed[0](text), _outside(reqs, fixed[1], fixed[2])) if fixed is not None else (text, reqs)
+def _locked_text(text: str, reqs: list[str], fixed: _Fixes | None) -> tuple[str, list[str], str]:
+    """(``text`` with the fixes, the temporary pins that hold there — the old pins, and the hints —,
+    the text uv locks: both as constraints)."""
+    base, now = ((fixed.text(text), _outside(reqs, fixed.moved, fixed.elsewhere) + list(fixed.hints))
+                 if fixed is not None else (text, reqs))
     return base, now, (_with_constraints(base, now) if now else base)
+
+
+class _Fixes(NamedTuple):
+    """The free-threading fixes known before resolving, as :func:`lock_resolving` applies them."""
+
+    #: adds the fixes to a project text (constraints for the target's Python, with comments)
+    text: Callable[[str], str]
+    #: the names whose old pins give way on the target's Python (:func:`_moved_with`)
+    moved: set[str]
+    #: the marker of every Python but the target's (where those old pins still hold)
+    elsewhere: str
+    #: temporary pins for the target's Python telling uv where the pins that give way land
+    #: (:mod:`migrate.lock.hints`); dropped when uv cannot resolve with them
+    hints: tuple[str, ...] = ()
 
 
 # -- staging ---------------------------------------------------------------------------------------
@@ -751,6 +777,8 @@ class LockRun:
     build_caps: list = field(default_factory=list)
     #: old-lock metadata given to uv for sdists that do not build here (:mod:`migrate.lock.oldmetadata`)
     old_metadata: list = field(default_factory=list)
+    #: the hints (:mod:`migrate.lock.hints`) in the resolution that succeeded (in ``pin_reqs`` too)
+    hints: list[str] = field(default_factory=list)
 
     @property
     def pinned(self) -> set[str]:
@@ -770,17 +798,17 @@ def _existing_environments(text: str) -> list[str] | None:
 def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Path | None = None, *,
                    narrow: Callable[[str, list], list | None] | None = None, rounds: int = 3,
                    log: list | None = None, build_python: str | None = None,
-                   fixed: tuple[Callable[[str], str], set[str], str] | None = None,
+                   fixed: _Fixes | None = None,
                    first: tuple[str, subprocess.CompletedProcess] | None = None,
                    on_start: Callable[[], None] | None = None) -> LockRun:
     """The first uv resolution: the project (``text``) with the old lock's ``pins`` as temporary
     ``constraint-dependencies``. One uv run when it succeeds.
 
-    ``fixed`` = (a function adding the free-threading fixes known before resolving to a text, the names
-    they move, the marker of every Python but the target's): every run uses the text with the fixes, and
-    the pins of the moved names hold only outside the target's Python (there the fix holds). When uv's
-    error names a moved package, the fixes are left out from then on (the caller applies them after);
-    other failures are handled as below with the fixes kept. ``first``: (the text, uv's
+    ``fixed`` (:class:`_Fixes`): every run uses the text with the fixes, and the pins of the moved names
+    hold only outside the target's Python (there the fix holds, and the hints, if any). When uv fails
+    with hints, it runs again without them (a hint only shortens uv's walk: :mod:`migrate.lock.hints`).
+    When uv's error names a moved package, the fixes are left out from then on (the caller applies them
+    after); other failures are handled as below with the fixes kept. ``first``: (the text, uv's
     answer) of a first run made already (see :class:`_Speculative`), used when that is the text written
     first. ``on_start`` is called once uv has started (or its answer is there). When it fails:
 
@@ -824,7 +852,11 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
         first = on_start = None
         if proc.returncode == 0:
             return LockRun(base, dropped, excluded, python, pin_reqs=now,
-                           fixed=fixed is not None, unfixed=text, build_caps=caps.active, old_metadata=metas)
+                           fixed=fixed is not None, unfixed=text, build_caps=caps.active, old_metadata=metas,
+                           hints=list(fixed.hints) if fixed is not None else [])
+        if fixed is not None and fixed.hints:
+            fixed = fixed._replace(hints=())  # whatever failed, uv's own walk decides from here
+            continue
         kind = classify(proc.stderr)
         if kind == "build" and caps.revise(proc.stderr, original):  # an old sdist today's build tools cannot build
             text = rebuilt()
@@ -838,7 +870,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             text = rebuilt()
             continue
         names = {_req_name(r) for r in reqs}
-        moved = fixed[1] if fixed is not None else set()
+        moved = fixed.moved if fixed is not None else set()
         if kind == "interpreter" or (kind in ("network", "build") and not _names_in(proc.stderr, names | moved)):
             break  # nothing in the requirements can help
         if fixed is not None and _names_in(proc.stderr, moved):
@@ -848,7 +880,7 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             # (the caller applies them after); other failures are handled with the fixes kept
             more = _names_in(proc.stderr, names) - moved
             if more and not widened:
-                widened, fixed = True, (fixed[0], moved | more, fixed[2])
+                widened, fixed = True, fixed._replace(moved=moved | more)
                 continue
             fixed = None
             continue
@@ -1076,8 +1108,8 @@ def _lock_stage(ctx) -> None:
     with tempfile.TemporaryDirectory(prefix=staging_prefix("migrate-lock-")) as tmp:
         stage = stage_project(root, ctx.changes, Path(tmp), text, list(options.find_links))
         oldest = oldest_interpreter(project.requires_python) if python_version else None
-        early, first = _first_resolution(stage, text, pins, python, options, root, log, lookup, target)
-        fixed = _fixed(early, pins, target)
+        early, hints, first = _first_resolution(stage, text, pins, python, options, root, log, lookup, target)
+        fixed = _fixed(early, pins, target, hints)
         from migrate.lock.indexcache import flush_in_background
         from migrate.readers.constraints import start_deferred_checks
 
@@ -1097,6 +1129,7 @@ def _lock_stage(ctx) -> None:
                              build_python=oldest[0] if oldest else None, fixed=fixed, first=first,
                              on_start=meanwhile)
         text, dropped = run.text, run.dropped
+        ctx.result.lock["resolution_hints"] = {"given": list(hints), "used": run.hints}
         if run.python != python:
             python = run.python
             ctx.result.lock.update({"interpreter": oldest[1], "interpreter_path": python,
@@ -1209,17 +1242,40 @@ def _lock_stage(ctx) -> None:
                                          project.requires_python))
 
 
-def _fixed(early: list[dict], pins, target):
+def _fixed(early: list[dict], pins, target, hints: tuple[str, ...] = ()) -> _Fixes | None:
     """:func:`lock_resolving`'s ``fixed`` for the fixes known before resolving (None without any)."""
-    return (lambda t: _fix_text(t, early, target), _moved_with(early, pins),
-            f"python_version != '{target.version}'") if early else None
+    return _Fixes(lambda t: _fix_text(t, early, target), _moved_with(early, pins),
+                  f"python_version != '{target.version}'", tuple(hints)) if early else None
+
+
+def _hints(text: str, pins, known: list[dict], lookup: EarlyLookup, target) -> tuple[str, ...]:
+    """The hints (:mod:`migrate.lock.hints`) for the fixes ``known`` before resolving ``text``."""
+    if not known or lookup.client is None or os.environ.get("MIGRATE_TEST_NO_HINTS"):
+        return ()
+    from migrate.lock.hints import blocked_by, moved_hints
+
+    if blocked_by(text):
+        return ()
+    if lookup.hint_reads is not None:
+        lookup.hint_reads.join()
+    own = _own_constraints(text)
+    moved = _moved_with(known, pins)
+    plain = dict(lookup.plain) | {name: None for name in own}  # the project's own constraint: not modelled
+    try:
+        return tuple(moved_hints(lookup.client, pins, known, moved,
+                                 _outside(pin_requirements(pins, exclude=own), moved, "x"), target.version,
+                                 _target_marker(target), plain, lookup.asked))
+    except Exception:  # only a shortcut: uv walks the versions itself
+        if os.environ.get("MIGRATE_TEST_STRICT"):
+            raise
+        return ()
 
 
 def _first_resolution(stage: Path, text: str, pins, python: str, options, root: Path | None, log: list,
-                      lookup: EarlyLookup, target) -> tuple[list[dict], tuple | None]:
+                      lookup: EarlyLookup, target) -> tuple[list[dict], tuple[str, ...], tuple | None]:
     """The fixes known before resolving — the blockers' (``lookup.job``), then their dependents' moves
-    (``lookup.dependents``) — and, when uv already resolved exactly the first text with them, its answer
-    (``first`` for :func:`lock_resolving`). While each lookup is still running (after a moment's grace:
+    (``lookup.dependents``) —, the hints for them (:func:`_hints`) and, when uv already resolved exactly
+    the first text with them, its answer (``first`` for :func:`lock_resolving`). While each lookup is still running (after a moment's grace:
     starting and stopping uv costs about as much), uv starts on what is known so far: its answer is the
     first run's when nothing more turns up; else it is stopped, its downloads cached for the next run."""
     def steps():
@@ -1230,24 +1286,26 @@ def _first_resolution(stage: Path, text: str, pins, python: str, options, root: 
 
     spec: _Speculative | None = None
     known: list[dict] = []
+    hints: tuple[str, ...] = ()
     if lookup.job is not None:
         _ready_to_lock()  # this thread would wait for the lookups: it prepares what starting uv needs
     try:
         for step in steps():
             if spec is None and not step.wait(SPECULATION_GRACE):
-                spec = _Speculative(stage, _initial_text(text, pins, _fixed(known, pins, target)), python, options,
-                                    root, log, known)
+                spec = _Speculative(stage, _initial_text(text, pins, _fixed(known, pins, target, hints)), python,
+                                    options, root, log)
             more = step.result()
             if more:
                 known = _by_name(known + more)
-                if spec is not None and spec.fixes != known:
+                hints = _hints(text, pins, known, lookup, target)
+                if spec is not None and spec.text != _initial_text(text, pins, _fixed(known, pins, target, hints)):
                     spec.stop()
                     spec = None
     except BaseException:
         if spec is not None:
             spec.stop()
         raise
-    return known, ((spec.text, spec.result()) if spec is not None else None)
+    return known, hints, ((spec.text, spec.result()) if spec is not None else None)
 
 
 def _ready_to_lock() -> None:

@@ -1,0 +1,244 @@
+"""Where the pins that give way land, told to uv before it resolves (issue 10: a shorter resolution).
+
+When a fix moves a pinned package F on the target's Python (pydantic-core 2.46.4 -> 2.41.4 for
+cp313t), the pins that require F give way there too (:func:`~migrate.lock.lock._moved_with`: pydantic
+2.13.4 requires pydantic-core==2.46.4). uv then walks such a package's versions down, newest first, one
+metadata request after another, until one admits F's new version (pydantic 2.12.3): on qdrant-client
+that walk was half a second of a three-second resolution. :func:`moved_hints` makes the same walk
+before uv runs, reading the versions' Requires-Dist many at once (:func:`read_ahead`), and the version it
+lands on becomes one more temporary pin for the target's Python, taken out of pyproject.toml and
+uv.lock's manifest afterwards as the old pins are (``uv lock --check`` confirms the lock without it).
+
+The walk only passes over a version when uv certainly would: a requirement of it that holds on the
+target's Python (on a common platform) excludes the version a fix or an unconditional pin forces
+there, or its files' ``Requires-Python`` excludes every release of the target's Python. So the version
+found is never older than uv's own choice; if uv cannot use it (a reason not modelled here), uv fails,
+and the lock stage resolves again without hints. No hint is given where that order is not certain: a
+version whose metadata cannot be read, pre-releases or local versions of the package, a project
+requirement on it with a marker, a source or a pre-release allowance, another package that gives way and
+requires it (uv could move either), a project with ``[tool.uv] environments`` or a ``prerelease``
+setting, or no version within :data:`MAX_READ`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+#: versions of one package whose metadata is read at most
+MAX_READ = 24
+
+
+def plain_requirements(project) -> dict[str, str | None]:
+    """{name: the project's version range on it} for the walk; None where the project's own
+    requirement is not a plain range (a marker, a source, a URL, a pre-release allowance), which uv
+    may read otherwise than one range for every Python."""
+    out: dict[str, str | None] = {}
+    for d in project.all_dependencies():
+        name = canonicalize_name(d.name)
+        if d.marker or d.source is not None or d.direct_url or d.allow_prereleases or out.get(name, "") is None:
+            out[name] = None
+            continue
+        out[name] = ",".join(s for s in (out.get(name), d.specifier) if s)
+    return out
+
+
+def candidates(pins, fixes: list[dict[str, Any]], moved: set[str]) -> list[Any]:
+    """The pins that give way on the target's Python without a fix of their own (their new version is
+    uv's to choose): one pinned version each, and no other package that gives way requires them."""
+    fixed = {canonicalize_name(e["name"]) for e in fixes}
+    freed = set(moved) - fixed
+    by_name: dict[str, list] = {}
+    for p in pins:
+        by_name.setdefault(canonicalize_name(p.name), []).append(p)
+    out = []
+    for name in sorted(freed):
+        group = by_name.get(name, [])
+        if len({p.version for p in group}) != 1:
+            continue
+        if any(name in {canonicalize_name(r) for r in p.requires}
+               for other in freed - {name} for p in by_name.get(other, [])):
+            continue
+        out.append(group[0])
+    return out
+
+
+def _order(client, pin, spec: str) -> list[Version] | None:
+    """The versions uv would try, newest first (None: pre-releases or local versions are in play)."""
+    from migrate.lock.freethreading import _by_version
+
+    try:
+        pinned, allowed = Version(pin.version), SpecifierSet(spec)
+    except (InvalidVersion, InvalidSpecifier):
+        return None
+    if pinned.is_prerelease or pinned.local or any(s.version and _prerelease(s.version) for s in allowed):
+        return None
+    versions = list(_by_version(client, pin.name, _index(pin)))
+    if any(v.local for v in versions):
+        return None
+    return sorted((v for v in versions if not v.is_prerelease and allowed.contains(v)), reverse=True)
+
+
+def _prerelease(text: str) -> bool:
+    try:
+        return Version(text.rstrip(".*")).is_prerelease
+    except InvalidVersion:
+        return True
+
+
+def _index(pin) -> str | None:
+    return pin.origin if pin.origin and "://" in pin.origin else None
+
+
+def read_ahead(client, pins, fixes: list[dict[str, Any]], moved: set[str], requirements: dict[str, str | None],
+               workers: int | None = None) -> None:
+    """Read, many at once, the metadata :func:`moved_hints` will walk (kept by the client's answers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from migrate.lock.dependents import _quiet_requires
+    from migrate.lock.index import IndexUnavailable, fetch_workers
+
+    todo = []
+    for pin in candidates(pins, fixes, moved):
+        spec = requirements.get(canonicalize_name(pin.name), "")
+        try:
+            order = _order(client, pin, spec) if spec is not None else None
+        except IndexUnavailable:
+            continue
+        todo += [(pin.name, str(v), _index(pin)) for v in (order or [])[:MAX_READ]]
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(workers or fetch_workers(16), len(todo))) as pool:
+            list(pool.map(lambda t: _quiet_requires(client, *t), todo))
+
+
+def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], constraints: list[str], python: str,
+                marker: str, requirements: dict[str, str | None], asked: dict[str, set[str]]) -> list[str]:
+    """``name==version; marker`` for each pin that gives way (:func:`candidates`): the newest version uv
+    would not pass over (module docstring), given the fixes and the temporary pin ``constraints``
+    that hold everywhere (``name==version`` without a marker)."""
+    from migrate.lock.dependents import requires_dist
+    from migrate.lock.index import IndexUnavailable
+
+    forced: dict[str, Version] = {}
+    for c in constraints:
+        m = re.fullmatch(r"\s*([A-Za-z0-9._-]+)\s*==\s*([^;,\s*]+)\s*", c)
+        if m:
+            v = _version(m.group(2))
+            if v is not None:
+                forced[canonicalize_name(m.group(1))] = v
+    for e in fixes:
+        v = _version(str(e.get("fix", "")).partition("==")[2].split(" ", 1)[0])
+        if v is None:
+            return []  # a fix that is not one version: nothing here is certain
+        forced[canonicalize_name(e["name"])] = v
+    out = []
+    for pin in candidates(pins, fixes, moved):
+        name = canonicalize_name(pin.name)
+        spec = requirements.get(name, "")
+        if spec is None:
+            continue
+        extras = frozenset(asked.get(name, set()))
+        try:
+            order = _order(client, pin, spec)
+            found = None
+            for v in (order or [])[:MAX_READ]:
+                reqs = requires_dist(client, pin.name, str(v), _index(pin))
+                if reqs is None:
+                    break  # not known: uv might take it
+                if not _passed_over(reqs, forced, python, extras) and not _python_excluded(client, pin, v, python):
+                    found = v
+                    break
+        except IndexUnavailable:
+            continue
+        if found is not None:
+            out.append(f"{pin.name}=={found}; {marker}")
+    return out
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _passed_over(reqs: list[str], forced: dict[str, Version], python: str, extras: frozenset[str]) -> bool:
+    """Whether a requirement in ``reqs`` that holds on ``python`` excludes a forced version."""
+    for line in reqs:
+        parsed = _parse(line)
+        if parsed is None:
+            continue
+        name, spec, marker = parsed
+        v = forced.get(name)
+        if v is None or spec.contains(v, prereleases=True):
+            continue
+        if marker is None or _holds(marker, python, extras):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(line: str) -> tuple[str, SpecifierSet, Marker | None] | None:
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return None
+    return canonicalize_name(req.name), req.specifier, req.marker
+
+
+@functools.lru_cache(maxsize=8192)
+def _holds(marker: Marker, python: str, extras: frozenset[str]) -> bool:
+    """Whether ``marker`` holds on CPython ``python`` on a common platform, with no extra or one of
+    ``extras``; False when it cannot be evaluated (only a certain rejection counts)."""
+    from migrate.lock.freethreading import target_environments
+
+    for env in target_environments(python, ("",) + tuple(sorted(extras))):
+        try:
+            if marker.evaluate(env):
+                return True
+        except Exception:  # an unknown variable: not certain
+            return False
+    return False
+
+
+def _python_excluded(client, pin, v: Version, python: str) -> bool:
+    """Whether every wheel of ``v`` on the index says ``Requires-Python`` excludes all of ``python``."""
+    from migrate.lock.dependents import _page
+
+    urls = [_index(pin).rstrip("/")] if _index(pin) else list(getattr(client, "index_urls", []))
+    if not urls:
+        return False
+    try:
+        wheels = _page(urls[0], pin.name, getattr(client, "timeout", 20.0)).get(v, [])
+    except Exception:
+        return False
+    said = [str(f.get("requires-python") or "") for f in wheels]
+    if not said or any(not s for s in said):
+        return False
+    for s in said:
+        try:
+            spec = SpecifierSet(s)
+        except InvalidSpecifier:
+            return False
+        if spec.contains(f"{python}.0") or spec.contains(f"{python}.99"):
+            return False
+    return True
+
+
+def blocked_by(text: str) -> bool:
+    """Whether the project text has settings under which the walk is not uv's (module docstring)."""
+    import tomllib
+
+    try:
+        uv = tomllib.loads(text).get("tool", {}).get("uv", {})
+    except tomllib.TOMLDecodeError:
+        return True
+    return not isinstance(uv, dict) or any(k in uv for k in ("environments", "prerelease", "resolution",
+                                                             "fork-strategy", "override-dependencies"))
