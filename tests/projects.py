@@ -53,6 +53,35 @@ def poetry_lock(pins: dict[str, str | tuple[str, list[str]]], python: str = "^3.
     return "".join(out) + f'[metadata]\nlock-version = "2.0"\npython-versions = "{python}"\ncontent-hash = "0"\n'
 
 
+def wheels_poetry_lock(wheels: Path, pins: dict[str, str], requires: dict[tuple[str, str], list[str]] | None = None, *,
+                       with_files: bool = True, python: str = "^3.10") -> str:
+    """A poetry.lock pinning ``pins`` (name -> version) from a local wheel folder (``tests/wheelhouse.py``):
+    each pin with its wheels' file names and sha256 hashes, as Poetry writes them (or ``files = []``
+    without ``with_files``: readiness is then known only after uv resolves), and the dependencies
+    ``requires`` gives it ((name, version) -> Requires-Dist lines, as its wheel says; none: no
+    dependency table)."""
+    import hashlib
+    import json
+
+    from packaging.requirements import Requirement
+
+    chunks = []
+    for name, version in sorted(pins.items()):
+        files = sorted(Path(wheels).glob(f"{name}-{version}-*.whl")) if with_files else []
+        listed = "".join(f'    {{file = "{f.name}", hash = "sha256:{hashlib.sha256(f.read_bytes()).hexdigest()}"}},\n'
+                         for f in files)
+        chunk = (f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\noptional = false\n'
+                 f'python-versions = "*"\nfiles = [\n{listed}]\n')
+        deps = [Requirement(r) for r in (requires or {}).get((name, version), [])]
+        if deps:
+            chunk += "\n[package.dependencies]\n" + "".join(
+                f'{r.name} = {{version = "{r.specifier or "*"}"'
+                + (f", markers = {json.dumps(str(r.marker))}" if r.marker else "") + "}\n" for r in deps)
+        chunks.append(chunk)
+    return ("\n".join(chunks) + f'\n[metadata]\nlock-version = "2.0"\npython-versions = "{python}"\n'
+            'content-hash = "0"\n')
+
+
 def poetry_project(tmp_path: Path, deps: str | dict[str, str] = "", pins: dict | None = None, *,
                    python: str = "^3.10", extra: str = "", folder: str = "app", package_mode: bool | None = False,
                    **fields: str) -> Path:

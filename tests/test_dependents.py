@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_migrate, tree_digest
+from projects import wheels_poetry_lock
 from wheelhouse import LINUX, build_wheelhouse
-
-from packaging.requirements import Requirement
 
 from migrate.lock.dependents import _candidates, requires_any, requires_dist
 from migrate.lock.index import IndexClient
@@ -273,25 +272,8 @@ def test_read_ahead_keeps_what_the_search_reads_first(wheels, monkeypatch):
 
 def poetry_lock(root: Path, wheels: Path, pins: dict[str, str], with_files: bool = True, graph: bool = True) -> None:
     """poetry.lock pinning ``pins`` (name -> version), each with its wheels' file names and hashes (as
-    Poetry writes them) or none (``files = []``: readiness known only after uv resolves), and its
-    dependencies as the wheel's Requires-Dist says."""
-    import hashlib
-
-    chunks = []
-    for name, version in sorted(pins.items()):
-        files = sorted(wheels.glob(f"{name}-{version}-*.whl")) if with_files else []
-        listed = "".join(f'    {{file = "{f.name}", hash = "sha256:{hashlib.sha256(f.read_bytes()).hexdigest()}"}},\n'
-                         for f in files)
-        chunk = (f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\noptional = false\n'
-                 f'python-versions = "*"\nfiles = [\n{listed}]\n')
-        deps = [Requirement(r) for r in REQUIRES.get((name, version), [])] if graph else []
-        if deps:
-            chunk += "\n[package.dependencies]\n" + "".join(
-                f'{r.name} = {{version = "{r.specifier or "*"}"'
-                + (f", markers = {json.dumps(str(r.marker))}" if r.marker else "") + "}\n" for r in deps)
-        chunks.append(chunk)
-    (root / "poetry.lock").write_text("\n".join(chunks) + '\n[metadata]\nlock-version = "2.0"\n'
-                                      'python-versions = "^3.10"\ncontent-hash = "0"\n')
+    Poetry writes them) or none, and its dependencies as the wheel's Requires-Dist says (``graph``)."""
+    (root / "poetry.lock").write_text(wheels_poetry_lock(wheels, pins, REQUIRES if graph else None, with_files=with_files))
 
 
 @pytest.mark.parametrize("dev, pins, delay", [
