@@ -146,7 +146,7 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
             # an index that does not say whether it has metadata files (a mirror): a small wheel is read
             # at once, and any wheel once such an index has answered 404 for a `.metadata` it did not
             # list (this machine's mirror took 5-10 s for each of those answers)
-            found = _wheel_requires(_get(url, None, timeout)) if size <= _WHEEL_LIMIT else None
+            found = _remote_wheel_requires(url, size, timeout)
             if found is not None:
                 return found
             continue
@@ -156,9 +156,9 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
         if unsaid:
             with _LOCK:
                 _NO_METADATA.add(base)
-        # no metadata file (an index without PEP 658, a mirror that lacks it): a small wheel is read
-        if isinstance(f.get("size"), int) and f["size"] <= _WHEEL_LIMIT:
-            found = _wheel_requires(_get(url, None, timeout))
+        # no metadata file (an index without PEP 658, a mirror that lacks it): the wheel's is read
+        if size is not None:
+            found = _remote_wheel_requires(url, size, timeout)
             if found is not None:
                 return found
     return None
@@ -166,10 +166,65 @@ def _remote_requires(base: str, name: str, version: Version, timeout: float) -> 
 
 #: indexes that do not list metadata files and answered 404 for one: their wheels are read instead
 _NO_METADATA: set[str] = set()
-#: the largest wheel downloaded for its METADATA when the index has no ``.metadata`` file
+#: the largest wheel downloaded whole for its METADATA when the index has no ``.metadata`` file and its
+#: server does not answer range requests
 _WHEEL_LIMIT = 5_000_000
+#: the last bytes of a wheel read first for its METADATA: the zip's directory, and the ``.dist-info``
+#: files, which wheels are written with last (mypy's METADATA is 140 kB from the end of 2.5 MB)
+_TAIL = 262_144
 #: a wheel read before asking for its ``.metadata`` when the index does not say whether it has one
 _SMALL_WHEEL = 1_000_000
+
+
+def _remote_wheel_requires(url: str, size: int, timeout: float) -> list[str] | None:
+    """The Requires-Dist of a remote wheel of ``size`` bytes (as its index page says), from its
+    METADATA: a small wheel is read whole; a bigger one by HTTP range requests, its last :data:`_TAIL`
+    bytes, then (rarely) the part before them where the zip's directory, then the member, starts. When the server answers a
+    range request with the whole file, that is read; when the archive is not a plain zip, the whole
+    wheel is, up to :data:`_WHEEL_LIMIT` bytes (as without ranges)."""
+    if size <= 2 * _TAIL:
+        return _wheel_requires(_get(url, None, timeout))
+    start, tail = _get_range(url, size - _TAIL, size - 1, timeout)
+    if start is None and tail:  # the whole file: a server that ignores ranges
+        return _wheel_requires(tail)
+    if start is None:  # a server that refuses them: the whole wheel, as without ranges
+        return _wheel_requires(_get(url, None, timeout)) if size <= _WHEEL_LIMIT else None
+    found = _metadata_at(tail, start)
+    for _ in range(2):  # the directory's start, then the member's, when they lie before what was read
+        if not (isinstance(found, int) and 0 <= found < start):
+            break
+        more, head = _get_range(url, found, start - 1, timeout)
+        if more != found or len(head) != start - found:
+            break
+        tail, start = head + tail, found
+        found = _metadata_at(tail, start)
+    if isinstance(found, bytes):
+        return _parse_metadata(found.decode("utf-8", "replace"))
+    return _wheel_requires(_get(url, None, timeout)) if size <= _WHEEL_LIMIT else None
+
+
+def _get_range(url: str, first: int, last: int, timeout: float) -> tuple[int | None, bytes]:
+    """Bytes ``first``..``last`` of ``url``: (the offset its answer starts at, the bytes), or (None, the
+    whole file) when the server answers with all of it, or (None, b"") when it refuses the range."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"Range": f"bytes={first}-{last}"})
+    try:
+        with _opener().open(req, timeout=timeout) as resp:
+            body = resp.read()
+            if resp.status != 206:
+                return None, body
+            m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", resp.headers.get("Content-Range", ""))
+            if not m or int(m.group(2)) - int(m.group(1)) + 1 != len(body):
+                return None, b""
+            return int(m.group(1)), body
+    except urllib.error.HTTPError as exc:
+        if exc.code in (404, 410, 416):
+            return None, b""
+        raise IndexUnavailable(url, f"HTTP {exc.code} {exc.reason}", unreachable=False) from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise IndexUnavailable(url, f"cannot read ({exc})", unreachable=False) from None
 
 
 def _wheel_requires(data: bytes) -> list[str] | None:
@@ -191,6 +246,14 @@ def _metadata_member(data: bytes) -> bytes | None:
     directory (zipfile reads every entry of it in Python: a big wheel lists thousands). None when the
     archive is not a plain one (zip64, encryption, another compression, no or several METADATA files):
     then zipfile reads it."""
+    found = _metadata_at(data, 0)
+    return found if isinstance(found, bytes) else None
+
+
+def _metadata_at(data: bytes, base: int) -> bytes | int | None:
+    """:func:`_metadata_member` of a zip file's last bytes ``data``, which start at offset ``base`` of the
+    file: the METADATA bytes; or the offset from which the file's bytes are needed (its directory or the
+    member lies before ``base``); or None (not a plain zip)."""
     import struct
     import zlib
 
@@ -198,9 +261,11 @@ def _metadata_member(data: bytes) -> bytes | None:
     if end < 0 or len(data) < end + 22:
         return None
     count, size, start = struct.unpack_from("<HII", data, end + 10)
-    if count == 0xFFFF or start == 0xFFFFFFFF or start + size > end:
+    if count == 0xFFFF or start == 0xFFFFFFFF or start + size > base + end:
         return None
-    directory = data[start:start + size]
+    if start < base:
+        return start
+    directory = data[start - base:start - base + size]
     suffix = b".dist-info/METADATA"
     entries = []
     at = directory.find(suffix)
@@ -216,6 +281,9 @@ def _metadata_member(data: bytes) -> bytes | None:
     if len(entries) != 1:
         return None
     flags, method, csize, usize, local = entries[0]
+    if local < base:
+        return local
+    local -= base
     if flags & 0x1 or method not in (0, 8) or data[local:local + 4] != b"PK\x03\x04":
         return None
     nlen, xlen = struct.unpack_from("<HH", data, local + 26)
