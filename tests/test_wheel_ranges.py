@@ -83,6 +83,20 @@ def test_metadata_by_ranges_reads_what_zipfile_reads(wheel, monkeypatch, tail, r
         assert server.seen[0] == f"bytes={len(wheel) - tail}-{len(wheel) - 1}"
 
 
+def test_a_big_wheel_from_a_server_that_ignores_ranges_is_not_read_whole(wheel, monkeypatch):
+    monkeypatch.setattr(dependents, "_TAIL", 4096)
+    from migrate.lock import index
+
+    monkeypatch.setattr(dependents, "_WHEEL_LIMIT", len(wheel) - 1)  # as a 100 MB wheel against 5 MB
+    monkeypatch.setattr(index, "WHOLE_ANSWER_LIMIT", len(wheel) - 1)
+    server = served(wheel, "ignore")
+    try:
+        assert dependents._remote_wheel_requires(f"{base_url(server)}/w.whl", len(wheel), 10) is None
+    finally:
+        server.shutdown()
+    assert len(server.seen) == 1  # the answer's body was left unread, and the wheel not asked for again
+
+
 def test_a_small_wheel_is_read_whole_in_one_request(wheel, monkeypatch):
     monkeypatch.setattr(dependents, "_TAIL", len(wheel))
     server = served(wheel, "yes")

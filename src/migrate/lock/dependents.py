@@ -205,16 +205,17 @@ def _remote_wheel_requires(url: str, size: int, timeout: float) -> list[str] | N
 
 def _get_range(url: str, first: int, last: int, timeout: float) -> tuple[int | None, bytes]:
     """Bytes ``first``..``last`` of ``url``: (the offset its answer starts at, the bytes), or (None, the
-    whole file) when the server answers with all of it, or (None, b"") when it refuses the range."""
+    whole file) when the server answers with all of it (the opener leaves a big one unread: then
+    (None, b""), see :func:`~migrate.lock.index._keepalive_open`), or (None, b"") when it refuses the range."""
     import urllib.error
     import urllib.request
 
     req = urllib.request.Request(url, headers={"Range": f"bytes={first}-{last}"})
     try:
         with _opener().open(req, timeout=timeout) as resp:
+            if resp.status != 206:  # the whole file (its body left unread above WHOLE_ANSWER_LIMIT bytes)
+                return None, resp.read()
             body = resp.read()
-            if resp.status != 206:
-                return None, body
             m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", resp.headers.get("Content-Range", ""))
             if not m or int(m.group(2)) - int(m.group(1)) + 1 != len(body):
                 return None, b""

@@ -476,7 +476,9 @@ def _keepalive_open(handler, http_class, req, **http_conn_args):
     (headers, method, selector) without ``Connection: close``, the same errors (``URLError`` for a
     failure to send, http.client's own for a failure to answer, ``OSError`` while reading the body), a
     response with ``read()``, ``headers``, ``status``, ``reason``, ``url``. The body is read here, so
-    that the connection can serve the next request at once. A reused connection the server closed
+    that the connection can serve the next request at once (but not the whole of a file above
+    :data:`WHOLE_ANSWER_LIMIT` bytes sent for a range request: the connection is closed instead). A
+    reused connection the server closed
     meanwhile (its keep-alive ran out) is replaced by a new one, once, silently.
 
     Proxied requests (``HTTPS_PROXY`` etc.), and anything but a GET or HEAD, are left to urllib, as before."""
@@ -526,6 +528,10 @@ def _keepalive_open(handler, http_class, req, **http_conn_args):
                 conn.close()
                 conn = None
                 continue
+            if "Range" in headers and r.status != 206 and not _small(r.getheader("Content-Length")):
+                body = b""  # a range request answered with the whole of a big file: not read (nor kept)
+                conn.close()
+                break
             body = r.read()
         except BaseException:
             conn.close()
@@ -538,6 +544,14 @@ def _keepalive_open(handler, http_class, req, **http_conn_args):
     resp = urllib.response.addinfourl(io.BytesIO(body), r.msg, req.get_full_url(), r.status)
     resp.msg = resp.reason = r.reason  # as urllib's do_open: ``msg`` is the reason
     return resp
+
+
+#: the most bytes read when a range request is answered with the whole file (a server that ignores ranges)
+WHOLE_ANSWER_LIMIT = 5_000_000
+
+
+def _small(length: str | None) -> bool:
+    return bool(length and length.isdigit() and int(length) <= WHOLE_ANSWER_LIMIT)
 
 
 def _build_opener(context=None) -> urllib.request.OpenerDirector:
