@@ -179,9 +179,9 @@ _SMALL_WHEEL = 1_000_000
 def _remote_wheel_requires(url: str, size: int, timeout: float) -> list[str] | None:
     """The Requires-Dist of a remote wheel of ``size`` bytes (as its index page says), from its
     METADATA: a small wheel is read whole; a bigger one by HTTP range requests, its last :data:`_TAIL`
-    bytes, then (rarely) the part before them where the zip's directory, then the member, starts. When the server answers a
-    range request with the whole file, that is read; when the archive is not a plain zip, the whole
-    wheel is, up to :data:`_WHEEL_LIMIT` bytes (as without ranges)."""
+    bytes, then (rarely) the part before them where the zip's directory, then the member, starts. When
+    the server answers a range request with the whole file, that is read; when it refuses ranges or the
+    archive is not a plain zip, the whole wheel is, up to :data:`_WHEEL_LIMIT` bytes (as without ranges)."""
     if size <= 2 * _TAIL:
         return _wheel_requires(_get(url, None, timeout))
     start, tail = _get_range(url, size - _TAIL, size - 1, timeout)

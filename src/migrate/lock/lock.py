@@ -1275,9 +1275,10 @@ def _first_resolution(stage: Path, text: str, pins, python: str, options, root: 
                       lookup: EarlyLookup, target) -> tuple[list[dict], tuple[str, ...], tuple | None]:
     """The fixes known before resolving — the blockers' (``lookup.job``), then their dependents' moves
     (``lookup.dependents``) —, the hints for them (:func:`_hints`) and, when uv already resolved exactly
-    the first text with them, its answer (``first`` for :func:`lock_resolving`). While each lookup is still running (after a moment's grace:
-    starting and stopping uv costs about as much), uv starts on what is known so far: its answer is the
-    first run's when nothing more turns up; else it is stopped, its downloads cached for the next run."""
+    the first text with them, its answer (``first`` for :func:`lock_resolving`). While each lookup is
+    still running (after a moment's grace: starting and stopping uv costs about as much), uv starts on
+    what is known so far: its answer is the first run's when nothing more turns up; else it is stopped,
+    its downloads cached for the next run."""
     def steps():
         if lookup.job is not None:
             yield lookup.job
