@@ -55,9 +55,10 @@ def _uv_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uv-cache"))
 
 
-def migrate(tmp_path: Path, wheels: Path, hints: bool, *extra: str) -> tuple[Path, dict]:
-    root = poetry_project(tmp_path / ("hints" if hints else "alone"), {"frame": "*", "util": "*"})
-    (root / "poetry.lock").write_text(wheels_poetry_lock(wheels, PINS, REQUIRES))
+def migrate(tmp_path: Path, wheels: Path, hints: bool, *extra: str, deps: dict | None = None,
+            requires: dict | None = None) -> tuple[Path, dict]:
+    root = poetry_project(tmp_path / ("hints" if hints else "alone"), deps or {"frame": "*", "util": "*"})
+    (root / "poetry.lock").write_text(wheels_poetry_lock(wheels, PINS, requires or REQUIRES))
     proc = run_migrate("run", str(root), "--offline", "--find-links", str(wheels), "--no-codemods", "--allow-dirty",
                        "--format", "json", *extra, env={} if hints else {"MIGRATE_TEST_NO_HINTS": "1"})
     assert proc.returncode == 0, proc.stderr + proc.stdout
@@ -105,6 +106,18 @@ def test_a_hint_uv_cannot_use_is_dropped_and_uv_walks_alone(tmp_path, unusable):
     same_outcome(hinted, alone)
     assert set(target_versions(hinted[0], "frame")) == {"2.7", "3.0"}
     assert runs(hinted[1]) == [(["lock"], False), (["lock"], True), (["lock", "--check"], True)]
+
+
+def test_a_pin_given_up_takes_the_hints_with_it(tmp_path_factory, tmp_path):
+    """The walk passed over frame 2.9 because util is pinned at 1.0; but the project asks util >= 2 (the
+    old lock is stale), so uv gives that pin up, and then frame 2.9 is where uv lands: the hint (2.8)
+    goes with the pin, or the lock would differ from uv's own."""
+    wheels = build_wheelhouse(tmp_path_factory.mktemp("hintwheels-stale"), SPEC, REQUIRES)
+    deps = {"frame": "*", "util": ">=2"}
+    hinted, alone = (migrate(tmp_path, wheels, True, deps=deps), migrate(tmp_path, wheels, False, deps=deps))
+    assert hinted[1]["lock"]["resolution_hints"] == {"given": [HINT], "used": []}
+    same_outcome(hinted, alone)
+    assert set(target_versions(alone[0], "frame")) == {"2.9", "3.0"}  # uv's own once util is free
 
 
 def test_dry_run_with_a_hint_writes_nothing(tmp_path, wheels):

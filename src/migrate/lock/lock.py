@@ -806,7 +806,8 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
 
     ``fixed`` (:class:`_Fixes`): every run uses the text with the fixes, and the pins of the moved names
     hold only outside the target's Python (there the fix holds, and the hints, if any). When uv fails
-    with hints, it runs again without them (a hint only shortens uv's walk: :mod:`migrate.lock.hints`).
+    naming a hinted package, it runs again without the hints (a hint only shortens uv's walk:
+    :mod:`migrate.lock.hints`); a failure that names none is handled as below, hints kept.
     When uv's error names a moved package, the fixes are left out from then on (the caller applies them
     after); other failures are handled as below with the fixes kept. ``first``: (the text, uv's
     answer) of a first run made already (see :class:`_Speculative`), used when that is the text written
@@ -854,8 +855,8 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             return LockRun(base, dropped, excluded, python, pin_reqs=now,
                            fixed=fixed is not None, unfixed=text, build_caps=caps.active, old_metadata=metas,
                            hints=list(fixed.hints) if fixed is not None else [])
-        if fixed is not None and fixed.hints:
-            fixed = fixed._replace(hints=())  # whatever failed, uv's own walk decides from here
+        if fixed is not None and fixed.hints and _names_in(proc.stderr, {_req_name(h) for h in fixed.hints}):
+            fixed = fixed._replace(hints=())  # uv's own walk decides from here
             continue
         kind = classify(proc.stderr)
         if kind == "build" and caps.revise(proc.stderr, original):  # an old sdist today's build tools cannot build
@@ -899,6 +900,9 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             for name in named or names:
                 dropped[name] = why
             reqs = [r for r in reqs if _req_name(r) not in (named or names)]
+            if fixed is not None and fixed.hints:
+                # a pin the walk took as forced may be gone: what uv passes over is no longer certain
+                fixed = fixed._replace(hints=())
             continue
         break
     (stage / PYPROJECT).write_text(text)
