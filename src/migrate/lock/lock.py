@@ -881,7 +881,8 @@ def lock_resolving(stage: Path, text: str, pins, python: str, options, root: Pat
             # (the caller applies them after); other failures are handled with the fixes kept
             more = _names_in(proc.stderr, names) - moved
             if more and not widened:
-                widened, fixed = True, fixed._replace(moved=moved | more)
+                # (pins the hints' walk took as forced: the hints go too)
+                widened, fixed = True, fixed._replace(moved=moved | more, hints=())
                 continue
             fixed = None
             continue
