@@ -9,9 +9,13 @@ before uv runs, reading the versions' Requires-Dist many at once (:func:`read_ah
 lands on becomes one more temporary pin for the target's Python, taken out of pyproject.toml and
 uv.lock's manifest afterwards as the old pins are (``uv lock --check`` confirms the lock without it).
 
-The walk only passes over a version when uv certainly would: a requirement of it that holds on the
-target's Python (on a common platform) excludes the version a fix or an unconditional pin forces
-there, or its files' ``Requires-Python`` excludes every release of the target's Python. So the version
+The walk only passes over a version when uv certainly would: a requirement of it that holds everywhere
+on the target's Python (every patch release, platform and implementation: :func:`_holds`) excludes the
+version a fix or an unconditional pin forces there, or its files' ``Requires-Python`` excludes every
+release of the target's Python. A requirement that excludes it on part of the target's Python only
+(``sys_platform == 'linux'``, ``python_full_version >= '3.13.1'``) ends the walk without a hint: uv
+forks there and may keep the version elsewhere (tests/test_hints_oracle.py checks this against uv on
+generated cases). So the version
 found is never older than uv's own choice; if uv cannot use it (a reason not modelled here), uv fails,
 and the lock stage resolves again without hints. No hint is given where that order is not certain: a
 version whose metadata cannot be read, pre-releases or local versions of the package, a project
@@ -152,7 +156,10 @@ def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], cons
                 reqs = requires_dist(client, pin.name, str(v), _index(pin))
                 if reqs is None:
                     break  # not known: uv might take it
-                if not _passed_over(reqs, forced, python, extras) and not _python_excluded(client, pin, v, python):
+                over = _passed_over(reqs, forced, python, extras)
+                if over is None:
+                    break  # uv may take it on part of the target's Python: no hint
+                if not over and not _python_excluded(client, pin, v, python):
                     found = v
                     break
         except IndexUnavailable:
@@ -169,8 +176,11 @@ def _version(text: str) -> Version | None:
         return None
 
 
-def _passed_over(reqs: list[str], forced: dict[str, Version], python: str, extras: frozenset[str]) -> bool:
-    """Whether a requirement in ``reqs`` that holds on ``python`` excludes a forced version."""
+def _passed_over(reqs: list[str], forced: dict[str, Version], python: str, extras: frozenset[str]) -> bool | None:
+    """Whether a requirement in ``reqs`` that holds everywhere on ``python`` excludes a forced version;
+    None when one that excludes it holds on only part of ``python`` or cannot be told (there uv may
+    take this version — on another platform or patch release — and another one elsewhere)."""
+    unsure = False
     for line in reqs:
         parsed = _parse(line)
         if parsed is None:
@@ -179,9 +189,12 @@ def _passed_over(reqs: list[str], forced: dict[str, Version], python: str, extra
         v = forced.get(name)
         if v is None or spec.contains(v, prereleases=True):
             continue
-        if marker is None or _holds(marker, python, extras):
+        holds = True if marker is None else _holds(marker, python, extras)
+        if holds:
             return True
-    return False
+        if holds is None:
+            unsure = True
+    return None if unsure else False
 
 
 @functools.lru_cache(maxsize=8192)
@@ -193,19 +206,82 @@ def _parse(line: str) -> tuple[str, SpecifierSet, Marker | None] | None:
     return canonicalize_name(req.name), req.specifier, req.marker
 
 
-@functools.lru_cache(maxsize=8192)
-def _holds(marker: Marker, python: str, extras: frozenset[str]) -> bool:
-    """Whether ``marker`` holds on CPython ``python`` on a common platform, with no extra or one of
-    ``extras``; False when it cannot be evaluated (only a certain rejection counts)."""
-    from migrate.lock.freethreading import target_environments
+#: the marker variables whose values on the target's Python :func:`_holds` tries (any other one, such
+#: as ``platform_release``, cannot be told); each gets the values the marker names and one it does not
+_FREE = {"sys_platform": ("linux", "win32", "darwin", "emscripten", "cygwin", "freebsd14", "android", "ios"),
+         "platform_machine": ("x86_64", "aarch64", "AMD64", "arm64", "i686", "ppc64le", "s390x", "armv7l"),
+         "os_name": ("posix", "nt"), "platform_system": ("Linux", "Windows", "Darwin", "FreeBSD", "Emscripten"),
+         "implementation_name": ("cpython", "pypy", "graalpy"),
+         "platform_python_implementation": ("CPython", "PyPy", "GraalVM")}
+_OTHER = "\x00other"
+#: evaluations at most per marker (beyond that: cannot be told)
+_MAX_ENVS = 20000
 
-    for env in target_environments(python, ("",) + tuple(sorted(extras))):
-        try:
-            if marker.evaluate(env):
-                return True
-        except Exception:  # an unknown variable: not certain
-            return False
-    return False
+
+def _atoms(markers) -> list[tuple[str, str]]:
+    """(variable, literal) of each comparison in packaging's parsed marker list."""
+    out = []
+    for item in markers:
+        if isinstance(item, list):
+            out += _atoms(item)
+        elif isinstance(item, tuple):
+            lhs, _, rhs = item
+            if type(lhs).__name__ == "Variable":
+                out.append((lhs.value, getattr(rhs, "value", "")))
+            elif type(rhs).__name__ == "Variable":
+                out.append((rhs.value, getattr(lhs, "value", "")))
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _holds(marker: Marker, python: str, extras: frozenset[str]) -> bool | None:
+    """Whether ``marker`` holds everywhere on ``python`` (``3.13``: every patch release, platform and
+    implementation uv's universal lock covers), with no extra or one of ``extras``: True; nowhere: False;
+    None when it holds on part of it only, or cannot be told. Every value the marker compares a
+    variable with is tried, and one it does not name, so the answer is exact for the comparisons
+    markers use (``==``, ``!=``, ``in``, versions); a variable that cannot be enumerated is None."""
+    import itertools
+
+    from packaging.markers import default_environment
+
+    try:
+        atoms = _atoms(marker._markers)
+    except Exception:  # packaging's parsed form changed: cannot be told
+        return None
+    micros = {0, 1, 99}
+    values: dict[str, set[str]] = {}
+    for var, literal in atoms:
+        if var == "python_version" or var == "extra":
+            continue
+        if var == "python_full_version":
+            m = re.fullmatch(re.escape(python) + r"\.(\d+)(.*)", literal)
+            if m:
+                micro = int(m.group(1))
+                micros |= {micro, micro + 1, max(micro - 1, 0)}
+            continue
+        if var not in _FREE:
+            return None  # platform_release, implementation_version, ...: not enumerable here
+        values.setdefault(var, set(_FREE[var]) | {_OTHER}).add(literal)
+    names = sorted(values)
+    grids = [sorted(values[n]) for n in names]
+    size = len(micros) * (1 + len(extras))
+    for g in grids:
+        size *= len(g)
+    if size > _MAX_ENVS:
+        return None
+    base = dict(default_environment(), python_version=python)
+    seen: set[bool] = set()
+    for micro in sorted(micros):
+        for combo in itertools.product(*grids):
+            env = dict(base, python_full_version=f"{python}.{micro}", implementation_version=f"{python}.{micro}",
+                       **dict(zip(names, combo)))
+            try:
+                seen.add(any(marker.evaluate(dict(env, extra=e)) for e in ("",) + tuple(sorted(extras))))
+            except Exception:  # an unknown variable or comparison: cannot be told
+                return None
+            if len(seen) > 1:
+                return None
+    return seen.pop() if seen else None
 
 
 def _python_excluded(client, pin, v: Version, python: str) -> bool:
@@ -227,7 +303,7 @@ def _python_excluded(client, pin, v: Version, python: str) -> bool:
             spec = SpecifierSet(s)
         except InvalidSpecifier:
             return False
-        if spec.contains(f"{python}.0") or spec.contains(f"{python}.99"):
+        if any(spec.contains(f"{python}.{micro}") for micro in range(100)):
             return False
     return True
 

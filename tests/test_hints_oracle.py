@@ -1,0 +1,290 @@
+"""lock/hints.py against the real uv, on generated cases (issue 10).
+
+The claim that makes a hint safe (:mod:`migrate.lock.hints`): whenever :func:`moved_hints` gives a hint
+``D==H; python_version == '3.13'``, uv's own choice for D on the target's Python WITHOUT the hint is H;
+or, if not, uv cannot resolve WITH the hint (the lock stage then drops the hints and uv decides alone).
+
+Each generated case is a small universe in a local wheel folder: a package F whose pinned version has
+only GIL wheels and whose fix has cp313t wheels, a dependent D (3-7 versions, Requires-Dist on F that
+vary: ``==``, ``>=``, ``<``, ranges, ``!=``, ``~=``, absent; markers on python_version, sys_platform,
+platform_machine, extras; requirements on a pinned package U and on a free package G, sometimes a
+version that does not exist; Requires-Python, pre-releases, sdist-only and wrong-tag versions). The hint
+is computed as ``lock._hints`` computes it (an offline :class:`IndexClient` on the folder), then real
+``uv lock --offline`` locks a minimal project whose ``constraint-dependencies`` are what the lock stage
+writes (old pins of the moved names for ``python_version != '3.13'``, the others unconditional, the fix
+for ``python_version == '3.13'``), without and with the hint. ``HINTS_ORACLE_SEED`` / ``_CASES`` change
+the seed and the number of cases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from migrate.lock.hints import blocked_by, candidates, moved_hints, plain_requirements
+from migrate.lock.index import IndexClient
+from migrate.lock.lock import _moved_with, _outside, pin_requirements, uv_bin
+from migrate.model import Dependency, DependencySource, Pin
+from wheelhouse import LINUX, build_sdist, build_wheel
+
+TARGET = "3.13"
+ON_TARGET = f"python_version == '{TARGET}'"
+ELSEWHERE = f"python_version != '{TARGET}'"
+GIL = [f"cp{v}-cp{v}-{LINUX}" for v in ("39", "310", "311", "312", "313", "314")]
+FT = f"cp313-cp313t-{LINUX}"
+SEED = int(os.environ.get("HINTS_ORACLE_SEED", "20261128"))
+CASES = int(os.environ.get("HINTS_ORACLE_CASES", "120"))
+#: cases per wheel folder (names are distinct per case; uv lists the whole folder on each run)
+BATCH = 30
+
+#: the target's Python on the common platforms (uv's choice must be H on each)
+TARGET_ENVS = [
+    {"python_version": TARGET, "python_full_version": f"{TARGET}.{micro}", "implementation_name": "cpython",
+     "platform_python_implementation": "CPython", "sys_platform": plat, "os_name": os_name,
+     "platform_system": system, "platform_machine": machine, "platform_release": "", "platform_version": "",
+     "implementation_version": f"{TARGET}.{micro}", "extra": ""}
+    for micro in ("0", "99")
+    for plat, os_name, system, machine in (("linux", "posix", "Linux", "x86_64"), ("linux", "posix", "Linux", "aarch64"),
+                                           ("win32", "nt", "Windows", "AMD64"), ("darwin", "posix", "Darwin", "arm64"))
+]
+
+MARKERS = ["python_version < '3.13'", "python_version >= '3.13'", "python_version == '3.13'",
+           "sys_platform == 'win32'", "sys_platform == 'linux'", "platform_machine == 'aarch64'",
+           "extra == 'x'", "python_version >= '3.14'", "implementation_name == 'pypy'",
+           "python_full_version >= '3.13.1'", "python_version < '3.13' or extra == 'x'"]
+
+
+@dataclass
+class Case:
+    n: int
+    d: str
+    f: str
+    fix: str
+    wheels: list = field(default_factory=list)  # (name, version, kind, requires, requires_python)
+    deps: list = field(default_factory=list)
+    pins: list = field(default_factory=list)
+    requires_python: str = ">=3.10"
+
+    def describe(self) -> str:
+        lines = [f"case {self.n}: requires-python {self.requires_python!r}, dependencies "
+                 f"{[d.requirement() for d in self.deps]}, fix {self.fix!r}",
+                 "  pins " + ", ".join(f"{p.name}=={p.version} (requires {list(p.requires)})" for p in self.pins)]
+        lines += [f"  {name} {version} [{kind}] requires {reqs}" + (f" Requires-Python {rp}" if rp else "")
+                  for name, version, kind, reqs, rp in self.wheels if reqs or rp or kind != "any"]
+        return "\n".join(lines)
+
+
+class _Project:
+    """What :func:`plain_requirements` reads of a project."""
+
+    def __init__(self, deps) -> None:
+        self.deps = deps
+
+    def all_dependencies(self):
+        return list(self.deps)
+
+
+def _spec(rng: random.Random, versions: list[str], admit: str | None = None, missing: bool = False) -> str:
+    """A random version range on a package with ``versions`` (one that admits ``admit``, if given)."""
+    while True:
+        a, b = sorted(rng.sample(versions, 2), key=Version) if len(versions) > 1 else (versions[0],) * 2
+        v = rng.choice(versions)
+        spec = rng.choice([f"=={v}", f"=={v}", f">={v}", f"<{v}", f">={a},<{b}", f"!={v}", f"~={v}", "",
+                           f"<={v}", f">{v}"] + ([">=9.0", "==0.1"] if missing else []))
+        if admit is None or SpecifierSet(spec).contains(admit, prereleases=True):
+            return spec
+
+
+def _req(rng: random.Random, name: str, spec: str, marker_p: float) -> str:
+    text = f"{name}{spec}"
+    return f"{text}; {rng.choice(MARKERS)}" if rng.random() < marker_p else text
+
+
+def generate(rng: random.Random, n: int) -> Case:
+    p = f"c{n}"
+    F, D, U, G = f"{p}-f", f"{p}-d", f"{p}-u", f"{p}-g"
+    fvers = ["1.0", "1.1", "1.2", "2.0", "2.1"][: rng.randint(3, 5)]
+    pf, xf = rng.sample(fvers, 2)
+    uvers, gvers = ["1.0", "1.5", "2.0"], ["1.0", "2.0", "3.0"]
+    pu = rng.choice(uvers)
+    case = Case(n, D, F, f"{F}=={xf}", requires_python=rng.choice([">=3.10", ">=3.9", ">=3.11", ">=3.10,<3.14"]))
+    for v in fvers:
+        ft = v == xf or (v != pf and rng.random() < 0.3)
+        case.wheels.append((F, v, "ft" if ft else "gil", [], None))
+    for v in uvers:
+        case.wheels.append((U, v, "any", [], None))
+    for v in gvers:
+        case.wheels.append((G, v, "any", [], None))
+    dvers = sorted(rng.sample(["0.8", "0.9", "1.0", "1.1", "1.2", "1.3", "2.0", "2.1"], rng.randint(3, 7)), key=Version)
+    pd = rng.choice(dvers)
+    if rng.random() < 0.2:
+        dvers.append(rng.choice(["3.0rc1", "1.4a1", "2.2.dev1"]))
+    pg = None
+    pd_reqs: list[str] = []
+    for v in dvers:
+        pinned = v == pd
+        reqs: list[str] = []
+        if pinned or rng.random() < 0.85:  # the old version requires F (that is why it gives way)
+            spec = f"=={pf}" if not pinned and rng.random() < 0.3 else _spec(rng, fvers, admit=pf if pinned else None)
+            reqs.append(_req(rng, F, spec, 0.0 if pinned else 0.35))
+            if not pinned and rng.random() < 0.2:  # a second requirement on F, under a marker
+                reqs.append(f"{F}{_spec(rng, fvers)}; {rng.choice(MARKERS)}")
+        if rng.random() < 0.5:
+            reqs.append(_req(rng, U, _spec(rng, uvers, admit=pu if pinned else None), 0.0 if pinned else 0.3))
+        if rng.random() < 0.4:
+            if pinned:
+                pg = rng.choice(gvers)
+            spec = _spec(rng, gvers, admit=pg if pinned else None, missing=not pinned)
+            reqs.append(_req(rng, G, spec, 0.0 if pinned else 0.3))
+        if not pinned and rng.random() < 0.04:
+            reqs.append(f"{p}-missing>=1.0")
+        kind, rp = "any", None
+        if not pinned:
+            r = rng.random()
+            kind = "sdist" if r < 0.04 else "cp310" if r < 0.09 else "any"
+            if rng.random() < 0.2:
+                rp = rng.choice([">=3.8", ">=3.11", "<3.13", ">=3.14", "!=3.13.*", ">=3.12"])
+        case.wheels.append((D, v, kind, reqs, rp))
+        if pinned:
+            pd_reqs = reqs
+    extras = ("x",) if rng.random() < 0.3 else ()
+    dspec = _spec(rng, [v for v in dvers if not Version(v).is_prerelease], admit=pd)
+    dspec = "" if dspec.startswith("==") else dspec  # the project itself pinning D leaves uv no choice
+    marker = rng.choice(["python_version >= '3.9'", "sys_platform != 'emscripten'"]) if rng.random() < 0.04 else None
+    case.deps = [Dependency(D, dspec, extras=extras, marker=marker), Dependency(U, "")]
+    if rng.random() < 0.3:
+        case.deps.append(Dependency(F, rng.choice(["", ">=1.0"])))
+    requires = tuple(sorted({canonicalize_name(Requirement(r).name) for r in pd_reqs}))
+    case.pins = [Pin(D, pd, requires=requires), Pin(F, pf), Pin(U, pu)]
+    if pg is not None:
+        case.pins.append(Pin(G, pg))
+    return case
+
+
+def build(folder: Path, case: Case) -> None:
+    for name, version, kind, reqs, rp in case.wheels:
+        if kind == "sdist":
+            build_sdist(folder, name, version, reqs)
+            continue
+        tags = {"any": ["py3-none-any"], "cp310": ["cp310-cp310-" + LINUX], "gil": GIL, "ft": GIL + [FT]}[kind]
+        for tag in tags:
+            build_wheel(folder, name, version, tag, requires=reqs, requires_python=rp,
+                        extras=["x"] if name == case.d else None)
+
+
+def fixes_of(case: Case) -> list[dict]:
+    pf = next(p.version for p in case.pins if p.name == case.f)
+    return [{"name": case.f, "version": pf, "fix": case.fix, "status": "blocker"}]
+
+
+def hints_of(case: Case, client) -> list[str]:
+    """:func:`moved_hints` as ``lock._hints`` calls it."""
+    fixes = fixes_of(case)
+    moved = _moved_with(fixes, case.pins)
+    asked: dict[str, set[str]] = {}
+    for d in case.deps:
+        asked.setdefault(canonicalize_name(d.name), set()).update(d.extras)
+    return moved_hints(client, case.pins, fixes, moved, _outside(pin_requirements(case.pins), moved, "x"), TARGET,
+                       ON_TARGET, plain_requirements(_Project(case.deps)), asked)
+
+
+def constraints_of(case: Case) -> list[str]:
+    """The ``constraint-dependencies`` the lock stage writes for the first resolution (no hints)."""
+    fixes = fixes_of(case)
+    moved = _moved_with(fixes, case.pins)
+    return [f"{case.fix}; {ON_TARGET}"] + _outside(pin_requirements(case.pins), moved, ELSEWHERE)
+
+
+class UvLock:
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root, self.folder, self.runs = root, folder, 0
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(root),
+                    "UV_CACHE_DIR": str(root / "uv-cache"), "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never"}
+
+    def __call__(self, case: Case, constraints: list[str]) -> dict | None:
+        """uv.lock's data, or None when uv cannot resolve."""
+        self.runs += 1
+        proj = self.root / f"p{case.n}-{self.runs}"
+        proj.mkdir()
+        deps = [d.requirement() for d in case.deps]
+        (proj / "pyproject.toml").write_text(
+            f'[project]\nname = "case{case.n}"\nversion = "0"\nrequires-python = {json.dumps(case.requires_python)}\n'
+            f"dependencies = {json.dumps(deps)}\n\n[tool.uv]\nconstraint-dependencies = {json.dumps(constraints)}\n")
+        r = subprocess.run([uv_bin(), "lock", "--offline", "--no-index", "--find-links", str(self.folder)], cwd=proj,
+                           capture_output=True, text=True, env=self.env, timeout=120)
+        if r.returncode != 0:
+            assert "No solution found" in r.stderr or "not satisfiable" in r.stderr or "unsatisfiable" in r.stderr, \
+                r.stderr  # a failure to resolve, not a broken case
+            return None
+        return tomllib.loads((proj / "uv.lock").read_text())
+
+
+def chosen(lock: dict, name: str) -> set[str]:
+    """The versions of ``name`` uv.lock installs on the target's Python (any common platform)."""
+    out = set()
+    for pkg in lock.get("package", []):
+        if canonicalize_name(pkg["name"]) != canonicalize_name(name):
+            continue
+        markers = pkg.get("resolution-markers")
+        for env in TARGET_ENVS:
+            if not markers or any(Marker(m).evaluate(env) for m in markers):
+                out.add(pkg["version"])
+    return out
+
+
+def test_hints_match_uv_or_uv_refuses_them(tmp_path):
+    rng = random.Random(SEED)
+    cases = [generate(rng, n) for n in range(CASES)]
+    stats = {"hinted": 0, "agree": 0, "refused": 0, "walked": 0, "no_hint": 0}
+    violations = []
+    for start in range(0, CASES, BATCH):
+        folder = tmp_path / f"wheels{start}"
+        folder.mkdir()
+        batch = cases[start:start + BATCH]
+        for case in batch:
+            build(folder, case)
+        client = IndexClient(find_links=[str(folder)], offline=True)
+        uv = UvLock(tmp_path / f"runs{start}", folder)
+        uv.root.mkdir()
+        for case in batch:
+            hints = hints_of(case, client)
+            if not hints:
+                stats["no_hint"] += 1
+                continue
+            assert len(hints) == 1 and hints[0].startswith(f"{case.d}==") and hints[0].endswith(f"; {ON_TARGET}")
+            stats["hinted"] += 1
+            h = hints[0].split(";")[0].split("==")[1]
+            newest = max(Version(v) for name, v, *_ in case.wheels if name == case.d and not Version(v).is_prerelease
+                         and SpecifierSet(case.deps[0].specifier).contains(v))
+            stats["walked"] += Version(h) != newest
+            base = constraints_of(case)
+            without = uv(case, base)
+            if without is not None and chosen(without, case.d) == {h}:
+                stats["agree"] += 1
+                continue
+            with_hint = uv(case, base + hints)
+            if with_hint is None:
+                stats["refused"] += 1
+                continue
+            violations.append(f"hint {hints[0]!r}; uv alone chose "
+                              f"{sorted(chosen(without, case.d)) if without is not None else 'nothing (no solution)'}"
+                              f" and resolves with the hint:\n{case.describe()}")
+    print(f"\nhints oracle (seed {SEED}, {CASES} cases): {stats}")
+    assert not violations, f"{len(violations)} case(s) break the claim:\n" + "\n".join(violations[:8])
+    # not vacuous: the walk gives a hint in a good share of the cases, uv agrees in most of them, and
+    # the walk often passes over versions (the hint is not simply the newest version)
+    assert stats["hinted"] >= CASES * 0.4, stats
+    assert stats["agree"] >= stats["hinted"] * 0.6, stats
+    assert stats["walked"] >= stats["hinted"] * 0.25, stats
