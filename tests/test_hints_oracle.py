@@ -170,6 +170,12 @@ def generate(rng: random.Random, n: int) -> Case:
     case.pins = [Pin(D, pd, requires=requires), Pin(F, pf), Pin(U, pu)]
     if pg is not None:
         case.pins.append(Pin(G, pg))
+    if rng.random() < 0.25:  # another locked package asks D[x], maybe on part of the platforms only
+        E = f"{p}-e"
+        case.wheels.append((E, "1.0", "any", [_req(rng, f"{D}[x]", "", 0.7)], None))
+        case.deps.append(Dependency(E, "", marker=rng.choice([None, None, "python_version < '3.13'"])))
+        case.pins[0] = Pin(D, pd, requires=requires, asked=("x",))
+        case.pins.append(Pin(E, "1.0", requires=(canonicalize_name(D),)))
     return case
 
 
@@ -194,6 +200,8 @@ def hints_of(case: Case, client) -> list[str]:
     fixes = fixes_of(case)
     moved = _moved_with(fixes, case.pins)
     asked: dict[str, set[str]] = {}
+    for p in case.pins:
+        asked.setdefault(canonicalize_name(p.name), set()).update(p.asked)
     for d in case.deps:
         asked.setdefault(canonicalize_name(d.name), set()).update(d.extras)
     return moved_hints(client, case.pins, fixes, moved, _outside(pin_requirements(case.pins), moved, "x"), TARGET,
@@ -288,3 +296,141 @@ def test_hints_match_uv_or_uv_refuses_them(tmp_path):
     assert stats["hinted"] >= CASES * 0.4, stats
     assert stats["agree"] >= stats["hinted"] * 0.6, stats
     assert stats["walked"] >= stats["hinted"] * 0.25, stats
+
+
+# -- the cases the oracle found, minimal (each gave a hint that changed uv's choice before the fix) ------
+def _case(n: int, d_versions: dict[str, list[str]], pinned_d: str, deps=None, extra_wheels=(), asked=()) -> Case:
+    p = f"r{n}"
+    c = Case(n, f"{p}-d", f"{p}-f", f"{p}-f==1.1")
+    c.wheels = [(c.f, "1.0", "gil", [], None), (c.f, "1.1", "ft", [], None), (f"{p}-u", "1.0", "any", [], None)]
+    c.wheels += [(c.d, v, "any", [r.replace("F", c.f) for r in reqs], None) for v, reqs in d_versions.items()]
+    c.wheels += [(name.replace("P", p), v, "any", [r.replace("P", p) for r in reqs], None)
+                 for name, v, reqs in extra_wheels]
+    c.deps = [Dependency(c.d, "")] + [Dependency(name.replace("P", p), "", marker=marker) for name, marker in deps or []]
+    c.pins = [Pin(c.d, pinned_d, requires=(c.f,), asked=tuple(asked)), Pin(c.f, "1.0")]
+    c.pins += [Pin(name.replace("P", p), v, requires=(c.d,)) for name, v, _ in extra_wheels]
+    return c
+
+
+def _oracle(case: Case, tmp_path: Path) -> tuple[list[str], set[str], set[str] | None]:
+    """(the hints, uv's choice for D on the target's Python without them, with them — None: no solution)."""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    build(folder, case)
+    hints = hints_of(case, IndexClient(find_links=[str(folder)], offline=True))
+    uv = UvLock(tmp_path / "runs", folder)
+    uv.root.mkdir()
+    without = uv(case, constraints_of(case))
+    assert without is not None
+    with_hint = uv(case, constraints_of(case) + [f"{case.d}==1.0; {ON_TARGET}"])
+    return hints, chosen(without, case.d), chosen(with_hint, case.d) if with_hint is not None else None
+
+
+def test_requirement_on_one_platform_gives_no_hint(tmp_path):
+    # 2.0 requires the old F on Linux only: uv keeps 2.0 on the other platforms of 3.13 and takes 1.0 on
+    # Linux; a hint 1.0 (the walk used to pass over 2.0) would move every platform to 1.0
+    case = _case(1, {"1.0": ["F"], "2.0": ["F==1.0; sys_platform == 'linux'"]}, "2.0")
+    hints, alone, hinted = _oracle(case, tmp_path)
+    assert alone == {"1.0", "2.0"} and hinted == {"1.0"}
+    assert hints == []
+
+
+def test_requirement_from_a_patch_release_gives_no_hint(tmp_path):
+    case = _case(2, {"1.0": ["F"], "2.0": ["F==1.0; python_full_version >= '3.13.1'"]}, "2.0")
+    hints, alone, hinted = _oracle(case, tmp_path)
+    assert alone == {"1.0", "2.0"} and hinted == {"1.0"}
+    assert hints == []
+
+
+def test_requirement_of_an_extra_asked_where_the_asker_is_not_gives_no_hint(tmp_path):
+    # e asks d[x], and 2.0[x] requires the old F; but e is only installed before 3.13, so on 3.13 uv keeps
+    # d 2.0 (the old lock's ``asked`` cannot say where the extra is asked)
+    case = _case(3, {"1.0": ["F"], "2.0": ["F==1.0; extra == 'x'"]}, "2.0",
+                 deps=[("P-e", "python_version < '3.13'")], extra_wheels=[("P-e", "1.0", ["P-d[x]"])], asked=["x"])
+    hints, alone, hinted = _oracle(case, tmp_path)
+    assert alone == {"2.0"} and hinted == {"1.0"}
+    assert hints == []
+
+
+def test_unconditional_requirement_gives_the_version_uv_takes(tmp_path):
+    case = _case(4, {"0.9": ["F"], "1.0": ["F>=1.0", "F<2; sys_platform == 'linux'"], "2.0": ["F==1.0"],
+                     "2.1": ["F==1.0; python_version >= '3.10'"]}, "2.0")
+    hints, alone, hinted = _oracle(case, tmp_path)
+    assert hints == [f"{case.d}==1.0; {ON_TARGET}"]
+    assert alone == hinted == {"1.0"}
+
+
+# -- units ------------------------------------------------------------------------------------------
+def test_plain_requirements():
+    deps = [Dependency("A", ">=1"), Dependency("a", "<3"), Dependency("b", "", marker="python_version < '3.12'"),
+            Dependency("b", ">=1"), Dependency("c", ">=1"), Dependency("C", "", allow_prereleases=True),
+            Dependency("d", "", source=DependencySource(path="../d")), Dependency("e", "", direct_url="file:///e.whl"),
+            Dependency("f", ""), Dependency("g", ">=2", extras=("x",))]
+    assert plain_requirements(_Project(deps)) == {"a": ">=1,<3", "b": None, "c": None, "d": None, "e": None,
+                                                  "f": "", "g": ">=2"}
+
+
+def test_candidates():
+    pins = [Pin("pydantic", "2.13.4", requires=("pydantic-core",)), Pin("pydantic-core", "2.46.4"),
+            Pin("Two", "1.0", marker="python_version < '3.12'", requires=("pydantic-core",)),
+            Pin("two", "2.0", marker="python_version >= '3.12'", requires=("pydantic-core",)),
+            Pin("outer", "1.0", requires=("pydantic-core", "inner")), Pin("inner", "1.0", requires=("pydantic-core",))]
+    fixes = [{"name": "pydantic_core", "fix": "pydantic-core==2.41.4"}]
+    moved = {"pydantic", "pydantic-core", "two", "outer", "inner"}
+    # the fixed package is not uv's to choose; two versions pinned: no single walk; inner is required by
+    # outer, which gives way too (uv could move either)
+    assert [p.name for p in candidates(pins, fixes, moved)] == ["outer", "pydantic"]
+    assert candidates(pins, fixes, {"pydantic-core"}) == []
+
+
+@pytest.mark.parametrize("text, blocked", [
+    ("[project]\nname = 'x'\n", False),
+    ("[tool.uv]\nconstraint-dependencies = ['a==1']\n", False),
+    ("[tool.uv]\nenvironments = [\"sys_platform == 'linux'\"]\n", True),
+    ("[tool.uv]\nprerelease = 'allow'\n", True),
+    ("[tool.uv]\nresolution = 'lowest'\n", True),
+    ("[tool.uv]\nfork-strategy = 'fewest'\n", True),
+    ("[tool.uv]\noverride-dependencies = ['a==1']\n", True),
+    ("[tool]\nuv = 1\n", True),
+    ("[tool.uv\n", True),
+])
+def test_blocked_by(text, blocked):
+    assert blocked_by(text) is blocked
+
+
+@pytest.mark.parametrize("marker, extras, holds", [
+    ("python_version >= '3.13'", (), True),
+    ("python_version == '3.13' and python_full_version >= '3.13.0'", (), True),
+    ("python_version < '3.13'", (), False),
+    ("python_version >= '3.14' or implementation_name == 'pypy' and python_version < '3.12'", (), False),
+    ("sys_platform == 'linux'", (), None),
+    ("sys_platform != 'emscripten'", (), None),
+    ("sys_platform == 'linux' or sys_platform != 'linux'", (), True),
+    ("platform_machine == 'aarch64' and platform_machine == 'x86_64'", (), False),
+    ("implementation_name == 'cpython'", (), None),
+    ("python_full_version >= '3.13.1'", (), None),
+    ("python_full_version != '3.13.5'", (), None),
+    ("python_full_version < '3.13.0'", (), False),
+    ("platform_release >= '5'", (), None),
+    ("extra == 'x'", (), False),
+    ("extra == 'x'", ("x",), None),
+    ("extra == 'x' or python_version >= '3.13'", ("x",), True),
+    ("'linux' in sys_platform", (), None),
+])
+def test_holds(marker, extras, holds):
+    from migrate.lock.hints import _holds
+
+    assert _holds(Marker(marker), "3.13", frozenset(extras)) is holds
+
+
+def test_passed_over():
+    from migrate.lock.hints import _passed_over
+
+    forced = {"f": Version("1.1"), "u": Version("2.0")}
+    assert _passed_over(["f==1.0", "other"], forced, "3.13", frozenset()) is True
+    assert _passed_over(["U<2; python_version >= '3.13'"], forced, "3.13", frozenset()) is True
+    assert _passed_over(["f>=1.0", "u", "g==9", "f==1.0; python_version < '3.13'"], forced, "3.13", frozenset()) is False
+    assert _passed_over(["f==1.0; sys_platform == 'win32'"], forced, "3.13", frozenset()) is None
+    # one requirement that certainly holds decides, whatever an uncertain one says
+    assert _passed_over(["f==1.0; sys_platform == 'win32'", "u>2"], forced, "3.13", frozenset()) is True
+    assert _passed_over(["not a requirement ~~"], forced, "3.13", frozenset()) is False

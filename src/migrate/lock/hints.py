@@ -236,8 +236,9 @@ def _atoms(markers) -> list[tuple[str, str]]:
 @functools.lru_cache(maxsize=8192)
 def _holds(marker: Marker, python: str, extras: frozenset[str]) -> bool | None:
     """Whether ``marker`` holds everywhere on ``python`` (``3.13``: every patch release, platform and
-    implementation uv's universal lock covers), with no extra or one of ``extras``: True; nowhere: False;
-    None when it holds on part of it only, or cannot be told. Every value the marker compares a
+    implementation uv's universal lock covers): True; nowhere, with no extra nor one of ``extras``:
+    False; None when it holds on part of it only, only with an extra (the package that asks for it
+    may not be installed there: uv then keeps the version), or cannot be told. Every value the marker compares a
     variable with is tried, and one it does not name, so the answer is exact for the comparisons
     markers use (``==``, ``!=``, ``in``, versions); a variable that cannot be enumerated is None."""
     import itertools
@@ -276,7 +277,12 @@ def _holds(marker: Marker, python: str, extras: frozenset[str]) -> bool | None:
             env = dict(base, python_full_version=f"{python}.{micro}", implementation_version=f"{python}.{micro}",
                        **dict(zip(names, combo)))
             try:
-                seen.add(any(marker.evaluate(dict(env, extra=e)) for e in ("",) + tuple(sorted(extras))))
+                if marker.evaluate(dict(env, extra="")):
+                    seen.add(True)
+                elif any(marker.evaluate(dict(env, extra=e)) for e in sorted(extras)):
+                    return None  # only with an extra asked of it: whoever asks may not be there
+                else:
+                    seen.add(False)
             except Exception:  # an unknown variable or comparison: cannot be told
                 return None
             if len(seen) > 1:
