@@ -312,7 +312,7 @@ def _case(n: int, d_versions: dict[str, list[str]], pinned_d: str, deps=None, ex
     return c
 
 
-def _oracle(case: Case, tmp_path: Path) -> tuple[list[str], set[str], set[str] | None]:
+def _oracle(case: Case, tmp_path: Path, hint: str = "1.0") -> tuple[list[str], set[str], set[str] | None]:
     """(the hints, uv's choice for D on the target's Python without them, with them — None: no solution)."""
     folder = tmp_path / "wheels"
     folder.mkdir()
@@ -322,7 +322,7 @@ def _oracle(case: Case, tmp_path: Path) -> tuple[list[str], set[str], set[str] |
     uv.root.mkdir()
     without = uv(case, constraints_of(case))
     assert without is not None
-    with_hint = uv(case, constraints_of(case) + [f"{case.d}==1.0; {ON_TARGET}"])
+    with_hint = uv(case, constraints_of(case) + [f"{case.d}=={hint}; {ON_TARGET}"])
     return hints, chosen(without, case.d), chosen(with_hint, case.d) if with_hint is not None else None
 
 
@@ -349,6 +349,16 @@ def test_requirement_of_an_extra_asked_where_the_asker_is_not_gives_no_hint(tmp_
                  deps=[("P-e", "python_version < '3.13'")], extra_wheels=[("P-e", "1.0", ["P-d[x]"])], asked=["x"])
     hints, alone, hinted = _oracle(case, tmp_path)
     assert alone == {"2.0"} and hinted == {"1.0"}
+    assert hints == []
+
+
+def test_requires_python_below_the_target_gives_no_hint(tmp_path):
+    # uv takes 2.0 (Requires-Python <3.13) on 3.13 for a project that requires >=3.10: it checks the
+    # project's lowest Python; the walk used to pass over such a version (read on an index's page)
+    case = _case(5, {"0.9": ["F"], "1.0": ["F==1.0"], "2.0": ["F"]}, "1.0")
+    case.wheels = [(n, v, k, r, "<3.13" if (n, v) == (case.d, "2.0") else rp) for n, v, k, r, rp in case.wheels]
+    hints, alone, hinted = _oracle(case, tmp_path, hint="0.9")
+    assert alone == {"2.0"} and hinted == {"0.9"}
     assert hints == []
 
 
@@ -434,3 +444,18 @@ def test_passed_over():
     # one requirement that certainly holds decides, whatever an uncertain one says
     assert _passed_over(["f==1.0; sys_platform == 'win32'", "u>2"], forced, "3.13", frozenset()) is True
     assert _passed_over(["not a requirement ~~"], forced, "3.13", frozenset()) is False
+
+
+@pytest.mark.parametrize("requires_python, limited", [
+    (">=3.14", True), ("<3.13", True), ("!=3.13.*", True), (">=3.13.1", True), ("<3.13.5", True),
+    (">=3.8", False), (None, False), (">=3.10,<4", False), ("!=3.12.*", False),
+])
+def test_python_limited(tmp_path, requires_python, limited):
+    from migrate.lock.hints import _python_limited
+
+    build_wheel(tmp_path, "pkg", "1.0", "py3-none-any")
+    build_wheel(tmp_path, "pkg", "1.0", f"cp313-cp313-{LINUX}", requires_python=requires_python)
+    build_wheel(tmp_path, "pkg", "2.0", "py3-none-any")
+    client = IndexClient(find_links=[str(tmp_path)], offline=True)
+    assert _python_limited(client, Pin("pkg", "2.0"), Version("1.0"), "3.13") is limited
+    assert _python_limited(client, Pin("pkg", "2.0"), Version("2.0"), "3.13") is False

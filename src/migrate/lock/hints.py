@@ -11,11 +11,12 @@ uv.lock's manifest afterwards as the old pins are (``uv lock --check`` confirms 
 
 The walk only passes over a version when uv certainly would: a requirement of it that holds everywhere
 on the target's Python (every patch release, platform and implementation: :func:`_holds`) excludes the
-version a fix or an unconditional pin forces there, or its files' ``Requires-Python`` excludes every
-release of the target's Python. A requirement that excludes it on part of the target's Python only
-(``sys_platform == 'linux'``, ``python_full_version >= '3.13.1'``) ends the walk without a hint: uv
-forks there and may keep the version elsewhere (tests/test_hints_oracle.py checks this against uv on
-generated cases). So the version
+version a fix or an unconditional pin forces there. A requirement that excludes it on part of the
+target's Python only (``sys_platform == 'linux'``, ``python_full_version >= '3.13.1'``, an extra) ends
+the walk without a hint: uv forks there and may keep the version elsewhere; so does a version whose
+files' ``Requires-Python`` exclude a release of the target's Python (uv checks it against the project's
+lowest Python, not the target's: it takes ``<3.13`` on 3.13). tests/test_hints_oracle.py checks this
+against uv on generated cases. So the version
 found is never older than uv's own choice; if uv cannot use it (a reason not modelled here), uv fails,
 and the lock stage resolves again without hints. No hint is given where that order is not certain: a
 version whose metadata cannot be read, pre-releases or local versions of the package, a project
@@ -157,9 +158,9 @@ def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], cons
                 if reqs is None:
                     break  # not known: uv might take it
                 over = _passed_over(reqs, forced, python, extras)
-                if over is None:
-                    break  # uv may take it on part of the target's Python: no hint
-                if not over and not _python_excluded(client, pin, v, python):
+                if over is None or (not over and _python_limited(client, pin, v, python)):
+                    break  # uv may take it on part of the target's Python, or not at all: no hint
+                if not over:
                     found = v
                     break
         except IndexUnavailable:
@@ -290,28 +291,67 @@ def _holds(marker: Marker, python: str, extras: frozenset[str]) -> bool | None:
     return seen.pop() if seen else None
 
 
-def _python_excluded(client, pin, v: Version, python: str) -> bool:
-    """Whether every wheel of ``v`` on the index says ``Requires-Python`` excludes all of ``python``."""
+def _python_limited(client, pin, v: Version, python: str) -> bool:
+    """Whether a file of ``v`` says ``Requires-Python`` excludes a release of ``python`` (read in local
+    folders' wheels and on the index's page; an offline client asks no index). uv does not simply pass
+    over such a version on the target's Python (it took ``Requires-Python: <3.13`` there for a project
+    that requires ``>=3.10``: tests/test_hints_oracle.py), so the walk stops without a hint. A file
+    not read is not known to limit: a hint that uv cannot take only costs the run without hints."""
     from migrate.lock.dependents import _page
 
-    urls = [_index(pin).rstrip("/")] if _index(pin) else list(getattr(client, "index_urls", []))
-    if not urls:
-        return False
-    try:
-        wheels = _page(urls[0], pin.name, getattr(client, "timeout", 20.0)).get(v, [])
-    except Exception:
-        return False
-    said = [str(f.get("requires-python") or "") for f in wheels]
-    if not said or any(not s for s in said):
-        return False
+    if hasattr(client, "sources"):
+        folders, urls = client.sources(_index(pin))
+    else:
+        folders, urls = (), ([_index(pin).rstrip("/")] if _index(pin) else list(getattr(client, "index_urls", [])))
+    said = _local_requires_python(folders, pin.name, v)
+    if urls:
+        try:
+            said += [str(f.get("requires-python") or "") for f in
+                     _page(urls[0], pin.name, getattr(client, "timeout", 20.0)).get(v, [])]
+        except Exception:
+            pass
     for s in said:
+        if not s:
+            continue
         try:
             spec = SpecifierSet(s)
         except InvalidSpecifier:
-            return False
-        if any(spec.contains(f"{python}.{micro}") for micro in range(100)):
-            return False
-    return True
+            return True
+        if not all(spec.contains(f"{python}.{micro}", prereleases=True) for micro in range(100)):
+            return True
+    return False
+
+
+def _local_requires_python(folders, name: str, v: Version) -> list[str]:
+    """The ``Requires-Python`` of each wheel of ``name`` ``v`` in the local ``folders`` ("" where it says
+    nothing or cannot be read)."""
+    import zipfile
+    from pathlib import Path
+
+    from migrate.lock.index import name_of, version_of
+
+    out = []
+    cname = canonicalize_name(name)
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            f = path.name
+            if not f.endswith(".whl") or version_of(f) != v or canonicalize_name(name_of(f) or "") != cname:
+                continue
+            said = ""
+            try:
+                with zipfile.ZipFile(path) as zf:
+                    meta = next((n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")),
+                                None)
+                    head = zf.read(meta).decode("utf-8", "replace").split("\n\n", 1)[0] if meta else ""
+                m = re.search(r"^Requires-Python:[ \t]*(.*?)\s*$", head, re.M | re.I)
+                said = m.group(1) if m else ""
+            except (OSError, zipfile.BadZipFile, KeyError):
+                pass
+            out.append(said)
+    return out
 
 
 def blocked_by(text: str) -> bool:
