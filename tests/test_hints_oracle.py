@@ -76,6 +76,8 @@ class Case:
     deps: list = field(default_factory=list)
     pins: list = field(default_factory=list)
     requires_python: str = ">=3.10"
+    #: a second package that gives way (it requires F too), whose newer versions may require D
+    k: str = ""
 
     def describe(self) -> str:
         lines = [f"case {self.n}: requires-python {self.requires_python!r}, dependencies "
@@ -170,6 +172,16 @@ def generate(rng: random.Random, n: int) -> Case:
     case.pins = [Pin(D, pd, requires=requires), Pin(F, pf), Pin(U, pu)]
     if pg is not None:
         case.pins.append(Pin(G, pg))
+    if rng.random() < 0.3:  # a second package that gives way, whose other versions may require D
+        K = case.k = f"{p}-k"
+        pk = rng.choice(["1.0", "1.5", "2.0"])
+        for v in ["1.0", "1.5", "2.0"]:
+            reqs = [_req(rng, F, _spec(rng, fvers, admit=pf if v == pk else None), 0.0 if v == pk else 0.3)]
+            if v != pk and rng.random() < 0.6:
+                reqs.append(_req(rng, D, _spec(rng, [d for d in dvers if not Version(d).is_prerelease]), 0.3))
+            case.wheels.append((K, v, "any", reqs, None))
+        case.deps.append(Dependency(K, ""))
+        case.pins.append(Pin(K, pk, requires=(canonicalize_name(F),)))
     if rng.random() < 0.25:  # another locked package asks D[x], maybe on part of the platforms only
         E = f"{p}-e"
         case.wheels.append((E, "1.0", "any", [_req(rng, f"{D}[x]", "", 0.7)], None))
@@ -271,24 +283,25 @@ def test_hints_match_uv_or_uv_refuses_them(tmp_path):
             if not hints:
                 stats["no_hint"] += 1
                 continue
-            assert len(hints) == 1 and hints[0].startswith(f"{case.d}==") and hints[0].endswith(f"; {ON_TARGET}")
+            hinted = {h.split(";")[0].split("==")[0]: h.split(";")[0].split("==")[1] for h in hints}
+            assert all(h.endswith(f"; {ON_TARGET}") for h in hints) and set(hinted) <= {case.d, case.k}, hints
             stats["hinted"] += 1
-            h = hints[0].split(";")[0].split("==")[1]
-            newest = max(Version(v) for name, v, *_ in case.wheels if name == case.d and not Version(v).is_prerelease
-                         and SpecifierSet(case.deps[0].specifier).contains(v))
-            stats["walked"] += Version(h) != newest
+            if case.d in hinted:
+                newest = max(Version(v) for name, v, *_ in case.wheels if name == case.d
+                             and not Version(v).is_prerelease and SpecifierSet(case.deps[0].specifier).contains(v))
+                stats["walked"] += Version(hinted[case.d]) != newest
             base = constraints_of(case)
             without = uv(case, base)
-            if without is not None and chosen(without, case.d) == {h}:
+            alone = {name: chosen(without, name) for name in hinted} if without is not None else None
+            if alone is not None and all(alone[name] == {v} for name, v in hinted.items()):
                 stats["agree"] += 1
                 continue
             with_hint = uv(case, base + hints)
             if with_hint is None:
                 stats["refused"] += 1
                 continue
-            violations.append(f"hint {hints[0]!r}; uv alone chose "
-                              f"{sorted(chosen(without, case.d)) if without is not None else 'nothing (no solution)'}"
-                              f" and resolves with the hint:\n{case.describe()}")
+            violations.append(f"hints {hints}; uv alone chose {alone or 'nothing (no solution)'} and resolves "
+                              f"with the hints:\n{case.describe()}")
     print(f"\nhints oracle (seed {SEED}, {CASES} cases): {stats}")
     assert not violations, f"{len(violations)} case(s) break the claim:\n" + "\n".join(violations[:8])
     # not vacuous: the walk gives a hint in a good share of the cases, uv agrees in most of them, and
