@@ -375,6 +375,23 @@ def test_requires_python_below_the_target_gives_no_hint(tmp_path):
     assert hints == []
 
 
+def test_a_package_free_without_a_hint_that_requires_the_hinted_one_gives_no_hint(tmp_path):
+    # k gives way too (it requires f) but gets no hint (the project's requirement on it has a marker);
+    # uv decides k first: k 2.0 requires d<2.0, so d 1.5; a hint d==2.0 made uv take k 1.5 instead
+    case = _case(6, {"1.0": ["F==1.0"], "1.5": ["F"], "2.0": ["F"]}, "1.0",
+                 deps=[("P-k", "python_version >= '3.8'"), ("P-a", None)],
+                 extra_wheels=[("P-a", "1.0", ["P-d"])])
+    k = case.k = "r6-k"
+    case.deps.insert(0, case.deps.pop(1))
+    case.wheels += [(k, "1.0", "any", [f"{case.f}==1.0"], None), (k, "1.5", "any", [case.f], None),
+                    (k, "2.0", "any", [case.f, f"{case.d}<2.0"], None)]
+    case.deps = [d for d in case.deps if d.name != case.d]
+    case.pins.append(Pin(k, "1.0", requires=(case.f,)))
+    hints, alone, hinted = _oracle(case, tmp_path, hint="2.0")
+    assert alone == {"1.5"} and hinted == {"2.0"}
+    assert hints == []
+
+
 def test_unconditional_requirement_gives_the_version_uv_takes(tmp_path):
     case = _case(4, {"0.9": ["F"], "1.0": ["F>=1.0", "F<2; sys_platform == 'linux'"], "2.0": ["F==1.0"],
                      "2.1": ["F==1.0; python_version >= '3.10'"]}, "2.0")

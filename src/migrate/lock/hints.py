@@ -133,22 +133,29 @@ def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], cons
 
     forced: dict[str, Version] = {}
     for c in constraints:
-        m = re.fullmatch(r"\s*([A-Za-z0-9._-]+)\s*==\s*([^;,\s*]+)\s*", c)
-        if m:
-            v = _version(m.group(2))
-            if v is not None:
-                forced[canonicalize_name(m.group(1))] = v
+        m = re.fullmatch(r"\s*([A-Za-z0-9._-]+)\s*==\s*([^;,\s*]+)\s*(?:;(.*))?", c)
+        v = _version(m.group(2)) if m else None
+        if v is None:
+            continue
+        try:  # a pin with a marker forces its version where the marker holds everywhere on the target
+            holds = _holds(Marker(m.group(3)), python, frozenset()) if m.group(3) else True
+        except Exception:
+            holds = None
+        if holds is True:
+            name = canonicalize_name(m.group(1))
+            forced[name] = v if forced.get(name, v) == v else Version("0.0.0.dev0")  # two: none holds
     for e in fixes:
         v = _version(str(e.get("fix", "")).partition("==")[2].split(" ", 1)[0])
         if v is None:
             return []  # a fix that is not one version: nothing here is certain
         forced[canonicalize_name(e["name"])] = v
     out = []
+    pinned = {canonicalize_name(p.name) for p in pins}
     for pin in candidates(pins, fixes, moved):
         name = canonicalize_name(pin.name)
         spec = requirements.get(name, "")
         if spec is None:
-            continue
+            return []
         extras = frozenset(asked.get(name, set()))
         try:
             order = _order(client, pin, spec)
@@ -162,12 +169,33 @@ def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], cons
                     break  # uv may take it on part of the target's Python, or not at all: no hint
                 if not over:
                     found = v
+                    if _requires_new(reqs, pinned, python, extras):
+                        return []  # a package the old lock had not: free there, it may require a hinted one
                     break
         except IndexUnavailable:
-            continue
-        if found is not None:
-            out.append(f"{pin.name}=={found}; {marker}")
+            return []
+        if found is None:
+            return []
+        out.append(f"{pin.name}=={found}; {marker}")
+    # all or nothing: a package free on the target's Python without a hint (one that gives way, or is
+    # pinned only elsewhere) may require a hinted one, and uv, deciding it first, moves the hinted one
+    # down (tests/test_hints_oracle.py: k 2.0 requires d<2.0)
+    hinted = {canonicalize_name(h.split("==", 1)[0]) for h in out}
+    if pinned - set(forced) - hinted:
+        return []
     return out
+
+
+def _requires_new(reqs: list[str], pinned: set[str], python: str, extras: frozenset[str]) -> bool:
+    """Whether a requirement in ``reqs`` that may hold on ``python`` names a package not in ``pinned``."""
+    for line in reqs:
+        parsed = _parse(line)
+        if parsed is None:
+            return True
+        name, _, req_marker = parsed
+        if name not in pinned and (req_marker is None or _holds(req_marker, python, extras) is not False):
+            return True
+    return False
 
 
 def _version(text: str) -> Version | None:
