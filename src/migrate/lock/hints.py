@@ -22,7 +22,9 @@ and the lock stage resolves again without hints. No hint is given where that ord
 version whose metadata cannot be read, pre-releases or local versions of the package, a project
 requirement on it with a marker, a source or a pre-release allowance, another package that gives way and
 requires it (uv could move either), a project with ``[tool.uv] environments`` or a ``prerelease``
-setting, or no version within :data:`MAX_READ`.
+setting, or no version within :data:`MAX_READ`; and none at all when a package free on the target's
+Python gets no hint (uv may decide it first and move a hinted one: :func:`moved_hints`) or a hinted
+version requires a package the old lock had not.
 """
 
 from __future__ import annotations
