@@ -17,7 +17,7 @@ the same cold network cost; which side runs first alternates from project to pro
 
 Each difference is classified:
 
-* ``same`` -- everything above identical;
+* ``same`` -- everything above identical (``same-failure``: identical, and both runs failed the same way);
 * ``fork-markers`` -- only uv.lock differs, and only in uv's ``resolution-markers`` / fork markers or
   their order: the same packages at the same versions from the same sources with the same dependencies;
 * ``network`` -- both runs failed with the same error class (an unreachable source, say) and otherwise
@@ -190,7 +190,7 @@ def classify(a: dict, b: dict) -> tuple[str, list[str]]:
     ca, cb = compared(a), compared(b)
     diffs += [k for k in ca if ca[k] != cb[k]]
     if not diffs:
-        return "same", diffs
+        return ("same" if a["rc"] == 0 else "same-failure"), diffs
     if a["rc"] != 0 and b["rc"] != 0 and error_class(a) == error_class(b) and not \
             any(d in ("pyproject.toml", "ft", "status") or d.startswith("file:") for d in diffs):
         return "network", diffs
@@ -218,6 +218,30 @@ def uv_summary(side: dict) -> dict:
     }
 
 
+def hint_check(hints: list[str], lock: bytes | None, python: str = "3.13") -> list[dict]:
+    """Each hint (``name==version; marker``) against the version uv chose on its own: the versions of
+    ``name`` in the uv.lock made without hints whose fork holds on CPython ``python`` (Linux)."""
+    from packaging.markers import Marker
+    from packaging.utils import canonicalize_name
+
+    env = {"python_version": python, "python_full_version": f"{python}.0", "implementation_name": "cpython",
+           "platform_python_implementation": "CPython", "sys_platform": "linux", "platform_system": "Linux",
+           "os_name": "posix", "platform_machine": "x86_64"}
+    packages = tomllib.loads(lock.decode()).get("package", []) if lock else []
+    out = []
+    for h in hints:
+        req, _, _ = h.partition(";")
+        name, _, version = req.strip().partition("==")
+        chosen = []
+        same = [p for p in packages if canonicalize_name(p["name"]) == canonicalize_name(name)]
+        for p in same:
+            markers = p.get("resolution-markers")
+            if not markers or len(same) == 1 or any(Marker(m).evaluate(env) for m in markers):
+                chosen.append(p["version"])
+        out.append({"hint": h, "uv_chose": chosen, "agrees": chosen == [version]})
+    return out
+
+
 def compare(name: str, src: Path, first_hints: bool, timeout: float, keep: Path | None) -> dict:
     order = (True, False) if first_hints else (False, True)
     sides = {}
@@ -236,6 +260,7 @@ def compare(name: str, src: Path, first_hints: bool, timeout: float, keep: Path 
         "no_hints": uv_summary(b),
         "error": [error_class(a), error_class(b)],
         "first": "hints" if first_hints else "no-hints",
+        "hint_check": hint_check(uv_summary(a)["given"], b["files"]["uv.lock"]),
     }
     if cls != "same" and keep is not None:
         # keep both sides for the investigation
@@ -276,6 +301,14 @@ def summary(rows: list[dict]) -> str:
     used = [r for r in given if r["hints"]["used"]]
     dropped = [r for r in given if not r["hints"]["used"]]
     out.append(f"hints given: {len(given)}; used: {len(used)}; dropped after a failed run: {len(dropped)}")
+    checks = [c for r in given for c in r.get("hint_check", [])]
+    wrong = [(r["project"], c) for r in given for c in r.get("hint_check", []) if not c["agrees"]]
+    out.append(f"hints checked against uv's own choice without hints: {len(checks)}; agree: "
+               f"{len(checks) - len(wrong)}" + "".join(f"\n  DIFFERS {p}: {c['hint']} (uv chose {c['uv_chose']})"
+                                                       for p, c in wrong))
+    failed = [r["project"] for r in rows if r["rc"] != [0, 0]]
+    out.append(f"projects failing (either side): {len(failed)}; both sides: "
+               f"{sum(1 for r in rows if r['rc'][0] != 0 and r['rc'][1] != 0)}")
     bad = [r["project"] for r in rows if r["project"].startswith("pipenv/") and r["hints"]["given"]]
     out.append(f"pipenv projects given a hint: {len(bad)} {bad if bad else ''}".rstrip())
     if given:
@@ -300,11 +333,12 @@ def main(argv=None) -> int:
                     help="folder to keep both sides' files and reports of every project that differs")
     ap.add_argument("--resume", action="store_true", help="skip projects already in --out")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per migrate run")
+    ap.add_argument("--fresh", action="store_true", help="forget the rows already in --out")
     ap.add_argument("--report", action="store_true", help="print the table from --out, run nothing")
     args = ap.parse_args(argv)
 
     rows: list[dict] = []
-    if (args.resume or args.report) and args.out.is_file():
+    if args.out.is_file() and not args.fresh:  # rows of other projects are kept; --resume skips done ones
         rows = json.loads(args.out.read_text())["projects"]
     if args.report:
         print(table(rows))
@@ -318,7 +352,7 @@ def main(argv=None) -> int:
         todo = [t for t in todo if lock_lists_files(t[1])]
     # the projects hints can apply to first
     todo.sort(key=lambda t: (not lock_lists_files(t[1]), t[0].startswith("pipenv/"), t[0]))
-    done = {r["project"] for r in rows}
+    done = {r["project"] for r in rows} if args.resume else set()
     for i, (name, src) in enumerate(todo):
         if name in done:
             continue
