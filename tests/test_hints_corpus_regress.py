@@ -16,6 +16,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from conftest import run_migrate
 from wheelhouse import LINUX, build_wheelhouse
@@ -25,9 +26,14 @@ SPEC = {
     "core": {"1.0": GIL, "1.1": GIL + [f"cp313-cp313t-{LINUX}"]},
     "dep": {"1.8": ["py3-none-any"], "1.9": ["py3-none-any"], "2.0": ["py3-none-any"]},
     "other": {"1.0": ["py3-none-any"], "1.1": ["py3-none-any"]},
+    # fastapi template: sqlalchemy gives way with greenlet; the pinned sqlmodel caps it (<2.1)
+    "sql": {"1.9": ["py3-none-any"], "2.0": ["py3-none-any"], "2.1": ["py3-none-any"]},
+    "cap": {"1.0": ["py3-none-any"]},
 }
 REQUIRES = {
     ("dep", "1.8"): ["core==1.0"], ("dep", "1.9"): ["core==1.1"], ("dep", "2.0"): ["core==1.0"],
+    ("sql", "1.9"): ["core"], ("sql", "2.0"): ["core==1.0"], ("sql", "2.1"): ["core"],
+    ("cap", "1.0"): ["sql<2.1"],
 }
 HINT = "dep==1.9; python_version == '3.13'"
 
@@ -66,7 +72,7 @@ def project(root: Path, wheels: Path, deps: str, pins: dict[str, str]) -> Path:
         reqs = REQUIRES.get((name, version), [])
         if reqs:
             chunk += "\n[package.dependencies]\n" + "".join(
-                f'{r.split("==")[0]} = "=={r.split("==")[1]}"\n' for r in reqs)
+                f'{Requirement(r).name} = "{Requirement(r).specifier or "*"}"\n' for r in reqs)
         chunks.append(chunk)
     (root / "poetry.lock").write_text("\n".join(chunks) + '\n[metadata]\nlock-version = "2.0"\n'
                                       'python-versions = "^3.10"\ncontent-hash = "0"\n')
@@ -133,4 +139,21 @@ def test_a_failure_that_is_not_the_hints_costs_no_extra_uv_run(tmp_path, wheels)
     assert on_target(runs["none"][1], "dep") == {"1.9"}  # the hint was uv's own choice
     assert_same_output(runs)  # holds today: the outputs are the same
     # fails today: 3 resolutions with the hint (fail, fail again without it, succeed) against 2 without
+    assert len(lock_runs(report)) <= len(lock_runs(runs["none"][0]))
+
+
+@pytest.mark.xfail(strict=True, reason="moved_hints walks a candidate's versions reading only the candidate's "
+                   "own Requires-Dist; the requirements ON it of the pins that hold everywhere are not read "
+                   "(fastapi full-stack template: sqlmodel==0.0.21 requires sqlalchemy<2.1.0, the hint said "
+                   "sqlalchemy==2.1.9, uv chose 2.0.58): the hint is newer than uv's choice, uv fails with it, "
+                   "and the lock resolves once more without hints")
+def test_a_pin_that_caps_the_candidate_is_read_by_the_walk(tmp_path, wheels):
+    """``sql 2.0`` (pinned) requires ``core==1.0`` and gives way with core's fix; ``cap 1.0`` (pinned,
+    not moved) requires ``sql<2.1``, so uv lands on sql 1.9 on the target, not 2.1."""
+    runs = both_ways(tmp_path, wheels, 'sql = ">=1.8"\ncap = "*"\n', {"core": "1.0", "sql": "2.0", "cap": "1.0"})
+    report, root = runs["hints"]
+    assert on_target(runs["none"][1], "sql") == {"1.9"}  # uv's own choice
+    assert_same_output(runs)  # holds today: the outputs are the same
+    # fails today: the hint is sql==2.1, which uv cannot use (cap 1.0 requires sql<2.1)
+    assert report["lock"]["resolution_hints"]["given"] in ([], ["sql==1.9; python_version == '3.13'"])
     assert len(lock_runs(report)) <= len(lock_runs(runs["none"][0]))
