@@ -33,6 +33,7 @@ ways and the class, prints a table and writes a JSON file (default ``bench/compa
     .venv/bin/python bench/compare_hints.py                      # the whole corpus (files-listing locks first)
     .venv/bin/python bench/compare_hints.py --only qdrant --only rich
     .venv/bin/python bench/compare_hints.py --kind poetry --with-files --resume
+    .venv/bin/python bench/compare_hints.py --only textual --out /tmp/t.json --trace /tmp/trace  # why
     .venv/bin/python bench/compare_hints.py --report
 """
 
@@ -94,8 +95,22 @@ def _scrub(obj, needle: str):
     return obj
 
 
-def run_once(src: Path, hints: bool, timeout: float) -> dict:
-    """One ``migrate run`` on a fresh copy with empty caches; the files and the report it leaves."""
+TRACE_WRAPPER = """#!/bin/bash
+# every child migrate spawns (uv): its command, the project text it resolved, its stderr
+d="$COMPARE_HINTS_TRACE"; n=$(date +%s%N)
+{ echo "CMD: $*"; echo "CWD: $PWD"; } > "$d/$n.cmd"
+[ -f pyproject.toml ] && cp pyproject.toml "$d/$n.pyproject.toml"
+"$@" 2> >(tee "$d/$n.stderr" >&2)
+rc=$?
+echo "RC: $rc" >> "$d/$n.cmd"
+exit $rc
+"""
+
+
+def run_once(src: Path, hints: bool, timeout: float, trace: Path | None = None) -> dict:
+    """One ``migrate run`` on a fresh copy with empty caches; the files and the report it leaves.
+    ``trace``: a folder to keep each uv run's command, pyproject.toml and stderr in (through the
+    ``MIGRATE_TEST_SPAWN_WRAPPER`` hook), to see why a run failed."""
     tmp = Path(tempfile.mkdtemp(prefix="hints-"))
     try:
         work = tmp / "p"
@@ -107,6 +122,13 @@ def run_once(src: Path, hints: bool, timeout: float) -> dict:
         env["MIGRATE_INDEX_CACHE_DIR"] = str(tmp / "index-cache")
         if not hints:
             env["MIGRATE_TEST_NO_HINTS"] = "1"
+        if trace is not None:
+            trace.mkdir(parents=True, exist_ok=True)
+            wrapper = tmp / "trace.sh"
+            wrapper.write_text(TRACE_WRAPPER)
+            wrapper.chmod(0o755)
+            env["MIGRATE_TEST_SPAWN_WRAPPER"] = str(wrapper)
+            env["COMPARE_HINTS_TRACE"] = str(trace)
         t0 = time.perf_counter()
         try:
             proc = subprocess.run([str(MIGRATE), "run", str(work), "--no-codemods", "--allow-dirty",
@@ -242,11 +264,13 @@ def hint_check(hints: list[str], lock: bytes | None, python: str = "3.13") -> li
     return out
 
 
-def compare(name: str, src: Path, first_hints: bool, timeout: float, keep: Path | None) -> dict:
+def compare(name: str, src: Path, first_hints: bool, timeout: float, keep: Path | None,
+            trace: Path | None = None) -> dict:
     order = (True, False) if first_hints else (False, True)
     sides = {}
     for h in order:
-        sides[h] = run_once(src, h, timeout)
+        sides[h] = run_once(src, h, timeout, None if trace is None else
+                            trace / name.replace("/", "__") / ("hints" if h else "nohints"))
     a, b = sides[True], sides[False]
     cls, diffs = classify(a, b)
     row = {
@@ -331,6 +355,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "compare_hints.json")
     ap.add_argument("--keep", type=Path, default=None,
                     help="folder to keep both sides' files and reports of every project that differs")
+    ap.add_argument("--trace", type=Path, default=None,
+                    help="folder to keep every uv run's command, pyproject.toml and stderr in (per project, side)")
     ap.add_argument("--resume", action="store_true", help="skip projects already in --out")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per migrate run")
     ap.add_argument("--fresh", action="store_true", help="forget the rows already in --out")
@@ -356,7 +382,8 @@ def main(argv=None) -> int:
     for i, (name, src) in enumerate(todo):
         if name in done:
             continue
-        row = compare(name, src, first_hints=(len(rows) % 2 == 0), timeout=args.timeout, keep=args.keep)
+        row = compare(name, src, first_hints=(len(rows) % 2 == 0), timeout=args.timeout, keep=args.keep,
+                      trace=args.trace)
         rows = [r for r in rows if r["project"] != name] + [row]
         args.out.write_text(json.dumps({"projects": rows}, indent=1) + "\n")
         h = row["hints"]
