@@ -315,6 +315,15 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def lock_count(side: dict) -> int:
+    """uv lock runs that resolved (not stopped, not --check)."""
+    return sum(1 for r in side["runs"] if r["args"] == ["lock"] and not r.get("stopped"))
+
+
+def clean(side: dict) -> bool:
+    return not any(r["ok"] is False for r in side["runs"])
+
+
 def summary(rows: list[dict]) -> str:
     out = []
     classes: dict[str, int] = {}
@@ -325,11 +334,18 @@ def summary(rows: list[dict]) -> str:
     used = [r for r in given if r["hints"]["used"]]
     dropped = [r for r in given if not r["hints"]["used"]]
     out.append(f"hints given: {len(given)}; used: {len(used)}; dropped after a failed run: {len(dropped)}")
-    checks = [c for r in given for c in r.get("hint_check", [])]
-    wrong = [(r["project"], c) for r in given for c in r.get("hint_check", []) if not c["agrees"]]
-    out.append(f"hints checked against uv's own choice without hints: {len(checks)}; agree: "
-               f"{len(checks) - len(wrong)}" + "".join(f"\n  DIFFERS {p}: {c['hint']} (uv chose {c['uv_chose']})"
-                                                       for p, c in wrong))
+    # a hint is checkable against the run without hints only when that run's first resolution (with
+    # the fixes known before uv, as the hint assumes) succeeded; else its lock came another way
+    plain = [r for r in given if clean(r["no_hints"])]
+    checks = [c for r in plain for c in r.get("hint_check", [])]
+    wrong = [(r["project"], c) for r in plain for c in r.get("hint_check", []) if not c["agrees"]]
+    out.append(f"hints checkable against uv's own choice (no failed run without hints): {len(checks)} in "
+               f"{len(plain)} projects; agree: {len(checks) - len(wrong)}"
+               + "".join(f"\n  DIFFERS {p}: {c['hint']} (uv chose {c['uv_chose']})" for p, c in wrong))
+    unrelated = [r["project"] for r in dropped if not clean(r["no_hints"])]
+    out.append(f"hints dropped where the run without hints failed as well (a failure not the hints'): "
+               f"{len(unrelated)} {unrelated}; extra uv lock runs there: "
+               f"{sum(lock_count(r['hints']) - lock_count(r['no_hints']) for r in dropped if r['project'] in unrelated)}")
     failed = [r["project"] for r in rows if r["rc"] != [0, 0]]
     out.append(f"projects failing (either side): {len(failed)}; both sides: "
                f"{sum(1 for r in rows if r['rc'][0] != 0 and r['rc'][1] != 0)}")
@@ -339,6 +355,13 @@ def summary(rows: list[dict]) -> str:
         saved = [r["wall"][1] - r["wall"][0] for r in given]
         uv_saved = [r["no_hints"]["uv_seconds"] - r["hints"]["uv_seconds"] for r in given]
         ratio = [r["wall"][0] / r["wall"][1] for r in given if r["wall"][1]]
+        for label, group in (("used", used), ("dropped", dropped)):
+            if group:
+                out.append(f"  hints {label} ({len(group)}): median wall saved "
+                           f"{statistics.median(r['wall'][1] - r['wall'][0] for r in group):.2f} s, median uv "
+                           f"seconds saved {statistics.median(r['no_hints']['uv_seconds'] - r['hints']['uv_seconds'] for r in group):.2f} s, "
+                           f"uv lock runs {sum(lock_count(r['hints']) for r in group)} vs "
+                           f"{sum(lock_count(r['no_hints']) for r in group)}")
         out.append(f"with hints given: median wall saved {statistics.median(saved):.2f} s "
                    f"(median ratio hints/no-hints {statistics.median(ratio):.2f}); median uv seconds saved "
                    f"{statistics.median(uv_saved):.2f} s; uv runs {sum(r['hints']['uv_runs'] for r in given)} "
@@ -366,6 +389,9 @@ def main(argv=None) -> int:
     rows: list[dict] = []
     if args.out.is_file() and not args.fresh:  # rows of other projects are kept; --resume skips done ones
         rows = json.loads(args.out.read_text())["projects"]
+        for r in rows:  # rows written before the class existed
+            if r["class"] == "same" and r["rc"][0] != 0:
+                r["class"] = "same-failure"
     if args.report:
         print(table(rows))
         print(summary(rows))
