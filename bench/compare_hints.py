@@ -59,13 +59,13 @@ COMPARED_LOCK_KEYS = ("changed_pins", "kept_pins", "packages", "counts")
 
 
 def lock_lists_files(project: Path) -> bool:
-    """A poetry.lock with per-package ``files = [...]`` (Poetry >= 1.2): the hints read the pinned
-    versions' files, so these are the projects hints can apply to."""
+    """A poetry.lock listing the pinned versions' files (``files = [...]`` per package, Poetry >= 1.2, or
+    the older ``[metadata.files]`` table): readiness is known before uv runs, so hints can apply."""
     lock = project / "poetry.lock"
     if not lock.is_file():
         return False
     text = lock.read_text(encoding="utf-8", errors="replace")
-    return "\nfiles = [" in text
+    return "\nfiles = [\n" in text or "\n[metadata.files]\n" in text
 
 
 def projects(kinds: list[str]) -> list[tuple[str, Path]]:
@@ -389,7 +389,8 @@ def main(argv=None) -> int:
     rows: list[dict] = []
     if args.out.is_file() and not args.fresh:  # rows of other projects are kept; --resume skips done ones
         rows = json.loads(args.out.read_text())["projects"]
-        for r in rows:  # rows written before the class existed
+        for r in rows:  # rows written before the class existed; the lock's shape read again
+            r["lock_lists_files"] = lock_lists_files(CORPUS / r["project"])
             if r["class"] == "same" and r["rc"][0] != 0:
                 r["class"] = "same-failure"
     if args.report:
