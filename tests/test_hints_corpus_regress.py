@@ -124,11 +124,6 @@ def test_the_hint_is_uvs_own_choice_and_saves_nothing_but_time(tmp_path, wheels)
     assert len(lock_runs(report)) == 1 and len(lock_runs(runs["none"][0])) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="lock_resolving drops the hints on ANY failed run, even one whose uv "
-                   "error names no hinted package (an old pin the project's own range excludes: MISP/PyMISP's "
-                   "ipython 8.18.1 vs >=8.19; textual's yarl pin vs aiohttp's fix): the same failure is then "
-                   "resolved once more without hints before the pin is given up -- one more full uv run "
-                   "(8 s on Textualize/textual against PyPI) than without hints, for a hint that was right")
 def test_a_failure_that_is_not_the_hints_costs_no_extra_uv_run(tmp_path, wheels):
     """The old lock pins ``other 1.0`` but the project asks ``other >= 1.1`` (the old lock is stale):
     uv fails on that pin, which is given up. The hint had nothing to do with it and was right."""
@@ -137,23 +132,18 @@ def test_a_failure_that_is_not_the_hints_costs_no_extra_uv_run(tmp_path, wheels)
     report, root = runs["hints"]
     assert report["lock"]["resolution_hints"]["given"] == [HINT]
     assert on_target(runs["none"][1], "dep") == {"1.9"}  # the hint was uv's own choice
-    assert_same_output(runs)  # holds today: the outputs are the same
-    # fails today: 3 resolutions with the hint (fail, fail again without it, succeed) against 2 without
+    assert_same_output(runs)
+    # no more resolutions with the hint than without (it was 3 against 2: fail, fail again without it)
     assert len(lock_runs(report)) <= len(lock_runs(runs["none"][0]))
 
 
-@pytest.mark.xfail(strict=True, reason="moved_hints walks a candidate's versions reading only the candidate's "
-                   "own Requires-Dist; the requirements ON it of the pins that hold everywhere are not read "
-                   "(fastapi full-stack template: sqlmodel==0.0.21 requires sqlalchemy<2.1.0, the hint said "
-                   "sqlalchemy==2.1.9, uv chose 2.0.58): the hint is newer than uv's choice, uv fails with it, "
-                   "and the lock resolves once more without hints")
 def test_a_pin_that_caps_the_candidate_is_read_by_the_walk(tmp_path, wheels):
     """``sql 2.0`` (pinned) requires ``core==1.0`` and gives way with core's fix; ``cap 1.0`` (pinned,
     not moved) requires ``sql<2.1``, so uv lands on sql 1.9 on the target, not 2.1."""
     runs = both_ways(tmp_path, wheels, 'sql = ">=1.8"\ncap = "*"\n', {"core": "1.0", "sql": "2.0", "cap": "1.0"})
     report, root = runs["hints"]
     assert on_target(runs["none"][1], "sql") == {"1.9"}  # uv's own choice
-    assert_same_output(runs)  # holds today: the outputs are the same
-    # fails today: the hint is sql==2.1, which uv cannot use (cap 1.0 requires sql<2.1)
+    assert_same_output(runs)
+    # the hint was sql==2.1, which uv cannot use (cap 1.0 requires sql<2.1)
     assert report["lock"]["resolution_hints"]["given"] in ([], ["sql==1.9; python_version == '3.13'"])
     assert len(lock_runs(report)) <= len(lock_runs(runs["none"][0]))

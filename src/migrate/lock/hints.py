@@ -160,13 +160,18 @@ def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], cons
             return []
         extras = frozenset(asked.get(name, set()))
         try:
+            caps = _caps_on(client, name, pins, fixes, forced, python, asked)
+            if caps is None:
+                return []
             order = _order(client, pin, spec)
             found = None
             for v in (order or [])[:MAX_READ]:
                 reqs = requires_dist(client, pin.name, str(v), _index(pin))
                 if reqs is None:
                     break  # not known: uv might take it
-                over = _passed_over(reqs, forced, python, extras)
+                over = _capped(v, caps)
+                if over is False:
+                    over = _passed_over(reqs, forced, python, extras)
                 if over is None or (not over and _python_limited(client, pin, v, python)):
                     break  # uv may take it on part of the target's Python, or not at all: no hint
                 if not over:
@@ -186,6 +191,46 @@ def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], cons
     if pinned - set(forced) - hinted:
         return []
     return out
+
+
+def _caps_on(client, name: str, pins, fixes: list[dict[str, Any]], forced: dict[str, Version], python: str,
+             asked: dict[str, set[str]]) -> list[tuple[SpecifierSet, bool | None]] | None:
+    """What the packages forced on the target's Python require of ``name`` (the fixed ones at their fix,
+    the pins that the old lock says require it at their pin): (range, whether it holds everywhere there —
+    None: on part of it, or cannot be told). None when one of their Requires-Dist cannot be read
+    (the fastapi template: sqlmodel 0.0.21 requires sqlalchemy<2.1.0, uv lands on 2.0.58, not 2.1.9)."""
+    from migrate.lock.dependents import requires_dist
+
+    fixed = {canonicalize_name(e["name"]) for e in fixes}
+    requiring = {canonicalize_name(p.name): p for p in pins
+                 if name in {canonicalize_name(r) for r in p.requires} or canonicalize_name(p.name) in fixed}
+    out = []
+    for other, pin in sorted(requiring.items()):
+        if other == name or other not in forced:
+            continue
+        reqs = requires_dist(client, pin.name, str(forced[other]), _index(pin))
+        if reqs is None:
+            return None
+        for line in reqs:
+            parsed = _parse(line)
+            if parsed is None or parsed[0] != name:
+                continue
+            _, spec, marker = parsed
+            out.append((spec, True if marker is None else _holds(marker, python,
+                                                                  frozenset(asked.get(other, set())))))
+    return out
+
+
+def _capped(v: Version, caps: list[tuple[SpecifierSet, bool | None]]) -> bool | None:
+    """Whether a forced package's requirement on the candidate excludes ``v`` everywhere on the target's
+    Python (True), on part of it or cannot be told (None), or none does (False)."""
+    unsure = False
+    for spec, holds in caps:
+        if holds is not False and not spec.contains(v, prereleases=True):
+            if holds:
+                return True
+            unsure = True
+    return None if unsure else False
 
 
 def _requires_new(reqs: list[str], pinned: set[str], python: str, extras: frozenset[str]) -> bool:
