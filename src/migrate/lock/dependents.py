@@ -79,16 +79,22 @@ def _local_requires(folders: list[Path], name: str, version: Version) -> list[st
 
 
 def _get(url: str, accept: str | None, timeout: float) -> bytes:
+    answer = _request(url, {"Accept": accept} if accept else {}, timeout, absent=(404, 410))
+    return answer[2] if answer is not None else b""
+
+
+def _request(url: str, headers: dict[str, str], timeout: float, absent: tuple[int, ...]):
+    """(status, headers, body) of a GET of ``url``; None for an HTTP status in ``absent`` (an answer:
+    not there); any other failure is :class:`IndexUnavailable`."""
     import urllib.error
     import urllib.request
 
-    req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
     try:
-        with _opener().open(req, timeout=timeout) as resp:
-            return resp.read()
+        with _opener().open(urllib.request.Request(url, headers=headers), timeout=timeout) as resp:
+            return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as exc:
-        if exc.code in (404, 410):
-            return b""
+        if exc.code in absent:
+            return None
         raise IndexUnavailable(url, f"HTTP {exc.code} {exc.reason}", unreachable=False) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise IndexUnavailable(url, f"cannot read ({exc})", unreachable=False) from None
@@ -207,25 +213,16 @@ def _get_range(url: str, first: int, last: int, timeout: float) -> tuple[int | N
     """Bytes ``first``..``last`` of ``url``: (the offset its answer starts at, the bytes), or (None, the
     whole file) when the server answers with all of it (the opener leaves a big one unread: then
     (None, b""), see :func:`~migrate.lock.index._keepalive_open`), or (None, b"") when it refuses the range."""
-    import urllib.error
-    import urllib.request
-
-    req = urllib.request.Request(url, headers={"Range": f"bytes={first}-{last}"})
-    try:
-        with _opener().open(req, timeout=timeout) as resp:
-            if resp.status != 206:  # the whole file (its body left unread above WHOLE_ANSWER_LIMIT bytes)
-                return None, resp.read()
-            body = resp.read()
-            m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", resp.headers.get("Content-Range", ""))
-            if not m or int(m.group(2)) - int(m.group(1)) + 1 != len(body):
-                return None, b""
-            return int(m.group(1)), body
-    except urllib.error.HTTPError as exc:
-        if exc.code in (404, 410, 416):
-            return None, b""
-        raise IndexUnavailable(url, f"HTTP {exc.code} {exc.reason}", unreachable=False) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise IndexUnavailable(url, f"cannot read ({exc})", unreachable=False) from None
+    answer = _request(url, {"Range": f"bytes={first}-{last}"}, timeout, absent=(404, 410, 416))
+    if answer is None:
+        return None, b""
+    status, headers, body = answer
+    if status != 206:  # the whole file (its body left unread above WHOLE_ANSWER_LIMIT bytes)
+        return None, body
+    m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", headers.get("Content-Range", ""))
+    if not m or int(m.group(2)) - int(m.group(1)) + 1 != len(body):
+        return None, b""
+    return int(m.group(1)), body
 
 
 def _wheel_requires(data: bytes) -> list[str] | None:
@@ -521,13 +518,20 @@ def warm(client, dependents: list[tuple[str, str, str | None]], abi: str, requir
             continue
         order = [v for v in _candidates(by_version, current, spec) if v != current and _ready(by_version[v], abi)]
         todo += [(name, str(v), index) for v in order[:MAX_TRIED]]
-    if todo:
-        from concurrent.futures import ThreadPoolExecutor
+    read_many(client, todo, workers)
 
-        from migrate.lock.index import fetch_workers
 
-        with ThreadPoolExecutor(max_workers=min(workers or fetch_workers(16), len(todo))) as pool:
-            list(pool.map(lambda t: _quiet_requires(client, *t), todo))
+def read_many(client, todo: list[tuple[str, str, str | None]], workers: int | None = None) -> None:
+    """The Requires-Dist of these (name, version, index), many at once (twice the CPUs, at most 16:
+    :func:`~migrate.lock.index.fetch_workers`), kept for the run; a failure is left for the reader."""
+    if not todo:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from migrate.lock.index import fetch_workers
+
+    with ThreadPoolExecutor(max_workers=min(workers or fetch_workers(16), len(todo))) as pool:
+        list(pool.map(lambda t: _quiet_requires(client, *t), todo))
 
 
 def dependent_moves(entries: list[dict[str, Any]], lock_path: Path, abi: str, python: str, client,

@@ -17,8 +17,8 @@ the walk without a hint: uv forks there and may keep the version elsewhere; so d
 files' ``Requires-Python`` exclude a release of the target's Python (uv checks it against the project's
 lowest Python, not the target's: it takes ``<3.13`` on 3.13). tests/test_hints_oracle.py checks this
 against uv on generated cases. So the version
-found is never older than uv's own choice; if uv cannot use it (a reason not modelled here), uv fails,
-and the lock stage resolves again without hints. No hint is given where that order is not certain: a
+found is never older than uv's own choice; if uv cannot use it (a reason not modelled here), uv fails
+naming it, and the lock stage resolves again without hints. No hint is given where that order is not certain: a
 version whose metadata cannot be read, pre-releases or local versions of the package, a project
 requirement on it with a marker, a source or a pre-release allowance, another package that gives way and
 requires it (uv could move either), a project with ``[tool.uv] environments`` or a ``prerelease``
@@ -107,10 +107,8 @@ def _index(pin) -> str | None:
 def read_ahead(client, pins, fixes: list[dict[str, Any]], moved: set[str], requirements: dict[str, str | None],
                workers: int | None = None) -> None:
     """Read, many at once, the metadata :func:`moved_hints` will walk (kept by the client's answers)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from migrate.lock.dependents import _quiet_requires
-    from migrate.lock.index import IndexUnavailable, fetch_workers
+    from migrate.lock.dependents import read_many
+    from migrate.lock.index import IndexUnavailable
 
     todo = []
     for pin in candidates(pins, fixes, moved):
@@ -120,9 +118,7 @@ def read_ahead(client, pins, fixes: list[dict[str, Any]], moved: set[str], requi
         except IndexUnavailable:
             continue
         todo += [(pin.name, str(v), _index(pin)) for v in (order or [])[:MAX_READ]]
-    if todo:
-        with ThreadPoolExecutor(max_workers=min(workers or fetch_workers(16), len(todo))) as pool:
-            list(pool.map(lambda t: _quiet_requires(client, *t), todo))
+    read_many(client, todo, workers)
 
 
 def moved_hints(client, pins, fixes: list[dict[str, Any]], moved: set[str], constraints: list[str], python: str,
