@@ -11,7 +11,6 @@ pydantic-core). Real uv, offline, local wheels; each project migrated with and w
 from __future__ import annotations
 
 import json
-import textwrap
 import tomllib
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from conftest import run_migrate
+from projects import poetry_pyproject, wheels_poetry_lock
 from wheelhouse import LINUX, build_wheelhouse
 
 GIL = [f"cp310-cp310-{LINUX}", f"cp313-cp313-{LINUX}"]
@@ -45,37 +45,12 @@ def wheels(tmp_path_factory) -> Path:
 
 def project(root: Path, wheels: Path, deps: str, pins: dict[str, str]) -> Path:
     """A Poetry project and its poetry.lock (Poetry 1.2+ shape: each pin's files and dependencies)."""
-    import hashlib
-
     (root / "app").mkdir(parents=True)
     (root / "app" / "__init__.py").write_text("")
-    (root / "pyproject.toml").write_text(textwrap.dedent("""\
-        [tool.poetry]
-        name = "app"
-        version = "0.1.0"
-        description = "hints"
-        authors = ["Demo <demo@example.org>"]
-
-        [tool.poetry.dependencies]
-        python = "^3.10"
-        """) + deps + textwrap.dedent("""
-        [build-system]
-        requires = ["poetry-core>=1.0.0"]
-        build-backend = "poetry.core.masonry.api"
-        """))
-    chunks = []
-    for name, version in sorted(pins.items()):
-        files = "".join(f'    {{file = "{f.name}", hash = "sha256:{hashlib.sha256(f.read_bytes()).hexdigest()}"}},\n'
-                        for f in sorted(wheels.glob(f"{name}-{version}-*.whl")))
-        chunk = (f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\noptional = false\n'
-                 f'python-versions = "*"\nfiles = [\n{files}]\n')
-        reqs = REQUIRES.get((name, version), [])
-        if reqs:
-            chunk += "\n[package.dependencies]\n" + "".join(
-                f'{Requirement(r).name} = "{Requirement(r).specifier or "*"}"\n' for r in reqs)
-        chunks.append(chunk)
-    (root / "poetry.lock").write_text("\n".join(chunks) + '\n[metadata]\nlock-version = "2.0"\n'
-                                      'python-versions = "^3.10"\ncontent-hash = "0"\n')
+    (root / "pyproject.toml").write_text(poetry_pyproject(
+        deps, description="hints", authors=("Demo <demo@example.org>",),
+        after='\n[build-system]\nrequires = ["poetry-core>=1.0.0"]\nbuild-backend = "poetry.core.masonry.api"\n'))
+    (root / "poetry.lock").write_text(wheels_poetry_lock(wheels, pins, REQUIRES))
     return root
 
 
